@@ -1,0 +1,214 @@
+"""`Call`: one phone call — its queue, its single consumer, its timer, counters and tasks.
+
+Events are handled one at a time, each to completion: the shared machine runs the
+transition, behaviours record effects, control effects (counters, timer) apply at once, and
+the effect runner then starts the rest as tasks owned by the state the call is now in. The
+state's timer is re-armed on every entry and tagged with a generation; a timer event whose
+generation is stale is dropped. At the end the call leaves no model, task or timer behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from engine.effects import ArmTimer, Effect, SetCounter, StopTimer
+from engine.events import CALL_STARTED, PLAYBACK_DONE, Event
+from engine.machine import FlowMachine
+from engine.playback import PlaybackLedger
+from engine.ports import Ports
+from engine.runner import EffectRunner
+from engine.tasks import CallTasks
+from engine.trace import Trace, TraceEntry
+from flows.model import StateSpec, Step, TransitionSpec
+from states.registry import ACTIONS, GUARDS, StepContext
+
+log = logging.getLogger("dialflow.call")
+CALL_OWNED = "*call*"  # tasks that must finish even when the state changes (hang-up, ticket)
+FINAL_TASKS_DEADLINE = 5.0
+_ids = itertools.count(1)
+
+
+class Call:
+    """The model the shared machine drives. Attribute names must not clash with the
+    trigger and `is_<state>` methods `transitions` adds to it."""
+
+    def __init__(self, machine: FlowMachine, ports: Ports, call_id: str | None = None):
+        self.flow = machine.flow
+        self._machine = machine
+        self.call_id = call_id or f"call-{next(_ids)}"
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.counters = dict.fromkeys(self.flow.counters, 0)
+        self.playback = PlaybackLedger()
+        self.tasks = CallTasks(self.call_id)
+        self.trace = Trace()
+        self.runner = EffectRunner(self, ports)
+        self.caller = ""
+        self.utterances: list[str] = []
+        self.last_utterance = ""
+        self.ended = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_gen = 0
+        self._seq = itertools.count(1)
+        self._effects: list[Effect] = []
+        self._log: list[str] = []
+        self._transition: TransitionSpec | None = None
+        self._event = Event("")
+        machine.add(self)
+
+    # -- inputs ---------------------------------------------------------------------------
+    def post(self, name: str, **data: Any) -> None:
+        """Queue an event for this call (from adapters, timers, the runner or a script)."""
+        self.queue.put_nowait(Event(name, data))
+
+    def next_id(self) -> int:
+        return next(self._seq)
+
+    @property
+    def now(self) -> float:
+        return self._loop.time() if self._loop else 0.0
+
+    # -- the consumer ----------------------------------------------------------------------
+    async def run(self) -> Trace:
+        """Consume events until the call reaches a final state; always clean up."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            first = await self.queue.get()
+            while first.name != CALL_STARTED:
+                self._record(first, self.flow.initial, "before call.started; dropped")
+                first = await self.queue.get()
+            self._start(first)
+            while not self.ended:
+                self.handle(await self.queue.get())
+            await self._finish()
+        finally:
+            self._cleanup()
+        return self.trace
+
+    def _start(self, event: Event) -> None:
+        self.caller = str(event.data.get("caller", ""))
+        self._event = event
+        spec = self.flow.states[self.flow.initial]
+        self.state_entered(spec, event.name, event.data)
+        self._commit(event, "", "", handled=True)
+
+    def handle(self, event: Event) -> None:
+        """Run one event to completion."""
+        before = self.state
+        if event.timer_gen is not None and event.timer_gen != self._timer_gen:
+            self._record(event, before, "stale timer")
+            return
+        if event.name == PLAYBACK_DONE:
+            status = self._playback_status(event.data)
+            if status != "idle":
+                self._record(event, before, status)
+                return
+        if event.name == "caller.utterance":
+            self.utterances.append(str(event.data.get("text") or ""))
+        self._event = event
+        self._transition = None
+        try:
+            handled = self.trigger(event.name, **event.data)
+        except Exception as exc:  # a bug in a behaviour must not kill the call silently
+            log.exception("call %s: %s failed in %s", self.call_id, event.name, before)
+            self._effects.clear()
+            self._commit(event, before, f"error: {type(exc).__name__}: {exc}", False)
+            return
+        if handled and event.name == "caller.utterance":
+            self.last_utterance = self.utterances[-1]
+        self._commit(event, before, "" if handled else "ignored", handled)
+
+    def _playback_status(self, data: dict[str, Any]) -> str:
+        if data.get("reply_done"):
+            return "idle" if self.playback.idle else "playing"
+        return self.playback.done(data.get("speech"))
+
+    def _commit(self, event: Event, before: str, note: str, handled: bool) -> None:
+        """Record the event and start the effects it produced, owned by the current state."""
+        effects, self._effects = self._effects, []
+        entry = TraceEntry(self.now, event.name, dict(event.data), before, self.state,
+                           self._log, note, handled)
+        self._log = []
+        self.trace.add(entry)
+        for effect in effects:
+            self.runner.execute(effect)
+        if self.flow.states[self.state].final:
+            self.ended = True
+
+    def _record(self, event: Event, state: str, note: str) -> None:
+        self.trace.add(TraceEntry(self.now, event.name, dict(event.data), state, state, [], note))
+
+    # -- called by the machine's callbacks ---------------------------------------------------
+    def _context(self, state: str, data: dict[str, Any]) -> StepContext:
+        return StepContext(self.flow, state, self._event.name, data, self.counters)
+
+    def guards_hold(self, spec: TransitionSpec, data: dict[str, Any]) -> bool:
+        ctx = self._context(spec.source, data)
+        return all(GUARDS[g.name].fn(ctx, g.arg) != g.negate for g in spec.guards)
+
+    def transition_taken(self, spec: TransitionSpec, data: dict[str, Any]) -> None:
+        self._transition = spec
+        self._run_steps(spec.source, spec.actions, data)
+
+    def state_exited(self, spec: StateSpec, dest: str | None) -> None:
+        keep = bool(self._transition and self._transition.keep_tasks)
+        self.tasks.leave(spec.name, dest, keep)
+        self._stop_timer()
+        self._run_steps(spec.name, spec.exit, self._event.data)
+
+    def state_entered(self, spec: StateSpec, event: str, data: dict[str, Any]) -> None:
+        self._arm_timer(spec)
+        self._run_steps(spec.name, spec.enter, data)
+
+    def _run_steps(self, state: str, steps: tuple[Step, ...], data: dict[str, Any]) -> None:
+        for step in steps:
+            for effect in ACTIONS[step.name].fn(self._context(state, data), step.arg):
+                self._apply(effect)
+
+    def _apply(self, effect: Effect) -> None:
+        if isinstance(effect, SetCounter):
+            self.counters[effect.name] = effect.value
+        elif isinstance(effect, ArmTimer):
+            self._arm_timer(self.flow.states[self.state])
+        elif isinstance(effect, StopTimer):
+            self._stop_timer()
+        else:
+            self._effects.append(effect)
+        self._log.append(effect.describe())
+
+    # -- timers and tasks -------------------------------------------------------------------
+    def _arm_timer(self, spec: StateSpec) -> None:
+        self._stop_timer()
+        if spec.timeout is None or self._loop is None:
+            return
+        self._timer_gen += 1
+        event = Event(spec.timeout.event, {}, self._timer_gen)
+        self._timer = self._loop.call_later(spec.timeout.after, self.queue.put_nowait, event)
+
+    def _stop_timer(self) -> None:
+        self._timer_gen += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str, keep: bool = False) -> None:
+        self.tasks.spawn(coro, CALL_OWNED if keep else self.state, name)
+
+    async def _finish(self) -> None:
+        """The call reached a final state: let hang-up and tickets finish, within a deadline."""
+        pending = self.tasks.owned_by(CALL_OWNED)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=FINAL_TASKS_DEADLINE)
+            for task in late:
+                log.error("call %s: %s did not finish at hang-up", self.call_id,
+                          task.get_name())
+
+    def _cleanup(self) -> None:
+        self._stop_timer()
+        self.tasks.cancel_all()
+        self._machine.remove(self)
+        self.ended = True

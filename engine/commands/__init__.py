@@ -1,0 +1,1 @@
+"""The engine's own `dialflow` subcommands: check, test, diagram, demo."""

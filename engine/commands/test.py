@@ -1,0 +1,50 @@
+"""`dialflow test [PATHS]`: run event scripts on virtual time; print expected vs actual
+traces for failures; exit 1 if any script fails."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.scripts import ScriptInvalid, load_script, run_script
+from engine.scripts.report import format_result
+from flows import FlowInvalid
+
+DEFAULT_PATHS = ("tests/scripts",)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("test", help="run event scripts", description=__doc__)
+    parser.add_argument("paths", nargs="*", default=list(DEFAULT_PATHS))
+    parser.add_argument("--flow", help="run the scripts against this flow file instead")
+    parser.add_argument("--trace", action="store_true", help="print every trace, not only "
+                        "those of failures")
+    parser.set_defaults(func=run)
+
+
+def script_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() \
+            else [path]
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    files = script_files(args.paths)
+    if not files:
+        print("no event scripts found in " + ", ".join(args.paths))
+        return 1
+    failed = 0
+    for file in files:
+        try:
+            result = run_script(load_script(file, args.flow))
+        except (ScriptInvalid, FlowInvalid) as exc:
+            failed += 1
+            print(f"ERROR {file}\n{exc}")
+            continue
+        failed += not result.passed
+        print(format_result(result, show_trace=args.trace))
+    print(f"{len(files) - failed} passed, {failed} failed")
+    return 1 if failed else 0

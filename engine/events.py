@@ -1,0 +1,71 @@
+"""Every event a call can receive: its name, who emits it and the fields it carries.
+
+This is the single list `flows.yaml` is validated against: a name that is not here is an
+error in the flow file. Events are plain data (`Event`); only coarse events reach the state
+machine, never audio frames or LLM tokens. This module imports nothing from the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """What an event means and which fields it carries."""
+
+    name: str
+    doc: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass
+class Event:
+    """One event queued for a call. `timer_gen` tags timer events so stale ones are dropped."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+    timer_gen: int | None = None
+
+
+_SPECS = [
+    EventSpec("call.started", "Twilio's stream started; the call begins", ("caller", "call_sid")),
+    EventSpec("call.hangup", "the caller hung up or the stream stopped"),
+    EventSpec("caller.speech_started", "VAD heard the caller start speaking", ("duration_ms",)),
+    EventSpec("caller.transcript", "an interim transcript of what the caller is saying", ("text",)),
+    EventSpec("caller.utterance", "the caller's turn ended", ("text", "confidence")),
+    EventSpec("caller.dtmf", "the caller pressed a key", ("digit",)),
+    EventSpec("agent.reply_started", "the first sentence of a reply went to speech", ("text",)),
+    EventSpec(
+        "agent.playback_done",
+        "the mark after the last frame came back: the caller has heard everything queued",
+        ("speech",),
+    ),
+    EventSpec("agent.playback_cleared", "a clear was acknowledged; nothing is playing"),
+    EventSpec("llm.tool_call", "the brain asked for a tool", ("name", "args", "id")),
+    EventSpec("tool.done", "a tool finished", ("name", "result")),
+    EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
+    EventSpec("transfer.done", "the call was handed to a human"),
+    EventSpec("transfer.failed", "the transfer could not be placed", ("error",)),
+    EventSpec("stt.error", "speech-to-text failed for good", ("error",)),
+    EventSpec("llm.error", "the brain failed for good", ("error",)),
+    EventSpec("tts.error", "text-to-speech failed for good", ("error",)),
+    EventSpec("timer.greeting", "the greeting was not heard through in time"),
+    EventSpec("timer.silence", "the caller said nothing for the state's timeout"),
+    EventSpec("timer.reply", "the brain took too long to start a reply"),
+    EventSpec("timer.playback", "playback did not finish in time"),
+    EventSpec("timer.tool", "a tool took too long"),
+    EventSpec("timer.transfer", "the transfer did not connect in time"),
+    EventSpec("timer.hangup", "the goodbye did not finish in time"),
+]
+
+EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in _SPECS}
+TIMER_EVENTS = frozenset(name for name in EVENTS if name.startswith("timer."))
+CALL_STARTED = "call.started"
+PLAYBACK_DONE = "agent.playback_done"
+
+
+def is_known(name: str) -> bool:
+    """True when `name` is an event the engine can emit."""
+    return name in EVENTS

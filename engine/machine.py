@@ -1,0 +1,74 @@
+"""`FlowMachine`: the one `transitions.Machine` built from a `Flow`, shared by every call.
+
+Calls join with `add_model` and leave with `remove_model`. Callbacks are closures over the
+flow's own data (never names resolved from YAML); they hand control to the `Call` model,
+which records effects. Synchronous only: no AsyncMachine, no queued mode, no Timeout states.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from transitions import EventData, Machine, State
+
+from flows.model import Flow, StateSpec, TransitionSpec
+
+if TYPE_CHECKING:
+    from engine.call import Call
+
+
+class FlowMachine:
+    """The compiled flow. Cheap to share: per-call data lives on the `Call` model."""
+
+    def __init__(self, flow: Flow):
+        self.flow = flow
+        states = [
+            State(spec.name, on_enter=[partial(_entered, spec)], on_exit=[partial(_exited, spec)],
+                  final=spec.final)
+            for spec in flow.states.values()
+        ]
+        self.machine = Machine(model=None, states=states, initial=flow.initial,
+                               auto_transitions=False, ignore_invalid_triggers=True,
+                               send_event=True, queued=False)
+        for spec in flow.transitions:
+            self.machine.add_transition(
+                trigger=spec.event, source=spec.source, dest=spec.dest,
+                conditions=[partial(_guards_hold, spec)],
+                before=[partial(_before, spec)],
+            )
+
+    def add(self, call: Call) -> None:
+        self.machine.add_model(call)
+
+    def remove(self, call: Call) -> None:
+        self.machine.remove_model(call)
+
+    @property
+    def model_count(self) -> int:
+        return len(self.machine.models)
+
+
+def _model(event_data: EventData) -> Call:
+    return event_data.model
+
+
+def _guards_hold(spec: TransitionSpec, event_data: EventData) -> bool:
+    return _model(event_data).guards_hold(spec, event_data.kwargs)
+
+
+def _before(spec: TransitionSpec, event_data: EventData) -> None:
+    _model(event_data).transition_taken(spec, event_data.kwargs)
+
+
+def _entered(spec: StateSpec, event_data: EventData) -> None:
+    _model(event_data).state_entered(spec, _event_name(event_data), event_data.kwargs)
+
+
+def _exited(spec: StateSpec, event_data: EventData) -> None:
+    transition: Any = event_data.transition
+    _model(event_data).state_exited(spec, transition.dest if transition else None)
+
+
+def _event_name(event_data: EventData) -> str:
+    return event_data.event.name if event_data.event else ""

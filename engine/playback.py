@@ -1,0 +1,77 @@
+"""`PlaybackLedger`: what the call has queued for the caller to hear, and what was heard.
+
+Speech is registered when it is queued; a reply that is still streaming holds the ledger
+open. `agent.playback_done` reaches the state machine only when the last queued speech has
+been heard and nothing holds it open; a done event for speech that was cleared (barge-in) is
+stale and dropped. The heard texts are what the conversation history may keep.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+
+@dataclass
+class Speech:
+    speech_id: str
+    text: str
+    heard: bool = False
+
+
+class PlaybackLedger:
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._pending: dict[str, Speech] = {}
+        self._holds: set[str] = set()
+        self.heard: list[Speech] = []
+
+    def begin(self, text: str) -> str:
+        """Register speech about to be queued; return its id."""
+        speech = Speech(f"s{next(self._ids)}", text)
+        self._pending[speech.speech_id] = speech
+        return speech.speech_id
+
+    def hold(self, key: str) -> None:
+        """Keep playback open while `key` (a streaming reply) may add more speech."""
+        self._holds.add(key)
+
+    def release(self, key: str) -> bool:
+        """The holder is done adding speech; True when nothing is left to play."""
+        self._holds.discard(key)
+        return self.idle
+
+    def done(self, speech_id: str | None) -> str:
+        """A playback-done report: 'idle' (all heard), 'playing' (more to come) or 'stale'.
+
+        Without an id, everything queued so far counts as heard (the fakes use this)."""
+        if speech_id is None:
+            if not self._pending:
+                return "stale"
+            for speech in list(self._pending.values()):
+                self._mark_heard(speech)
+        elif speech_id in self._pending:
+            self._mark_heard(self._pending[speech_id])
+        else:
+            return "stale"
+        return "idle" if self.idle else "playing"
+
+    def _mark_heard(self, speech: Speech) -> None:
+        speech.heard = True
+        del self._pending[speech.speech_id]
+        self.heard.append(speech)
+
+    def clear(self) -> list[Speech]:
+        """Barge-in: forget what was queued but not heard; return it."""
+        dropped = list(self._pending.values())
+        self._pending.clear()
+        self._holds.clear()
+        return dropped
+
+    @property
+    def idle(self) -> bool:
+        return not self._pending and not self._holds
+
+    @property
+    def playing(self) -> bool:
+        return bool(self._pending)

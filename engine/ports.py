@@ -1,0 +1,85 @@
+"""The ports: what the engine needs from the outside world, as small async interfaces.
+
+Adapters implement these (Twilio, Deepgram, Claude, ElevenLabs, the local stack, and the
+scripted fakes of event scripts). The effect runner is their only caller. Brain output is a
+stream of typed items so the engine, not the adapter, decides what reaches the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A complete sentence of a reply, ready for speech."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """The brain asks for a tool."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    call_id: str = ""
+
+
+BrainOutput = Sentence | ToolCall
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the brain needs to answer: the call and the caller's latest words."""
+
+    call_id: str
+    caller: str
+    text: str
+    heard: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    ok: bool
+    result: Any = None
+    error: str = ""
+
+
+class Speaker(Protocol):
+    async def say(self, speech_id: str, text: str) -> None:
+        """Synthesize `text` and queue it for the caller; return once it is queued.
+        The adapter reports it heard with `agent.playback_done {speech: speech_id}`."""
+
+    def clear(self) -> None:
+        """Drop everything queued and not yet heard."""
+
+
+class Brain(Protocol):
+    def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
+        """Stream the reply: sentences as soon as they are complete, then maybe a tool call."""
+
+    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
+        """Give the brain a tool's outcome before the next `respond`."""
+
+
+class Tools(Protocol):
+    async def run(self, name: str, args: dict[str, Any], call_id: str) -> ToolOutcome:
+        """Run a tool; failures come back as a failed outcome, never as an exception."""
+
+
+class Telephony(Protocol):
+    async def transfer(self, number: str) -> None:
+        """Hand the call to `number`; raise on failure."""
+
+    async def hang_up(self) -> None: ...
+
+
+@dataclass
+class Ports:
+    speaker: Speaker
+    brain: Brain
+    tools: Tools
+    telephony: Telephony

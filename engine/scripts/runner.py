@@ -1,0 +1,95 @@
+"""Run an event script on a virtual-time loop and compare what happened with `expect:`.
+
+Each step waits until its time (timers due by then fire first), adds its fake answers,
+posts its event, lets the call settle, then checks its expectations against everything that
+happened since the previous step. The result carries the trace and every mismatch with the
+script's line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.call import Call
+from engine.clock import run_virtual
+from engine.machine import FlowMachine
+from engine.scripts.expect import Window, check_step
+from engine.scripts.fakes import FakeWorld
+from engine.scripts.format import Script, ScriptStep
+from engine.trace import Trace
+from flows import Flow, load_flow
+
+SETTLE_ROUNDS = 8
+DEFAULT_CALLER = "+15550001111"
+
+
+@dataclass
+class ScriptResult:
+    script: Script
+    trace: Trace
+    failures: list[str] = field(default_factory=list)
+    marks: list[tuple[int, ScriptStep]] = field(default_factory=list)  # trace index per step
+    world: FakeWorld | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def run_script(script: Script, flow: Flow | None = None) -> ScriptResult:
+    """Run `script` against `flow` (default: the script's flow file)."""
+    flow = flow or load_flow(script.flow_path)
+    return run_virtual(_drive(script, FlowMachine(flow)))
+
+
+async def settle(call: Call) -> None:
+    """Let every event and task due at the current instant run to completion."""
+    quiet = 0
+    while quiet < SETTLE_ROUNDS:
+        await asyncio.sleep(0)
+        quiet = quiet + 1 if call.queue.empty() else 0
+
+
+async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
+    loop = asyncio.get_running_loop()
+    world = FakeWorld(clock=loop.time, playback_auto=script.playback == "auto",
+                      transfer=script.transfer)
+    world.llm.extend(script.llm)
+    world.add_tools(script.tools)
+    call = Call(machine, world.ports(), call_id=Path(script.path).stem)
+    world.post = call.post
+    result = ScriptResult(script, call.trace, world=world)
+    consumer = loop.create_task(call.run(), name=f"{call.call_id}:consumer")
+    start, now = loop.time(), loop.time()
+    seen_trace, seen_records = 0, 0
+    try:
+        for step in script.steps:
+            target = start + step.at if step.at is not None else now + (step.after or 0.0)
+            if target > loop.time():
+                await asyncio.sleep(target - loop.time())
+            now = loop.time()
+            await settle(call)
+            world.llm.extend(step.llm)
+            world.add_tools(step.tools)
+            if step.transfer:
+                world.transfer = step.transfer
+            if step.event:
+                data = dict(step.data)
+                if step.event == "call.started":
+                    data.setdefault("caller", DEFAULT_CALLER)
+                call.post(step.event, **data)
+                await settle(call)
+            window = Window(call.trace.entries[seen_trace:], world.records[seen_records:], call)
+            result.marks.append((seen_trace, step))
+            result.failures.extend(check_step(script, step, window))
+            seen_trace, seen_records = len(call.trace.entries), len(world.records)
+    finally:
+        if not consumer.done():
+            consumer.cancel()
+        await asyncio.gather(consumer, return_exceptions=True)
+    problems = [r for r in world.records if r.kind == "problem"]
+    result.failures.extend(f"{script.path}: script problem at {p.at:.3f}s: {p.detail}"
+                           for p in problems)
+    return result

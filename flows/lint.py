@@ -1,0 +1,54 @@
+"""Graph checks on a parsed flow: reachability, dead ends, waiting states and their timers."""
+
+from __future__ import annotations
+
+from flows.errors import FlowError
+from flows.model import Flow
+
+
+def lint_graph(flow: Flow) -> list[FlowError]:
+    """Problems that need the whole graph: each names the state's line and a fix."""
+    out: list[FlowError] = []
+    reachable = _reachable(flow)
+    for name, state in flow.states.items():
+        leaving = [t for t in flow.transitions_from(name) if t.target != name]
+        own_events = {t.event for t in flow.transitions_from(name)}
+        if name not in reachable:
+            out.append(FlowError(flow.path, state.line,
+                                 f"state '{name}' is unreachable from '{flow.initial}'",
+                                 f"add a transition `to: {name}` or remove the state"))
+        if state.final:
+            if flow.transitions_from(name) or state.timeout:
+                out.append(FlowError(flow.path, state.line,
+                                     f"final state '{name}' has transitions or a timeout",
+                                     "a final state ends the call: remove `on:` and `timeout:`"))
+            continue
+        if not leaving:
+            out.append(FlowError(flow.path, state.line,
+                                 f"state '{name}' is not final but has no way out",
+                                 "add a transition to another state, or `final: true`"))
+        if state.timeout is None:
+            out.append(FlowError(flow.path, state.line,
+                                 f"state '{name}' waits for events but has no timeout",
+                                 "add `timeout: {after: 10s, event: timer.<name>}` and handle it"))
+        elif state.timeout.event not in own_events:
+            out.append(FlowError(flow.path, state.timeout.line,
+                                 f"state '{name}' raises {state.timeout.event} but does not "
+                                 "handle it", f"add `{state.timeout.event}: <next state>` "
+                                 "under its `on:`"))
+    if not any(s.final for s in flow.states.values()):
+        out.append(FlowError(flow.path, 1, "the flow has no final state",
+                             "add a state with `final: true`, e.g. `ended`"))
+    return out
+
+
+def _reachable(flow: Flow) -> set[str]:
+    seen = {flow.initial}
+    todo = [flow.initial]
+    while todo:
+        name = todo.pop()
+        for t in flow.transitions_from(name):
+            if t.target not in seen:
+                seen.add(t.target)
+                todo.append(t.target)
+    return seen

@@ -1,0 +1,133 @@
+"""The `settings:` section of flows.yaml: its schema, defaults and validation.
+
+Sections owned by other packages (`business` by tools/, `knowledge` by knowledge/) are
+checked by their own validators so each rule lives next to the code that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flows.errors import FlowError, did_you_mean
+from flows.model import Settings
+from flows.yaml_lines import YMap
+
+# section -> key -> (accepted types, what to write)
+_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
+    "barge_in": {"min_speech_ms": ((int,), "milliseconds of caller speech, e.g. 300")},
+    "stt": {
+        "provider": ((str,), "auto, deepgram or local"),
+        "min_confidence": ((int, float), "a number from 0 to 1, e.g. 0.5"),
+        "language": ((str,), "a language code, e.g. en-US"),
+    },
+    "tts": {
+        "provider": ((str,), "auto, elevenlabs or local"),
+        "voice": ((str,), "the provider's voice id"),
+    },
+    "llm": {
+        "provider": ((str,), "auto, anthropic, openai or rules"),
+        "model": ((str,), "the provider's model name"),
+        "max_tokens": ((int,), "a whole number, e.g. 300"),
+        "temperature": ((int, float), "a number from 0 to 1"),
+        "base_url": ((str,), "an OpenAI-compatible server URL"),
+    },
+    "escalation": {"number": ((str,), 'the human\'s phone number in E.164, e.g. "+15550100199"')},
+}
+_FREE_SECTIONS = ("business", "knowledge")
+_TEXT_KEYS = ("system_prompt",)
+
+
+def _external_validator(section: str) -> Callable[[dict[str, Any]], list[str]] | None:
+    """The validator that the owning package provides, when that package is installed."""
+    try:
+        if section == "business":
+            from tools.calendar import validate_business_settings
+
+            return validate_business_settings
+        if section == "knowledge":
+            from knowledge.retrieval import validate_knowledge_settings
+
+            return validate_knowledge_settings
+    except ImportError:
+        return None
+    return None
+
+
+def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> Settings:
+    """Validate `settings:` and return the typed `Settings`; problems go to `errors`."""
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, YMap):
+        errors.append(FlowError(path, line, "settings must be a mapping of sections",
+                                "write `settings:` followed by indented sections"))
+        return Settings()
+    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS]
+    for section, value in raw.items():
+        at = raw.line_of(section)
+        if section in _TEXT_KEYS:
+            if not isinstance(value, str) or not value.strip():
+                errors.append(FlowError(path, at, f"settings.{section} must be text",
+                                        "write it as a YAML block: `system_prompt: |`"))
+        elif section in _FREE_SECTIONS:
+            _check_free_section(section, value, path, at, errors)
+        elif section in _SCHEMA:
+            _check_section(section, value, path, at, errors)
+        else:
+            errors.append(FlowError(path, at, f"unknown settings section '{section}'",
+                                    did_you_mean(section, known)))
+    return _build(raw)
+
+
+def _check_section(section: str, value: Any, path: str, at: int,
+                   errors: list[FlowError]) -> None:
+    if not isinstance(value, YMap):
+        errors.append(FlowError(path, at, f"settings.{section} must be a mapping",
+                                f"indent its keys under `{section}:`"))
+        return
+    schema = _SCHEMA[section]
+    for key, item in value.items():
+        key_line = value.line_of(key)
+        if key not in schema:
+            errors.append(FlowError(path, key_line, f"unknown setting '{section}.{key}'",
+                                    did_you_mean(key, schema)))
+            continue
+        types, hint = schema[key]
+        if isinstance(item, bool) or not isinstance(item, types):
+            errors.append(FlowError(path, key_line, f"settings.{section}.{key} is {item!r}",
+                                    f"write {hint}"))
+
+
+def _check_free_section(section: str, value: Any, path: str, at: int,
+                        errors: list[FlowError]) -> None:
+    if not isinstance(value, YMap):
+        errors.append(FlowError(path, at, f"settings.{section} must be a mapping",
+                                f"indent its keys under `{section}:`"))
+        return
+    validator = _external_validator(section)
+    for problem in validator(dict(value)) if validator else []:
+        key = next((k for k in value if f"{k}" in problem), None)
+        errors.append(FlowError(path, value.line_of(key) if key else at,
+                                f"settings.{section}: {problem}",
+                                f"see the `{section}` section of the README"))
+
+
+def _build(raw: YMap) -> Settings:
+    def get(section: str, key: str, default: Any) -> Any:
+        value = raw.get(section)
+        return value.get(key, default) if isinstance(value, dict) else default
+
+    def number(section: str, key: str, cast: Callable[[Any], Any], default: Any) -> Any:
+        try:
+            return cast(get(section, key, default))
+        except (TypeError, ValueError):
+            return default  # already reported by the section check
+
+    return Settings(
+        min_speech_ms=number("barge_in", "min_speech_ms", int, 300),
+        min_confidence=number("stt", "min_confidence", float, 0.5),
+        escalation_number=str(get("escalation", "number", "")),
+        system_prompt=str(raw.get("system_prompt") or ""),
+        llm=dict(raw.get("llm") or {}),
+        raw={k: v for k, v in raw.items()},
+    )

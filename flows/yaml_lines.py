@@ -1,0 +1,99 @@
+"""YAML loading that remembers the line of every key and list item.
+
+`load_yaml` returns plain dict/list subclasses (`YMap`, `YList`) carrying 1-based line
+numbers, so validation can name the exact line of a problem. Duplicate keys, which PyYAML
+silently overwrites, are reported as errors.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from flows.errors import FlowError
+
+
+class FlowLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false are booleans, so `on:` and `no`
+    stay words (YAML 1.1 would read `on:` as the boolean True)."""
+
+
+FlowLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+FlowLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class YMap(dict):
+    """A mapping with `line` (its own) and `key_lines` (each key's line)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class YList(list):
+    """A list with `line` (its own) and `item_lines` (each item's line)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def load_yaml(text: str, path: str) -> tuple[Any, list[FlowError]]:
+    """Parse `text`; return the data with line numbers and any duplicate-key errors."""
+    errors: list[FlowError] = []
+    try:
+        node = yaml.compose(text, Loader=FlowLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        errors.append(FlowError(path, line, f"not valid YAML: {problem}",
+                                "check indentation and quoting on this line"))
+        return None, errors
+    if node is None:
+        return None, errors
+    constructor = FlowLoader("")
+    return _convert(node, constructor, path, errors), errors
+
+
+def _convert(node: yaml.Node, constructor: FlowLoader, path: str,
+             errors: list[FlowError]) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = YMap()
+        out.line, out.key_lines = line, {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, constructor, path, errors)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, (str, int, float, bool)):
+                errors.append(FlowError(path, key_line, "a key must be a plain word",
+                                        "write the key as text, e.g. `name:`"))
+                continue
+            key = str(key)
+            if key in out:
+                errors.append(FlowError(path, key_line, f"'{key}' is given twice "
+                                        f"(first on line {out.key_lines[key]})",
+                                        "keep one of them: YAML would silently use the last"))
+            out[key] = _convert(value_node, constructor, path, errors)
+            out.key_lines[key] = key_line
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        seq = YList()
+        seq.line, seq.item_lines = line, []
+        for item in node.value:
+            seq.append(_convert(item, constructor, path, errors))
+            seq.item_lines.append(item.start_mark.line + 1)
+        return seq
+    return constructor.construct_object(node, deep=True)

@@ -1,0 +1,41 @@
+"""Guards: named conditions a transition in flows.yaml can test with `if:` or `unless:`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from states.registry import ArgKind, StepContext, guard
+
+
+@guard("below_limit", ArgKind.COUNTER)
+def below_limit(ctx: StepContext, counter: Any) -> bool:
+    """The counter is still below its max from counters:."""
+    return ctx.counters.get(counter, 0) < ctx.flow.counters[counter]
+
+
+@guard("long_enough")
+def long_enough(ctx: StepContext, _: Any) -> bool:
+    """The caller has spoken at least settings.barge_in.min_speech_ms."""
+    duration = ctx.data.get("duration_ms")
+    return duration is not None and float(duration) >= ctx.flow.settings.min_speech_ms
+
+
+@guard("understood")
+def understood(ctx: StepContext, _: Any) -> bool:
+    """The utterance has words and its confidence reaches settings.stt.min_confidence."""
+    text = str(ctx.data.get("text") or "").strip()
+    confidence = ctx.data.get("confidence")
+    confident = confidence is None or float(confidence) >= ctx.flow.settings.min_confidence
+    return bool(text) and confident
+
+
+@guard("digit", ArgKind.DIGIT)
+def digit(ctx: StepContext, key: Any) -> bool:
+    """The caller pressed this key."""
+    return str(ctx.data.get("digit")) == str(key)
+
+
+@guard("tool", ArgKind.TEXT)
+def tool(ctx: StepContext, name: Any) -> bool:
+    """The brain asked for this tool."""
+    return ctx.data.get("name") == name
