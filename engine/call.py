@@ -57,13 +57,16 @@ class Call:
         self._effects: list[Effect] = []
         self._log: list[str] = []
         self._transition: TransitionSpec | None = None
+        self._entered = False
         self._event = Event("")
         machine.add(self)
 
     # -- inputs ---------------------------------------------------------------------------
-    def post(self, name: str, **data: Any) -> None:
-        """Queue an event for this call (from adapters, timers, the runner or a script)."""
-        self.queue.put_nowait(Event(name, data))
+    def post(self, event: str, /, **data: Any) -> None:
+        """Queue an event for this call (from adapters, timers, the runner or a script).
+        Events for a call that has ended are dropped."""
+        if not self.ended:
+            self.queue.put_nowait(Event(event, data))
 
     def next_id(self) -> int:
         return next(self._seq)
@@ -111,6 +114,7 @@ class Call:
             self.utterances.append(str(event.data.get("text") or ""))
         self._event = event
         self._transition = None
+        self._entered = False
         try:
             handled = self.trigger(event.name, **event.data)
         except Exception as exc:  # a bug in a behaviour must not kill the call silently
@@ -120,7 +124,10 @@ class Call:
             return
         if handled and event.name == "caller.utterance":
             self.last_utterance = self.utterances[-1]
-        self._commit(event, before, "" if handled else "ignored", handled)
+        note = "" if handled else "ignored"
+        if handled and self._entered and before == self.state:
+            note = "re-entered"
+        self._commit(event, before, note, handled)
 
     def _playback_status(self, data: dict[str, Any]) -> str:
         if data.get("reply_done"):
@@ -161,6 +168,7 @@ class Call:
         self._run_steps(spec.name, spec.exit, self._event.data)
 
     def state_entered(self, spec: StateSpec, event: str, data: dict[str, Any]) -> None:
+        self._entered = True
         self._arm_timer(spec)
         self._run_steps(spec.name, spec.enter, data)
 

@@ -7,6 +7,7 @@ which records effects. Synchronous only: no AsyncMachine, no queued mode, no Tim
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,10 @@ from flows.model import Flow, StateSpec, TransitionSpec
 
 if TYPE_CHECKING:
     from engine.call import Call
+
+# An event a state does not handle is normal (a late playback report, a key press during a
+# transfer); the call's trace records it, so the library's per-event warning is noise.
+logging.getLogger("transitions.core").setLevel(logging.ERROR)
 
 
 class FlowMachine:

@@ -110,7 +110,7 @@ def _ignored(want: Any, w: Window) -> tuple[Any, bool]:
 def _states(want: Any, w: Window) -> tuple[Any, bool]:
     visited: list[str] = []
     for e in w.entries:
-        if (e.handled and e.after != e.before) or (e.handled and not e.before):
+        if e.handled and (e.after != e.before or e.note == "re-entered" or not e.before):
             visited.append(e.after)
     return visited, visited == _as_list(want)
 

@@ -49,7 +49,7 @@ async def settle(call: Call) -> None:
     quiet = 0
     while quiet < SETTLE_ROUNDS:
         await asyncio.sleep(0)
-        quiet = quiet + 1 if call.queue.empty() else 0
+        quiet = quiet + 1 if call.queue.empty() or call.ended else 0
 
 
 async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
