@@ -46,7 +46,7 @@ def _external_validator(section: str) -> Callable[[dict[str, Any]], list[str]] |
 
             return validate_business_settings
         if section == "knowledge":
-            from knowledge.retrieval import validate_knowledge_settings
+            from knowledge.config import validate_knowledge_settings
 
             return validate_knowledge_settings
     except ImportError:

@@ -1,0 +1,307 @@
+"""`SimulatedCaller`: the Twilio side of a Media Stream, for tests, demos and benchmarks.
+
+It does what Twilio does on a bidirectional `<Connect><Stream>`: opens the WebSocket with a
+signed handshake, sends `connected` and `start` (with custom parameters), streams the
+caller's microphone as paced 20 ms `media` frames (silence between utterances), plays what
+the server sends in real time through a `PlaybackBuffer`, echoes each `mark` when playback
+reaches it, honours `clear`, and sends `dtmf` and `stop`. Everything the server sends is
+parsed strictly; violations are kept in `errors` so a test can assert there were none.
+Uses the `websockets` client; all timing is on the running loop's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from adapters.twilio import mulaw
+from adapters.twilio.messages import (
+    OutboundClear,
+    OutboundMark,
+    OutboundMedia,
+    OutboundMessage,
+    ProtocolError,
+    parse_outbound,
+)
+from adapters.twilio.playback import PlaybackBuffer
+from adapters.twilio.redact import redact_number
+from adapters.twilio.signature import SIGNATURE_HEADER, sign
+
+log = logging.getLogger("dialflow.twilio.caller")
+FRAME_SECONDS = mulaw.FRAME_MS / 1000
+
+
+def _sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+class SimulatedCaller:
+    """One simulated call. `async with SimulatedCaller(url, auth_token=...) as caller:`
+    connects and sends `connected` + `start`; leaving the block sends `stop` and closes.
+
+    `signed_url` is the URL to sign when it differs from the one connected to (Twilio signs
+    the public `wss://` URL, a test connects to `ws://127.0.0.1:port`). `auth_token=None`
+    sends no signature. `continuous=True` sends silence frames whenever the caller is not
+    speaking, as Twilio does; False sends only what `say` queues.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        auth_token: str | None,
+        signed_url: str | None = None,
+        caller: str = "+15550001234",
+        call_sid: str | None = None,
+        account_sid: str | None = None,
+        stream_sid: str | None = None,
+        custom_parameters: Mapping[str, str] | None = None,
+        continuous: bool = True,
+    ) -> None:
+        self.url = url
+        self.caller = caller
+        self.call_sid = call_sid or _sid("CA")
+        self.account_sid = account_sid or _sid("AC")
+        self.stream_sid = stream_sid or _sid("MZ")
+        self.custom_parameters = {
+            "caller": caller,
+            "callSid": self.call_sid,
+            **dict(custom_parameters or {}),
+        }
+        self.continuous = continuous
+        self._headers = {}
+        if auth_token is not None:
+            self._headers[SIGNATURE_HEADER] = sign(auth_token, signed_url or url)
+        self.playback = PlaybackBuffer()
+        self.received: list[OutboundMessage] = []
+        self.echoed_marks: list[str] = []
+        self.errors: list[str] = []
+        self.frames_sent = 0
+        self._ws: ClientConnection | None = None
+        self._seq = 0
+        self._send_lock = asyncio.Lock()
+        self._changed = asyncio.Condition()
+        self._mic: deque[bytes] = deque()
+        self._mic_drained = asyncio.Event()
+        self._audio_arrived = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def __aenter__(self) -> SimulatedCaller:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def connect(self) -> None:
+        """Open the signed WebSocket, send `connected` and `start`, start the tasks."""
+        self._ws = await connect(
+            self.url, additional_headers=self._headers, proxy=None, max_size=None
+        )
+        log.info(
+            "call %s: simulated caller %s connected", self.call_sid, redact_number(self.caller)
+        )
+        await self._send(
+            {"event": "connected", "protocol": "Call", "version": "1.0.0"}, numbered=False
+        )
+        await self._send(
+            {
+                "event": "start",
+                "start": {
+                    "accountSid": self.account_sid,
+                    "streamSid": self.stream_sid,
+                    "callSid": self.call_sid,
+                    "tracks": ["inbound"],
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                    "customParameters": self.custom_parameters,
+                },
+            }
+        )
+        for coro in (self._read(), self._play(), self._microphone()):
+            self._tasks.append(asyncio.create_task(coro))
+
+    async def stop(self) -> None:
+        """Send `stop` (if the socket is still open), then close and end the tasks."""
+        if self._stopped or self._ws is None:
+            return
+        self._stopped = True
+        for task in self._tasks:
+            if task is not self._tasks[0]:  # keep reading until the socket closes
+                task.cancel()
+        with contextlib.suppress(ConnectionClosed):
+            await self._send(
+                {
+                    "event": "stop",
+                    "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
+                }
+            )
+        await self._ws.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._notify()
+
+    # -- what the caller does --------------------------------------------------------------
+    async def say(self, ulaw: bytes, *, wait: bool = True) -> None:
+        """Queue caller audio (8 kHz mu-law) for the microphone; by default return once
+        every frame of it has been sent, paced at real time (or the socket closed)."""
+        if self.closed:
+            raise ConnectionError("the simulated call is not connected")
+        self._mic.extend(mulaw.frames(ulaw))
+        self._mic_drained.clear()
+        if wait:
+            await self._mic_drained.wait()
+
+    async def press(self, digit: str) -> None:
+        """The caller presses a key."""
+        await self._send({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": digit}})
+
+    async def send_raw(self, text: str) -> None:
+        """Send any text as-is (for protocol tests of the server)."""
+        assert self._ws is not None, "not connected"
+        await self._ws.send(text)
+
+    # -- waiting -----------------------------------------------------------------------------
+    async def wait_until(
+        self, predicate: Callable[[SimulatedCaller], bool], timeout: float = 10.0
+    ) -> None:
+        """Wait until `predicate(self)` holds; raise TimeoutError after `timeout` seconds."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: predicate(self))
+
+    @property
+    def closed(self) -> bool:
+        """True before `connect` and once either side closed the socket."""
+        return self._ws is None or self._ws.close_code is not None
+
+    @property
+    def heard(self) -> bytes:
+        """Every byte of agent audio played to the caller so far."""
+        return bytes(self.playback.heard)
+
+    # -- internals -------------------------------------------------------------------------
+    async def _send(self, message: dict[str, Any], *, numbered: bool = True) -> None:
+        assert self._ws is not None, "not connected"
+        async with self._send_lock:
+            if numbered:
+                self._seq += 1
+                message = {**message, "sequenceNumber": str(self._seq)}
+                message.setdefault("streamSid", self.stream_sid)
+            await self._ws.send(json.dumps(message))
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _microphone(self) -> None:
+        try:
+            await self._microphone_frames()
+        except ConnectionClosed:
+            pass
+        finally:
+            self._mic.clear()
+            self._mic_drained.set()  # nobody waits forever on a closed socket
+
+    async def _microphone_frames(self) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        silence = bytes([mulaw.SILENCE]) * mulaw.FRAME_BYTES
+        while True:
+            if self._mic:
+                frame = self._mic.popleft()
+            elif self.continuous:
+                frame = silence
+            else:
+                self._mic_drained.set()
+                await asyncio.sleep(FRAME_SECONDS)
+                start = loop.time() - self.frames_sent * FRAME_SECONDS
+                continue
+            chunk = self.frames_sent + 1
+            await self._send(
+                {
+                    "event": "media",
+                    "media": {
+                        "track": "inbound",
+                        "chunk": str(chunk),
+                        "timestamp": str(self.frames_sent * mulaw.FRAME_MS),
+                        "payload": base64.b64encode(frame).decode("ascii"),
+                    },
+                }
+            )
+            self.frames_sent = chunk
+            if not self._mic:
+                self._mic_drained.set()
+            await asyncio.sleep(max(0.0, start + chunk * FRAME_SECONDS - loop.time()))
+
+    async def _play(self) -> None:
+        """Play queued agent audio in real time; echo marks as playback reaches them."""
+        with contextlib.suppress(ConnectionClosed):
+            await self._play_in_real_time()
+
+    async def _play_in_real_time(self) -> None:
+        loop = asyncio.get_running_loop()
+        started, played_total = loop.time(), 0
+        while True:
+            if self.playback.idle:
+                self._audio_arrived.clear()
+                await self._audio_arrived.wait()
+                started, played_total = loop.time(), 0
+                continue
+            await asyncio.sleep(FRAME_SECONDS)
+            due = int((loop.time() - started) * mulaw.SAMPLE_RATE) - played_total
+            played = self.playback.advance_bytes(max(0, due))
+            played_total += len(played.audio)
+            await self._echo(played.marks)
+            await self._notify()
+
+    async def _echo(self, marks: list[str]) -> None:
+        for name in marks:
+            self.echoed_marks.append(name)
+            await self._send({"event": "mark", "mark": {"name": name}})
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for text in self._ws:
+                await self._handle(text)
+        except ConnectionClosed:
+            pass
+        finally:
+            await self._notify()
+
+    async def _handle(self, text: str | bytes) -> None:
+        try:
+            message = parse_outbound(text)
+        except ProtocolError as exc:
+            self.errors.append(exc.reason)
+            await self._notify()
+            return
+        self.received.append(message)
+        if message.stream_sid != self.stream_sid:
+            self.errors.append(f"{type(message).__name__} for stream {message.stream_sid!r}")
+        elif isinstance(message, OutboundMedia):
+            self.playback.push_audio(message.payload)
+            self._audio_arrived.set()
+        elif isinstance(message, OutboundMark):
+            await self._echo(self.playback.push_mark(message.name))
+        elif isinstance(message, OutboundClear):
+            await self._echo(self.playback.clear())
+        await self._notify()

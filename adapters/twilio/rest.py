@@ -1,0 +1,212 @@
+"""Changing a live call through Twilio's REST API: transfer to a human, hang up.
+
+`TwilioRest` owns the SDK client (one per process, async HTTP over aiohttp) and updates a
+call (`POST /2010-04-01/Accounts/{sid}/Calls/{callSid}.json`) within a timeout; every
+failure becomes a `TelephonyError` whose message names the call and the cause but never a
+secret or a full phone number. `TwilioCalls` is the engine's `Telephony` port for one call.
+Credentials come only from `TWILIO_ACCOUNT_SID` / `TWILIO_AUTH_TOKEN`. `api_base_url`
+(or `DIALFLOW_TWILIO_API_URL`) points the SDK at another host, e.g. a local fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from adapters.twilio import twiml
+from adapters.twilio.redact import redact_number, redact_text
+
+log = logging.getLogger("dialflow.twilio.rest")
+_sdk_log = logging.getLogger("dialflow.twilio.sdk")  # the SDK's request dumps carry no call id
+if _sdk_log.level == logging.NOTSET:
+    _sdk_log.setLevel(logging.WARNING)
+
+ACCOUNT_SID_ENV = "TWILIO_ACCOUNT_SID"
+AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
+API_URL_ENV = "DIALFLOW_TWILIO_API_URL"
+DEFAULT_TIMEOUT = 10.0
+
+
+class TwilioConfigError(RuntimeError):
+    """A required setting is missing or malformed; the message names the variable."""
+
+
+class TelephonyError(RuntimeError):
+    """Twilio did not carry out a transfer or hang-up. The message is safe to log and to
+    put in `transfer.failed {error}`; `status`/`code` are Twilio's when it answered."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class TwilioCredentials:
+    account_sid: str
+    auth_token: str = field(repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TwilioCredentials:
+        env = os.environ if env is None else env
+        values = {}
+        for name in (ACCOUNT_SID_ENV, AUTH_TOKEN_ENV):
+            values[name] = env.get(name, "").strip()
+            if not values[name]:
+                raise TwilioConfigError(
+                    f"{name} is not set; it is needed to transfer and "
+                    f"hang up calls through Twilio's REST API"
+                )
+        if not values[ACCOUNT_SID_ENV].startswith("AC"):
+            raise TwilioConfigError(f"{ACCOUNT_SID_ENV} must be an account sid (AC...)")
+        return cls(values[ACCOUNT_SID_ENV], values[AUTH_TOKEN_ENV])
+
+
+class TwilioRest:
+    """The SDK client for call updates. Create and use it inside the running event loop
+    (aiohttp sessions belong to one loop); close it with `aclose()` or `async with`."""
+
+    def __init__(
+        self,
+        credentials: TwilioCredentials,
+        *,
+        api_base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        if api_base_url is not None:
+            parts = urlsplit(api_base_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise TwilioConfigError(
+                    f"Twilio API base url must be http(s)://host[:port], got {api_base_url!r}"
+                )
+        self.credentials = credentials
+        self.api_base_url = api_base_url.rstrip("/") if api_base_url else None
+        self.timeout = timeout
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> TwilioRest:
+        env = os.environ if env is None else env
+        kwargs.setdefault("api_base_url", env.get(API_URL_ENV, "").strip() or None)
+        return cls(TwilioCredentials.from_env(env), **kwargs)
+
+    def _sdk(self) -> Client:
+        if self._client is None:
+            self._http = AsyncTwilioHttpClient(logger=_sdk_log)
+            # A non-empty `environment` keeps the SDK from reading TWILIO_EDGE/TWILIO_REGION
+            # from os.environ, which would rewrite the host below.
+            self._client = Client(
+                self.credentials.account_sid,
+                self.credentials.auth_token,
+                http_client=self._http,
+                environment={ACCOUNT_SID_ENV: self.credentials.account_sid},
+            )
+            if self.api_base_url:
+                # Every v2010 URL is built as `client.api.base_url + "/2010-04-01/..."`.
+                self._client.api.base_url = self.api_base_url
+        return self._client
+
+    async def update_call(
+        self, call_sid: str, *, what: str, call_id: str = "", **params: str
+    ) -> dict[str, Any]:
+        """POST `params` (SDK names: `twiml=`, `status=`) to the call; return Twilio's
+        answer as a dict. Raises `TelephonyError` on any failure, including the timeout."""
+        label = call_id or call_sid
+        try:
+            async with asyncio.timeout(self.timeout):
+                call = await self._sdk().calls(call_sid).update_async(**params)
+        except TimeoutError:
+            raise self._failed(
+                label, what, f"no answer from Twilio within {self.timeout:g}s"
+            ) from None
+        except TwilioRestException as exc:
+            code = f", code {exc.code}" if exc.code else ""
+            raise self._failed(
+                label,
+                what,
+                f"Twilio answered {exc.status}{code}: {redact_text(str(exc.msg))}",
+                status=exc.status,
+                code=exc.code,
+            ) from None
+        except (aiohttp.ClientError, OSError, ValueError, TwilioException) as exc:
+            raise self._failed(
+                label, what, f"{type(exc).__name__}: {redact_text(str(exc))}"
+            ) from None
+        return {"sid": call.sid, "status": call.status}
+
+    @staticmethod
+    def _failed(label: str, what: str, cause: str, **info: Any) -> TelephonyError:
+        log.error("call %s: %s failed: %s", label, what, cause)
+        return TelephonyError(f"{what} failed: {cause}", **info)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self._http = None
+        self._client = None
+
+    async def __aenter__(self) -> TwilioRest:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class TwilioCalls:
+    """The `Telephony` port (engine/ports.py) for one live call."""
+
+    def __init__(
+        self,
+        rest: TwilioRest,
+        call_sid: str,
+        *,
+        call_id: str = "",
+        dial_timeout: int | None = 30,
+        dial_action_url: str | None = None,
+    ) -> None:
+        if not call_sid.startswith("CA"):
+            raise ValueError("call_sid must be a Twilio call sid (CA...)")
+        self.rest = rest
+        self.call_sid = call_sid
+        self.call_id = call_id or call_sid
+        self.dial_timeout = dial_timeout
+        self.dial_action_url = dial_action_url
+
+    async def transfer(self, number: str) -> None:
+        """Replace the call's TwiML with `<Dial>number</Dial>`; raise `TelephonyError`."""
+        try:
+            doc = twiml.dial(number, timeout=self.dial_timeout, action=self.dial_action_url)
+        except twiml.TwimlError as exc:
+            log.error(
+                "call %s: transfer to %s refused: %s", self.call_id, redact_number(number), exc
+            )
+            raise TelephonyError(f"transfer failed: {exc}") from None
+        log.info("call %s: transferring to %s", self.call_id, redact_number(number))
+        await self.rest.update_call(self.call_sid, what="transfer", call_id=self.call_id, twiml=doc)
+        log.info("call %s: transfer to %s accepted by Twilio", self.call_id, redact_number(number))
+
+    async def hang_up(self) -> None:
+        """End the call (`Status=completed`); raise `TelephonyError` if Twilio refuses."""
+        log.info("call %s: hanging up", self.call_id)
+        await self.rest.update_call(
+            self.call_sid, what="hang-up", call_id=self.call_id, status="completed"
+        )

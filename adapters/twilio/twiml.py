@@ -1,0 +1,63 @@
+"""TwiML documents dialflow returns to Twilio, built with the SDK's `VoiceResponse`.
+
+`connect_stream` answers the voice webhook: connect the call to our Media Stream WebSocket
+(bidirectional) and pass the caller and call sid as `<Parameter>`s, since Twilio drops query
+strings from stream URLs. `dial` hands a live call to a human (used by the REST transfer).
+The SDK escapes every value. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from twilio.twiml.voice_response import VoiceResponse
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class TwimlError(ValueError):
+    """A value that must not go into TwiML (a bad number or URL)."""
+
+
+def connect_stream(
+    stream_url: str,
+    *,
+    caller: str,
+    call_sid: str,
+    parameters: Mapping[str, str] | None = None,
+) -> str:
+    """`<Response><Connect><Stream url=...><Parameter .../></Stream></Connect></Response>`."""
+    parts = urlsplit(stream_url)
+    if parts.scheme not in ("wss", "ws") or not parts.netloc:
+        raise TwimlError(f"stream url must be wss://host/path, got {stream_url!r}")
+    if parts.query:
+        raise TwimlError("Twilio drops query strings from stream urls; use parameters")
+    response = VoiceResponse()
+    stream = response.connect().stream(url=stream_url)
+    values = {"caller": caller, "callSid": call_sid, **dict(parameters or {})}
+    for name, value in values.items():
+        stream.parameter(name=name, value=value)
+    return str(response)
+
+
+def dial(number: str, *, timeout: int | None = None, action: str | None = None) -> str:
+    """`<Response><Dial timeout=.. action=..>+1555...</Dial></Response>`.
+
+    `number` must be E.164 (`+` and 7 to 15 digits); `timeout` is how long to ring, in
+    seconds (Twilio allows 5 to 600); `action` is where Twilio reports how the dial ended."""
+    if not E164.match(number or ""):
+        raise TwimlError("transfer number must be E.164, like +15551234567")
+    if timeout is not None and not 5 <= timeout <= 600:
+        raise TwimlError(f"dial timeout must be 5..600 seconds, got {timeout}")
+    if action is not None and urlsplit(action).scheme not in ("https", "http"):
+        raise TwimlError(f"dial action must be an http(s) url, got {action!r}")
+    kwargs: dict[str, object] = {}
+    if timeout is not None:
+        kwargs["timeout"] = timeout
+    if action is not None:
+        kwargs["action"] = action
+    response = VoiceResponse()
+    response.dial(number, **kwargs)
+    return str(response)

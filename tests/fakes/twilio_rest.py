@@ -1,0 +1,212 @@
+"""`FakeTwilioRest`: a stand-in for Twilio's Calls REST API on 127.0.0.1, for tests.
+
+It answers `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with form params
+(`Twiml`, `Status`, ...), checks HTTP Basic auth against its account sid and auth token,
+records every request, and returns Twilio-shaped JSON (the call resource, or Twilio's
+error object). It can be told to fail (any status, with a Twilio error code) or to hold
+requests without answering until it is closed. A plain `http.server` in a thread, so it
+works with any event loop, real or virtual. Never touches the internet.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "fake-auth-token-for-tests"
+_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls/(?P<call>CA\w+)\.json$")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    account_sid: str
+    call_sid: str
+    form: dict[str, str]
+    authorized: bool
+    headers: dict[str, str] = field(repr=False)
+
+
+@dataclass
+class _Failure:
+    status: int
+    code: int
+    message: str
+
+
+class FakeTwilioRest:
+    """Use as a context manager; `base_url` is what `TwilioRest(api_base_url=...)` takes."""
+
+    def __init__(
+        self,
+        *,
+        account_sid: str = ACCOUNT_SID,
+        auth_token: str = AUTH_TOKEN,
+        calls: tuple[str, ...] = (),
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.calls: dict[str, str] = dict.fromkeys(calls, "in-progress")
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._failure: _Failure | None = None
+        self._hold = False
+        self._release = threading.Event()
+        self.held = threading.Event()  # set once a request is being held
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # so close() returns promptly
+            name="fake-twilio-rest",
+            daemon=True,
+        )
+
+    # -- configuration ---------------------------------------------------------------------
+    def fail_with(self, status: int, code: int | None = None, message: str = "") -> None:
+        """Answer every following request with this HTTP status and a Twilio error body."""
+        self._failure = _Failure(
+            status,
+            code if code is not None else 20000 + status,
+            message or f"Simulated failure {status}",
+        )
+
+    def hold_requests(self) -> None:
+        """Accept requests but never answer them (until `close`): a slow Twilio."""
+        self._hold = True
+
+    def add_call(self, call_sid: str, status: str = "in-progress") -> None:
+        with self._lock:
+            self.calls[call_sid] = status
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> FakeTwilioRest:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeTwilioRest:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- request handling ------------------------------------------------------------------
+    def _authorized(self, header: str) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return header == f"Basic {expected}"
+
+    def _answer(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        match = _PATH.match(path)
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        authorized = self._authorized(headers.get("authorization", ""))
+        record = RecordedRequest(
+            method,
+            path,
+            match["account"] if match else "",
+            match["call"] if match else "",
+            form,
+            authorized,
+            headers,
+        )
+        with self._lock:
+            self.requests.append(record)
+        if self._hold:
+            self.held.set()
+            self._release.wait()
+            return 503, _error(503, 20503, "Fake server closed while holding the request")
+        if not authorized:
+            return 401, _error(401, 20003, "Authenticate")
+        if match is None or method != "POST":
+            return 404, _error(404, 20404, f"The requested resource {path} was not found")
+        if match["account"] != self.account_sid:
+            return 403, _error(403, 20003, "Account sid does not match the credentials")
+        if self._failure is not None:
+            failure = self._failure
+            return failure.status, _error(failure.status, failure.code, failure.message)
+        with self._lock:
+            if match["call"] not in self.calls:
+                return 404, _error(404, 20404, f"The requested resource {path} was not found")
+            if form.get("Status") in ("completed", "canceled"):
+                self.calls[match["call"]] = form["Status"]
+            status = self.calls[match["call"]]
+        return 200, self._call_resource(match["call"], status, path)
+
+    def _call_resource(self, call_sid: str, status: str, path: str) -> dict[str, Any]:
+        now = formatdate(usegmt=True)
+        return {
+            "sid": call_sid,
+            "account_sid": self.account_sid,
+            "status": status,
+            "direction": "inbound",
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "from": "+15550000000",
+            "to": "+15550000001",
+            "uri": path,
+            "subresource_uris": {},
+        }
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, payload = fake._answer(self.command, self.path, headers, body)
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            do_POST = do_GET = _serve  # http.server dispatches on these names
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep test output quiet
+
+        return Handler
+
+
+def _error(status: int, code: int, message: str) -> dict[str, Any]:
+    """Twilio's error body."""
+    return {
+        "code": code,
+        "message": message,
+        "status": status,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+    }
