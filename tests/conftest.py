@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # so suites can import the shared fakes as `tests.fakes`
+    sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture

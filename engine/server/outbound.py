@@ -1,0 +1,117 @@
+"""`OutboundAudio`: the paced sender of one media stream — 20 ms mu-law frames, marks, clear.
+
+Twilio plays what it receives in real time and buffers the rest. Frames are sent just ahead
+of playback (`lead` seconds), so the buffer stays short and a `clear` on barge-in drops
+little; the first frame after silence goes out at once. Marks follow the frames queued
+before them. Sending is one task per stream; `jitter` records how late each frame left
+compared with its schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from adapters.twilio.messages import clear_message, mark_message, media_message
+from engine.media import FRAME_BYTES
+
+FRAME_SECONDS = 0.02
+DEFAULT_LEAD = 0.2
+
+Send = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Mark:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Clear:
+    pass
+
+
+class OutboundAudio:
+    def __init__(self, send: Send, stream_sid: str, lead: float = DEFAULT_LEAD,
+                 on_frame: Callable[[], None] | None = None,
+                 on_mark: Callable[[str], object] | None = None,
+                 on_clear: Callable[[], object] | None = None):
+        self._send = send
+        self.stream_sid = stream_sid
+        self.lead = lead
+        self._items: deque[bytes | _Mark | _Clear] = deque()
+        self._wake = asyncio.Event()
+        self._playhead = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self.frames_sent = 0
+        self.jitter: list[float] = []
+        self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
+        self.on_mark = on_mark  # the protocol tracker learns which marks may come back
+        self.on_clear = on_clear
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
+
+    def frames(self, ulaw: bytes) -> None:
+        """Queue whole 160-byte frames (the caller keeps any remainder)."""
+        for start in range(0, len(ulaw) - FRAME_BYTES + 1, FRAME_BYTES):
+            self._items.append(ulaw[start:start + FRAME_BYTES])
+        self._wake.set()
+
+    def mark(self, name: str) -> None:
+        self._items.append(_Mark(name))
+        self._wake.set()
+
+    def clear(self) -> None:
+        """Drop everything not yet sent at once, and tell Twilio to drop what it buffered."""
+        self._items.clear()
+        self._items.append(_Clear())
+        self._playhead = 0.0
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._items)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._items:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            item = self._items[0]
+            if isinstance(item, _Clear):
+                self._items.popleft()
+                if self.on_clear:
+                    self.on_clear()
+                await self._send(clear_message(self.stream_sid))
+                continue
+            if isinstance(item, _Mark):
+                self._items.popleft()
+                if self.on_mark:
+                    self.on_mark(item.name)
+                await self._send(mark_message(self.stream_sid, item.name))
+                continue
+            now = loop.time()
+            self._playhead = max(self._playhead, now)
+            due = self._playhead - self.lead
+            if due > now:
+                await asyncio.sleep(due - now)
+                continue  # a clear may have emptied the queue meanwhile
+            self._items.popleft()
+            if self.on_frame:
+                self.on_frame()
+            await self._send(media_message(self.stream_sid, item))
+            self.jitter.append(max(0.0, now - due))
+            self.frames_sent += 1
+            self._playhead += FRAME_SECONDS
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -1,0 +1,84 @@
+"""Run the real server (uvicorn, FastAPI, WebSocket) on 127.0.0.1 with fake providers, and
+drive it with the simulated Twilio caller. Used by the server tests and the benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from adapters.twilio.rest import TwilioCredentials, TwilioRest
+from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.scripts.fakes import FakeBrain, FakeWorld
+from engine.server.app import create_app
+from engine.server.flow_source import FlowSource
+from engine.server.services import Services
+from tests.fakes.providers import EnergyStt, ToneTts
+from tools.builtin import build_registry
+from tools.storage import Storage
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTH_TOKEN = "test-auth-token"
+ACCOUNT_SID = "AC" + "0" * 32
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    services: Services
+    port: int
+    world: FakeWorld
+    stt: EnergyStt
+    tts: ToneTts
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/media"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextlib.asynccontextmanager
+async def running_server(tmp: Path, *, flow: Path | None = None, twilio_url: str | None = None,
+                         transcripts: list[str] | None = None,
+                         tts_latency: float = 0.0, stt_latency: float = 0.0,
+                         ) -> AsyncIterator[Running]:
+    loop = asyncio.get_running_loop()
+    world = FakeWorld(clock=loop.time)
+    stt = EnergyStt(transcripts, latency=stt_latency)
+    tts = ToneTts(latency=tts_latency)
+    twilio = None
+    if twilio_url:
+        twilio = TwilioRest(TwilioCredentials(ACCOUNT_SID, AUTH_TOKEN), api_base_url=twilio_url)
+    services = Services(
+        flows=FlowSource(flow or ROOT / "flows.yaml"), stt=stt, tts=tts,
+        brain=FakeBrain(world), registry=build_registry(),
+        storage=Storage(f"sqlite:///{tmp / 'dialflow.db'}"),
+        signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)),
+        twilio=twilio)
+    port = free_port()
+    config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = loop.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield Running(services, port, world, stt, tts)
+    finally:
+        server.should_exit = True
+        await task
+        if twilio is not None:
+            await twilio.aclose()

@@ -1,0 +1,137 @@
+"""Whole calls through the real server: uvicorn, the Media Streams WebSocket and a simulated
+Twilio caller with a real playback buffer; fake speech providers and brain; a fake Twilio
+REST server for the transfer. Waits are on conditions, never on wall-clock thresholds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from adapters.twilio.caller import SimulatedCaller
+from adapters.twilio.messages import OutboundClear, OutboundMark
+from adapters.twilio.signature import sign
+from engine.call import Call
+from tests.fakes.providers import silence, tone
+from tests.fakes.twilio_rest import FakeTwilioRest
+from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
+
+INSURANCE = ("We accept most PPO plans. That includes Delta Dental, Cigna and Aetna. "
+             "We also offer a membership plan for patients without any insurance at all.")
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+def the_call(server: Running) -> Call:
+    (stream,) = server.services.streams
+    assert stream.call is not None
+    return stream.call
+
+
+def test_greeting_barge_in_and_dtmf_transfer(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+                            calls=("CA100",)) as rest:
+            async with running_server(tmp_path, twilio_url=rest.base_url,
+                                      transcripts=["Do you take my insurance?"]) as server:
+                server.world.llm.append({"reply": INSURANCE})
+                async with SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,
+                                           call_sid="CA100", caller="+15550001234") as caller:
+                    await until(lambda: len(server.services.streams) == 1)
+                    call = the_call(server)
+                    # The greeting is heard: its mark comes back, then the call listens.
+                    await until(lambda: call.state == "listening")
+                    assert caller.echoed_marks and len(caller.heard) > 8000 * 0.5
+                    assert server.tts.spoken[0].startswith("Thank you for calling")
+
+                    await caller.say(tone(0.6) + silence(0.4))
+                    await until(lambda: call.state == "speaking")
+                    # Talk over the reply: the server clears Twilio's buffer.
+                    await caller.say(tone(0.5), wait=False)
+                    await until(lambda: any(isinstance(m, OutboundClear)
+                                            for m in caller.received))
+                    await until(lambda: call.state == "listening")
+                    heard = [s.text for s in call.playback.heard]
+                    assert "We also offer a membership plan" not in " ".join(heard)
+                    assert not call.playback.playing
+
+                    await caller.press("0")
+                    await until(lambda: any("Dial" in str(r.form) for r in rest.requests))
+                    await until(lambda: call.ended)
+                    transfer = next(r for r in rest.requests if "Dial" in str(r.form))
+                    assert "+15550100199" in str(transfer.form)
+                    assert caller.errors == []
+                    marks = [m for m in caller.received if isinstance(m, OutboundMark)]
+                    assert marks and marks[0].name == "s1"
+
+    asyncio.run(scenario())
+
+
+def test_failed_transfer_takes_a_message_and_says_goodbye(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as rest:
+            rest.fail_with(404, 20404, "The requested resource was not found")
+            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
+                async with SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,
+                                           call_sid="CA200") as caller:
+                    await until(lambda: len(server.services.streams) == 1)
+                    call = the_call(server)
+                    await until(lambda: call.state == "listening")
+                    await caller.press("0")
+                    await until(lambda: call.ended, timeout=30)
+                    states = call.trace.states()
+                    assert states[-3:] == ["escalating", "goodbye", "ended"]
+                    assert any(t.startswith("Thank you for calling Bright Smile Dental. Goodbye")
+                               for t in server.tts.spoken)
+        tickets = server.services.storage
+        assert tickets is not None
+
+    asyncio.run(scenario())
+
+
+def test_webhook_signature_and_twiml(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            url = f"{server.http_url}/webhook/voice"
+            form = {"CallSid": "CA300", "From": "+15550009999", "To": "+15550100100"}
+            async with httpx.AsyncClient() as client:
+                good = await client.post(url, data=form,
+                                         headers={"X-Twilio-Signature": sign(AUTH_TOKEN, url,
+                                                                             form)})
+                forged = await client.post(url, data=form,
+                                           headers={"X-Twilio-Signature": "Zm9yZ2Vk"})
+                missing = await client.post(url, data=form)
+                health = (await client.get(f"{server.http_url}/health")).json()
+                metrics = (await client.get(f"{server.http_url}/metrics")).text
+            assert good.status_code == 200
+            assert f'<Stream url="ws://127.0.0.1:{server.port}/ws/media">' in good.text
+            assert '<Parameter name="caller" value="+15550009999"' in good.text
+            assert forged.status_code == 403 and missing.status_code == 403
+            assert len(server.services.streams) == 0
+            assert health["status"] == "ok" and health["active_calls"] == 0
+            assert health["keys_configured"]["ANTHROPIC_API_KEY"] in (True, False)
+            assert AUTH_TOKEN not in str(health)
+            assert 'dialflow_errors_total{component="signature"} 2.0' in metrics
+
+    asyncio.run(scenario())
+
+
+def test_forged_media_stream_handshake_is_refused(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            caller = SimulatedCaller(server.ws_url, auth_token="not-the-token")
+            try:
+                await caller.connect()
+                await until(lambda: caller.closed, timeout=5)
+            except Exception as exc:  # the handshake itself may be rejected
+                assert "403" in str(exc) or "1008" in str(exc) or "rejected" in str(exc)
+            assert len(server.services.streams) == 0
+            assert server.services.metrics.errors_total.labels("signature")._value.get() >= 1
+
+    asyncio.run(scenario())
