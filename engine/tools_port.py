@@ -9,6 +9,8 @@ brain can act on with the caller (a taken slot, bad arguments, nothing found) is
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from engine.ports import ToolOutcome
@@ -22,15 +24,18 @@ from tools.storage import Storage
 
 class CallTools:
     def __init__(self, registry: ToolRegistry, storage: Storage, calendar: BusinessCalendar,
-                 call_id: str, caller: str | None):
+                 call_id: str, caller: str | None,
+                 clock: Callable[[], dt.datetime] | None = None):
         self.registry = registry
         self.context = ToolContext(call_id=call_id, caller_phone=caller or None,
-                                   calendar=calendar, storage=storage)
+                                   calendar=calendar, storage=storage,
+                                   **({"clock": clock} if clock else {}))
 
     async def run(self, name: str, args: dict[str, Any], call_id: str) -> ToolOutcome:
         result = await run_tool(name, args, registry=self.registry, context=self.context)
         answer = result.to_llm()
         if result.ok or (result.error is not None and result.error.code in RECOVERABLE_CODES):
             return ToolOutcome(ok=True, result=answer)
-        code = result.error.code if result.error else "error"
-        return ToolOutcome(ok=False, result=answer, error=code)
+        error = result.error
+        detail = f"{error.code}: {error.message}" if error else "error"
+        return ToolOutcome(ok=False, result=answer, error=detail)

@@ -5,6 +5,6 @@ hints and docstrings), `validation` (argument checks), `runner` (`run_tool`), `r
 (`ToolResult`, `ToolError`), `context` (`ToolContext`), `calendar` (`BusinessCalendar`),
 `storage` (SQLAlchemy tables), `phone`, `appointments` and `escalation` (built-in tools),
 `http_tools` (tools declared in flows.yaml), `builtin` (`build_registry`), `service`
-(`ToolService`, the engine's `Tools` port), `cli` (`appointments list`, `tickets list`).
+`cli` (`appointments list`, `tickets list`).
 Importing this package imports nothing else.
 """

@@ -77,20 +77,23 @@ def test_failed_transfer_takes_a_message_and_says_goodbye(tmp_path: Path) -> Non
     async def scenario() -> None:
         with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as rest:
             rest.fail_with(404, 20404, "The requested resource was not found")
-            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
-                async with SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,
-                                           call_sid="CA200") as caller:
-                    await until(lambda: len(server.services.streams) == 1)
-                    call = the_call(server)
-                    await until(lambda: call.state == "listening")
-                    await caller.press("0")
-                    await until(lambda: call.ended, timeout=30)
-                    states = call.trace.states()
-                    assert states[-3:] == ["escalating", "goodbye", "ended"]
-                    assert any(t.startswith("Thank you for calling Bright Smile Dental. Goodbye")
-                               for t in server.tts.spoken)
-        tickets = server.services.storage
-        assert tickets is not None
+            async with (running_server(tmp_path, twilio_url=rest.base_url) as server,
+                        SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,
+                                        call_sid="CA200") as caller):
+                await until(lambda: len(server.services.streams) == 1)
+                call = the_call(server)
+                await until(lambda: call.state == "listening")
+                await caller.press("0")
+                await until(lambda: call.ended, timeout=30)
+                states = call.trace.states()
+                assert states[-3:] == ["escalating", "goodbye", "ended"]
+                goodbye = [t for t in server.tts.spoken if t.endswith("Goodbye!")]
+                assert goodbye, server.tts.spoken
+                # The goodbye was heard (its mark came back) before the hang-up.
+                assert call.playback.heard[-1].text == goodbye[-1]
+                tickets = server.services.storage.list_tickets()
+                assert len(tickets) == 1 and tickets[0].call_id == "CA200"
+                assert rest.requests  # the transfer really was attempted
 
     asyncio.run(scenario())
 

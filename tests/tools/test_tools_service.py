@@ -1,16 +1,19 @@
-"""`ToolService`, the engine's `Tools` port: per-call caller id and outcome mapping."""
+"""`CallTools`, the engine's `Tools` port for one call: caller id and outcome mapping."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 
 import pytest
 from tools_testkit import BUSINESS, CALLER, NOW, booking_args
 
 from engine.ports import ToolOutcome
-from tools.service import ToolService
+from engine.tools_port import CallTools
+from tools.builtin import build_registry
+from tools.calendar import BusinessCalendar
+from tools.registry import ToolRegistry
+from tools.storage import Storage
 
 
 def _closed_port() -> int:
@@ -20,64 +23,64 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def service(db_url: str) -> Iterator[ToolService]:
+def registry() -> ToolRegistry:
     http_tool = {
         "name": "check_insurance", "description": "Check a plan.",
         "parameters": {"type": "object", "properties": {"plan": {"type": "string"}}},
         "url": f"http://127.0.0.1:{_closed_port()}/x", "timeout": "1s",
     }
-    svc = ToolService.from_settings(BUSINESS, [http_tool], database_url=db_url, clock=lambda: NOW)
-    yield svc
-    svc.close()
+    return build_registry([http_tool])
 
 
-def run(service: ToolService, name: str, args: dict, call_id: str = "CA1") -> ToolOutcome:
-    return asyncio.run(service.run(name, args, call_id))
+@pytest.fixture
+def storage(db_url: str) -> Storage:
+    return Storage(db_url)
 
 
-def test_success_and_refusals_are_ok_outcomes(service: ToolService) -> None:
-    service.start_call("CA1", CALLER)
-    booked = run(service, "book_appointment", booking_args(CALLER))
+def call_tools(registry: ToolRegistry, storage: Storage, call_id: str = "CA1",
+               caller: str | None = CALLER) -> CallTools:
+    return CallTools(registry, storage, BusinessCalendar.from_settings(BUSINESS), call_id,
+                     caller, clock=lambda: NOW)
+
+
+def run(tools: CallTools, name: str, args: dict) -> ToolOutcome:
+    return asyncio.run(tools.run(name, args, tools.context.call_id))
+
+
+def test_success_and_refusals_are_ok_outcomes(registry: ToolRegistry, storage: Storage) -> None:
+    mine = call_tools(registry, storage)
+    booked = run(mine, "book_appointment", booking_args(CALLER))
     assert booked.ok and booked.result["ok"] and booked.error == ""
-    taken = run(service, "book_appointment", booking_args("+15550000002"))
+    other = call_tools(registry, storage, "CA2", "+15550000002")
+    taken = run(other, "book_appointment", booking_args("+15550000002"))
     assert taken.ok  # the brain offers the alternatives; the flow need not escalate
     assert taken.result["error"]["code"] == "slot_unavailable"
     assert len(taken.result["error"]["alternatives"]) == 3
-    assert service.storage.list_appointments()[0].call_id == "CA1"
+    assert storage.list_appointments()[0].call_id == "CA1"
 
 
-def test_caller_id_comes_from_the_call(service: ToolService) -> None:
-    service.start_call("CA1", CALLER)
-    run(service, "book_appointment", booking_args(CALLER))
-    mine = run(service, "check_appointment", {})
-    assert len(mine.result["data"]["appointments"]) == 1
-    stranger = run(service, "check_appointment", {"phone": CALLER}, call_id="CA-unknown")
-    assert stranger.result["error"]["code"] == "forbidden"
-    assert service.live_calls == 1
-    service.end_call("CA1")
-    assert service.live_calls == 0
-    assert run(service, "check_appointment", {}).result["error"]["code"] == "forbidden"
+def test_caller_id_comes_from_the_call(registry: ToolRegistry, storage: Storage) -> None:
+    mine = call_tools(registry, storage)
+    run(mine, "book_appointment", booking_args(CALLER))
+    assert len(run(mine, "check_appointment", {}).result["data"]["appointments"]) == 1
+    stranger = call_tools(registry, storage, "CA9", "+15550000009")
+    refused = run(stranger, "check_appointment", {"phone": CALLER})
+    assert refused.result["error"]["code"] == "forbidden"
+    withheld = call_tools(registry, storage, "CA10", None)
+    assert run(withheld, "check_appointment", {}).result["error"]["code"] == "forbidden"
 
 
-def test_system_failures_are_failed_outcomes(service: ToolService) -> None:
-    outcome = run(service, "check_insurance", {"plan": "gold"})
+def test_system_failures_are_failed_outcomes(registry: ToolRegistry, storage: Storage) -> None:
+    outcome = run(call_tools(registry, storage), "check_insurance", {"plan": "gold"})
     assert not outcome.ok
     assert outcome.error.startswith("http_error: ")
     assert outcome.result["error"]["code"] == "http_error"
 
 
-def test_engine_escalation_arguments_create_a_ticket(service: ToolService) -> None:
+def test_engine_escalation_arguments_create_a_ticket(registry: ToolRegistry,
+                                                     storage: Storage) -> None:
     """The engine's TakeMessage effect calls escalate_to_human with reason and summary."""
-    service.start_call("CA7", CALLER)
-    outcome = run(service, "escalate_to_human", {"reason": "silence", "summary": "no words"}, "CA7")
+    tools = call_tools(registry, storage, "CA7")
+    outcome = run(tools, "escalate_to_human", {"reason": "silence", "summary": "no words"})
     assert outcome.ok and outcome.result["data"]["ticket_id"] == 1
-    assert service.storage.list_tickets()[0].call_id == "CA7"
-
-
-def test_schemas_for_the_brain(service: ToolService) -> None:
-    names = [s["name"] for s in service.anthropic_schemas()]
-    assert names == [
-        "book_appointment", "check_appointment", "cancel_appointment", "escalate_to_human",
-        "check_insurance",
-    ]
-    assert service.openai_schemas(["check_insurance"])[0]["type"] == "function"
+    assert storage.list_tickets()[0].call_id == "CA7"
