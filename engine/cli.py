@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "engine.commands.test",
     "engine.commands.diagram",
     "engine.commands.demo",
+    "engine.commands.serve",
+    "engine.commands.call",
     "knowledge.cli",
     "tools.cli",
 )

@@ -88,6 +88,7 @@ class SimulatedCaller:
         self.echoed_marks: list[str] = []
         self.errors: list[str] = []
         self.frames_sent = 0
+        self.sent_audio = bytearray()  # every microphone byte sent, silence included
         self._ws: ClientConnection | None = None
         self._seq = 0
         self._send_lock = asyncio.Lock()
@@ -247,6 +248,7 @@ class SimulatedCaller:
                 }
             )
             self.frames_sent = chunk
+            self.sent_audio += frame
             if not self._mic:
                 self._mic_drained.set()
             await asyncio.sleep(max(0.0, start + chunk * FRAME_SECONDS - loop.time()))

@@ -3,8 +3,8 @@
 Twilio plays what it receives in real time and buffers the rest. Frames are sent just ahead
 of playback (`lead` seconds), so the buffer stays short and a `clear` on barge-in drops
 little; the first frame after silence goes out at once. Marks follow the frames queued
-before them. Sending is one task per stream; `jitter` records how late each frame left
-compared with its schedule.
+before them. Sending is one task per stream; `jitter` records how late each paced frame
+left compared with its schedule (frames within the lead go out at once and are not late).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ class OutboundAudio:
         self._playhead = 0.0
         self._task: asyncio.Task[None] | None = None
         self.frames_sent = 0
-        self.jitter: list[float] = []
+        self.jitter: list[float] = []  # lateness of paced frames, seconds
+        self._paced: float | None = None
         self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
         self.on_mark = on_mark  # the protocol tracker learns which marks may come back
         self.on_clear = on_clear
@@ -101,12 +102,15 @@ class OutboundAudio:
             due = self._playhead - self.lead
             if due > now:
                 await asyncio.sleep(due - now)
+                self._paced = due
                 continue  # a clear may have emptied the queue meanwhile
             self._items.popleft()
+            if self._paced is not None:  # woke up for this frame: how late was the wake-up?
+                self.jitter.append(max(0.0, now - self._paced))
+                self._paced = None
             if self.on_frame:
                 self.on_frame()
             await self._send(media_message(self.stream_sid, item))
-            self.jitter.append(max(0.0, now - due))
             self.frames_sent += 1
             self._playhead += FRAME_SECONDS
 

@@ -50,6 +50,7 @@ class Services:
     storage: Storage
     signatures: SignatureChecker
     twilio: TwilioRest | None = None
+    retriever: Any = None
     metrics: Metrics = field(default_factory=Metrics)
     knowledge_ready: bool = False
     accepting: bool = True

@@ -114,3 +114,28 @@ class _EnergySession:
         self.closed = True
         for task in list(self._pending):
             task.cancel()
+
+
+class CannedBrain:
+    """A brain that answers every turn with the same reply after `latency` seconds, sentence
+    by sentence (for benchmarks and load tests, where scripted answers per call don't fit)."""
+
+    name = "fake-canned"
+
+    def __init__(self, reply: str = "Sure. We are open until seven tonight.",
+                 latency: float = 0.0):
+        self.reply = reply
+        self.latency = latency
+        self.turns = 0
+
+    async def respond(self, turn: Any) -> AsyncIterator[Any]:
+        from engine.ports import Sentence
+
+        self.turns += 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        for sentence in self.reply.split(". "):
+            yield Sentence(sentence if sentence.endswith(".") else sentence + ".")
+
+    def tool_result(self, call: Any, outcome: Any) -> None:
+        return None

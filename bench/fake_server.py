@@ -1,0 +1,74 @@
+"""A dialflow server process with fake providers, for `bench/server_bench.py`.
+
+    python -m bench.fake_server --port 8765 --stats stats.json
+
+Serves the default flow with the tone TTS, the energy STT and a canned brain (optionally
+with provider latencies), and on SIGTERM writes its raw measurements to `--stats`: per-turn
+engine latency (caller's end of turn -> first agent frame sent) and outbound pacing jitter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import uvicorn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from adapters.twilio.signature import SignatureChecker, SignatureSettings  # noqa: E402
+from engine.server.app import create_app  # noqa: E402
+from engine.server.flow_source import FlowSource  # noqa: E402
+from engine.server.services import Services  # noqa: E402
+from engine.server.stream import MediaStream  # noqa: E402
+from tests.fakes.providers import CannedBrain, EnergyStt, ToneTts  # noqa: E402
+from tools.builtin import build_registry  # noqa: E402
+from tools.storage import Storage  # noqa: E402
+
+AUTH_TOKEN = "bench-token"
+
+
+class QuietServer(uvicorn.Server):
+    """Stops on SIGTERM without re-raising it, so the stats can be written afterwards."""
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        self.should_exit = True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--stats", required=True)
+    parser.add_argument("--stt-latency", type=float, default=0.0)
+    parser.add_argument("--llm-latency", type=float, default=0.0)
+    parser.add_argument("--tts-latency", type=float, default=0.0)
+    args = parser.parse_args()
+    turns: list[float] = []
+    jitter: list[float] = []
+    services = Services(
+        flows=FlowSource(ROOT / "flows.yaml"),
+        stt=EnergyStt(["What time do you close today?"] * 100_000, latency=args.stt_latency),
+        tts=ToneTts(latency=args.tts_latency), brain=CannedBrain(latency=args.llm_latency),
+        registry=build_registry(), storage=Storage("sqlite:///:memory:"),
+        signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)))
+    services.metrics.turn_latency = turns.append  # type: ignore[method-assign]
+    original_teardown = MediaStream._teardown
+
+    async def teardown(self: MediaStream) -> None:
+        if self.outbound is not None:
+            jitter.extend(self.outbound.jitter)
+        await original_teardown(self)
+
+    MediaStream._teardown = teardown  # type: ignore[method-assign]
+    server = QuietServer(uvicorn.Config(create_app(services), host="127.0.0.1",
+                                        port=args.port, log_level="error", lifespan="on"))
+    asyncio.run(server.serve())
+    Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter}))
+
+
+if __name__ == "__main__":
+    main()

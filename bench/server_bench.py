@@ -1,0 +1,145 @@
+"""Concurrent calls against one server process with fake providers.
+
+    python -m bench.server_bench --calls 200 --turns 3
+
+Starts `bench/fake_server.py` in its own process, connects N simulated Twilio callers over
+real WebSockets (signed handshake, continuous 20 ms microphone frames, real-time playback
+with mark echoes), has each take a few turns, and prints: calls held, engine-added latency
+per turn (caller's end of turn -> first agent frame sent, minus the fakes' own latencies)
+p50/p99, outbound frame pacing jitter p50/p99/max, and server RSS per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from adapters.twilio.caller import SimulatedCaller  # noqa: E402
+from bench.fake_server import AUTH_TOKEN  # noqa: E402
+from tests.fakes.providers import silence, tone  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def quiet(caller: SimulatedCaller, seconds: float = 0.6, limit: float = 20.0) -> None:
+    """Wait until the agent has spoken and then stayed quiet for `seconds`."""
+    start = time.perf_counter()
+    heard = len(caller.heard)
+    since = time.perf_counter()
+    while time.perf_counter() - start < limit and not caller.closed:
+        if len(caller.heard) != heard or not caller.playback.idle:
+            heard, since = len(caller.heard), time.perf_counter()
+        elif time.perf_counter() - since >= seconds and heard:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def one_call(url: str, index: int, turns: int, held: asyncio.Event,
+                   ready: list[int]) -> int:
+    async with SimulatedCaller(url, auth_token=AUTH_TOKEN, call_sid=f"CA{index:06d}") as caller:
+        await quiet(caller)
+        done = 0
+        for _ in range(turns):
+            await caller.say(tone(0.6) + silence(0.1))
+            await quiet(caller)
+            done += 1
+            if done == 1:
+                ready.append(index)
+        await held.wait()
+        return done
+
+
+async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
+    held = asyncio.Event()
+    ready: list[int] = []
+    base = rss_kib(pid)
+    tasks = []
+    for index in range(calls):
+        tasks.append(asyncio.create_task(one_call(url, index, turns, held, ready)))
+        await asyncio.sleep(0.02)  # calls arrive over a few seconds, not all in one tick
+    start = time.perf_counter()
+    while len(ready) < calls and time.perf_counter() - start < 120:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)
+    peak = rss_kib(pid)
+    held.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    completed = sum(1 for r in results if isinstance(r, int) and r == turns)
+    return {"held": float(len(ready)), "completed": float(completed),
+            "rss_per_call_kib": (peak - base) / max(1, calls), "rss_base_kib": float(base)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--stt-latency", type=float, default=0.0)
+    parser.add_argument("--llm-latency", type=float, default=0.0)
+    parser.add_argument("--tts-latency", type=float, default=0.0)
+    args = parser.parse_args()
+    port = free_port()
+    stats_file = Path(tempfile.mkdtemp()) / "stats.json"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.fake_server", "--port", str(port), "--stats",
+         str(stats_file), "--stt-latency", str(args.stt_latency), "--llm-latency",
+         str(args.llm_latency), "--tts-latency", str(args.tts_latency)], cwd=ROOT)
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        figures = asyncio.run(drive(f"ws://127.0.0.1:{port}/ws/media", args.calls, args.turns,
+                                    server.pid))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    stats = json.loads(stats_file.read_text())
+    providers = args.stt_latency + args.llm_latency + args.tts_latency
+    added = [t - providers for t in stats["turns"]]
+    jitter = [j * 1000 for j in stats["jitter"]]
+    print(f"calls: {args.calls} requested, {figures['held']:.0f} held at once, "
+          f"{figures['completed']:.0f} completed {args.turns} turns")
+    print(f"turns measured: {len(added)}; engine-added latency p50 {pct(added, .5) * 1000:.1f} ms,"
+          f" p99 {pct(added, .99) * 1000:.1f} ms (providers' own {providers * 1000:.0f} ms "
+          "subtracted)")
+    print(f"outbound pacing jitter over {len(jitter)} frames: p50 {pct(jitter, .5):.2f} ms, "
+          f"p99 {pct(jitter, .99):.2f} ms, max {max(jitter, default=0):.1f} ms")
+    print(f"server RSS: {figures['rss_base_kib'] / 1024:.0f} MiB idle, "
+          f"{figures['rss_per_call_kib']:.0f} KiB per call")
+    print(f"(cpu count {os.cpu_count()}; callers and server share this machine)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""`dialflow serve [--host --port --flow FILE]`: the phone server for Twilio.
+
+Validates the flow, chooses providers, warms models and the knowledge base, then serves the
+webhook, the media stream, /health and /metrics. SIGTERM stops taking calls and lets active
+ones finish up to `--drain` seconds; a second SIGTERM stops at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import Any
+
+import uvicorn
+
+from engine.providers import ProviderError
+from flows import FlowInvalid
+
+log = logging.getLogger("dialflow.serve")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("serve", help="run the phone server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--flow", default="flows.yaml")
+    parser.add_argument("--drain", type=float, default=60.0,
+                        help="seconds active calls may take to finish after SIGTERM")
+    parser.set_defaults(func=run)
+
+
+class DrainingServer(uvicorn.Server):
+    """First SIGTERM/SIGINT: refuse new calls, wait for active ones (up to a deadline)."""
+
+    def __init__(self, config: uvicorn.Config, services: Any, drain: float):
+        super().__init__(config)
+        self.services = services
+        self.drain = drain
+        self._draining: asyncio.Task[None] | None = None
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self._draining is not None or not self.services.streams:
+            self.services.accepting = False
+            super().handle_exit(sig, frame)
+            return
+        self.services.accepting = False
+        log.warning("signal %s: no new calls; waiting for %d active call(s), up to %ss",
+                    signal.Signals(sig).name, len(self.services.streams), self.drain)
+        self._draining = asyncio.get_event_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain
+        while self.services.streams and loop.time() < deadline:
+            await asyncio.sleep(0.2)
+        self.should_exit = True
+
+
+async def serve(args: argparse.Namespace) -> int:
+    from engine.server.app import create_app
+    from engine.server.bootstrap import build_services, warm
+
+    try:
+        services = build_services(args.flow)
+    except (FlowInvalid, ProviderError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    log.warning("warming models and the knowledge base…")
+    await warm(services)
+    config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
+                            log_level="warning", lifespan="on")
+    server = DrainingServer(config, services, args.drain)
+    log.warning("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
+                args.port, services.describe())
+    await server.serve()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger("dialflow").setLevel(logging.INFO)
+    return asyncio.run(serve(args))

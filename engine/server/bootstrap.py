@@ -1,0 +1,73 @@
+"""Build a server's `Services` from a flow file and the environment: providers per slot,
+knowledge base, tools and storage, Twilio signatures and REST. Models load and warm here,
+once per process, before the first call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
+from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.providers import Choice, choose, load
+from engine.server.flow_source import FlowSource
+from engine.server.services import Services
+from knowledge.config import KnowledgeConfig
+from knowledge.retrieval import Retriever
+from tools.builtin import build_registry
+from tools.storage import Storage
+
+log = logging.getLogger("dialflow.server")
+
+
+def build_brain(choice: Choice, settings: Any, retriever: Retriever) -> Any:
+    cls = load(choice)
+    if choice.name == "rules":
+        timezone = (settings.raw.get("business") or {}).get("timezone", "America/New_York")
+        return cls(retriever, timezone=timezone)
+    return cls(settings=settings, retriever=retriever)
+
+
+def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
+                   **overrides: Any) -> Services:
+    """Everything calls share. `overrides` replaces a part (stt, tts, brain, storage…)."""
+    env = dict(os.environ if env is None else env)
+    flows = FlowSource(flow_path)
+    flow = flows.current().flow
+    settings = flow.settings
+    raw = settings.raw
+    chosen = {slot: choose(slot, (raw.get(slot) or {}).get("provider"), env)
+              for slot in ("stt", "tts", "llm")}
+    for slot, choice in chosen.items():
+        log.warning("provider for %s: %s", slot, choice.name)
+    knowledge = KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent)
+    retriever = overrides.pop("retriever", None) or Retriever(knowledge)
+    stt = overrides.pop("stt", None) or load(chosen["stt"])()
+    tts = overrides.pop("tts", None) or load(chosen["tts"])()
+    brain = overrides.pop("brain", None) or build_brain(chosen["llm"], settings, retriever)
+    twilio = None
+    if env.get(ACCOUNT_SID_ENV) and env.get(AUTH_TOKEN_ENV):
+        twilio = TwilioRest.from_env(env)
+    return Services(
+        flows=flows, stt=stt, tts=tts, brain=brain,
+        registry=overrides.pop("registry", None) or build_registry(flow.http_tools),
+        storage=overrides.pop("storage", None) or Storage(),
+        signatures=overrides.pop("signatures", None)
+        or SignatureChecker(SignatureSettings.from_env(env)),
+        twilio=twilio, retriever=retriever, **overrides)
+
+
+async def warm(services: Services) -> None:
+    """Load models and the knowledge base before the first call."""
+    if services.retriever is not None:
+        await asyncio.to_thread(services.retriever.warm_up)
+    await services.stt.warm()
+    await services.tts.warm()
+    warm_brain = getattr(services.brain, "warm", None)
+    if warm_brain is not None:
+        await warm_brain()
+    services.knowledge_ready = True
