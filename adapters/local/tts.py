@@ -1,0 +1,96 @@
+"""`LocalPiperTts`: the offline `TtsProvider` (piper in a worker, 8 kHz mu-law out).
+
+`synthesize(text)` splits the text into sentences and clauses (`clauses`) and renders them
+one at a time in the shared tts worker pool: piper's 22050 Hz int16 audio goes through one
+`Resampler` per synthesis (so pieces join without clicks) and `lin2ulaw`. The next piece is
+rendered while the current one is being consumed. Cancelling or closing the iterator sets a
+stop flag that the worker checks between piper chunks and drops the piece not yet started.
+Touches the event loop, the tts worker pool and the shared piper voice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING
+
+from adapters.local import models, workers
+from adapters.local.clauses import split_clauses
+from adapters.twilio.mulaw import SAMPLE_RATE, Resampler, lin2ulaw
+
+if TYPE_CHECKING:
+    from piper import SynthesisConfig
+
+log = logging.getLogger("dialflow.local.tts")
+
+VOLUME = 0.9  # piper normalises each piece to full scale; leave headroom for the resampler
+
+
+class LocalPiperTts:
+    """Offline text-to-speech: piper's en_US joe voice, resampled to 8 kHz mu-law."""
+
+    name = "local-piper"
+
+    def __init__(self, executor: Executor | None = None, volume: float = VOLUME) -> None:
+        self._executor = executor
+        self.volume = volume
+
+    @property
+    def executor(self) -> Executor:
+        return self._executor or workers.tts_executor()
+
+    async def warm(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.executor, models.warm_piper)
+
+    async def synthesize(self, text: str, call_id: str = "-") -> AsyncIterator[bytes]:
+        """Stream `text` as 8 kHz mu-law, one chunk per sentence or clause."""
+        pieces = split_clauses(text)
+        if not pieces:
+            return
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        render = _Renderer(self.volume, stop)
+        pending = loop.run_in_executor(self.executor, render, pieces[0])
+        try:
+            for index in range(len(pieces)):
+                audio = await pending
+                if index + 1 < len(pieces):
+                    pending = loop.run_in_executor(self.executor, render, pieces[index + 1])
+                if audio:
+                    yield audio
+        finally:
+            stop.set()
+            if not pending.done():
+                pending.cancel()
+                log.debug("call %s: synthesis stopped early", call_id)
+            elif not pending.cancelled():
+                pending.exception()  # an unconsumed piece's failure is not worth a warning
+
+
+class _Renderer:
+    """Renders the pieces of one synthesis, in order, in a worker thread."""
+
+    def __init__(self, volume: float, stop: threading.Event) -> None:
+        self._stop = stop
+        self._volume = volume
+        self._resampler: Resampler | None = None
+        self._config: SynthesisConfig | None = None
+
+    def __call__(self, piece: str) -> bytes:
+        if self._stop.is_set():
+            return b""
+        voice = models.piper_voice()
+        if self._resampler is None or self._config is None:
+            from piper import SynthesisConfig
+
+            self._resampler = Resampler(voice.config.sample_rate, SAMPLE_RATE)
+            self._config = SynthesisConfig(volume=self._volume)
+        out: list[bytes] = []
+        for chunk in voice.synthesize(piece, syn_config=self._config):
+            if self._stop.is_set():
+                break
+            out.append(lin2ulaw(self._resampler.process(chunk.audio_int16_array)))
+        return b"".join(out)

@@ -1,0 +1,177 @@
+"""`EndPointer`: turns a call's 8 kHz mu-law frames into "speech started" and "utterance ended".
+
+Frames of any size are gathered into 256-sample (32 ms) windows; each window gets a speech
+probability from a silero VAD (any object with `process(memoryview) -> float`). A run of
+windows at or above `threshold` lasting `min_speech_ms` starts speech; once speaking, windows
+above the lower `release` probability keep it going (hysteresis), and `end_silence_ms` below
+it ends the utterance. While speech grows, `SpeechStarted` is reported every
+`report_every_ms` up to `report_until_ms`, so a barge-in guard sees the duration grow. The
+ended utterance carries its mu-law audio, starting `pre_roll_ms` before the onset.
+Pure computation: no I/O, no threads, no clock (time is counted in windows).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+import numpy as np
+
+from adapters.twilio.mulaw import SAMPLE_RATE, ulaw2lin
+
+WINDOW = 256  # samples per silero window at 8 kHz
+WINDOW_MS = WINDOW * 1000 // SAMPLE_RATE  # 32
+
+
+@dataclass(frozen=True)
+class VadParams:
+    """End-pointing settings; durations in milliseconds, rounded up to whole 32 ms windows."""
+
+    threshold: float = 0.5  # probability at which a window counts as speech
+    release: float = 0.35  # once speaking, below this a window counts as silence
+    min_speech_ms: int = 100  # speech must last this long before it counts as started
+    end_silence_ms: int = 600  # this much silence ends the utterance
+    max_utterance_ms: int = 15_000  # speech this long is cut into an utterance even if it goes on
+    pre_roll_ms: int = 200  # audio kept from before the onset
+    report_every_ms: int = 100  # report the growing duration this often ...
+    report_until_ms: int = 1_000  # ... until the speech is this long
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The caller has been speaking for `duration_ms` (reported repeatedly as it grows)."""
+
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class UtteranceEnded:
+    """The caller's turn ended. `audio` is 8 kHz mu-law from the pre-roll to the end of the
+    trailing silence; `truncated` when `max_utterance_ms` cut it."""
+
+    audio: bytes
+    duration_ms: int
+    truncated: bool = False
+
+
+VadEvent = SpeechStarted | UtteranceEnded
+
+
+class Detector(Protocol):
+    def process(self, data: memoryview) -> float:
+        """Speech probability of one window of float32 samples in [-1, 1]."""
+
+
+class _State(Enum):
+    IDLE = "idle"
+    CANDIDATE = "candidate"  # voiced windows, not yet min_speech_ms of them
+    SPEAKING = "speaking"
+
+
+class EndPointer:
+    """One call's end-pointer. Feed it with `push`; call `flush` at hang-up."""
+
+    def __init__(self, detector: Detector, params: VadParams | None = None) -> None:
+        self.params = params or VadParams()
+        self._detector = detector
+        self._partial = bytearray()
+        self._pre: deque[bytes] = deque(maxlen=math.ceil(self.params.pre_roll_ms / WINDOW_MS))
+        self._onset_pre: list[bytes] = []  # pre-roll frozen at the onset
+        self._run: list[bytes] = []  # windows from the onset on
+        self._state = _State.IDLE
+        self._speech_ms = 0  # from the onset to the end of the last voiced window
+        self._silence_ms = 0  # since the last voiced window
+        self._next_report_ms = 0
+
+    @property
+    def speaking(self) -> bool:
+        """True once speech has started and until the utterance ends."""
+        return self._state is _State.SPEAKING
+
+    def push(self, ulaw: bytes) -> list[VadEvent]:
+        """Feed caller audio (any length); returns what it completed, in order."""
+        self._partial += ulaw
+        events: list[VadEvent] = []
+        while len(self._partial) >= WINDOW:
+            window = bytes(self._partial[:WINDOW])
+            del self._partial[:WINDOW]
+            samples = ulaw2lin(window).astype(np.float32) / np.float32(32768.0)
+            probability = float(self._detector.process(memoryview(samples.data)))
+            event = self._step(window, probability)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def flush(self) -> UtteranceEnded | None:
+        """End now (hang-up): the utterance in progress if speech had started, else None."""
+        if self._state is _State.SPEAKING:
+            self._run.append(bytes(self._partial))
+            self._partial.clear()
+            return self._end(truncated=False)
+        self._partial.clear()
+        self._reset()
+        return None
+
+    def _step(self, window: bytes, p: float) -> VadEvent | None:
+        params = self.params
+        if self._state is _State.IDLE:
+            if p < params.threshold:
+                self._pre.append(window)
+                return None
+            self._state = _State.CANDIDATE
+            self._onset_pre = list(self._pre)
+            self._run = [window]
+            self._speech_ms = WINDOW_MS
+            self._silence_ms = 0
+            self._next_report_ms = params.min_speech_ms
+            return self._confirm()
+        if self._state is _State.CANDIDATE:
+            if p < params.threshold:  # too short: a click, a cough; back to listening
+                self._pre.extend([*self._onset_pre, *self._run, window])
+                self._state = _State.IDLE
+                self._run = []
+                return None
+            self._run.append(window)
+            self._speech_ms += WINDOW_MS
+            return self._confirm()
+        self._run.append(window)
+        if p >= params.release:
+            self._speech_ms += self._silence_ms + WINDOW_MS
+            self._silence_ms = 0
+            if self._speech_ms >= params.max_utterance_ms:
+                return self._end(truncated=True)
+            return self._report()
+        self._silence_ms += WINDOW_MS
+        if self._silence_ms >= params.end_silence_ms:
+            return self._end(truncated=False)
+        return None
+
+    def _confirm(self) -> VadEvent | None:
+        if self._speech_ms < self.params.min_speech_ms:
+            return None
+        self._state = _State.SPEAKING
+        return self._report()
+
+    def _report(self) -> SpeechStarted | None:
+        params = self.params
+        if self._speech_ms < self._next_report_ms or self._next_report_ms > params.report_until_ms:
+            return None
+        step = max(params.report_every_ms, 1)
+        self._next_report_ms = (self._speech_ms // step + 1) * step
+        return SpeechStarted(self._speech_ms)
+
+    def _end(self, truncated: bool) -> UtteranceEnded:
+        event = UtteranceEnded(b"".join([*self._onset_pre, *self._run]), self._speech_ms, truncated)
+        self._reset()
+        return event
+
+    def _reset(self) -> None:
+        self._state = _State.IDLE
+        self._pre.clear()
+        self._onset_pre = []
+        self._run = []
+        self._speech_ms = 0
+        self._silence_ms = 0

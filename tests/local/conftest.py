@@ -1,0 +1,31 @@
+"""Fixtures for the offline speech stack tests: the real models, loaded once per test
+session, and the test phrases rendered once by the real piper voice."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from local_speech_kit import BOOKING, CONFIRM
+
+from adapters.local import models
+from adapters.local.tts import LocalPiperTts
+
+
+@pytest.fixture(scope="session")
+def warm_models() -> None:
+    """Load whisper, piper and a VAD once for the whole session."""
+    models.warm_whisper()
+    models.warm_piper()
+    models.warm_vad()
+
+
+async def _speak(tts: LocalPiperTts, text: str) -> bytes:
+    return b"".join([chunk async for chunk in tts.synthesize(text)])
+
+
+@pytest.fixture(scope="session")
+def spoken(warm_models: None) -> dict[str, bytes]:
+    """The test phrases as 8 kHz mu-law, spoken by the real piper voice."""
+    tts = LocalPiperTts()
+    return {text: asyncio.run(_speak(tts, text)) for text in (BOOKING, CONFIRM)}
