@@ -65,7 +65,7 @@ def main() -> None:
 
     MediaStream._teardown = teardown  # type: ignore[method-assign]
     server = QuietServer(uvicorn.Config(create_app(services), host="127.0.0.1",
-                                        port=args.port, log_level="error", lifespan="on"))
+                                        port=args.port, log_level="error", lifespan="on", ws_per_message_deflate=False))
     asyncio.run(server.serve())
     Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter}))
 

@@ -114,8 +114,9 @@ class SimulatedCaller:
 
     async def connect(self) -> None:
         """Open the signed WebSocket, send `connected` and `start`, start the tasks."""
-        self._ws = await connect(
-            self.url, additional_headers=self._headers, proxy=None, max_size=None
+        self._ws = await connect(  # Twilio negotiates no compression; neither do we
+            self.url, additional_headers=self._headers, proxy=None, max_size=None,
+            compression=None,
         )
         log.info(
             "call %s: simulated caller %s connected", self.call_sid, redact_number(self.caller)

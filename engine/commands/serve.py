@@ -71,7 +71,7 @@ async def serve(args: argparse.Namespace) -> int:
     log.warning("warming models and the knowledge base…")
     await warm(services)
     config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
-                            log_level="warning", lifespan="on")
+                            log_level="warning", lifespan="on", ws_per_message_deflate=False)
     server = DrainingServer(config, services, args.drain)
     log.warning("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
                 args.port, services.describe())

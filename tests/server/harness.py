@@ -70,7 +70,7 @@ async def running_server(tmp: Path, *, flow: Path | None = None, twilio_url: str
         twilio=twilio)
     port = free_port()
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
+                            log_level="warning", lifespan="on", ws_per_message_deflate=False)
     server = uvicorn.Server(config)
     task = loop.create_task(server.serve())
     while not server.started:
