@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.effects import ArmTimer, Effect, SetCounter, StopTimer
 from engine.events import CALL_STARTED, PLAYBACK_DONE, Event
+from engine.latency import TurnTimeline
 from engine.machine import FlowMachine
 from engine.playback import PlaybackLedger
 from engine.ports import Ports
@@ -45,6 +46,7 @@ class Call:
         self.playback = PlaybackLedger()
         self.tasks = CallTasks(self.call_id)
         self.trace = Trace()
+        self.timeline = TurnTimeline(self.call_id)
         self.runner = EffectRunner(self, ports)
         self.caller = ""
         self.utterances: list[str] = []

@@ -7,7 +7,7 @@ stream of typed items so the engine, not the adapter, decides what reaches the m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,6 +39,8 @@ class Turn:
     caller: str
     text: str
     heard: tuple[str, ...] = ()
+    mark: Callable[[str], None] = field(default=lambda stage: None, compare=False, repr=False)
+    """Report a latency stage: `mark("retrieval")`, `mark("llm_first_token")`."""
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class EffectRunner:
     async def _respond(self) -> None:
         call = self.call
         turn = Turn(call_id=call.call_id, caller=call.caller, text=call.last_utterance,
-                    heard=tuple(s.text for s in call.playback.heard))
+                    heard=tuple(s.text for s in call.playback.heard), mark=call.timeline.mark)
         hold = f"reply:{call.next_id()}"
         call.playback.hold(hold)
         spoke = False
@@ -80,6 +80,7 @@ class EffectRunner:
                     speech_id = call.playback.begin(item.text)
                     if not spoke:
                         spoke = True
+                        call.timeline.mark("first_sentence")
                         call.post("agent.reply_started", text=item.text)
                     await self.ports.speaker.say(speech_id, item.text)
                 elif isinstance(item, ToolCall):

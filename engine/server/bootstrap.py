@@ -19,17 +19,19 @@ from engine.server.services import Services
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever
 from tools.builtin import build_registry
+from tools.registry import ToolRegistry
 from tools.storage import Storage
 
 log = logging.getLogger("dialflow.server")
 
 
-def build_brain(choice: Choice, settings: Any, retriever: Retriever) -> Any:
+def build_brain(choice: Choice, settings: Any, retriever: Retriever, registry: ToolRegistry,
+                env: dict[str, str]) -> Any:
     cls = load(choice)
     if choice.name == "rules":
         timezone = (settings.raw.get("business") or {}).get("timezone", "America/New_York")
         return cls(retriever, timezone=timezone)
-    return cls(settings=settings, retriever=retriever)
+    return cls(settings, retriever, registry, env=env)
 
 
 def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
@@ -48,13 +50,15 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
     tts = overrides.pop("tts", None) or load(chosen["tts"])()
-    brain = overrides.pop("brain", None) or build_brain(chosen["llm"], settings, retriever)
+    registry = overrides.pop("registry", None) or build_registry(flow.http_tools)
+    brain = overrides.pop("brain", None) or build_brain(chosen["llm"], settings, retriever,
+                                                        registry, env)
     twilio = None
     if env.get(ACCOUNT_SID_ENV) and env.get(AUTH_TOKEN_ENV):
         twilio = TwilioRest.from_env(env)
     return Services(
         flows=flows, stt=stt, tts=tts, brain=brain,
-        registry=overrides.pop("registry", None) or build_registry(flow.http_tools),
+        registry=registry,
         storage=overrides.pop("storage", None) or Storage(),
         signatures=overrides.pop("signatures", None)
         or SignatureChecker(SignatureSettings.from_env(env)),

@@ -21,6 +21,10 @@ class Metrics:
         self.ttfb_seconds = Histogram(
             "dialflow_provider_ttfb_seconds", "provider time to first byte",
             ["provider"], buckets=LATENCY_BUCKETS, registry=r)
+        self.stage_seconds = Histogram(
+            "dialflow_turn_stage_seconds",
+            "time from the end of caller speech to each stage of the answer", ["stage"],
+            buckets=LATENCY_BUCKETS, registry=r)
         self.errors_total = Counter("dialflow_errors_total", "errors by component",
                                     ["component"], registry=r)
         self.transitions_total = Counter("dialflow_transitions_total",
@@ -32,6 +36,9 @@ class Metrics:
 
     def ttfb(self, provider: str, seconds: float) -> None:
         self.ttfb_seconds.labels(provider).observe(seconds)
+
+    def stage(self, stage: str, seconds: float) -> None:
+        self.stage_seconds.labels(stage).observe(seconds)
 
     def error(self, component: str) -> None:
         self.errors_total.labels(component).inc()

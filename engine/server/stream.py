@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -43,7 +42,6 @@ class MediaStream:
         self.outbound: OutboundAudio | None = None
         self.stt: Any = None
         self._consumer: asyncio.Task[Any] | None = None
-        self._turn_ended_at: float | None = None
         self._send_lock = asyncio.Lock()
 
     async def run(self) -> None:
@@ -80,6 +78,8 @@ class MediaStream:
             if self.stt is not None:
                 self.stt.feed(message.payload)
         elif isinstance(message, Mark):
+            if self.call is not None:
+                self.call.timeline.mark("first_mark")
             self._post("agent.playback_done", speech=message.name)
         elif isinstance(message, Dtmf):
             self._post("caller.dtmf", digit=message.digit)
@@ -99,11 +99,12 @@ class MediaStream:
                                       on_clear=self.session.clear_sent)
         self.outbound.start()
         speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
-                                on_first_byte=lambda s: services.metrics.ttfb("tts", s))
+                                on_first_byte=self._tts_first_byte)
         ports = Ports(speaker=speaker, brain=services.brain,
                       tools=services.tools_for(self.call_id, caller),
                       telephony=services.telephony_for(start.call_sid, self.call_id, self))
         self.call = Call(machine, ports, call_id=self.call_id)
+        self.call.timeline.sink = services.metrics.stage
         self.stt = services.stt.open(self.call_id, self._stt_event)
         self._consumer = asyncio.get_running_loop().create_task(self._run_call(),
                                                                  name=f"{self.call_id}:call")
@@ -124,16 +125,22 @@ class MediaStream:
             log.exception("call %s: the call loop failed", self.call_id)
 
     def _stt_event(self, event: str, /, **data: Any) -> None:
-        if event == "caller.utterance":
-            self._turn_ended_at = time.perf_counter()
+        if event == "caller.utterance" and self.call is not None:
+            self.call.timeline.start()
         elif event == "stt.error":
             self.services.metrics.error("stt")
         self._post(event, **data)
 
     def _frame_sent(self) -> None:
-        if self._turn_ended_at is not None:
-            self.services.metrics.turn_latency(time.perf_counter() - self._turn_ended_at)
-            self._turn_ended_at = None
+        timeline = self.call.timeline if self.call is not None else None
+        if timeline is not None and timeline.waiting_for_frame:
+            timeline.mark("first_frame")
+            self.services.metrics.turn_latency(timeline.clock() - timeline.started_at)
+
+    def _tts_first_byte(self, seconds: float) -> None:
+        self.services.metrics.ttfb("tts", seconds)
+        if self.call is not None:
+            self.call.timeline.mark("tts_first_byte")
 
     def _post(self, event: str, **data: Any) -> None:
         if self.call is not None:

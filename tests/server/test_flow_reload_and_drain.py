@@ -85,9 +85,9 @@ def test_sigterm_drains_active_calls_and_refuses_new_ones(tmp_path: Path) -> Non
         async with running_server(tmp_path) as harness:
             services = harness.services
             port = free_port()
-            server = DrainingServer(uvicorn.Config(create_app(services), host="127.0.0.1",
-                                                   port=port, log_level="warning", ws_per_message_deflate=False),
-                                    services, drain=30)
+            config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
+                                    log_level="warning", ws_per_message_deflate=False)
+            server = DrainingServer(config, services, drain=30)
             task = asyncio.get_running_loop().create_task(server.serve())
             while not server.started:
                 await asyncio.sleep(0.01)

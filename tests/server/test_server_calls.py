@@ -52,6 +52,10 @@ def test_greeting_barge_in_and_dtmf_transfer(tmp_path: Path) -> None:
 
                     await caller.say(tone(0.6) + silence(0.4))
                     await until(lambda: call.state == "speaking")
+                    await until(lambda: call.timeline.turns == 1)
+                    stages = list(call.timeline.last)
+                    assert stages == ["caller_done", "first_sentence", "tts_first_byte",
+                                      "first_frame", "first_mark"]
                     # Talk over the reply: the server clears Twilio's buffer.
                     await caller.say(tone(0.5), wait=False)
                     await until(lambda: any(isinstance(m, OutboundClear)
