@@ -64,8 +64,9 @@ def main() -> None:
         await original_teardown(self)
 
     MediaStream._teardown = teardown  # type: ignore[method-assign]
-    server = QuietServer(uvicorn.Config(create_app(services), host="127.0.0.1",
-                                        port=args.port, log_level="error", lifespan="on", ws_per_message_deflate=False))
+    config = uvicorn.Config(create_app(services), host="127.0.0.1", port=args.port,
+                            log_level="error", lifespan="on", ws_per_message_deflate=False)
+    server = QuietServer(config)
     asyncio.run(server.serve())
     Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter}))
 

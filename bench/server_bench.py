@@ -52,14 +52,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def quiet(caller: SimulatedCaller, seconds: float = 0.6, limit: float = 20.0) -> None:
-    """Wait until the agent has spoken and then stayed quiet for `seconds`."""
+    """Wait until the agent has said something new and then stayed quiet for `seconds`."""
     start = time.perf_counter()
-    heard = len(caller.heard)
+    before = heard = len(caller.heard)
     since = time.perf_counter()
     while time.perf_counter() - start < limit and not caller.closed:
         if len(caller.heard) != heard or not caller.playback.idle:
             heard, since = len(caller.heard), time.perf_counter()
-        elif time.perf_counter() - since >= seconds and heard:
+        elif time.perf_counter() - since >= seconds and heard > before:
             return
         await asyncio.sleep(0.05)
 

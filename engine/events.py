@@ -34,7 +34,8 @@ _SPECS = [
     EventSpec("call.hangup", "the caller hung up or the stream stopped"),
     EventSpec("caller.speech_started", "VAD heard the caller start speaking", ("duration_ms",)),
     EventSpec("caller.transcript", "an interim transcript of what the caller is saying", ("text",)),
-    EventSpec("caller.utterance", "the caller's turn ended", ("text", "confidence")),
+    EventSpec("caller.utterance", "the caller's turn ended; `ended_at` (perf_counter) is when "
+              "their speech ended, if the STT knows", ("text", "confidence", "ended_at")),
     EventSpec("caller.dtmf", "the caller pressed a key", ("digit",)),
     EventSpec("agent.reply_started", "the first sentence of a reply went to speech", ("text",)),
     EventSpec(

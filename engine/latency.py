@@ -1,7 +1,8 @@
 """`TurnTimeline`: when each stage of a turn happened, from the end of the caller's speech
 to the first mark Twilio echoes back — the honest latency of one answer.
 
-Stages, in order: `caller_done` (the STT's end of turn), `retrieval` and `llm_first_token`
+Stages, in order: `caller_done` (the caller's speech ended), `final_transcript` (the STT's
+end-of-turn result arrived), `retrieval` and `llm_first_token`
 (reported by the brain through `Turn.mark`), `first_sentence` (the engine has a sentence to
 speak), `tts_first_byte`, `first_frame` (first agent audio frame sent to Twilio) and
 `first_mark` (Twilio echoed the first sentence's mark: the caller has heard it). Each turn is
@@ -17,8 +18,8 @@ from collections.abc import Callable
 
 log = logging.getLogger("dialflow.latency")
 
-STAGES = ("caller_done", "retrieval", "llm_first_token", "first_sentence", "tts_first_byte",
-          "first_frame", "first_mark")
+STAGES = ("caller_done", "final_transcript", "retrieval", "llm_first_token", "first_sentence",
+          "tts_first_byte", "first_frame", "first_mark")
 Sink = Callable[[str, float], None]
 
 
@@ -32,9 +33,12 @@ class TurnTimeline:
         self._stamps: dict[str, float] = {}
         self.last: dict[str, float] = {}  # the latest finished turn, seconds from caller_done
 
-    def start(self) -> None:
-        """The caller's turn ended: a new timeline begins."""
-        self._stamps = {"caller_done": self.clock()}
+    def start(self, speech_ended: float | None = None) -> None:
+        """The caller's turn ended (its final transcript is here); a new timeline begins at
+        `speech_ended` when the STT knows when the speech itself ended."""
+        now = self.clock()
+        self._stamps = {"caller_done": speech_ended if speech_ended is not None else now,
+                        "final_transcript": now}
 
     def mark(self, stage: str) -> None:
         """Stamp `stage` once per turn (later stamps of the same stage are ignored)."""

@@ -126,7 +126,7 @@ class MediaStream:
 
     def _stt_event(self, event: str, /, **data: Any) -> None:
         if event == "caller.utterance" and self.call is not None:
-            self.call.timeline.start()
+            self.call.timeline.start(data.get("ended_at"))
         elif event == "stt.error":
             self.services.metrics.error("stt")
         self._post(event, **data)

@@ -13,7 +13,7 @@ def test_a_turn_reports_each_stage_from_the_end_of_caller_speech() -> None:
     timeline = TurnTimeline("CA1", sink=lambda s, v: reported.append((s, v)),
                             clock=lambda: now[0])
     timeline.mark("first_frame")  # before any turn: ignored
-    timeline.start()
+    timeline.start()  # no speech end known: the transcript's arrival starts the turn
     for stage, at in (("retrieval", 0.01), ("llm_first_token", 0.2), ("first_sentence", 0.3),
                       ("tts_first_byte", 0.5), ("first_frame", 0.51), ("first_frame", 0.9),
                       ("first_mark", 1.4)):
@@ -21,6 +21,7 @@ def test_a_turn_reports_each_stage_from_the_end_of_caller_speech() -> None:
         timeline.mark(stage)
     assert timeline.turns == 1
     assert [s for s, _ in reported] == list(STAGES[1:])
+    assert dict(reported)["final_transcript"] == 0.0
     assert dict(reported)["first_frame"] == pytest.approx(0.51)
     assert dict(reported)["first_mark"] == pytest.approx(1.4)
 

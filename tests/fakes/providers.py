@@ -10,6 +10,7 @@ Both can be given a latency to model a provider's time to first byte / final tra
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -96,16 +97,21 @@ class _EnergySession:
         elif self.speech_ms:
             self.silence_ms += ms
             if self.silence_ms >= self.provider.end_silence_ms:
+                ended_at = time.perf_counter() - self.silence_ms / 1000
                 self.speech_ms = self.silence_ms = 0
                 text = self.provider.transcripts.popleft() if self.provider.transcripts else ""
-                task = asyncio.get_running_loop().create_task(self._final(text))
+                task = asyncio.get_running_loop().create_task(self._final(text, ended_at))
                 self._pending.add(task)
                 task.add_done_callback(self._pending.discard)
 
-    async def _final(self, text: str) -> None:
-        if self.provider.latency:
-            await asyncio.sleep(self.provider.latency)
-        self.emit("caller.utterance", text=text, confidence=0.95 if text else 0.0)
+    async def _final(self, text: str, ended_at: float) -> None:
+        """`latency` counts from the end of speech, end-pointing silence included, as a
+        provider's "time to final transcript" does."""
+        wait = self.provider.latency - (time.perf_counter() - ended_at)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.emit("caller.utterance", text=text, confidence=0.95 if text else 0.0,
+                  ended_at=ended_at)
 
     def agent_speaking(self, speaking: bool) -> None:
         return None

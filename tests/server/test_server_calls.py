@@ -54,7 +54,8 @@ def test_greeting_barge_in_and_dtmf_transfer(tmp_path: Path) -> None:
                     await until(lambda: call.state == "speaking")
                     await until(lambda: call.timeline.turns == 1)
                     stages = list(call.timeline.last)
-                    assert stages == ["caller_done", "first_sentence", "tts_first_byte",
+                    assert stages == ["caller_done", "final_transcript", "first_sentence",
+                                      "tts_first_byte",
                                       "first_frame", "first_mark"]
                     # Talk over the reply: the server clears Twilio's buffer.
                     await caller.say(tone(0.5), wait=False)
