@@ -220,5 +220,6 @@ class Call:
     def _cleanup(self) -> None:
         self._stop_timer()
         self.tasks.cancel_all()
+        self.runner.ports.brain.forget(self.call_id)
         self._machine.remove(self)
         self.ended = True

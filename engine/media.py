@@ -44,9 +44,10 @@ class SttProvider(Protocol):
 class TtsProvider(Protocol):
     name: str
 
-    def synthesize(self, text: str) -> AsyncIterator[bytes]:
+    def synthesize(self, text: str, call_id: str = "-") -> AsyncIterator[bytes]:
         """Stream `text` as 8 kHz mu-law audio, in chunks of any size, first chunk as early
-        as possible. Cancelling the iteration stops synthesis (barge-in)."""
+        as possible. Cancelling the iteration stops synthesis (barge-in). `call_id` is for
+        the provider's logs."""
 
     async def warm(self) -> None:
         """Load models before the first call."""

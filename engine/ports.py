@@ -66,6 +66,9 @@ class Brain(Protocol):
     def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
         """Give the brain a tool's outcome before the next `respond`."""
 
+    def forget(self, call_id: str) -> None:
+        """The call is over: drop its conversation state."""
+
 
 class Tools(Protocol):
     async def run(self, name: str, args: dict[str, Any], call_id: str) -> ToolOutcome:

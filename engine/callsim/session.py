@@ -12,7 +12,7 @@ import asyncio
 import time
 import wave
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +148,6 @@ class RecordingTts:
     async def warm(self) -> None:
         await self.inner.warm()
 
-    def synthesize(self, text: str):
+    def synthesize(self, text: str, call_id: str = "-") -> AsyncIterator[bytes]:
         self.lines.append(text)
-        return self.inner.synthesize(text)
+        return self.inner.synthesize(text, call_id=call_id)

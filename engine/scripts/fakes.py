@@ -111,6 +111,9 @@ class FakeBrain:
     def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
         self.world.record("tool_result", {"name": call.name, "ok": outcome.ok})
 
+    def forget(self, call_id: str) -> None:
+        self.world.record("forgotten", call_id)
+
 
 class FakeTools:
     def __init__(self, world: FakeWorld):

@@ -29,9 +29,24 @@ def build_brain(choice: Choice, settings: Any, retriever: Retriever, registry: T
                 env: dict[str, str]) -> Any:
     cls = load(choice)
     if choice.name == "rules":
-        timezone = (settings.raw.get("business") or {}).get("timezone", "America/New_York")
-        return cls(retriever, timezone=timezone)
+        return cls.from_settings(settings.raw, retriever=retriever)
     return cls(settings, retriever, registry, env=env)
+
+
+def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
+    """The chosen TTS with the flow's static prompts cached on disk; a cloud voice falls back
+    to the local one for any sentence it fails to start."""
+    from adapters.local.tts import LocalPiperTts
+    from adapters.speech.fallback import FallbackTts
+    from adapters.speech.prompt_cache import CachedPrompts
+
+    cache_dir = Path(env.get("DIALFLOW_TTS_CACHE", "data/tts-cache"))
+    prompts = list(flow.prompts.values())
+    if choice.name == "local":
+        return CachedPrompts(LocalPiperTts(), cache_dir, prompts)
+    voice = (flow.settings.raw.get("tts") or {}).get("voice")
+    cloud = load(choice)(env=env, **({"voice_id": voice} if voice else {}))
+    return FallbackTts([CachedPrompts(cloud, cache_dir, prompts), LocalPiperTts()])
 
 
 def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
@@ -49,7 +64,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     knowledge = KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
-    tts = overrides.pop("tts", None) or load(chosen["tts"])()
+    tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)
     registry = overrides.pop("registry", None) or build_registry(flow.http_tools)
     brain = overrides.pop("brain", None) or build_brain(chosen["llm"], settings, retriever,
                                                         registry, env)

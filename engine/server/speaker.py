@@ -36,7 +36,7 @@ class TwilioSpeaker:
             rest = b""
             first = True
             try:
-                async for chunk in self.tts.synthesize(text):
+                async for chunk in self.tts.synthesize(text, call_id=self.call_id):
                     if first and self._on_first_byte:
                         self._on_first_byte(time.perf_counter() - started)
                     first = False

@@ -45,7 +45,7 @@ class ToneTts:
     async def warm(self) -> None:
         return None
 
-    async def synthesize(self, text: str) -> AsyncIterator[bytes]:
+    async def synthesize(self, text: str, call_id: str = "-") -> AsyncIterator[bytes]:
         self.spoken.append(text)
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -144,4 +144,7 @@ class CannedBrain:
             yield Sentence(sentence if sentence.endswith(".") else sentence + ".")
 
     def tool_result(self, call: Any, outcome: Any) -> None:
+        return None
+
+    def forget(self, call_id: str) -> None:
         return None
