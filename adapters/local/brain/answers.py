@@ -1,0 +1,181 @@
+"""Picking the knowledge-base hit that answers a question, and cutting it to a short spoken
+answer.
+
+`choose_hit` takes the retriever's hits (searched a little past its cut-off) and prefers,
+among those nearly as near as the nearest, the one sharing the most words with the question
+("when do you close on Friday?" is nearest to the holiday closures, by a hair, but only the
+opening hours mention Friday). A hit just past the cut-off is kept only if it shares a word
+with the question ("where are you located?" and the "Address and location" entry).
+
+`spoken_answer(text, question)` keeps the first sentence of the entry (or, when another
+sentence shares words with the question and the first does not, that one), plus one more
+sentence that fits, within `max_chars` (about 15 seconds of speech). A sentence that is too
+long on its own, like a list of opening hours or prices, keeps its lead-in and only the
+items that share words with the question. Unspeakable asides such as "(Eastern Time,
+America/New_York)" are dropped. Pure functions; touch nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from adapters.local.brain.spoken import join
+from knowledge.retrieval import Hit
+
+#: About 15 seconds of speech at ~15 characters a second.
+MAX_ANSWER_CHARS = 230
+#: Hits this much farther than the nearest still compete on shared words.
+RERANK_MARGIN = 0.08
+#: How far past the retriever's cut-off a hit sharing words with the question is kept.
+RESCUE_MARGIN = 0.1
+_PRICE_QUESTION = re.compile(r"\b(how much|cost|costs|price|prices|fee|fees|charge)\b", re.I)
+
+_ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "e.g", "i.e", "a.m", "p.m", "vs"})
+_STOP = frozenset(
+    {
+        "a", "an", "the", "and", "or", "but", "to", "for", "of", "on", "in", "at", "by", "with",
+        "from", "is", "are", "was", "be", "do", "does", "did", "can", "could", "would", "will",
+        "you", "your", "we", "our", "us", "i", "my", "me", "it", "its", "this", "that", "there",
+        "what", "when", "where", "how", "which", "who", "why", "much", "many", "any", "have",
+        "has", "about", "tell", "please", "know", "like", "want", "need", "get"
+    }
+)
+#: Words about a whole list rather than one item of it ("when do you *close* on Friday?").
+_GENERIC = frozenset({"$", "open", "clos", "hour", "time", "day", "days", "pric", "cost"})
+_MIN_LIST = 4  # items a sentence needs before it is cut down to the ones asked about
+_ASIDE = re.compile(r"\s*\([^)]*[/_][^)]*\)")
+
+
+def sentences(text: str) -> list[str]:
+    """Split on sentence ends, not after abbreviations like "Dr."."""
+    out: list[str] = []
+    start = 0
+    for match in re.finditer(r"[.!?](?=\s+[A-Z0-9\"'])", text):
+        before = text[start : match.start()].split()
+        last = before[-1].lower().rstrip(".") if before else ""
+        if last in _ABBREVIATIONS:
+            continue
+        out.append(text[start : match.end()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def _stems(text: str) -> set[str]:
+    """Content words cut to four letters; "$" stands for prices (in a text or a question)."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    stems = {w[:4] for w in words if w not in _STOP and len(w) > 1}
+    if "$" in text or _PRICE_QUESTION.search(text):
+        stems.add("$")
+    return stems
+
+
+def choose_hit(
+    hits: Sequence[Hit], question: str, *, max_distance: float,
+    margin: float = RERANK_MARGIN, rescue: float = RESCUE_MARGIN,
+) -> Hit | None:
+    """The hit to answer from, or None. `hits` are nearest first and may go up to
+    `max_distance + rescue`."""
+    if not hits:
+        return None
+    asked = _stems(question)
+
+    def shared(hit: Hit) -> int:
+        return _overlap(asked, f"{hit.title} {hit.text}")
+
+    nearest = hits[0]
+    if nearest.distance > max_distance:
+        return nearest if nearest.distance <= max_distance + rescue and shared(nearest) else None
+    close = [h for h in hits if h.distance <= min(nearest.distance + margin, max_distance)]
+    return max(close, key=lambda h: (shared(h), -h.distance))
+
+
+def _overlap(question: set[str], text: str) -> int:
+    return len(question & _stems(text))
+
+
+def _cut(text: str, max_chars: int) -> str:
+    """At most `max_chars`, cut after a comma or word and closed with a period."""
+    if len(text) <= max_chars:
+        return text
+    room = text[: max_chars - 1]
+    comma = room.rfind(", ")
+    room = room[:comma] if comma > max_chars // 2 else room.rsplit(" ", 1)[0]
+    return room.rstrip(",;: ") + "."
+
+
+def _split_outside_parentheses(text: str, separator: str) -> list[str]:
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith(separator, i):
+            items.append(text[start:i])
+            start = i + len(separator)
+    items.append(text[start:])
+    return [i.strip().rstrip(".") for i in items if i.strip()]
+
+
+def _list_items(text: str, separator: str) -> list[str]:
+    """The items of "a, b, c and d" (the last "and" splits too) or of "a; b; c"."""
+    items = _split_outside_parentheses(text, separator)
+    if separator == ", " and items:
+        items[-1:] = _split_outside_parentheses(items[-1], " and ")
+    return items
+
+
+def _most_specific(items: Sequence[str], question: set[str]) -> list[str]:
+    """The items sharing the rarest question words (a word in few items counts more)."""
+    stems = [question & _stems(item) for item in items]
+    spread = {word: sum(word in shared for shared in stems) for word in question}
+    scores = [sum(1 / spread[word] for word in shared) for shared in stems]
+    best = max(scores, default=0)
+    return [item for item, score in zip(items, scores, strict=True) if best and score == best]
+
+
+def _focus(sentence: str, question: set[str], max_chars: int) -> str:
+    """A "lead-in: item; item; item." list cut to the items the question asks about; any
+    other sentence is only cut to `max_chars`."""
+    head, colon, rest = sentence.partition(": ")
+    if not colon:
+        return _cut(sentence, max_chars)
+    separator = "; " if "; " in rest else ", "
+    items = _list_items(rest, separator)
+    wanted = _most_specific(items, question - _GENERIC)
+    if len(items) < _MIN_LIST or not wanted or len(wanted) > len(items) // 2:
+        if len(sentence) <= max_chars:
+            return sentence
+        wanted = wanted or items
+    chosen: list[str] = []
+    for item in wanted:
+        candidate = separator.join([*chosen, item])
+        if len(head) + len(candidate) + 3 > max_chars and chosen:
+            break
+        chosen.append(item)
+    body = join(chosen, "and") if separator == ", " else separator.join(chosen)
+    return _cut(f"{head}: {body}.", max_chars)
+
+
+def spoken_answer(
+    text: str, question: str, *, max_chars: int = MAX_ANSWER_CHARS
+) -> list[str]:
+    """One or two sentences of `text` that answer `question`, within `max_chars` in all."""
+    parts = [_ASIDE.sub("", s).replace(" & ", " and ") for s in sentences(text)]
+    if not parts:
+        return []
+    asked = _stems(question)
+    scores = [_overlap(asked, s) for s in parts]
+    lead = 0 if scores[0] > 0 or max(scores) == 0 else scores.index(max(scores))
+    answer = {lead: _focus(parts[lead], asked, max_chars)}
+    used = len(answer[lead])
+    others = [i for i in range(len(parts)) if i != lead]
+    matching = sorted((i for i in others if scores[i] > 0), key=lambda i: (-scores[i], i))
+    whole = answer[lead] == parts[lead]
+    extra: Sequence[int] = matching or ([1] if lead == 0 and whole and len(parts) > 1 else [])
+    for i in extra:
+        if used + 1 + len(parts[i]) <= max_chars:
+            answer[i] = parts[i]
+            break
+    return [answer[i] for i in sorted(answer)]

@@ -1,0 +1,326 @@
+"""`RulesBrain`: the offline brain (no LLM) behind the engine's `Brain` port.
+
+Each turn: classify the caller's words (`intents`), let the dialogue step the call is in
+use them (`booking`, `check_cancel`, `handoff`), else act on the intent: start a task,
+answer from the knowledge base (`answers`), transfer, or end the call. Tools are never run
+here: a `ToolCall` is yielded, the flow runs it, `tool_result` stores the outcome and the
+next `respond` reads it back to the caller. State is kept per call id (`state`); call
+`forget(call_id)` when a call ends (transfers and `end_call` forget it themselves).
+Touches the retriever (knowledge search) and the embedder (intents), both in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.local.brain import check_cancel, handoff
+from adapters.local.brain.answers import (
+    MAX_ANSWER_CHARS,
+    RESCUE_MARGIN,
+    choose_hit,
+    spoken_answer,
+)
+from adapters.local.brain.booking import BOOK_TOOL, BookingDialogue
+from adapters.local.brain.intents import (
+    BOOK,
+    CANCEL,
+    CHECK,
+    DEFAULT_THRESHOLD,
+    GOODBYE,
+    GREETING,
+    HUMAN,
+    NO,
+    QUESTION,
+    THANKS,
+    YES,
+    IntentClassifier,
+    IntentResult,
+)
+from adapters.local.brain.replies import (
+    DONT_KNOW,
+    HOW_CAN_I_HELP,
+    NOT_CAUGHT,
+    Out,
+    TurnContext,
+    anything_else,
+    ask,
+    heard_question,
+    offer_help,
+    say,
+    unpack,
+)
+from adapters.local.brain.state import CallState, CallStates, Stage
+from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
+from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
+from knowledge.errors import KnowledgeError
+from knowledge.retrieval import Retriever
+from tools.calendar import BusinessCalendar
+from tools.phone import try_normalize_phone
+
+log = logging.getLogger("dialflow.brain.rules")
+
+DEFAULT_TIMEZONE = "America/New_York"
+_TASK_STAGES = frozenset(
+    {Stage.ASK, Stage.CONFIRM_BOOK, Stage.AMEND, Stage.CHOOSE_CANCEL, Stage.CONFIRM_CANCEL}
+)
+_MAX_MISSES = 3
+_REPEAT = re.compile(
+    r"^(sorry|pardon|what|huh|come again|say that again|(can|could) you (repeat|say) that"
+    r"( again)?|repeat that)\W*$",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(
+    r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
+    re.IGNORECASE,
+)
+
+
+def _no_mark(stage: str) -> None:
+    """`Turn.mark` for engines whose turns do not report latency stages."""
+
+
+class RulesBrain:
+    """Retrieval + intents + slot filling; implements `engine.ports.Brain`.
+
+    One instance serves every call of a process (state is kept per call id).
+    `retriever` answers questions (None: every question gets the don't-know line).
+    `embedder` classifies intents (default: the packaged MiniLM, loaded once per process).
+    `timezone` and `now` (a clock returning an aware datetime) resolve "tomorrow at 3".
+    `calendar` (optional) lets bookings outside opening hours be caught before confirming.
+    """
+
+    name = "rules"
+
+    def __init__(
+        self,
+        retriever: Retriever | None,
+        *,
+        embedder: Embedder | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
+        now: Callable[[], dt.datetime] | None = None,
+        calendar: BusinessCalendar | None = None,
+        intent_threshold: float = DEFAULT_THRESHOLD,
+        max_answer_chars: int = MAX_ANSWER_CHARS,
+        max_calls: int = 1000,
+    ) -> None:
+        self.retriever = retriever
+        self.classifier = IntentClassifier(
+            embedder or LocalMiniLMEmbedder(), threshold=intent_threshold
+        )
+        self.timezone = ZoneInfo(timezone)
+        self.now = now or (lambda: dt.datetime.now(self.timezone))
+        self.booking = BookingDialogue(calendar)
+        self.max_answer_chars = max_answer_chars
+        self._states = CallStates(max_calls)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Mapping[str, Any] | None,
+        *,
+        base_dir: str | Path | None = None,
+        retriever: Retriever | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> RulesBrain:
+        """From flows.yaml's `settings`: `knowledge` for the retriever (unless one is given)
+        and `business` for the time zone and opening hours."""
+        settings = settings or {}
+        business = settings.get("business")
+        if retriever is None:
+            retriever = Retriever.from_settings(settings.get("knowledge"), base_dir=base_dir)
+        calendar = BusinessCalendar.from_settings(business) if business else None
+        timezone = str((business or {}).get("timezone") or DEFAULT_TIMEZONE)
+        return cls(retriever, timezone=timezone, now=now, calendar=calendar)
+
+    def warm_up(self) -> None:
+        """Load the model and embed the intent examples now, not on the first call."""
+        self.classifier.warm_up()
+
+    async def warm(self) -> None:
+        """`warm_up` in a worker thread (the server calls this at start-up)."""
+        await asyncio.to_thread(self.warm_up)
+
+    # --- the Brain port ----------------------------------------------------------------
+
+    async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
+        """The reply to `turn`, one sentence at a time, maybe ending with a tool call."""
+        state = self._states.get(turn.call_id)
+        if state.pending is not None and state.outcome is not None:
+            outputs = self._after_tool(state, turn)
+        else:
+            if state.stage == Stage.WAIT_TOOL:
+                # The tool never ran (the reply was interrupted before the flow got to it):
+                # back to the question that led to it, e.g. the confirmation.
+                state.stage = state.before_tool
+            state.pending = state.outcome = None
+            outputs = await self._reply(state, turn)
+        for item in outputs:
+            if isinstance(item, ToolCall) and item.name in (handoff.TRANSFER, handoff.END_CALL):
+                self.forget(turn.call_id)
+            yield item
+
+    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
+        """Keep a tool's outcome for the next `respond` of the call that asked for it."""
+        state = self._states.waiting_for(call)
+        if state is None:
+            log.warning("tool result for %s matches no waiting call", call.name)
+            return
+        state.outcome = outcome
+
+    def forget(self, call_id: str) -> None:
+        """Drop everything remembered about a call."""
+        self._states.forget(call_id)
+
+    # --- turns -------------------------------------------------------------------------
+
+    def _context(self, turn: Turn, text: str, intent: IntentResult) -> TurnContext:
+        moment = self.now()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.timezone)
+        return TurnContext(
+            text=text, intent=intent, now=moment.astimezone(self.timezone),
+            caller=try_normalize_phone(turn.caller), heard=tuple(turn.heard),
+        )
+
+    def _after_tool(self, state: CallState, turn: Turn) -> list[Out]:
+        call, outcome = state.pending, state.outcome
+        assert call is not None and outcome is not None
+        state.pending = state.outcome = None
+        answer = unpack(outcome)
+        ctx = self._context(turn, turn.text, IntentResult(QUESTION, 0.0, "tool"))
+        if call.name == BOOK_TOOL:
+            return self.booking.after_tool(state, answer, ctx)
+        if call.name == check_cancel.CHECK_TOOL:
+            return check_cancel.after_check(state, answer, ctx)
+        if call.name == check_cancel.CANCEL_TOOL:
+            return check_cancel.after_cancel(state, answer, ctx)
+        if call.name == handoff.MESSAGE_TOOL:
+            return handoff.after_message(state, answer)
+        return anything_else(state)
+
+    async def _reply(self, state: CallState, turn: Turn) -> list[Out]:
+        text = " ".join(turn.text.split())
+        if not text:
+            return say(f"{NOT_CAUGHT} Could you say that again?")
+        if _REPEAT.match(text):
+            if state.question:
+                return ask(state, *state.question)
+            return say(turn.heard[-1] if turn.heard else "How can I help you today?")
+        intent = await asyncio.to_thread(self.classifier.classify, text)
+        ctx = self._context(turn, text, intent)
+        if intent.source == "keyword" and intent.intent == GOODBYE:
+            return handoff.end_call()
+        if intent.source == "keyword" and intent.intent == HUMAN:
+            return handoff.transfer("the caller asked for a person")
+        handled = self._by_stage(state, ctx)
+        if handled is not None:
+            return handled
+        return await self._by_intent(state, ctx, getattr(turn, "mark", None) or _no_mark)
+
+    def _by_stage(self, state: CallState, ctx: TurnContext) -> list[Out] | None:
+        stage = state.stage
+        if stage == Stage.ASK:
+            return self.booking.on_answer(state, ctx)
+        if stage == Stage.CONFIRM_BOOK:
+            heard = heard_question(state, ctx.heard)
+            return self.booking.on_confirm(state, ctx, heard=heard)
+        if stage == Stage.AMEND:
+            return self.booking.on_amend(state, ctx)
+        if stage == Stage.CHOOSE_CANCEL:
+            return check_cancel.on_choose(state, ctx)
+        if stage == Stage.CONFIRM_CANCEL:
+            heard = heard_question(state, ctx.heard)
+            return check_cancel.on_confirm(state, ctx, heard=heard)
+        if stage == Stage.OFFER_HELP:
+            return handoff.on_offer(state, ctx)
+        if stage == Stage.OFFER_BOOK:
+            if ctx.is_(YES, BOOK):
+                return self.booking.start(state, ctx)
+            if ctx.is_(NO):
+                return anything_else(state, "All right.")
+        if stage == Stage.ANYTHING_ELSE:
+            if ctx.is_(NO, THANKS):
+                return handoff.end_call()
+            if ctx.is_(YES) and ctx.intent.source == "keyword":
+                state.stage = Stage.IDLE
+                return ask(state, HOW_CAN_I_HELP)
+        return None
+
+    async def _by_intent(
+        self, state: CallState, ctx: TurnContext, mark: Callable[[str], None]
+    ) -> list[Out]:
+        intent = ctx.intent.intent
+        in_task = state.stage in _TASK_STAGES
+        if intent == HUMAN:
+            return handoff.transfer("the caller asked for a person")
+        if intent == GOODBYE:
+            return handoff.end_call()
+        if intent == CANCEL and state.task != "cancel":
+            return check_cancel.start_cancel(state, ctx)
+        if intent == CHECK and state.task != "check":
+            return check_cancel.start_check(state, ctx)
+        if intent == BOOK:
+            if state.task == "book" and in_task:
+                return self._again(state)
+            return self.booking.start(state, ctx)
+        if intent == QUESTION:
+            return await self._knowledge(state, ctx, in_task=in_task, mark=mark)
+        if intent == GREETING:
+            if in_task:
+                return [*say("Hi!"), *self._again(state)]
+            state.stage = Stage.IDLE
+            return ask(state, "Hi! How can I help you today?")
+        if in_task:
+            return self._not_caught(state)
+        if intent == THANKS:
+            return anything_else(state, "You're welcome!")
+        if intent == NO:
+            return anything_else(state, "All right.")
+        state.stage = Stage.IDLE
+        return ask(state, HOW_CAN_I_HELP)
+
+    async def _knowledge(
+        self, state: CallState, ctx: TurnContext, *, in_task: bool, mark: Callable[[str], None]
+    ) -> list[Out]:
+        hit = None
+        if self.retriever is not None:
+            limit = self.retriever.max_distance
+            try:
+                hits = await self.retriever.asearch(ctx.text, max_distance=limit + RESCUE_MARGIN)
+                hit = choose_hit(hits, ctx.text, max_distance=limit)
+            except KnowledgeError:
+                log.exception("knowledge search failed")
+            mark("retrieval")
+        if hit is not None:
+            answer = spoken_answer(hit.text, ctx.text, max_chars=self.max_answer_chars)
+            if in_task:
+                return [*say(*answer), *self._again(state)]
+            state.stage = Stage.IDLE
+            return say(*answer)
+        if in_task:
+            if _ASKS.search(ctx.text):
+                return [*say(DONT_KNOW), *self._again(state)]
+            return self._not_caught(state)
+        state.unanswered = f"The caller asked: {ctx.text}"
+        return offer_help(state, DONT_KNOW)
+
+    def _again(self, state: CallState) -> list[Out]:
+        """The pending question again: a confirmation or an offer whole, else its last line."""
+        keep_all = state.stage in (Stage.CONFIRM_BOOK, Stage.CONFIRM_CANCEL, Stage.CHOOSE_CANCEL)
+        keep_all = keep_all or bool(state.booking.offered)
+        question = state.question if keep_all else state.question[-1:]
+        return ask(state, *question)
+
+    def _not_caught(self, state: CallState) -> list[Out]:
+        state.misses += 1
+        if state.misses >= _MAX_MISSES:
+            state.unanswered = "The assistant could not understand the caller."
+            return offer_help(state, "I'm sorry, I'm having trouble understanding.")
+        return [*say(NOT_CAUGHT), *self._again(state)]

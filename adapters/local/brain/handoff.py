@@ -1,0 +1,74 @@
+"""Leaving the brain's hands: transfer to a person, end the call, or take a message.
+
+`transfer_to_human` and `end_call` are not tools: the flow reacts to those names (escalating
+says "please hold" and transfers; goodbye says goodbye and hangs up), so no sentence goes
+before them. A message is the `escalate_to_human` tool, which records a call-back ticket.
+Touches only the `CallState` it is given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adapters.local.brain.intents import HUMAN, NO, YES
+from adapters.local.brain.replies import (
+    Out,
+    ToolAnswer,
+    TurnContext,
+    anything_else,
+    use_tool,
+)
+from adapters.local.brain.slots import choice_in
+from adapters.local.brain.state import CallState
+from engine.ports import Sentence, ToolCall
+
+TRANSFER, END_CALL, MESSAGE_TOOL = "transfer_to_human", "end_call", "escalate_to_human"
+_MESSAGE = re.compile(r"\b(message|call (me )?back|callback)\b")
+_CONNECT = re.compile(r"\b(connect|someone|somebody|person|team|transfer|human|staff)\b")
+
+
+def transfer(reason: str, *before: str) -> list[Out]:
+    return [*(Sentence(t) for t in before), ToolCall(TRANSFER, {"reason": reason})]
+
+
+def end_call() -> list[Out]:
+    return [ToolCall(END_CALL, {})]
+
+
+def on_offer(state: CallState, ctx: TurnContext) -> list[Out] | None:
+    """The answer to "take a message, or connect you?"; None when it is neither."""
+    words = ctx.text.lower()
+    picked = choice_in(words, 2)  # "the first one": a message; "the second": a person
+    if _MESSAGE.search(words) or picked == 0:
+        return take_message(state, ctx)
+    if ctx.is_(HUMAN, YES) or _CONNECT.search(words) or picked == 1:
+        topic = state.unanswered or "the caller asked for a person"
+        return transfer(topic[:200])
+    if ctx.is_(NO) or re.search(r"\b(neither|nothing|no thanks)\b", words):
+        return anything_else(state, "All right.")
+    return None
+
+
+def take_message(state: CallState, ctx: TurnContext) -> list[Out]:
+    if ctx.caller is None:
+        return transfer(
+            "message without a callback number",
+            "I'm sorry, I can't take a message without a number to call you back.",
+        )
+    summary = state.unanswered or "The caller asked to be called back."
+    state.task = "message"
+    return use_tool(
+        state, MESSAGE_TOOL,
+        {"reason": "message for the team", "summary": summary},
+        "Sure, I'll pass that on to our team.",
+    )
+
+
+def after_message(state: CallState, answer: ToolAnswer) -> list[Out]:
+    if answer.ok:
+        steps = str(answer.data.get("next_steps") or
+                    "Someone from our team will call you back within one business day.")
+        state.unanswered = ""
+        return anything_else(state, steps)
+    state.reset_task()
+    return transfer("taking a message failed", "I'm sorry, I couldn't take the message.")

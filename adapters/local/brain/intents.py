@@ -1,0 +1,195 @@
+"""What the caller wants: cheap keyword rules first, then the nearest example by embedding.
+
+`IntentClassifier.classify(text)` returns an `IntentResult` (intent, score, source). Keyword
+rules catch the obvious short answers ("yes", "no thanks", "bye", "operator", "hello");
+everything else is embedded (the packaged MiniLM by default) and compared, by cosine
+similarity, to the example phrases of `examples.INTENT_EXAMPLES`. Cue words ("cancel",
+"how much") add a small bonus to their intent, a question ("how much is whitening?") is not
+a booking unless it says so, and below `threshold` the intent is "question" (answered from
+the knowledge base). Example vectors are computed once per process and model (thread-safe).
+Touches only the embedder.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from adapters.local.brain.examples import INTENT_EXAMPLES
+from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
+
+BOOK, CHECK, CANCEL, HUMAN = "book", "check", "cancel", "human"
+GOODBYE, YES, NO, QUESTION = "goodbye", "yes", "no", "question"
+#: Only from the keyword rules: a bare "thank you", a bare "hello".
+THANKS, GREETING = "thanks", "greeting"
+
+#: Cosine similarity to the nearest example under which the intent is "question".
+#: Measured on tests/local_brain/test_intents.py's held-out phrasings (see that file).
+DEFAULT_THRESHOLD = 0.45
+
+_WORDS = re.compile(r"[a-z0-9']+")
+_BYE = re.compile(r"\b(bye|goodbye|bye-bye|byebye)\b")
+_HUMAN = re.compile(
+    r"\b(operator|human|real person|live person|receptionist|representative|front desk)\b"
+    r"|\b(talk|speak|chat)\s+(to|with)\s+(a |an |the |your )?"
+    r"(person|someone|somebody|human|staff|agent|receptionist|manager|people|team)\b"
+)
+_ALL_DONE = re.compile(
+    r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think),? )*"
+    r"(that's all|that is all|that's it|that is it|that's everything|nothing else|"
+    r"i'm all set|i am all set|all set|i'm good|i'm done|that'll be all|that will be all)"
+    r"( for (now|today))?( thanks| thank you| then)*$"
+)
+_YES = re.compile(
+    r"^(yes|yeah|yep|yup|ya|yes please|sure|correct|right|ok|okay|alright|all right|"
+    r"please do|go ahead|absolutely|definitely|of course|that's right|that's correct|"
+    r"sounds good|perfect|that works|exactly|great|fine|that's fine|do it|book it)\b"
+)
+_NO = re.compile(r"^(no|nope|nah|not really|not quite|no thanks|no thank you|negative|wrong)\b")
+_GREETING = re.compile(
+    r"^(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?( is anyone there| anyone)?$"
+)
+_THANKS = re.compile(r"^(ok |okay |great |perfect )?(thanks|thank you)( so much| very much)?$")
+_SHORT = 6
+
+#: Words that strongly suggest an intent; each adds `CUE_BONUS` to that intent's similarity.
+#: MiniLM alone hears "check on my appointment" close to "make an appointment".
+_CUES: dict[str, re.Pattern[str]] = {
+    BOOK: re.compile(
+        r"\b(book|schedule|make an appointment|set up|openings?|availability|fit me in|"
+        r"come in|get (me )?in|be seen|see (a|the) dentist|have anything|any (slots?|times?)|"
+        r"anything (open|available|free)|earliest)\b"
+    ),
+    CHECK: re.compile(
+        r"\b(check|confirm|look up)\b(?! ?up\b)|\b(when|what time|what day) is my\b|"
+        r"\bdo i have an? (appointment|visit)|\bam i (booked|scheduled)"
+    ),
+    CANCEL: re.compile(
+        r"\bcancel\b|\bcall off\b|\b(can't|cannot|won't|can not) (make it|come|be able)|"
+        r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)"
+    ),
+    QUESTION: re.compile(
+        r"\b(how much|cost|costs|price|prices|fee|fees|charge|policy|penalty|insurance|"
+        r"accept|hours|open|close|located|address|parking|email|delta|cigna|aetna|metlife|"
+        r"guardian|humana|masshealth|ppo|hmo|how (early|long|often)|should i)\b|"
+        r"^(do|does) (you|the office|your office) (take|accept|offer|do|see|speak|treat)\b"
+    ),
+}
+CUE_BONUS = 0.15
+#: A question ("how much is whitening?") is not a request to book or cancel unless it says so.
+_QUESTION_SHAPED = re.compile(
+    r"^(how|what|what's|when|where|who|why|which|is there|are there|are you|is it|do you|does)\b"
+)
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    """`source` is "keyword", "embedding" or "fallback" (below threshold)."""
+
+    intent: str
+    score: float
+    source: str
+    example: str = ""
+
+
+def normalize(text: str) -> str:
+    """Lowercase words joined by single spaces, typographic apostrophes made plain."""
+    text = text.replace("\u2019", "'").lower()
+    return " ".join(_WORDS.findall(text))
+
+
+def keyword_intent(text: str) -> str | None:
+    """The intent of an obvious utterance ("yes", "no thanks", "bye", "operator"), else None."""
+    words = normalize(text)
+    if not words:
+        return None
+    count = len(words.split())
+    if _BYE.search(words) or _ALL_DONE.match(words):
+        return GOODBYE
+    if _HUMAN.search(words):
+        return HUMAN
+    if _THANKS.match(words):
+        return THANKS
+    if _GREETING.match(words):
+        return GREETING
+    if count <= _SHORT and _YES.match(words):
+        return YES
+    if count <= _SHORT and _NO.match(words):
+        return NO
+    return None
+
+
+_cache: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], tuple[list[str], list[str],
+                                                                    np.ndarray]] = {}
+_cache_lock = threading.Lock()
+
+
+def _example_vectors(
+    embedder: Embedder, examples: Mapping[str, Sequence[str]]
+) -> tuple[list[str], list[str], np.ndarray]:
+    """(labels, phrases, matrix) for the examples, embedded once per process and model."""
+    key = (embedder.name, tuple((k, tuple(v)) for k, v in examples.items()))
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is None:
+            labels = [label for label, phrases in examples.items() for _ in phrases]
+            phrases = [p for ps in examples.values() for p in ps]
+            matrix = np.asarray(embedder.embed(phrases), dtype=np.float32)
+            cached = (labels, phrases, matrix)
+            _cache[key] = cached
+    return cached
+
+
+class IntentClassifier:
+    """Keyword rules, then nearest example by cosine similarity. Thread-safe."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        examples: Mapping[str, Sequence[str]] = INTENT_EXAMPLES,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.embedder = embedder or LocalMiniLMEmbedder()
+        self.examples = examples
+        self.threshold = threshold
+
+    def warm_up(self) -> None:
+        """Load the model and embed the examples now rather than on the first call."""
+        _example_vectors(self.embedder, self.examples)
+
+    def classify(self, text: str) -> IntentResult:
+        """The caller's intent: keyword rules first, then the embedding."""
+        rule = keyword_intent(text)
+        if rule is not None:
+            return IntentResult(rule, 1.0, "keyword")
+        return self.nearest(text)
+
+    def nearest(self, text: str) -> IntentResult:
+        """The intent of the most similar example; "question" below the threshold."""
+        if not normalize(text):
+            return IntentResult(QUESTION, 0.0, "fallback")
+        labels, phrases, matrix = _example_vectors(self.embedder, self.examples)
+        vector = np.asarray(self.embedder.embed([text]), dtype=np.float32)[0]
+        scores = matrix @ vector
+        words = normalize(text)
+        best_by_intent: dict[str, tuple[float, int]] = {}
+        for i, (label, sim) in enumerate(zip(labels, scores.tolist(), strict=True)):
+            if label not in best_by_intent or sim > best_by_intent[label][0]:
+                best_by_intent[label] = (sim, i)
+        ranked = sorted(
+            ((sim + (CUE_BONUS if label in _CUES and _CUES[label].search(words) else 0.0),
+              label, i) for label, (sim, i) in best_by_intent.items()),
+            reverse=True,
+        )
+        score, label, index = ranked[0]
+        asks = _QUESTION_SHAPED.match(words)
+        if label in (BOOK, CANCEL) and asks and not _CUES[label].search(words):
+            label = QUESTION
+        if score < self.threshold:
+            return IntentResult(QUESTION, score, "fallback", phrases[index])
+        return IntentResult(label, score, "embedding", phrases[index])

@@ -1,0 +1,136 @@
+"""What the rules brain remembers about one call, and the per-process table of calls.
+
+`CallState` holds the task under way (book, check, cancel, message), the stage of its little
+dialogue, the booking draft, the appointments found, the last question asked and the tool
+call waiting for its outcome. `CallStates` keys them by call id, forgets a call on request
+and drops the least recently used beyond `max_calls` so a forgotten `forget` cannot leak.
+Pure data; touches nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from engine.ports import ToolCall, ToolOutcome
+
+
+class Stage(StrEnum):
+    IDLE = "idle"
+    ASK = "ask"  # a booking detail was asked for (`CallState.asked`)
+    CONFIRM_BOOK = "confirm_book"
+    AMEND = "amend"  # the caller said no to the booking confirmation
+    CHOOSE_CANCEL = "choose_cancel"
+    CONFIRM_CANCEL = "confirm_cancel"
+    OFFER_HELP = "offer_help"  # "take a message or connect you?"
+    OFFER_BOOK = "offer_book"  # "would you like to book one?"
+    ANYTHING_ELSE = "anything_else"
+    WAIT_TOOL = "wait_tool"
+
+
+#: Booking details in the order they are asked for.
+BOOKING_SLOTS = ("date", "time", "name", "phone")
+
+
+@dataclass
+class Booking:
+    """The appointment being put together; None = not known yet."""
+
+    date: dt.date | None = None
+    time: dt.time | None = None
+    name: str | None = None
+    phone: str | None = None
+    reason: str | None = None
+    #: Free (date, time) pairs the booking tool offered after refusing a slot.
+    offered: list[tuple[dt.date, dt.time]] = field(default_factory=list)
+
+    def missing(self) -> str | None:
+        """The first detail still needed, or None when the booking can be confirmed."""
+        for slot in BOOKING_SLOTS:
+            if getattr(self, slot) is None:
+                return slot
+        return None
+
+    def args(self, default_reason: str) -> dict[str, Any]:
+        """The `book_appointment` arguments (call only once nothing is missing)."""
+        assert self.date is not None and self.time is not None
+        return {
+            "name": self.name,
+            "phone": self.phone,
+            "date": self.date.isoformat(),
+            "time": f"{self.time:%H:%M}",
+            "reason": self.reason or default_reason,
+        }
+
+
+@dataclass
+class CallState:
+    task: str | None = None  # "book", "check", "cancel", "message"
+    stage: Stage = Stage.IDLE
+    asked: str | None = None  # the booking detail last asked for
+    misses: int = 0  # answers in a row that did not fit the question
+    booking: Booking = field(default_factory=Booking)
+    appointments: list[dict[str, Any]] = field(default_factory=list)
+    target: dict[str, Any] | None = None  # the appointment to cancel
+    hint_date: dt.date | None = None  # a day named in the cancel request
+    hint_time: dt.time | None = None
+    rebook: bool = False  # the cancel request was a reschedule: offer a new time after it
+    question: tuple[str, ...] = ()  # the sentences of the last question asked
+    unanswered: str = ""  # the last question the knowledge base could not answer
+    pending: ToolCall | None = None
+    outcome: ToolOutcome | None = None
+    before_tool: Stage = Stage.IDLE  # where to go back to if the tool never runs
+    tool_seq: int = 0
+
+    def reset_task(self) -> None:
+        """Back to no task (after it finished or was abandoned); the call goes on."""
+        self.task, self.stage, self.asked, self.misses = None, Stage.IDLE, None, 0
+        self.booking = Booking()
+        self.appointments, self.target = [], None
+        self.hint_date = self.hint_time = None
+        self.rebook = False
+
+
+class CallStates:
+    """`CallState` per call id, least recently used dropped beyond `max_calls`."""
+
+    def __init__(self, max_calls: int = 1000) -> None:
+        self.max_calls = max_calls
+        self._states: OrderedDict[str, CallState] = OrderedDict()
+
+    def get(self, call_id: str) -> CallState:
+        state = self._states.get(call_id)
+        if state is None:
+            state = self._states[call_id] = CallState()
+            while len(self._states) > self.max_calls:
+                self._states.popitem(last=False)
+        else:
+            self._states.move_to_end(call_id)
+        return state
+
+    def peek(self, call_id: str) -> CallState | None:
+        return self._states.get(call_id)
+
+    def waiting_for(self, call: ToolCall) -> CallState | None:
+        """The call whose pending tool call is `call` (by id, else by name and arguments)."""
+        for state in self._states.values():
+            pending = state.pending
+            if pending is None:
+                continue
+            if call.call_id and pending.call_id == call.call_id:
+                return state
+            if not call.call_id and (pending.name, pending.args) == (call.name, call.args):
+                return state
+        return None
+
+    def forget(self, call_id: str) -> None:
+        self._states.pop(call_id, None)
+
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._states
+
+    def __len__(self) -> int:
+        return len(self._states)

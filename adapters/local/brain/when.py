@@ -1,0 +1,229 @@
+"""Dates and times in a caller's words: "next Tuesday", "tomorrow at 3", "the 3rd at 5:30 in
+the evening", "December 3rd", "12/3", "in two weeks", "half past four", "noon".
+
+Always resolved into the future from an injected `today`. dateparser reads the fragments it
+handles reliably (month names, numeric dates, "in N days/weeks"); spoken weekdays, ordinals
+and clock times are read here, because dateparser 1.5 gets them wrong on their own ("the
+3rd" became March 30, "tomorrow at 3" kept the current time, "next tuesday at 10" failed).
+Rules (said back to the caller in the confirmation, so a wrong guess is caught there):
+  - a bare weekday is the next one after today; "this Friday" may be today;
+    "next Tuesday" is the Tuesday of next week (weeks start on Monday);
+  - a day of the month without a month is this month, or next month if it has passed;
+  - an hour without am/pm is 8-11 in the morning and 12-7 in the afternoon or evening,
+    unless "morning", "afternoon", "evening" or "tonight" says otherwise.
+Pure functions; no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import dateparser
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)
+_MONTH_RE = (
+    r"(january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"
+)
+_UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMBERS = {
+    **{w: i + 1 for i, w in enumerate(_UNITS)},
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty five": 45, "fourty five": 45, "a": 1, "an": 1,
+}
+_ORDINAL_UNITS = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+)
+_ORDINALS = {
+    **{w: i + 1 for i, w in enumerate(_ORDINAL_UNITS)},
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20, "thirtieth": 30,
+    **{f"twenty {w}": 21 + i for i, w in enumerate(_ORDINAL_UNITS)},
+    "thirty first": 31,
+}
+_ORD_WORD_RE = re.compile(
+    r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\b"
+)
+_HOUR_WORD_RE = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+    r"(?: (fifteen|thirty|forty five|fourty five|oh five|o five))?\b"
+)
+_MINUTE_WORDS = {"fifteen": 15, "thirty": 30, "forty five": 45, "fourty five": 45,
+                 "oh five": 5, "o five": 5}
+
+_PM_WORDS = re.compile(r"\b(afternoon|evening|tonight|night)\b")
+_AM_WORDS = re.compile(r"\bmorning\b")
+# Tried in order: an explicit am/pm, then a colon, "o'clock", "at 3", "3 in the evening".
+_CLOCK_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))? ?(?P<ap>am|pm)\b",
+        r"\b(?P<h>\d{1,2}):(?P<m>\d{2})\b",
+        r"\b(?P<h>\d{1,2}) o ?'?clock\b",
+        r"\b(?:at|around|about|by|make it|how about|what about|say) (?P<h>\d{1,2})"
+        r"(?: (?P<m>\d{2}))?\b(?!/| ?(?:st|nd|rd|th)\b)",
+        r"\b(?P<h>\d{1,2}) (?:in the (?:morning|afternoon|evening)|tonight|at night)\b",
+    )
+)
+_DP_SETTINGS = {"PREFER_DATES_FROM": "future", "DATE_ORDER": "MDY",
+                "RETURN_AS_TIMEZONE_AWARE": False}
+
+
+@dataclass(frozen=True)
+class When:
+    """What an utterance says about an appointment's day and start time (None = not said)."""
+
+    date: dt.date | None = None
+    time: dt.time | None = None
+
+
+def clean(text: str) -> str:
+    """Lowercase, "a.m." -> "am", hyphens to spaces, punctuation dropped except ':' and '/'."""
+    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)
+    text = text.replace("-", " ")
+    text = re.sub(r"[^a-z0-9:/' ]+", " ", text)
+    return " ".join(text.split())
+
+
+def _ordinal_digits(text: str) -> str:
+    """"the third" -> "the 3rd" (any suffix; only the number matters)."""
+    return _ORD_WORD_RE.sub(lambda m: f"{_ORDINALS[m.group(1)]}th", text)
+
+
+def _dateparser(fragment: str, today: dt.date) -> dt.date | None:
+    base = dt.datetime.combine(today, dt.time(12, 0))
+    parsed = dateparser.parse(
+        fragment, languages=["en"], settings={**_DP_SETTINGS, "RELATIVE_BASE": base}
+    )
+    if parsed is None or parsed.date() < today:
+        return None
+    return parsed.date()
+
+
+def _day_of_month(day: int, today: dt.date) -> dt.date | None:
+    """The next `day` of a month from today on (this month, else the next that has it)."""
+    year, month = today.year, today.month
+    for _ in range(3):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+def _weekday(name: str, modifier: str, today: dt.date) -> dt.date:
+    target = WEEKDAYS.index(name)
+    if modifier == "next":
+        next_monday = today + dt.timedelta(days=7 - today.weekday())
+        return next_monday + dt.timedelta(days=target)
+    ahead = (target - today.weekday()) % 7
+    if ahead == 0 and modifier != "this":
+        ahead = 7
+    return today + dt.timedelta(days=ahead)
+
+
+def parse_date(text: str, today: dt.date) -> dt.date | None:
+    """The day `text` names, on or after `today`; None when it names none."""
+    words = _ordinal_digits(clean(text))
+    month_day = re.search(rf"\b{_MONTH_RE} (the )?(\d{{1,2}})(st|nd|rd|th)?\b", words)
+    day_month = re.search(rf"\b(the )?(\d{{1,2}})(st|nd|rd|th)? (of )?{_MONTH_RE}\b", words)
+    if month_day:
+        return _dateparser(f"{month_day.group(1)} {month_day.group(3)}", today)
+    if day_month and (day_month.group(3) or day_month.group(4)):
+        return _dateparser(f"{day_month.group(5)} {day_month.group(2)}", today)
+    numeric = re.search(r"\b(\d{1,2}/\d{1,2}(/\d{2,4})?)\b", words)
+    if numeric:
+        return _dateparser(numeric.group(1), today)
+    ordinal = re.search(r"\b(\d{1,2})(st|nd|rd|th)\b", words)
+    if ordinal and 1 <= int(ordinal.group(1)) <= 31:
+        return _day_of_month(int(ordinal.group(1)), today)
+    if "day after tomorrow" in words:
+        return today + dt.timedelta(days=2)
+    if re.search(r"\btomorrow\b", words):
+        return today + dt.timedelta(days=1)
+    if re.search(r"\b(today|tonight|this (morning|afternoon|evening))\b", words):
+        return today
+    weekday = re.search(r"\b(?:(this|next|coming) )?(" + "|".join(WEEKDAYS) + r")s?\b", words)
+    if weekday:
+        modifier = weekday.group(1) or ("next" if "next week" in words else "")
+        return _weekday(weekday.group(2), modifier, today)
+    relative = re.search(
+        r"\bin (a|an|one|two|three|four|five|six|\d+) (days?|weeks?)\b", words
+    )
+    if relative:
+        count = _NUMBERS.get(relative.group(1)) or int(relative.group(1))
+        return _dateparser(f"in {count} {relative.group(2)}", today)
+    return None
+
+
+def _hour_words(text: str) -> str:
+    """"five thirty" -> "5:30", "three" -> "3" (for reading clock times)."""
+
+    def repl(m: re.Match[str]) -> str:
+        hour = _NUMBERS[m.group(1)]
+        return f"{hour}:{_MINUTE_WORDS[m.group(2)]:02d}" if m.group(2) else str(hour)
+
+    return _HOUR_WORD_RE.sub(repl, text)
+
+
+def _resolve(hour: int, minute: int, words: str, explicit: str | None) -> dt.time | None:
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    if hour > 12:
+        return dt.time(hour, minute)
+    if explicit == "am" or (explicit is None and _AM_WORDS.search(words)):
+        return dt.time(0 if hour == 12 else hour, minute)
+    if explicit == "pm" or (explicit is None and _PM_WORDS.search(words)):
+        return dt.time(hour if hour == 12 else hour + 12, minute)
+    if hour == 0:
+        return None
+    return dt.time(hour if hour >= 8 or hour == 12 else hour + 12, minute)
+
+
+def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
+    """The clock time `text` names. A lone number ("3", "five") counts only when `bare`
+    (the caller was just asked for a time); otherwise it needs "at", a colon, am/pm,
+    "o'clock" or a part of the day."""
+    words = _hour_words(clean(text))
+    if re.search(r"\b(noon|midday)\b", words):
+        return dt.time(12, 0)
+    half = re.search(r"\b(half past|quarter past|quarter to) (\d{1,2})\b", words)
+    if half:
+        hour = int(half.group(2))
+        if half.group(1) == "quarter to":
+            return _resolve(hour - 1 if hour > 1 else 12, 45, words, None)
+        return _resolve(hour, 30 if half.group(1) == "half past" else 15, words, None)
+    for pattern in _CLOCK_PATTERNS:
+        found = pattern.search(words)
+        if found:
+            hour, minute, marker = found.group("h"), found.group("m"), found.groupdict().get("ap")
+            return _resolve(int(hour), int(minute or 0), words, marker)
+    if bare:
+        lone = re.fullmatch(
+            r"(?:(?:um|uh|maybe|how about|what about|let's say|lets say|say|at|around|about|"
+            r"like|ok|okay|yeah|i guess) )*(\d{1,2})(?: (\d{2}))?(?: please| then| works)?",
+            words,
+        )
+        if lone:
+            return _resolve(int(lone.group(1)), int(lone.group(2) or 0), words, None)
+    return None
+
+
+def parse_when(text: str, today: dt.date, *, bare_time: bool = False) -> When:
+    """Both halves at once; see `parse_date` and `parse_time`."""
+    return When(parse_date(text, today), parse_time(text, bare=bare_time))
+
+
+def month_name(month: int) -> str:
+    return _MONTHS[month - 1].capitalize()
