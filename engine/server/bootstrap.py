@@ -60,7 +60,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     chosen = {slot: choose(slot, (raw.get(slot) or {}).get("provider"), env)
               for slot in ("stt", "tts", "llm")}
     for slot, choice in chosen.items():
-        log.warning("provider for %s: %s", slot, choice.name)
+        log.info("provider for %s: %s", slot, choice.name)
     knowledge = KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
@@ -71,13 +71,16 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     twilio = None
     if env.get(ACCOUNT_SID_ENV) and env.get(AUTH_TOKEN_ENV):
         twilio = TwilioRest.from_env(env)
-    return Services(
+    services = Services(
         flows=flows, stt=stt, tts=tts, brain=brain,
         registry=registry,
         storage=overrides.pop("storage", None) or Storage(),
         signatures=overrides.pop("signatures", None)
         or SignatureChecker(SignatureSettings.from_env(env)),
         twilio=twilio, retriever=retriever, **overrides)
+    if hasattr(stt, "on_first_result"):  # cloud STT reports its time to first result
+        stt.on_first_result = lambda call_id, seconds: services.metrics.ttfb("stt", seconds)
+    return services
 
 
 async def warm(services: Services) -> None:
