@@ -1,4 +1,5 @@
-# dialflow: `make demo` runs the demo call, `make test` runs every test. Both install first.
+# dialflow: `make demo` places a simulated phone call, `make test` runs every test.
+# Both install first; neither needs an API key or the internet beyond PyPI.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dialflow demo
+	$(BIN)/dialflow call --record call.wav
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
