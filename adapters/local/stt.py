@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import Executor
 
 from adapters.local import models, workers
@@ -33,6 +34,7 @@ class LocalWhisperSession:
         self._executor = executor
         self._vad = models.take_vad()
         self._endpointer = EndPointer(self._vad, params)
+        self._silence_s = params.end_silence_ms / 1000
         self._last: asyncio.Task[None] | None = None  # the newest transcription, for ordering
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -78,8 +80,10 @@ class LocalWhisperSession:
 
     def _recognise(self, event: UtteranceEnded) -> None:
         loop = asyncio.get_running_loop()
+        # The speech itself ended before the end-pointing silence that detected it.
+        ended_at = time.perf_counter() - self._silence_s
         future = loop.run_in_executor(self._executor, transcribe, event.audio)
-        task = loop.create_task(self._deliver(future, self._last, event))
+        task = loop.create_task(self._deliver(future, self._last, event, ended_at))
         self._last = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -89,6 +93,7 @@ class LocalWhisperSession:
         future: asyncio.Future[Transcript],
         previous: asyncio.Task[None] | None,
         event: UtteranceEnded,
+        ended_at: float,
     ) -> None:
         try:
             if previous is not None:  # emit utterances in the order they were spoken
@@ -110,7 +115,8 @@ class LocalWhisperSession:
             result.text,
             result.confidence,
         )
-        self._emit("caller.utterance", text=result.text, confidence=result.confidence)
+        self._emit("caller.utterance", text=result.text, confidence=result.confidence,
+                   ended_at=ended_at)
 
     def _fail(self, exc: BaseException) -> None:
         if self._failed:

@@ -1,0 +1,97 @@
+"""Per-turn latency of the offline stack on this machine: whisper tiny.en, silero VAD, the
+rules brain over the packaged MiniLM knowledge base, piper — end to end through the real
+Twilio protocol, with the simulated caller speaking (piper) in real time.
+
+    python -m bench.offline_bench [--calls 3]
+
+Prints, per stage, p50/p95 from the end of the caller's speech: final transcript, retrieval,
+first sentence, TTS first byte, first agent frame sent, first mark back (heard).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import uvicorn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from adapters.local.tts import LocalPiperTts  # noqa: E402
+from adapters.twilio.caller import SimulatedCaller  # noqa: E402
+from engine.callsim.session import CallSimulation, Line, place_call  # noqa: E402
+from engine.commands.call import DEFAULT_LINES  # noqa: E402
+from engine.latency import STAGES  # noqa: E402
+from engine.server.app import create_app  # noqa: E402
+from engine.server.bootstrap import build_services, warm  # noqa: E402
+from tools.storage import Storage  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def main(calls: int) -> None:
+    token = secrets.token_hex(8)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TWILIO_", "ANTHROPIC", "OPENAI", "DEEPGRAM", "ELEVENLABS"))}
+    env["TWILIO_AUTH_TOKEN"] = token
+    tmp = Path(tempfile.mkdtemp())
+    env["DIALFLOW_TTS_CACHE"] = str(tmp / "tts-cache")
+    services = build_services(ROOT / "flows.yaml", env=env,
+                              storage=Storage(f"sqlite:///{tmp / 'bench.db'}"))
+    stages: dict[str, list[float]] = defaultdict(list)
+    record = services.metrics.stage
+
+    def stage(name: str, seconds: float) -> None:
+        stages[name].append(seconds)
+        record(name, seconds)
+
+    services.metrics.stage = stage  # type: ignore[method-assign]
+    await warm(services)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
+                                           log_level="error", ws_per_message_deflate=False))
+    task = asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    voice = LocalPiperTts()
+    base = f"http://127.0.0.1:{port}"
+    for index in range(calls):
+        call_sid = f"CA{index:04d}{secrets.token_hex(4)}"
+        stream_url, params = await place_call(base, token, "+15550001111", call_sid)
+        async with SimulatedCaller(stream_url, auth_token=token, call_sid=call_sid,
+                                   custom_parameters=params) as caller:
+            sim = CallSimulation(caller, voice)
+            await sim.greeting()
+            for text in DEFAULT_LINES:
+                if caller.closed:
+                    break
+                await sim.play(Line("say", text))
+        await asyncio.sleep(0.5)
+    server.should_exit = True
+    await task
+    turns = len(stages.get("first_frame", []))
+    print(f"offline stack, {calls} calls, {turns} turns (os.cpu_count()={os.cpu_count()}):")
+    for name in STAGES[1:]:
+        values = stages.get(name)
+        if values:
+            print(f"  {name:<17} p50 {pct(values, .5) * 1000:6.0f} ms   "
+                  f"p95 {pct(values, .95) * 1000:6.0f} ms   (n={len(values)})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=3)
+    asyncio.run(main(parser.parse_args().calls))
