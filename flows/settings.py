@@ -24,6 +24,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "tts": {
         "provider": ((str,), "auto, elevenlabs or local"),
         "voice": ((str,), "the provider's voice id"),
+        "fallback": ((str, list), "providers to try when the first fails, e.g. [local]"),
     },
     "llm": {
         "provider": ((str,), "auto, anthropic, openai or rules"),
@@ -31,6 +32,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "max_tokens": ((int,), "a whole number, e.g. 300"),
         "temperature": ((int, float), "a number from 0 to 1"),
         "base_url": ((str,), "an OpenAI-compatible server URL"),
+        "fallback": ((str, list), "brains to try when the first fails, e.g. [rules]"),
     },
     "escalation": {"number": ((str,), 'the human\'s phone number in E.164, e.g. "+15550100199"')},
 }

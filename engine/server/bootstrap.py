@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.server.flow_source import FlowSource
 from engine.server.services import Services
@@ -33,20 +34,31 @@ def build_brain(choice: Choice, settings: Any, retriever: Retriever, registry: T
     return cls(settings, retriever, registry, env=env)
 
 
+def fallbacks(slot: str, section: dict[str, Any], first: Choice,
+              env: dict[str, str]) -> list[Choice]:
+    """`settings.<slot>.fallback`: the providers to try after `first`, in order. A cloud TTS
+    falls back to the local voice unless the flow says otherwise."""
+    default = ["local"] if slot == "tts" and first.name != "local" else []
+    names = section.get("fallback", default)
+    names = [names] if isinstance(names, str) else list(names or [])
+    return [choose(slot, name, env) for name in names if name != first.name]
+
+
 def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
-    """The chosen TTS with the flow's static prompts cached on disk; a cloud voice falls back
-    to the local one for any sentence it fails to start."""
-    from adapters.local.tts import LocalPiperTts
+    """The chosen TTS with the flow's static prompts cached on disk, then its fallbacks
+    (tried for any sentence the previous one fails to start)."""
     from adapters.speech.fallback import FallbackTts
     from adapters.speech.prompt_cache import CachedPrompts
 
+    section = flow.settings.raw.get("tts") or {}
     cache_dir = Path(env.get("DIALFLOW_TTS_CACHE", "data/tts-cache"))
     prompts = list(flow.prompts.values())
-    if choice.name == "local":
-        return CachedPrompts(LocalPiperTts(), cache_dir, prompts)
-    voice = (flow.settings.raw.get("tts") or {}).get("voice")
-    cloud = load(choice)(env=env, **({"voice_id": voice} if voice else {}))
-    return FallbackTts([CachedPrompts(cloud, cache_dir, prompts), LocalPiperTts()])
+    voice = section.get("voice")
+    kwargs = {"env": env, **({"voice_id": voice} if voice else {})} \
+        if choice.name != "local" else {}
+    first = CachedPrompts(load(choice)(**kwargs), cache_dir, prompts)
+    rest = [load(c)() for c in fallbacks("tts", section, choice, env)]
+    return FallbackTts([first, *rest]) if rest else first
 
 
 def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
@@ -66,8 +78,11 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
     tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)
     registry = overrides.pop("registry", None) or build_registry(flow.http_tools)
-    brain = overrides.pop("brain", None) or build_brain(chosen["llm"], settings, retriever,
-                                                        registry, env)
+    brain = overrides.pop("brain", None)
+    if brain is None:
+        brains = [build_brain(c, settings, retriever, registry, env) for c in
+                  [chosen["llm"], *fallbacks("llm", raw.get("llm") or {}, chosen["llm"], env)]]
+        brain = FallbackBrain(brains) if len(brains) > 1 else brains[0]
     twilio = None
     if env.get(ACCOUNT_SID_ENV) and env.get(AUTH_TOKEN_ENV):
         twilio = TwilioRest.from_env(env)
