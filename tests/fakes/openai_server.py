@@ -6,8 +6,15 @@ bodies). Vectors are deterministic bag-of-words hashes, so texts sharing words a
 and retrieval through the fake behaves sensibly. Tests can script faults (`fail_next`:
 the next N requests get a status such as 500 or 429, with a Retry-After of a millisecond),
 add latency (`latency_s`), require an API key, and read every request (`requests`).
-New endpoints (e.g. chat completions with SSE) plug in with `add_route`; a route handler
-gets the parsed `RecordedRequest` and the `Responder` to write its answer with.
+New endpoints plug in with `add_route`; a route handler gets the parsed `RecordedRequest`
+and the `Responder` to write its answer with.
+
+`POST /v1/chat/completions` streams scripted replies (`script_chat(ChatReply(...))`) as
+chunked SSE (`data: {chunk}` ... `data: [DONE]`): text deltas, `tool_calls` deltas
+(`FnCall`), an in-stream error (`StreamError`), and the stream controls shared with the
+Anthropic fake: `Gate` (hold the rest until the test sets an event), `Pause`, `Cut` (drop
+the connection mid-stream) and `Stall` (go silent until the server stops). It checks the
+request like OpenAI does (tool messages must answer the assistant's `tool_calls`).
 Binds only to 127.0.0.1; touches nothing else.
 """
 
@@ -15,11 +22,14 @@ from __future__ import annotations
 
 import array
 import base64
+import contextlib
 import hashlib
 import json
 import math
 import re
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,8 +60,15 @@ class Fault:
 class Responder:
     """Writes one HTTP answer for a route handler."""
 
-    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
+    def __init__(
+        self, handler: BaseHTTPRequestHandler, stopping: threading.Event | None = None
+    ) -> None:
         self._handler = handler
+        self._stopping = stopping or threading.Event()
+
+    def stream(self) -> SseStream:
+        """Start a chunked SSE answer to write event by event."""
+        return SseStream(self._handler, self._stopping)
 
     def json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -91,6 +108,153 @@ class Responder:
         h.close_connection = True
 
 
+# --- stream controls shared by the LLM fakes ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Hold the rest of the stream until `event` is set (or the server stops)."""
+
+    event: threading.Event
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Wait this long before the next piece (realistic pacing; never asserted on)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Drop the connection here, mid-stream, without ending the chunked body."""
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Send nothing more and keep the connection open until the server stops."""
+
+
+Control = Gate | Pause | Cut | Stall
+
+
+class SseStream:
+    """A `text/event-stream` answer in HTTP/1.1 chunks, written event by event."""
+
+    def __init__(self, handler: BaseHTTPRequestHandler, stopping: threading.Event) -> None:
+        self._handler = handler
+        self._stopping = stopping
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+
+    def send(self, data: Any, event: str | None = None) -> None:
+        text = data if isinstance(data, str) else json.dumps(data)
+        frame = (f"event: {event}\n" if event else "") + f"data: {text}\n\n"
+        self._chunk(frame.encode())
+
+    def end(self) -> None:
+        self._handler.wfile.write(b"0\r\n\r\n")
+        self._handler.wfile.flush()
+        self._handler.close_connection = True
+
+    def control(self, step: Control) -> bool:
+        """Carry out a stream control; False when the stream is over (cut or stalled)."""
+        if isinstance(step, Gate):
+            while not step.event.wait(0.02):
+                if self._stopping.is_set():
+                    return False
+            return True
+        if isinstance(step, Pause):
+            time.sleep(step.seconds)
+            return True
+        if isinstance(step, Stall):
+            self._stopping.wait()
+        self._drop()
+        return False
+
+    def _chunk(self, data: bytes) -> None:
+        wfile = self._handler.wfile
+        wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        wfile.flush()
+
+    def _drop(self) -> None:
+        self._handler.close_connection = True
+        with contextlib.suppress(OSError):
+            self._handler.connection.shutdown(socket.SHUT_RDWR)
+
+
+# --- scripted chat completions -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FnCall:
+    """A streamed tool call: id and name first, then `arguments` JSON in `pieces`.
+    `id=None` leaves the id out, as some self-hosted servers do."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    id: str | None = ""
+    pieces: int = 3
+
+
+@dataclass(frozen=True)
+class StreamError:
+    """An `{"error": ...}` object in the middle of the stream, which then ends."""
+
+    message: str = "The server had an error while processing your request."
+    kind: str = "server_error"
+
+
+class ChatReply:
+    """One streamed answer: text pieces (str), `FnCall`s, `StreamError` and stream controls."""
+
+    def __init__(self, *steps: str | FnCall | StreamError | Control,
+                 finish_reason: str | None = None) -> None:
+        self.steps = steps
+        self.finish_reason = finish_reason
+
+
+def split_pieces(text: str, pieces: int) -> list[str]:
+    """`text` in `pieces` roughly equal consecutive parts (at least one)."""
+    size = max(1, -(-len(text) // max(1, pieces)))
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def chat_problems(body: Any) -> list[str]:
+    """What OpenAI would reject in a chat request (the parts this fake knows)."""
+    if not isinstance(body, dict) or not body.get("model"):
+        return ["'model' is required"]
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return ["'messages' must be a non-empty array"]
+    problems: list[str] = []
+    waiting: list[str] = []
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        if role == "tool":
+            if message.get("tool_call_id") not in waiting:
+                problems.append(f"messages[{i}]: tool message answers no pending tool call")
+            else:
+                waiting.remove(message["tool_call_id"])
+            continue
+        if waiting:
+            problems.append(f"messages[{i}]: tool_calls {waiting} were not answered")
+            waiting = []
+        if role == "assistant":
+            waiting = [c.get("id") for c in message.get("tool_calls") or []]
+            if not message.get("content") and not waiting:
+                problems.append(f"messages[{i}]: assistant message without content")
+        elif role in ("user", "system"):
+            if not isinstance(message.get("content"), str) or not message["content"].strip():
+                problems.append(f"messages[{i}]: {role} message without content")
+        else:
+            problems.append(f"messages[{i}]: unknown role {role!r}")
+    return problems
+
+
 RouteHandler = Callable[[RecordedRequest, Responder], None]
 
 
@@ -123,7 +287,10 @@ class FakeOpenAIServer:
         self._routes: dict[tuple[str, str], RouteHandler] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._chat_script: list[ChatReply] = []
+        self.chat_finished = 0  # chat streams that got as far as their final chunk
         self.add_route("POST", "/v1/embeddings", self._embeddings)
+        self.add_route("POST", "/v1/chat/completions", self._chat_completions)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -177,6 +344,11 @@ class FakeOpenAIServer:
         with self._lock:
             self._faults += [Fault(status, retry_after_ms) for _ in range(count)]
 
+    def script_chat(self, *replies: ChatReply) -> None:
+        """Queue the answers to the next chat-completion requests, in order."""
+        with self._lock:
+            self._chat_script.extend(replies)
+
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
         self._routes[(method.upper(), path)] = handler
 
@@ -201,7 +373,7 @@ class FakeOpenAIServer:
             fault = self._faults.pop(0) if self._faults else None
         if self.latency_s:
             self._stopping.wait(self.latency_s)
-        respond = Responder(http)
+        respond = Responder(http, self._stopping)
         try:
             if fault is not None:
                 headers = {}
@@ -250,3 +422,51 @@ class FakeOpenAIServer:
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             },
         )
+
+
+    def _chat_completions(self, request: RecordedRequest, respond: Responder) -> None:
+        problems = chat_problems(request.body)
+        if problems:
+            respond.error(400, "; ".join(problems))
+            return
+        with self._lock:
+            reply = self._chat_script.pop(0) if self._chat_script else None
+        if reply is None:
+            respond.error(400, "the fake has no scripted chat reply left", code="no_script")
+            return
+        model = request.body["model"]
+        stream = respond.stream()
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+            return {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                    "created": 1700000000, "model": model, "choices": [choice]}
+
+        stream.send(chunk({"role": "assistant", "content": ""}))
+        calls = 0
+        for step in reply.steps:
+            if isinstance(step, str):
+                stream.send(chunk({"content": step}))
+            elif isinstance(step, FnCall):
+                first: dict[str, Any] = {"index": calls, "type": "function",
+                                         "function": {"name": step.name, "arguments": ""}}
+                if step.id is not None:
+                    first["id"] = step.id or f"call_fake_{calls}"
+                stream.send(chunk({"tool_calls": [first]}))
+                for piece in split_pieces(json.dumps(step.arguments), step.pieces):
+                    stream.send(chunk({"tool_calls": [
+                        {"index": calls, "function": {"arguments": piece}}]}))
+                calls += 1
+            elif isinstance(step, StreamError):
+                stream.send({"error": {"message": step.message, "type": step.kind,
+                                       "param": None, "code": None}})
+                stream.end()
+                return
+            elif not stream.control(step):
+                return
+        finish = reply.finish_reason or ("tool_calls" if calls else "stop")
+        with self._lock:  # counted before the client can see the end
+            self.chat_finished += 1
+        stream.send(chunk({}, finish))
+        stream.send("[DONE]")
+        stream.end()

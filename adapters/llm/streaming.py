@@ -1,0 +1,198 @@
+"""`StreamingBrain`: the engine's `Brain` port over a streaming LLM API, for both providers.
+
+`respond` starts the knowledge search first, records the caller's turn (or continues after
+a tool result), then streams the provider's reply: text deltas go through the sentence
+splitter and each complete `Sentence` is yielded at once (and recorded as said); a tool
+call is yielded last, once the stream has ended. Transient failures (rate limits, 5xx,
+overload, dropped connections, streams cut short) are retried with backoff and jitter, at
+most `max_retries` times and only while nothing has been yielded; a timeout is not retried
+(the flow's reply timer is already running). Then `LLMError`/`LLMTimeout` is raised and
+the engine turns it into `llm.error`.
+
+A provider adapter subclasses it with `_stream` (one request as `TextDelta`/`ToolRequest`
+events, raising `IncompleteStream` when the stream ends early), `_classify` (which failures
+are transient) and optionally `_retry_after`. Logs name the call id, never the key.
+Touches the retriever and, through the subclass, the provider's API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from adapters.llm.config import LLMConfig
+from adapters.llm.conversation import Conversations
+from adapters.llm.errors import LLMError, LLMTimeout
+from adapters.llm.prompt import (
+    Prompt,
+    Searcher,
+    build_prompt,
+    business_timezone,
+    fetch_knowledge,
+    system_prompt,
+)
+from adapters.llm.retry import Backoff
+from adapters.llm.sentences import SentenceSplitter
+from engine.ports import BrainOutput, Sentence, ToolCall, ToolOutcome, Turn
+
+if TYPE_CHECKING:
+    from tools.registry import ToolRegistry
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolRequest:
+    call_id: str
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+StreamEvent = TextDelta | ToolRequest
+
+
+class Failure(StrEnum):
+    RETRY = "retry"  # transient: try again if nothing was yielded yet
+    TIMEOUT = "timeout"
+    FATAL = "fatal"
+
+
+class StreamingBrain(ABC):
+    name = "llm"
+
+    def __init__(
+        self,
+        settings: Any,
+        retriever: Searcher | None,
+        registry: ToolRegistry | None,
+        *,
+        config: LLMConfig,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        max_retries: int = 3,
+        backoff: Backoff | None = None,
+        max_calls: int = 1000,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.registry = registry
+        self.config = config
+        self.timeout = timeout
+        self.max_retries = max(0, max_retries)
+        self.backoff = backoff or Backoff()
+        self.conversations = Conversations(max_calls)
+        self.system = system_prompt(settings)
+        self.timezone = business_timezone(settings)
+        self.log = logging.getLogger(f"dialflow.brain.{self.name}")
+
+    # --- provider hooks --------------------------------------------------------------------
+
+    @abstractmethod
+    def _stream(self, prompt: Prompt, call_id: str) -> AsyncIterator[StreamEvent]:
+        """One streaming request: its text deltas and complete tool calls."""
+
+    @abstractmethod
+    def _classify(self, exc: Exception) -> Failure:
+        """Is this failure transient, a timeout, or final?"""
+
+    def _retry_after(self, exc: Exception) -> float | None:
+        """The server's requested wait before a retry, if it said."""
+        return None
+
+    # --- the Brain port --------------------------------------------------------------------
+
+    async def warm(self) -> None:
+        """Nothing to load: the client is built in the constructor and connects on use."""
+        self.log.info("%s brain ready: model %s", self.name, self.config.model)
+
+    def forget(self, call_id: str) -> None:
+        """Drop a call's history (call it when the call ends)."""
+        self.conversations.forget(call_id)
+
+    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
+        conversation = self.conversations.owner(call)
+        if conversation is None:
+            self.log.warning("tool result for %s (%s) belongs to no known call",
+                             call.name, call.call_id or "no id")
+            return
+        conversation.tool_result(call, outcome)
+
+    async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
+        conversation = self.conversations.get(turn.call_id)
+        search = None
+        if not conversation.continues(turn):
+            search = asyncio.create_task(fetch_knowledge(self.retriever, turn.text, turn.call_id))
+        try:
+            continuing = conversation.begin(turn)
+            if search is not None:
+                conversation.knowledge = await search
+        finally:
+            if search is not None and not search.done():
+                search.cancel()
+        prompt = build_prompt(self.system, conversation, self.timezone)
+        self.log.debug("call %s: %s request (%s, %d messages)", turn.call_id, self.name,
+                       "continuing after a tool" if continuing else "new turn",
+                       len(prompt.messages))
+        attempt = 0
+        while True:
+            attempt += 1
+            splitter = SentenceSplitter()
+            spoke = False
+            tool: ToolRequest | None = None
+            try:
+                async with aclosing(self._stream(prompt, turn.call_id)) as events:
+                    async for event in events:
+                        if isinstance(event, TextDelta):
+                            for text in splitter.feed(event.text):
+                                conversation.said(text)
+                                spoke = True
+                                yield Sentence(text)
+                        elif tool is None:
+                            tool = event
+                        else:
+                            self.log.warning("call %s: ignored a second tool call (%s)",
+                                             turn.call_id, event.name)
+                for text in splitter.flush():
+                    conversation.said(text)
+                    spoke = True
+                    yield Sentence(text)
+                break
+            except Exception as exc:
+                failure = self._classify(exc)
+                if failure is Failure.TIMEOUT:
+                    raise LLMTimeout(f"{self.name} ({self.config.model}) did not answer within "
+                                     f"{self.timeout:g} s") from exc
+                if spoke or failure is not Failure.RETRY or attempt > self.max_retries:
+                    where = " mid-reply" if spoke else ""
+                    tries = f" after {attempt} attempts" if attempt > 1 else ""
+                    raise LLMError(f"{self.name} request failed{where}{tries}: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+                delay = self.backoff.delay(attempt, self._retry_after(exc))
+                self.log.warning("call %s: %s request failed (%s: %s); retry %d/%d in %.2f s",
+                                 turn.call_id, self.name, type(exc).__name__,
+                                 _short(exc), attempt, self.max_retries, delay)
+                await asyncio.sleep(delay)
+        if tool is not None:
+            call = ToolCall(tool.name, tool.args, tool.call_id or f"tool_{secrets.token_hex(6)}")
+            conversation.tool_call(call)
+            self.conversations.owns(call.call_id, turn.call_id)
+            self.log.info("call %s: %s asks for tool %s", turn.call_id, self.name, call.name)
+            yield call
+        elif not spoke:
+            self.log.warning("call %s: %s returned an empty reply", turn.call_id, self.name)
+
+
+def _short(exc: Exception, limit: int = 200) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
