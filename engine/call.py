@@ -24,6 +24,7 @@ from engine.ports import Ports
 from engine.runner import EffectRunner
 from engine.tasks import CallTasks
 from engine.trace import Trace, TraceEntry
+from engine.transcripts import CallTranscript
 from flows.model import StateSpec, Step, TransitionSpec
 from states.registry import ACTIONS, GUARDS, StepContext
 
@@ -47,6 +48,8 @@ class Call:
         self.tasks = CallTasks(self.call_id)
         self.trace = Trace()
         self.timeline = TurnTimeline(self.call_id)
+        self.transcript: CallTranscript | None = None  # set by the server to keep a record
+        self._written = 0  # heard sentences already in the transcript
         self.runner = EffectRunner(self, ports)
         self.caller = ""
         self.utterances: list[str] = []
@@ -109,11 +112,15 @@ class Call:
             return
         if event.name == PLAYBACK_DONE:
             status = self._playback_status(event.data)
+            self._write_heard()
             if status != "idle":
                 self._record(event, before, status)
                 return
         if event.name == "caller.utterance":
             self.utterances.append(str(event.data.get("text") or ""))
+            if self.transcript is not None:
+                self.transcript.write("caller", text=self.utterances[-1],
+                                      confidence=event.data.get("confidence"))
         self._event = event
         self._transition = None
         self._entered = False
@@ -130,6 +137,13 @@ class Call:
         if handled and self._entered and before == self.state:
             note = "re-entered"
         self._commit(event, before, note, handled)
+
+    def _write_heard(self) -> None:
+        heard = self.playback.heard
+        if self.transcript is not None:
+            for speech in heard[self._written:]:
+                self.transcript.write("agent", text=speech.text)
+        self._written = len(heard)
 
     def _playback_status(self, data: dict[str, Any]) -> str:
         if data.get("reply_done"):
@@ -218,6 +232,9 @@ class Call:
                           task.get_name())
 
     def _cleanup(self) -> None:
+        if self.transcript is not None:
+            self.transcript.write("end", state=self.state)
+            self.transcript.close()
         self._stop_timer()
         self.tasks.cancel_all()
         self.runner.ports.brain.forget(self.call_id)

@@ -23,6 +23,7 @@ class Choice:
     name: str
     key_env: str | None  # the variable holding its API key; None for offline providers
     target: str  # "module:attribute" of the adapter class
+    auto: bool = True  # may `auto` pick it when its key is set?
 
 
 PROVIDERS: dict[str, dict[str, Choice]] = {
@@ -38,7 +39,9 @@ PROVIDERS: dict[str, dict[str, Choice]] = {
     "llm": {
         "anthropic": Choice("anthropic", "ANTHROPIC_API_KEY",
                             "adapters.anthropic.brain:ClaudeBrain"),
-        "openai": Choice("openai", "OPENAI_API_KEY", "adapters.openai.brain:OpenAIBrain"),
+        # OPENAI_API_KEY may be set for embeddings only: the OpenAI brain is never automatic.
+        "openai": Choice("openai", "OPENAI_API_KEY", "adapters.openai.brain:OpenAIBrain",
+                         auto=False),
         "rules": Choice("rules", None, "adapters.local.brain:RulesBrain"),
     },
 }
@@ -62,13 +65,17 @@ def _installed(choice: Choice) -> bool:
     return True
 
 
-def choose(slot: str, setting: str | None, env: Mapping[str, str] | None = None) -> Choice:
-    """The provider for `slot` given its `provider:` setting (default auto)."""
+def choose(slot: str, setting: str | None, env: Mapping[str, str] | None = None,
+           keyless: bool = False) -> Choice:
+    """The provider for `slot` given its `provider:` setting (default auto). `keyless`: the
+    flow points it at its own server (an OpenAI-compatible base_url), so no key is needed."""
     env = os.environ if env is None else env
     table = PROVIDERS[slot]
     wanted = (setting or "auto").strip().lower()
     if wanted == "auto":
         for choice in table.values():
+            if not choice.auto:
+                continue
             if choice.key_env and env.get(choice.key_env) and _installed(choice):
                 return choice
             if choice.key_env and env.get(choice.key_env):
@@ -79,7 +86,7 @@ def choose(slot: str, setting: str | None, env: Mapping[str, str] | None = None)
         raise ProviderError(f"settings.{slot}.provider is {setting!r}: use auto or one of "
                             + ", ".join(table))
     choice = table[wanted]
-    if choice.key_env and not env.get(choice.key_env):
+    if choice.key_env and not env.get(choice.key_env) and not keyless:
         raise ProviderError(f"settings.{slot}.provider is {wanted}, but {choice.key_env} is "
                             "not set in the environment")
     if not _installed(choice):

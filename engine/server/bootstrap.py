@@ -17,6 +17,7 @@ from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.server.flow_source import FlowSource
 from engine.server.services import Services
+from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever
 from tools.builtin import build_registry
@@ -69,7 +70,9 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     flow = flows.current().flow
     settings = flow.settings
     raw = settings.raw
-    chosen = {slot: choose(slot, (raw.get(slot) or {}).get("provider"), env)
+    own_llm_server = bool((raw.get("llm") or {}).get("base_url") or env.get("OPENAI_BASE_URL"))
+    chosen = {slot: choose(slot, (raw.get(slot) or {}).get("provider"), env,
+                           keyless=slot == "llm" and own_llm_server)
               for slot in ("stt", "tts", "llm")}
     for slot, choice in chosen.items():
         log.info("provider for %s: %s", slot, choice.name)
@@ -92,7 +95,9 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         storage=overrides.pop("storage", None) or Storage(),
         signatures=overrides.pop("signatures", None)
         or SignatureChecker(SignatureSettings.from_env(env)),
-        twilio=twilio, retriever=retriever, **overrides)
+        twilio=twilio, retriever=retriever,
+        transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
+        **overrides)
     if hasattr(stt, "on_first_result"):  # cloud STT reports its time to first result
         stt.on_first_result = lambda call_id, seconds: services.metrics.ttfb("stt", seconds)
     return services

@@ -16,6 +16,7 @@ from engine.ports import Brain
 from engine.server.flow_source import FlowSource
 from engine.server.metrics import Metrics
 from engine.tools_port import CallTools
+from engine.transcripts import TranscriptStore
 from tools.calendar import BusinessCalendar
 from tools.registry import ToolRegistry
 from tools.storage import Storage
@@ -51,6 +52,7 @@ class Services:
     signatures: SignatureChecker
     twilio: TwilioRest | None = None
     retriever: Any = None
+    transcripts: TranscriptStore | None = None
     metrics: Metrics = field(default_factory=Metrics)
     knowledge_ready: bool = False
     accepting: bool = True

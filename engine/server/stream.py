@@ -105,6 +105,9 @@ class MediaStream:
                       telephony=services.telephony_for(start.call_sid, self.call_id, self))
         self.call = Call(machine, ports, call_id=self.call_id)
         self.call.timeline.sink = services.metrics.stage
+        if services.transcripts is not None:
+            self.call.transcript = services.transcripts.open(self.call_id)
+            self.call.transcript.write("start", caller=caller, flow=machine.flow.name)
         self.stt = services.stt.open(self.call_id, self._stt_event)
         self._consumer = asyncio.get_running_loop().create_task(self._run_call(),
                                                                  name=f"{self.call_id}:call")

@@ -18,6 +18,7 @@ from engine.scripts.fakes import FakeBrain, FakeWorld
 from engine.server.app import create_app
 from engine.server.flow_source import FlowSource
 from engine.server.services import Services
+from engine.transcripts import TranscriptStore
 from tests.fakes.providers import EnergyStt, ToneTts
 from tools.builtin import build_registry
 from tools.storage import Storage
@@ -67,7 +68,7 @@ async def running_server(tmp: Path, *, flow: Path | None = None, twilio_url: str
         brain=FakeBrain(world), registry=build_registry(),
         storage=Storage(f"sqlite:///{tmp / 'dialflow.db'}"),
         signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)),
-        twilio=twilio)
+        twilio=twilio, transcripts=TranscriptStore(tmp / "transcripts"))
     port = free_port()
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False)

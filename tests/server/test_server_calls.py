@@ -14,6 +14,7 @@ from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.messages import OutboundClear, OutboundMark
 from adapters.twilio.signature import sign
 from engine.call import Call
+from engine.transcripts import TranscriptStore
 from tests.fakes.providers import silence, tone
 from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
@@ -99,6 +100,11 @@ def test_failed_transfer_takes_a_message_and_says_goodbye(tmp_path: Path) -> Non
                 tickets = server.services.storage.list_tickets()
                 assert len(tickets) == 1 and tickets[0].call_id == "CA200"
                 assert rest.requests  # the transfer really was attempted
+            lines = TranscriptStore.read(tmp_path / "transcripts" / "CA200.jsonl")
+            kinds = [line["kind"] for line in lines]
+            assert kinds[0] == "start" and kinds[-1] == "end" and lines[-1]["state"] == "ended"
+            heard = [line["text"] for line in lines if line["kind"] == "agent"]
+            assert heard[0].startswith("Thank you for calling") and heard[-1] == goodbye[-1]
 
     asyncio.run(scenario())
 
