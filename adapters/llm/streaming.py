@@ -137,6 +137,7 @@ class StreamingBrain(ABC):
             continuing = conversation.begin(turn)
             if search is not None:
                 conversation.knowledge = await search
+                turn.mark("retrieval")
         finally:
             if search is not None and not search.done():
                 search.cancel()
@@ -154,6 +155,7 @@ class StreamingBrain(ABC):
                 async with aclosing(self._stream(prompt, turn.call_id)) as events:
                     async for event in events:
                         if isinstance(event, TextDelta):
+                            turn.mark("llm_first_token")  # stamped once per turn
                             for text in splitter.feed(event.text):
                                 conversation.said(text)
                                 spoke = True
