@@ -26,6 +26,8 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -36,6 +38,8 @@ from adapters.deepgram.config import BYTES_PER_SECOND, DeepgramOptions
 from adapters.deepgram.ledger import AudioLedger
 from adapters.deepgram.turns import Emission, TurnTracker
 from engine.media import Emit
+
+FEED_CLOCK_FRAMES = 3000  # 60 s of 20 ms frames
 
 log = logging.getLogger("dialflow.deepgram.stt")
 
@@ -97,6 +101,9 @@ class DeepgramSession:
         self._first_audio_at: float | None = None
         self._overflow_logged = False
         self._agent_speaking = False
+        # (global offset after a frame, when it was fed): maps Deepgram's word times back to
+        # the moment the caller said them, so turns are timed from the end of speech.
+        self._feed_clock: deque[tuple[int, float]] = deque(maxlen=FEED_CLOCK_FRAMES)
         self._task = self._loop.create_task(self._run(), name=f"{call_id}:deepgram")
 
     # -- the SttSession interface --------------------------------------------------------
@@ -104,7 +111,9 @@ class DeepgramSession:
     def feed(self, ulaw: bytes) -> None:
         if self._closing or self._failed or not ulaw:  # an empty frame would end the stream
             return
-        if self._ledger.push(bytes(ulaw)) and not self._overflow_logged:
+        overflow = self._ledger.push(bytes(ulaw))
+        self._feed_clock.append((self._ledger.fed, time.perf_counter()))
+        if overflow and not self._overflow_logged:
             self._overflow_logged = True
             log.warning("call %s: deepgram unreachable; dropping the oldest buffered audio "
                         "(%.1f s kept)", self.call_id, self.options.buffer_s)
@@ -313,10 +322,12 @@ class DeepgramSession:
         if is_final:
             self._ledger.confirm(start + _number(getattr(message, "duration", 0.0)))
         first_word = _number(getattr(words[0], "start", start)) if words else start
+        last_end = _number(getattr(words[-1], "end", 0.0)) if words else None
         self._emit_all(self._turn.result(
             text, confidence, is_final=is_final,
             speech_final=bool(getattr(message, "speech_final", False)),
-            start=self._ledger.to_global(first_word), fed=self._ledger.fed))
+            start=self._ledger.to_global(first_word), fed=self._ledger.fed,
+            end=self._ledger.to_global(last_end) if last_end else None))
         if getattr(message, "from_finalize", False):
             self._finalized.set()
 
@@ -324,7 +335,19 @@ class DeepgramSession:
 
     def _emit_all(self, emissions: list[Emission]) -> None:
         for name, fields in emissions:
+            offset = fields.pop("ended_offset", None)
+            if offset is not None:
+                ended_at = self._time_of(offset)
+                if ended_at is not None:
+                    fields["ended_at"] = ended_at
             self._emit(name, **fields)
+
+    def _time_of(self, offset: int) -> float | None:
+        """When the byte at global `offset` was fed (None once it is out of the window)."""
+        for fed, at in self._feed_clock:
+            if fed >= offset:
+                return at - (fed - offset) / BYTES_PER_SECOND
+        return None
 
     def _emit(self, name: str, **fields: Any) -> None:
         try:

@@ -42,6 +42,7 @@ class TurnTracker:
         self._finals: list[Segment] = []
         self._interim: Segment | None = None
         self._speech_start: int | None = None  # global byte offset where speech began
+        self._speech_end: int | None = None  # global offset where the last final word ended
         self._reported_ms = -1
         self._last_text = ""
 
@@ -65,8 +66,10 @@ class TurnTracker:
         speech_final: bool,
         start: int,
         fed: int,
+        end: int | None = None,
     ) -> list[Emission]:
-        """One `Results` message; `start` is the offset of its first word."""
+        """One `Results` message; `start` is the offset of its first word, `end` of the end
+        of its last word (when Deepgram gave word times)."""
         text = " ".join(text.split())
         is_final = is_final or speech_final  # Deepgram only sets speech_final on finals
         out: list[Emission] = []
@@ -78,6 +81,7 @@ class TurnTracker:
             self._interim = None
             if text:
                 self._finals.append(Segment(text, confidence))
+                self._speech_end = end
         else:
             self._interim = Segment(text, confidence) if text else None
         if speech_final:
@@ -112,7 +116,11 @@ class TurnTracker:
         text = " ".join(segment.text for segment in segments)
         weight = sum(segment.weight for segment in segments)
         confidence = sum(s.confidence * s.weight for s in segments) / weight
-        return [("caller.utterance", {"text": text, "confidence": round(confidence, 4)})]
+        fields: dict[str, Any] = {"text": text, "confidence": round(confidence, 4)}
+        if self._speech_end is not None:
+            fields["ended_offset"] = self._speech_end  # the session turns it into a time
+        self._speech_end = None
+        return [("caller.utterance", fields)]
 
     def _grow(self, fed: int) -> list[Emission]:
         if self._speech_start is None or self._reported_ms >= self.report_until_ms:

@@ -34,9 +34,12 @@ class Recorder:
     """An `emit` that records (name, fields, thread id) and lets a test wait for events."""
 
     events: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    ended_at: list[float] = field(default_factory=list)  # utterances' end of speech, kept apart
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __call__(self, name: str, **fields: Any) -> None:
+        if "ended_at" in fields:
+            self.ended_at.append(fields.pop("ended_at"))
         self.events.append((name, fields, threading.get_ident()))
         self._changed.set()
 

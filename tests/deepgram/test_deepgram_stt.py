@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from deepgram_kit import Recorder, feed, feed_until, frames, make_stt
 
@@ -54,6 +55,8 @@ def test_a_turn_gives_growing_speech_starts_interims_then_one_utterance() -> Non
     ]
     first_results: list[tuple[str, float]] = []
 
+    window: list[float] = []
+
     async def main() -> tuple[Recorder, int, float | None]:
         async with FakeDeepgram(script=script) as fake:
             stt = make_stt(fake)
@@ -67,8 +70,10 @@ def test_a_turn_gives_growing_speech_starts_interims_then_one_utterance() -> Non
             await emit.wait_for("caller.transcript")
             await feed_until(fake, session, audio[20:30])
             await emit.wait_for("caller.transcript", 2)
+            window.append(time.perf_counter())
             await feed_until(fake, session, audio[30:40])
             await emit.wait_for("caller.utterance")
+            window.append(time.perf_counter())
             await feed_until(fake, session, audio[40:50])  # UtteranceEnd: the turn is over
             await session.close()
             return emit, threading.get_ident(), session.first_result_s
@@ -88,6 +93,8 @@ def test_a_turn_gives_growing_speech_starts_interims_then_one_utterance() -> Non
     assert emit.threads() == {loop_thread}
     assert first_result_s is not None and first_result_s >= 0
     assert first_results == [("call-turn", first_result_s)]
+    # The last word ended with the 6400th byte: the utterance says when that byte was fed.
+    assert len(emit.ended_at) == 1 and window[0] <= emit.ended_at[0] <= window[1]
 
 
 def test_utterance_end_closes_a_turn_of_several_finals_and_the_next_turn_starts_afresh() -> None:
