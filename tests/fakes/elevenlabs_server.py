@@ -88,10 +88,12 @@ class TtsRequest:
 
 class FakeElevenLabsServer:
     def __init__(self, api_key: str = DEFAULT_KEY, *, chunk_bytes: int = 400,
-                 chunk_delay: float = 0.0, bytes_per_char: int = 80) -> None:
+                 chunk_delay: float = 0.0, bytes_per_char: int = 80,
+                 first_byte_delay: float = 0.0) -> None:
         self.api_key = api_key
         self.chunk_bytes = chunk_bytes
         self.chunk_delay = chunk_delay
+        self.first_byte_delay = first_byte_delay  # a provider's time to first byte
         self.bytes_per_char = bytes_per_char
         self.requests: list[TtsRequest] = []
         self.closing = threading.Event()
@@ -254,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
                         return
                 if index and fake.chunk_delay:
                     fake.closing.wait(fake.chunk_delay)
+                if not index and fake.first_byte_delay:
+                    fake.closing.wait(fake.first_byte_delay)
                 if self._peer_closed():
                     record.disconnected = True
                     self.close_connection = True
