@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.local_http import LocalHTTPServer
+
 DEFAULT_KEY = "fake-elevenlabs-key"
 _STREAM_PATH = re.compile(r"^/v1/text-to-speech/([^/]+)/stream$")
 _POLL = 0.005  # seconds between checks for a release or a client that hung up
@@ -106,7 +108,7 @@ class FakeElevenLabsServer:
     # lifecycle
     def start(self) -> FakeElevenLabsServer:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = LocalHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={
             "poll_interval": 0.05}, name="fake-elevenlabs", daemon=True)

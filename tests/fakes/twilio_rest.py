@@ -16,10 +16,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fakes.local_http import LocalHTTPServer
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "fake-auth-token-for-tests"
@@ -63,7 +65,7 @@ class FakeTwilioRest:
         self._hold = False
         self._release = threading.Event()
         self.held = threading.Event()  # set once a request is being held
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = LocalHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,

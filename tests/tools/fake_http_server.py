@@ -11,9 +11,11 @@ import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.local_http import LocalHTTPServer
 
 
 @dataclass
@@ -77,7 +79,7 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.service = FakeService("")
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.service))
+        self._server = LocalHTTPServer(("127.0.0.1", 0), _handler(self.service))
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]
         self.service.base_url = f"http://{host}:{port}"
