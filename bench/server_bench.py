@@ -30,13 +30,18 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.twilio.caller import SimulatedCaller  # noqa: E402
 from bench.fake_server import AUTH_TOKEN  # noqa: E402
-from tests.fakes.providers import silence, tone  # noqa: E402
+from tests.fakes.providers import END_SILENCE_MS, silence, tone  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -90,12 +95,14 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
     start = time.perf_counter()
     while len(ready) < calls and time.perf_counter() - start < 120:
         await asyncio.sleep(0.2)
-    await asyncio.sleep(1.0)
+    cpu_start, wall_start = cpu_seconds(pid), time.perf_counter()
+    await asyncio.sleep(3.0)
+    cpu_held = (cpu_seconds(pid) - cpu_start) / (time.perf_counter() - wall_start)
     peak = rss_kib(pid)
     held.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     completed = sum(1 for r in results if isinstance(r, int) and r == turns)
-    return {"held": float(len(ready)), "completed": float(completed),
+    return {"held": float(len(ready)), "completed": float(completed), "cpu_held": cpu_held,
             "rss_per_call_kib": (peak - base) / max(1, calls), "rss_base_kib": float(base)}
 
 
@@ -126,7 +133,9 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     stats = json.loads(stats_file.read_text())
-    providers = args.stt_latency + args.llm_latency + args.tts_latency
+    # The fake STT's final transcript can come no sooner than its end-pointing silence.
+    stt = max(args.stt_latency, END_SILENCE_MS / 1000)
+    providers = stt + args.llm_latency + args.tts_latency
     added = [t - providers for t in stats["turns"]]
     jitter = [j * 1000 for j in stats["jitter"]]
     print(f"calls: {args.calls} requested, {figures['held']:.0f} held at once, "
@@ -137,7 +146,8 @@ def main() -> None:
     print(f"outbound pacing jitter over {len(jitter)} frames: p50 {pct(jitter, .5):.2f} ms, "
           f"p99 {pct(jitter, .99):.2f} ms, max {max(jitter, default=0):.1f} ms")
     print(f"server RSS: {figures['rss_base_kib'] / 1024:.0f} MiB idle, "
-          f"{figures['rss_per_call_kib']:.0f} KiB per call")
+          f"{figures['rss_per_call_kib']:.0f} KiB per call; server CPU with every call held: "
+          f"{figures['cpu_held'] * 100:.0f} % of one core")
     print(f"(cpu count {os.cpu_count()}; callers and server share this machine)")
 
 
