@@ -152,8 +152,8 @@ def test_mermaid_groups_any_transitions_on_one_pseudo_state(flow: Flow, mermaid:
     assert mermaid.count("call.hangup") == 1
     assert mermaid.count("tts.error") == 1
     any_edges = {d for (s, d) in mermaid_edges(mermaid) if s == ids["any state"]}
-    assert any_edges == {ids["escalating"], ids["ended"]}
-    assert "    any_state : every state but ended\n" in mermaid
+    assert any_edges == {ids["escalating"], ids["hung_up"]}
+    assert "    any_state : every state but transferred, hung_up, ended\n" in mermaid
 
 
 def test_mermaid_is_deterministic(flow: Flow, mermaid: str) -> None:
@@ -219,14 +219,15 @@ def test_labels_without_actions(flow: Flow) -> None:
 def test_trace_highlights_exactly_the_visited_states(flow: Flow) -> None:
     trace = run_script(load_script(SILENT), flow).trace
     highlight = highlight_trace(flow, trace)
-    assert highlight.states == ("greeting", "listening", "escalating", "ended")
-    assert highlight.last == "ended" and highlight.started
+    assert highlight.states == ("greeting", "listening", "escalating", "transferred")
+    assert highlight.last == "transferred" and highlight.started
 
     mmd = render_mermaid(build_diagram(flow), highlight)
     visited = re.search(r"^    class ([\w,]+) visited$", mmd, re.MULTILINE)
     assert visited is not None
-    assert set(visited.group(1).split(",")) == {"greeting", "listening", "escalating", "ended"}
-    assert "    class ended lastState\n" in mmd
+    assert set(visited.group(1).split(",")) == {"greeting", "listening", "escalating",
+                                                   "transferred"}
+    assert "    class transferred lastState\n" in mmd
     assert "thinking" not in visited.group(1)
     assert valid(mmd) == []
 
@@ -235,7 +236,7 @@ def test_trace_colours_taken_edges_and_states_in_dot(flow: Flow) -> None:
     highlight = highlight_trace(flow, run_script(load_script(SILENT), flow).trace)
     dot = render_dot(build_diagram(flow), highlight)
     for source, dest in [("greeting", "listening"), ("listening", "escalating"),
-                         ("escalating", "ended"), ("listening", "listening")]:
+                         ("escalating", "transferred"), ("listening", "listening")]:
         assert f'color="{TAKEN}"' in dot_edge_line(dot, source, dest), (source, dest)
     for source, dest in [("listening", "thinking"), ("greeting", "barge_in"),
                          ("goodbye", "ended")]:
@@ -244,7 +245,7 @@ def test_trace_colours_taken_edges_and_states_in_dot(flow: Flow) -> None:
     for name in ("greeting", "listening", "escalating"):
         assert "filled" in dot_node_line(dot, name) and "penwidth=2" in dot_node_line(dot, name)
     assert "filled" not in dot_node_line(dot, "thinking")
-    ended = dot_node_line(dot, "ended")
+    ended = dot_node_line(dot, "transferred")
     assert "penwidth=4" in ended and "the trace ended here" in ended
     # within the merged "stays" loop only the alternatives that ran are bold
     loop = dot_edge_line(dot, "listening", "listening")
@@ -300,8 +301,8 @@ def test_cli_trace_svg_colours_the_path(tmp_path: Path) -> None:
 def test_cli_trace_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diagram", str(FLOW), "--trace", str(SILENT)]) == 0
     out = capsys.readouterr().out
-    assert "    class greeting,listening,escalating,ended visited\n" in out
-    assert "%% trace: greeting -> listening -> escalating -> ended" in out
+    assert "    class greeting,listening,escalating,transferred visited\n" in out
+    assert "%% trace: greeting -> listening -> escalating -> transferred" in out
 
 
 def test_cli_missing_dot_is_an_error_not_a_fallback(tmp_path: Path,

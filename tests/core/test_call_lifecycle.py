@@ -41,7 +41,7 @@ def test_ten_thousand_sequential_calls_leave_nothing_behind() -> None:
         call.post("caller.dtmf", digit="0")
         call.post("call.hangup")
         await task
-        assert call.state == "ended"
+        assert call.state == "hung_up" and call.ended
 
     async def main() -> tuple[int, int, int]:
         for index in range(10_000):
