@@ -68,13 +68,16 @@ async def main(calls: int) -> None:
         await asyncio.sleep(0.01)
     voice = LocalPiperTts()
     base = f"http://127.0.0.1:{port}"
+    greetings: list[float] = []
     for index in range(calls):
         call_sid = f"CA{index:04d}{secrets.token_hex(4)}"
         stream_url, params = await place_call(base, token, "+15550001111", call_sid)
         async with SimulatedCaller(stream_url, auth_token=token, call_sid=call_sid,
                                    custom_parameters=params) as caller:
             sim = CallSimulation(caller, voice)
-            await sim.greeting()
+            greeting = await sim.greeting()  # timed from the moment `start` was sent
+            if greeting.latency is not None:
+                greetings.append(greeting.latency)
             for text in DEFAULT_LINES:
                 if caller.closed:
                     break
@@ -84,6 +87,9 @@ async def main(calls: int) -> None:
     await task
     turns = len(stages.get("first_frame", []))
     print(f"offline stack, {calls} calls, {turns} turns (os.cpu_count()={os.cpu_count()}):")
+    print(f"  greeting: Twilio start -> first frame at the caller, p50 "
+          f"{pct(greetings, .5) * 1000:.0f} ms, max {max(greetings) * 1000:.0f} ms "
+          "(the prompt is cached after the first call)")
     for name in STAGES[1:]:
         values = stages.get(name)
         if values:
