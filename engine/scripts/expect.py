@@ -7,6 +7,7 @@ the expectation, what was expected and what actually happened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +85,12 @@ def _tool(want: Any, w: Window) -> tuple[Any, bool]:
                       all(c["args"].get(k) == v for k, v in args.items()) for c in calls)
 
 
-def _flag(kind: str, effect: str | None = None):
+Check = Callable[[Any, Window], tuple[Any, bool]]
+
+
+def _flag(kind: str, effect: str | None = None) -> Check:
+    """A yes/no expectation: did the fakes record `kind` (or the trace show `effect`)?"""
+
     def check(want: Any, w: Window) -> tuple[Any, bool]:
         happened = bool(w.records_of(kind)) or (effect is not None and effect in w.kinds())
         return happened, happened == bool(want)
