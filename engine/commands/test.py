@@ -4,6 +4,7 @@ traces for failures; exit 1 if any script fails."""
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from engine.scripts import ScriptInvalid, load_script, run_script
@@ -32,6 +33,8 @@ def script_files(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.verbose:  # scripted failures (a refused transfer…) are in the trace already
+        logging.getLogger("dialflow").setLevel(logging.CRITICAL)
     files = script_files(args.paths)
     if not files:
         print("no event scripts found in " + ", ".join(args.paths))
