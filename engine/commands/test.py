@@ -33,8 +33,17 @@ def script_files(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    logger = logging.getLogger("dialflow")
+    level = logger.level
     if not args.verbose:  # scripted failures (a refused transfer…) are in the trace already
-        logging.getLogger("dialflow").setLevel(logging.CRITICAL)
+        logger.setLevel(logging.CRITICAL)
+    try:
+        return _run(args)
+    finally:
+        logger.setLevel(level)
+
+
+def _run(args: argparse.Namespace) -> int:
     files = script_files(args.paths)
     if not files:
         print("no event scripts found in " + ", ".join(args.paths))
