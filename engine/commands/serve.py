@@ -60,13 +60,15 @@ class DrainingServer(uvicorn.Server):
 
 
 async def serve(args: argparse.Namespace) -> int:
+    from adapters.twilio.rest import TwilioConfigError
+    from adapters.twilio.signature import SignatureConfigError
     from engine.server.app import create_app
     from engine.server.bootstrap import build_services, warm
 
     try:
         services = build_services(args.flow)
-    except (FlowInvalid, ProviderError) as exc:
-        print(exc, file=sys.stderr)
+    except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError) as exc:
+        print(f"dialflow serve: {exc}", file=sys.stderr)
         return 1
     log.warning("warming models and the knowledge base…")
     await warm(services)
