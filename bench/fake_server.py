@@ -10,7 +10,6 @@ engine latency (caller's end of turn -> first agent frame sent) and outbound pac
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.twilio.signature import SignatureChecker, SignatureSettings  # noqa: E402
+from engine.commands.serve import run_fast  # noqa: E402
 from engine.server.app import create_app  # noqa: E402
 from engine.server.flow_source import FlowSource  # noqa: E402
 from engine.server.services import Services  # noqa: E402
@@ -67,7 +67,7 @@ def main() -> None:
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=args.port,
                             log_level="error", lifespan="on", ws_per_message_deflate=False)
     server = QuietServer(config)
-    asyncio.run(server.serve())
+    run_fast(server.serve())
     Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter}))
 
 

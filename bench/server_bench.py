@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -71,10 +72,12 @@ async def quiet(caller: SimulatedCaller, seconds: float = 0.6, limit: float = 20
 
 async def one_call(url: str, index: int, turns: int, held: asyncio.Event,
                    ready: list[int]) -> int:
+    pauses = random.Random(index)  # callers think for a while before they speak, as people do
     async with SimulatedCaller(url, auth_token=AUTH_TOKEN, call_sid=f"CA{index:06d}") as caller:
         await quiet(caller)
         done = 0
         for _ in range(turns):
+            await asyncio.sleep(pauses.uniform(0.0, 3.0))
             await caller.say(tone(0.6) + silence(0.1))
             await quiet(caller)
             done += 1

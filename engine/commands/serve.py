@@ -83,4 +83,14 @@ async def serve(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("dialflow").setLevel(logging.INFO)
-    return asyncio.run(serve(args))
+    return run_fast(serve(args))
+
+
+def run_fast(main: Any) -> Any:
+    """Run on uvloop when it is installed (uvicorn[standard] brings it): the server's loop
+    handles thousands of media frames a second. Falls back to asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
