@@ -56,6 +56,9 @@ def main() -> None:
         registry=build_registry(), storage=Storage("sqlite:///:memory:"),
         signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)))
     services.metrics.turn_latency = turns.append  # type: ignore[method-assign]
+    stages: dict[str, list[float]] = {}
+    services.metrics.stage = (  # type: ignore[method-assign]
+        lambda name, seconds: stages.setdefault(name, []).append(seconds))
     original_teardown = MediaStream._teardown
 
     async def teardown(self: MediaStream) -> None:
@@ -68,7 +71,8 @@ def main() -> None:
                             log_level="error", lifespan="on", ws_per_message_deflate=False)
     server = QuietServer(config)
     run_fast(server.serve())
-    Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter}))
+    Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter,
+                                            "stages": stages}))
 
 
 if __name__ == "__main__":

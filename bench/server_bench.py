@@ -146,6 +146,11 @@ def main() -> None:
     print(f"turns measured: {len(added)}; engine-added latency p50 {pct(added, .5) * 1000:.1f} ms,"
           f" p99 {pct(added, .99) * 1000:.1f} ms (providers' own {providers * 1000:.0f} ms "
           "subtracted)")
+    stages = stats.get("stages", {})
+    print("turn stages from the end of speech, p50 / p99: " + ", ".join(
+        f"{name} {pct(v, .5) * 1000:.0f} / {pct(v, .99) * 1000:.0f} ms"
+        for name, v in stages.items() if name in ("final_transcript", "first_sentence",
+                                                  "first_frame")))
     print(f"outbound pacing jitter over {len(jitter)} frames: p50 {pct(jitter, .5):.2f} ms, "
           f"p99 {pct(jitter, .99):.2f} ms, max {max(jitter, default=0):.1f} ms")
     print(f"server RSS: {figures['rss_base_kib'] / 1024:.0f} MiB idle, "

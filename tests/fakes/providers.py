@@ -104,6 +104,9 @@ class _EnergySession:
                 ended_at = time.perf_counter() - self.silence_ms / 1000
                 self.speech_ms = self.silence_ms = 0
                 text = self.provider.transcripts.popleft() if self.provider.transcripts else ""
+                if self.provider.latency <= self.provider.end_silence_ms / 1000:
+                    self._emit_final(text, ended_at)  # the silence was the whole latency
+                    return
                 task = asyncio.get_running_loop().create_task(self._final(text, ended_at))
                 self._pending.add(task)
                 task.add_done_callback(self._pending.discard)
@@ -114,6 +117,9 @@ class _EnergySession:
         wait = self.provider.latency - (time.perf_counter() - ended_at)
         if wait > 0:
             await asyncio.sleep(wait)
+        self._emit_final(text, ended_at)
+
+    def _emit_final(self, text: str, ended_at: float) -> None:
         self.emit("caller.utterance", text=text, confidence=0.95 if text else 0.0,
                   ended_at=ended_at)
 
