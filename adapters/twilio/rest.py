@@ -36,6 +36,7 @@ ACCOUNT_SID_ENV = "TWILIO_ACCOUNT_SID"
 AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
 API_URL_ENV = "DIALFLOW_TWILIO_API_URL"
 DEFAULT_TIMEOUT = 10.0
+CALL_ALREADY_OVER = frozenset({20404, 21220})  # Twilio's codes for a call no longer live
 
 
 class TwilioConfigError(RuntimeError):
@@ -205,8 +206,15 @@ class TwilioCalls:
         log.info("call %s: transfer to %s accepted by Twilio", self.call_id, redact_number(number))
 
     async def hang_up(self) -> None:
-        """End the call (`Status=completed`); raise `TelephonyError` if Twilio refuses."""
+        """End the call (`Status=completed`); raise `TelephonyError` if Twilio refuses. A call
+        Twilio no longer has in progress (20404 not found, 21220 not in progress) is already
+        over, which is what a hang-up wants."""
         log.info("call %s: hanging up", self.call_id)
-        await self.rest.update_call(
-            self.call_sid, what="hang-up", call_id=self.call_id, status="completed"
-        )
+        try:
+            await self.rest.update_call(
+                self.call_sid, what="hang-up", call_id=self.call_id, status="completed"
+            )
+        except TelephonyError as exc:
+            if exc.code not in CALL_ALREADY_OVER:
+                raise
+            log.info("call %s: the call was already over (Twilio %s)", self.call_id, exc.code)

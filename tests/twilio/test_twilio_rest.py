@@ -89,11 +89,11 @@ def test_twilio_errors_raise_telephony_error(fake: FakeTwilioRest, status: int, 
     assert len(fake.requests) == 1
 
 
-def test_unknown_call_is_a_404(fake: FakeTwilioRest) -> None:
+def test_transferring_an_unknown_call_is_a_404(fake: FakeTwilioRest) -> None:
     async def body(calls: TwilioCalls) -> None:
         calls.call_sid = "CA" + "b" * 32
         with pytest.raises(TelephonyError, match="404"):
-            await calls.hang_up()
+            await calls.transfer(NUMBER)
 
     run_with_calls(fake, body)
 
@@ -189,3 +189,17 @@ def test_redaction_helpers() -> None:
     assert redact_number("12") == "***"
     text = f"calling {NUMBER} for CA0123456789abcdef on 2024-01-01"
     assert redact_text(text) == "calling ***4567 for CA0123456789abcdef on 2024-01-01"
+
+
+@pytest.mark.parametrize(("status", "code"), [(404, 20404), (400, 21220)])
+def test_hanging_up_a_call_that_is_already_over_is_not_an_error(
+        fake: FakeTwilioRest, status: int, code: int, caplog: pytest.LogCaptureFixture) -> None:
+    fake.fail_with(status, code, "Call is not in-progress")
+    caplog.set_level(logging.INFO, logger="dialflow")
+
+    async def body(calls: TwilioCalls) -> None:
+        await calls.hang_up()
+
+    run_with_calls(fake, body)
+    assert len(fake.requests) == 1
+    assert "already over" in caplog.text
