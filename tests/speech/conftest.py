@@ -1,31 +1,6 @@
-"""Fixtures for the speech-helper tests: a fake ElevenLabs server and clients pointed at it,
-so the prompt cache and the fallback chain are exercised with the real adapter."""
+"""Fixtures for the speech-helper tests: the real ElevenLabs adapter against its fake, so the
+prompt cache and the fallback chain are exercised end to end (shared with tests/elevenlabs)."""
 
-from __future__ import annotations
+from tests.fakes.elevenlabs_fixtures import fake, make_tts
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
-
-from adapters.elevenlabs.tts import ElevenLabsTts
-from tests.fakes.elevenlabs_server import FakeElevenLabsServer
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeElevenLabsServer]:
-    with FakeElevenLabsServer() as server:
-        yield server
-
-
-@pytest.fixture
-def make_tts(fake: FakeElevenLabsServer) -> Callable[..., ElevenLabsTts]:
-    def make(**kwargs: Any) -> ElevenLabsTts:
-        kwargs.setdefault("env", {"ELEVENLABS_API_KEY": fake.api_key})
-        kwargs.setdefault("base_url", fake.base_url)
-        kwargs.setdefault("timeout", 2.0)
-        kwargs.setdefault("backoff", 0.001)
-        kwargs.setdefault("max_backoff", 0.01)
-        return ElevenLabsTts(**kwargs)
-
-    return make
+__all__ = ["fake", "make_tts"]
