@@ -47,7 +47,7 @@ def bench_five_minutes(repeat: int) -> None:
         result = run_script(script, flow)
         times.append(time.perf_counter() - start)
         events = len(result.trace.entries)
-        assert result.trace.entries[-1].after == "ended", result.trace.format()
+        assert result.trace.entries[-1].after == "hung_up", result.trace.format()
     print(f"5-minute scripted call ({events} events, virtual time): "
           f"median {statistics.median(times) * 1000:.1f} ms, "
           f"min {min(times) * 1000:.1f} ms over {repeat} runs")

@@ -2,7 +2,11 @@
 
 Events are handled one at a time, each to completion: the shared machine runs the
 transition, behaviours record effects, control effects (counters, timer) apply at once, and
-the effect runner then starts the rest as tasks owned by the state the call is now in. The
+the effect runner then starts the rest as tasks owned by the state the call is now in. An
+event posted while the call is idle (its consumer waiting, its queue empty, no event being
+handled) is handled at once in the poster's stack; anything else waits in the queue, so the
+order is first come, first handled either way, and the turn saves a trip through the event
+loop, which at 200 calls can take several milliseconds. The
 state's timer is re-armed on every entry and tagged with a generation; a timer event whose
 generation is stale is dropped. At the end the call leaves no model, task or timer behind.
 """
@@ -64,6 +68,8 @@ class Call:
         self._transition: TransitionSpec | None = None
         self._entered = False
         self._event = Event("")
+        self._waiting = False  # the consumer is parked on an empty queue
+        self._handling = False  # an event is being handled (posts made meanwhile queue up)
         machine.add(self)
 
     # -- inputs ---------------------------------------------------------------------------
@@ -71,7 +77,15 @@ class Call:
         """Queue an event for this call (from adapters, timers, the runner or a script).
         Events for a call that has ended are dropped."""
         if not self.ended:
-            self.queue.put_nowait(Event(event, data))
+            self._deliver(Event(event, data))
+
+    def _deliver(self, event: Event) -> None:
+        if self._waiting and not self._handling and self.queue.empty():
+            self.handle(event)
+            if self.ended:
+                self.queue.put_nowait(event)  # wakes the consumer to finish the call
+        else:
+            self.queue.put_nowait(event)
 
     def next_id(self) -> int:
         return next(self._seq)
@@ -91,7 +105,13 @@ class Call:
                 first = await self.queue.get()
             self._start(first)
             while not self.ended:
-                self.handle(await self.queue.get())
+                self._waiting = True
+                try:
+                    event = await self.queue.get()
+                finally:
+                    self._waiting = False
+                if not self.ended:
+                    self.handle(event)
             await self._finish()
         finally:
             self._cleanup()
@@ -105,7 +125,14 @@ class Call:
         self._commit(event, "", "", handled=True)
 
     def handle(self, event: Event) -> None:
-        """Run one event to completion."""
+        """Run one event to completion; events posted meanwhile wait in the queue."""
+        self._handling = True
+        try:
+            self._handle(event)
+        finally:
+            self._handling = False
+
+    def _handle(self, event: Event) -> None:
         before = self.state
         if event.timer_gen is not None and event.timer_gen != self._timer_gen:
             self._record(event, before, "stale timer")
@@ -211,7 +238,7 @@ class Call:
             return
         self._timer_gen += 1
         event = Event(spec.timeout.event, {}, self._timer_gen)
-        self._timer = self._loop.call_later(spec.timeout.after, self.queue.put_nowait, event)
+        self._timer = self._loop.call_later(spec.timeout.after, self._deliver, event)
 
     def _stop_timer(self) -> None:
         self._timer_gen += 1
