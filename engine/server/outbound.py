@@ -2,9 +2,11 @@
 
 Twilio plays what it receives in real time and buffers the rest. Frames are sent just ahead
 of playback (`lead` seconds), so the buffer stays short and a `clear` on barge-in drops
-little; the first frame after silence goes out at once. Marks follow the frames queued
-before them. Sending is one task per stream; `jitter` records how late each paced frame
-left compared with its schedule (frames within the lead go out at once and are not late).
+little. Marks follow the frames queued before them. Sending is one task per stream, except
+the first frame after silence: `send_due` sends it from the producer's own task, so a
+reply's first audio does not wait a trip through a busy event loop for the sender to wake.
+`jitter` records how late each paced frame left compared with its schedule (frames within
+the lead go out at once and are not late).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class OutboundAudio:
         self.frames_sent = 0
         self.jitter: list[float] = []  # lateness of paced frames, seconds
         self._paced: float | None = None
+        self._parked = False  # the sender task waits for work
+        self._one_send = asyncio.Lock()  # FIFO: sends reach the socket in the order taken
         self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
         self.on_mark = on_mark  # the protocol tracker learns which marks may come back
         self.on_clear = on_clear
@@ -77,42 +81,72 @@ class OutboundAudio:
     def pending(self) -> int:
         return len(self._items)
 
+    async def send_due(self) -> None:
+        """Send the next frame now if the sender is parked and that frame is due: the first
+        audio after silence. Order holds: the frame leaves the queue before anything else
+        can, and sends go out in the order they were taken."""
+        if not self._parked or not self._items or not isinstance(self._items[0], bytes):
+            return
+        frame = self._take_due(asyncio.get_running_loop().time())
+        if frame is not None:
+            await self._send_frame(frame)
+
+    def _take_due(self, now: float) -> bytes | None:
+        """Pop the head frame if it is due at `now` (within the lead), advancing the
+        playhead; None if it has to wait."""
+        self._playhead = max(self._playhead, now)
+        if self._playhead - self.lead > now:
+            return None
+        frame = self._items.popleft()
+        assert isinstance(frame, bytes)
+        self._playhead += FRAME_SECONDS
+        if self.on_frame:
+            self.on_frame()
+        return frame
+
+    async def _send_frame(self, frame: bytes) -> None:
+        self.frames_sent += 1
+        await self._send_one(media_message(self.stream_sid, frame))
+
+    async def _send_one(self, text: str) -> None:
+        async with self._one_send:
+            await self._send(text)
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             if not self._items:
                 self._wake.clear()
-                await self._wake.wait()
+                self._parked = True
+                try:
+                    await self._wake.wait()
+                finally:
+                    self._parked = False
                 continue
             item = self._items[0]
             if isinstance(item, _Clear):
                 self._items.popleft()
                 if self.on_clear:
                     self.on_clear()
-                await self._send(clear_message(self.stream_sid))
+                await self._send_one(clear_message(self.stream_sid))
                 continue
             if isinstance(item, _Mark):
                 self._items.popleft()
                 if self.on_mark:
                     self.on_mark(item.name)
-                await self._send(mark_message(self.stream_sid, item.name))
+                await self._send_one(mark_message(self.stream_sid, item.name))
                 continue
             now = loop.time()
-            self._playhead = max(self._playhead, now)
-            due = self._playhead - self.lead
-            if due > now:
+            frame = self._take_due(now)
+            if frame is None:
+                due = self._playhead - self.lead
                 await asyncio.sleep(due - now)
                 self._paced = due
                 continue  # a clear may have emptied the queue meanwhile
-            self._items.popleft()
             if self._paced is not None:  # woke up for this frame: how late was the wake-up?
                 self.jitter.append(max(0.0, now - self._paced))
                 self._paced = None
-            if self.on_frame:
-                self.on_frame()
-            await self._send(media_message(self.stream_sid, item))
-            self.frames_sent += 1
-            self._playhead += FRAME_SECONDS
+            await self._send_frame(frame)
 
     async def close(self) -> None:
         if self._task:

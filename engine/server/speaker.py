@@ -46,6 +46,7 @@ class TwilioSpeaker:
                     whole = len(rest) - len(rest) % FRAME_BYTES
                     self.outbound.frames(rest[:whole])
                     rest = rest[whole:]
+                    await self.outbound.send_due()
             finally:
                 if generation == self._generation:
                     if rest:

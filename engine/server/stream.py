@@ -42,7 +42,6 @@ class MediaStream:
         self.outbound: OutboundAudio | None = None
         self.stt: Any = None
         self._consumer: asyncio.Task[Any] | None = None
-        self._send_lock = asyncio.Lock()
 
     async def run(self) -> None:
         try:
@@ -150,8 +149,7 @@ class MediaStream:
             self.call.post(event, **data)
 
     async def _send(self, text: str) -> None:
-        async with self._send_lock:
-            await self.ws.send_text(text)
+        await self.ws.send_text(text)  # OutboundAudio sends one message at a time
 
     async def close(self) -> None:
         """Hang up from our side (no Twilio REST available): end the media socket."""
