@@ -24,9 +24,6 @@ class SttSession(Protocol):
         """Caller audio, typically one 20 ms frame. Must not block the event loop: heavy
         work (a whisper transcription) goes to a thread and emits its result later."""
 
-    def agent_speaking(self, speaking: bool) -> None:
-        """The agent started or stopped talking (cloud STT sends KeepAlive meanwhile)."""
-
     async def close(self) -> None:
         """Hang-up: finish what was heard, release the connection or thread."""
 

@@ -100,7 +100,6 @@ class DeepgramSession:
         self._answered = False  # Deepgram sent something on the current connection
         self._first_audio_at: float | None = None
         self._overflow_logged = False
-        self._agent_speaking = False
         # (global offset after a frame, when it was fed): maps Deepgram's word times back to
         # the moment the caller said them, so turns are timed from the end of speech.
         self._feed_clock: deque[tuple[int, float]] = deque(maxlen=FEED_CLOCK_FRAMES)
@@ -118,13 +117,6 @@ class DeepgramSession:
             log.warning("call %s: deepgram unreachable; dropping the oldest buffered audio "
                         "(%.1f s kept)", self.call_id, self.options.buffer_s)
         self._wake.set()
-
-    def agent_speaking(self, speaking: bool) -> None:
-        """Recorded for the logs only. Twilio keeps streaming the caller's audio while the
-        agent talks (barge-in needs it), and KeepAlive is driven by the absence of audio on
-        the socket, not by this flag, so nothing changes here."""
-        self._agent_speaking = speaking
-        log.debug("call %s: agent %s speaking", self.call_id, "started" if speaking else "stopped")
 
     async def close(self) -> None:
         if self._closing:

@@ -54,9 +54,6 @@ class LocalWhisperSession:
             elif isinstance(event, UtteranceEnded):
                 self._recognise(event)
 
-    def agent_speaking(self, speaking: bool) -> None:
-        """Nothing to do: the VAD keeps listening while the agent talks (barge-in)."""
-
     async def close(self) -> None:
         """Transcribe and emit what the caller was saying, wait for pending transcriptions
         (up to `CLOSE_TIMEOUT_S`), then cancel whatever is left and release the VAD."""

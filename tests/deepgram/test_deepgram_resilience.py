@@ -25,9 +25,7 @@ def test_keepalive_during_silence_keeps_the_socket_past_the_idle_limit() -> None
             emit = Recorder()
             session = make_stt(fake, keepalive_s=IDLE_S / 5).open("call-quiet", emit)
             await feed_until(fake, session, frames(10))
-            session.agent_speaking(True)
             await asyncio.sleep(IDLE_S * 3)  # no audio at all, three idle limits long
-            session.agent_speaking(False)
             await feed_until(fake, session, frames(10, 10))
             await emit.wait_for("caller.utterance")
             await session.close()

@@ -125,9 +125,6 @@ class _EnergySession:
         self.emit("caller.utterance", text=text, confidence=0.95 if text else 0.0,
                   ended_at=ended_at)
 
-    def agent_speaking(self, speaking: bool) -> None:
-        return None
-
     async def close(self) -> None:
         self.closed = True
         for task in list(self._pending):
