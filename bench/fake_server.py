@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.twilio.signature import SignatureChecker, SignatureSettings  # noqa: E402
-from engine.commands.serve import run_fast  # noqa: E402
+from engine.commands.serve import freeze_startup_heap, run_fast  # noqa: E402
 from engine.server.app import create_app  # noqa: E402
 from engine.server.flow_source import FlowSource  # noqa: E402
 from engine.server.services import Services  # noqa: E402
@@ -70,6 +70,7 @@ def main() -> None:
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=args.port,
                             log_level="error", lifespan="on", ws_per_message_deflate=False)
     server = QuietServer(config)
+    freeze_startup_heap()
     run_fast(server.serve())
     Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter,
                                             "stages": stages}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -72,6 +73,7 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     log.warning("warming models and the knowledge base…")
     await warm(services)
+    freeze_startup_heap()
     config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False)
     server = DrainingServer(config, services, args.drain)
@@ -84,6 +86,14 @@ async def serve(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("dialflow").setLevel(logging.INFO)
     return run_fast(serve(args))
+
+
+def freeze_startup_heap() -> None:
+    """Collect once, then move every object start-up made (libraries, models, the flow) out
+    of the collector's reach. Its full passes during calls then walk only what calls create:
+    at 200 calls a full pass over the start-up heap stalled every stream for ~60 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_fast(main: Any) -> Any:
