@@ -2,7 +2,8 @@
 
 Behind a proxy (ngrok, a load balancer) the server sees its own scheme and host, not the
 ones Twilio called, so the URL is rebuilt from configuration (`DIALFLOW_PUBLIC_URL`, which
-wins) or from `X-Forwarded-Proto` / `X-Forwarded-Host`, then `Host`. WebSocket URLs use
+wins) or from the first proxy's entry in RFC 7239 `Forwarded` (`proto=`, `host=`), then
+`X-Forwarded-Proto` / `X-Forwarded-Host`, then `Host`. WebSocket URLs use
 `wss`/`ws` where the HTTP side says `https`/`http`. Pure functions, no I/O.
 """
 
@@ -41,6 +42,37 @@ def _first(value: str | None) -> str:
     return (value or "").split(",")[0].strip()
 
 
+def _forwarded(value: str | None) -> dict[str, str]:
+    """The first element of an RFC 7239 `Forwarded` header as lower-case keys, e.g.
+    `for=192.0.2.60;proto=https;host="calls.example.com"` -> {"for": ..., "proto": "https",
+    "host": "calls.example.com"}. Quoted values may hold commas and semicolons."""
+    fields: dict[str, str] = {}
+    key, token, quoted, escaped = "", "", False, False
+    for char in (value or "") + ",":
+        if escaped:
+            token, escaped = token + char, False
+        elif quoted:
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+            else:
+                token += char
+        elif char == '"':
+            quoted = True
+        elif char == "=" and not key:
+            key, token = token.strip().lower(), ""
+        elif char in ";,":
+            if key:
+                fields.setdefault(key, token.strip())
+            key, token = "", ""
+            if char == ",":
+                break
+        else:
+            token += char
+    return fields
+
+
 def _scheme_for(scheme: str, websocket: bool) -> str:
     scheme = scheme.lower()
     return _TO_WS.get(scheme, scheme) if websocket else _TO_HTTP.get(scheme, scheme)
@@ -67,8 +99,10 @@ def external_url(
         parts = urlsplit(public_url)
         proto, host, prefix = parts.scheme, parts.netloc, parts.path.rstrip("/")
     else:
-        proto = _first(lower.get("x-forwarded-proto")) or scheme
-        host = _first(lower.get("x-forwarded-host")) or _first(lower.get("host"))
+        forwarded = _forwarded(lower.get("forwarded"))
+        proto = forwarded.get("proto") or _first(lower.get("x-forwarded-proto")) or scheme
+        host = (forwarded.get("host") or _first(lower.get("x-forwarded-host"))
+                or _first(lower.get("host")))
     if not host:
         raise PublicUrlError("no Host header and no public URL configured")
     return urlunsplit((_scheme_for(proto, websocket), host, prefix + path, query, ""))

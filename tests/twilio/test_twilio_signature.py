@@ -255,6 +255,33 @@ def test_external_url_variants() -> None:
         external_url(scheme="http", path="/v", headers={})
 
 
+def test_rfc7239_forwarded_header_gives_the_public_url() -> None:
+    def url(forwarded: str, **more: str) -> str:
+        headers = {"Host": "10.0.0.5:8000", "Forwarded": forwarded, **more}
+        return external_url(scheme="http", path="/webhook/voice", headers=headers)
+
+    assert url("for=192.0.2.60;proto=https;host=calls.example.com") == (
+        "https://calls.example.com/webhook/voice")
+    # Case-insensitive keys, quoted values, and only the first proxy's entry counts.
+    assert url('For="[2001:db8::1]:4711";Host="calls.example.com:8443";PROTO=https, '
+               "proto=http;host=inner") == "https://calls.example.com:8443/webhook/voice"
+    # A quoted comma does not end the first entry.
+    assert url('for="a,b";host=pub.example;proto=https') == "https://pub.example/webhook/voice"
+    # Forwarded wins over X-Forwarded-*; a field it lacks falls back to them, then to Host.
+    assert url("host=pub.example", **{"X-Forwarded-Proto": "https",
+                                      "X-Forwarded-Host": "old.example"}) == (
+        "https://pub.example/webhook/voice")
+    assert url("for=192.0.2.60") == "http://10.0.0.5:8000/webhook/voice"
+
+
+def test_a_signature_for_the_forwarded_url_is_accepted() -> None:
+    url = "https://calls.example.com/webhook/voice"
+    headers = {"Host": "localhost:8000", "Forwarded": "proto=https;host=calls.example.com",
+               "X-Twilio-Signature": twilio_signature(url, FORM)}
+    assert checker().check_webhook(scheme="http", path="/webhook/voice", query="",
+                                   headers=headers, form=FORM) == url
+
+
 def test_stream_url_for_twiml() -> None:
     assert stream_url(scheme="https", headers={"Host": "calls.example.com"}) == (
         "wss://calls.example.com/ws/media"
