@@ -2,39 +2,115 @@
 the call goes, so what was said survives a crash of the process.
 
 One line per caller utterance, per agent sentence the caller actually heard (its mark came
-back), and for the call's start and end. Each line is flushed and fsynced: utterances are
-seconds apart, so the cost is negligible. Phone numbers are stored as the telephony sent
-them (this is the business's own record); they never go to the log.
+back), and for the call's start and end. Each line is written and flushed to the operating
+system at once, on the event loop: from then on it survives the process being killed. The
+`fsync` that makes it survive a power cut as well runs on one background thread per process
+(`Syncer`), because a disk sync on the loop stalls every call's audio: with 200 calls and
+transcripts on, it doubled the benchmark's p99 turn latency. Phone numbers are stored as the
+telephony sent them (this is the business's own record); they never go to the log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+log = logging.getLogger("dialflow.transcripts")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+SYNC_INTERVAL = 0.1  # seconds between sync passes: a line is on disk within about this
+
+
+class Syncer:
+    """Fsyncs files handed to it, on its own daemon thread, a batch at a time; closes the
+    files it is asked to close once their last sync is done. Only this thread closes them,
+    so a sync never races a close."""
+
+    def __init__(self, interval: float = SYNC_INTERVAL) -> None:
+        self.interval = interval
+        self._cond = threading.Condition()
+        self._dirty: dict[int, IO[str]] = {}
+        self._to_close: list[IO[str]] = []
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    def dirty(self, file: IO[str]) -> None:
+        with self._cond:
+            self._dirty[id(file)] = file
+            self._wake()
+
+    def close(self, file: IO[str]) -> None:
+        with self._cond:
+            self._to_close.append(file)
+            self._wake()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every file handed over so far is synced (and closed if asked)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._dirty or self._to_close or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def _wake(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="transcript-fsync",
+                                            daemon=True)
+            self._thread.start()
+        self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._dirty and not self._to_close:
+                    self._busy = False
+                    self._cond.notify_all()
+                    self._cond.wait()
+                self._busy = True
+                dirty, self._dirty = list(self._dirty.values()), {}
+                closing, self._to_close = self._to_close, []
+            for file in dirty + closing:
+                try:
+                    os.fsync(file.fileno())
+                except (OSError, ValueError) as exc:  # a full or failing disk: keep going
+                    log.error("transcript %s: fsync failed: %s", getattr(file, "name", "?"),
+                              exc)
+            for file in closing:
+                file.close()
+            time.sleep(self.interval)  # group commit: fewer wake-ups, fewer GIL hand-offs
+
+
+SYNCER = Syncer()
 
 
 class CallTranscript:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, syncer: Syncer = SYNCER):
         self.path = path
+        self._syncer = syncer
         self._file = path.open("a", encoding="utf-8")
+        self.closed = False
 
     def write(self, kind: str, **fields: Any) -> None:
-        if self._file.closed:
+        if self.closed:
             return
         line = json.dumps({"at": round(time.time(), 3), "kind": kind, **fields},
                           ensure_ascii=False)
         self._file.write(line + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        self._file.flush()  # in the OS from here: survives the process being killed
+        self._syncer.dirty(self._file)
 
     def close(self) -> None:
-        self._file.close()
+        if not self.closed:
+            self.closed = True
+            self._syncer.close(self._file)
 
 
 class TranscriptStore:
@@ -44,6 +120,11 @@ class TranscriptStore:
     def open(self, call_id: str) -> CallTranscript:
         self.directory.mkdir(parents=True, exist_ok=True)
         return CallTranscript(self.directory / f"{_SAFE.sub('_', call_id)}.jsonl")
+
+    @staticmethod
+    def sync(timeout: float = 10.0) -> bool:
+        """Wait until every line written so far is on disk (at shutdown)."""
+        return SYNCER.wait_idle(timeout)
 
     @staticmethod
     def read(path: str | Path) -> list[dict[str, Any]]:

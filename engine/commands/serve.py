@@ -80,6 +80,8 @@ async def serve(args: argparse.Namespace) -> int:
     log.warning("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
                 args.port, services.describe())
     await server.serve()
+    if services.transcripts is not None and not services.transcripts.sync():
+        log.error("transcripts: some lines were not synced to disk at shutdown")
     return 0
 
 
