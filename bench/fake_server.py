@@ -3,15 +3,18 @@
     python -m bench.fake_server --port 8765 --stats stats.json
 
 Serves the default flow with the tone TTS, the energy STT and a canned brain (optionally
-with provider latencies), and on SIGTERM writes its raw measurements to `--stats`: per-turn
-engine latency (caller's end of turn -> first agent frame sent) and outbound pacing jitter.
+with provider latencies), writes call transcripts as `dialflow serve` does (to a temporary
+directory), and on SIGTERM writes its raw measurements to `--stats`: per-turn engine
+latency (caller's end of turn -> first agent frame sent) and outbound pacing jitter.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import uvicorn
@@ -25,6 +28,7 @@ from engine.server.app import create_app  # noqa: E402
 from engine.server.flow_source import FlowSource  # noqa: E402
 from engine.server.services import Services  # noqa: E402
 from engine.server.stream import MediaStream  # noqa: E402
+from engine.transcripts import TranscriptStore  # noqa: E402
 from tests.fakes.providers import CannedBrain, EnergyStt, ToneTts  # noqa: E402
 from tools.builtin import build_registry  # noqa: E402
 from tools.storage import Storage  # noqa: E402
@@ -48,12 +52,14 @@ def main() -> None:
     parser.add_argument("--tts-latency", type=float, default=0.0)
     args = parser.parse_args()
     turns: list[float] = []
+    transcripts = tempfile.mkdtemp(prefix="bench-transcripts-")
     jitter: list[float] = []
     services = Services(
         flows=FlowSource(ROOT / "flows.yaml"),
         stt=EnergyStt(["What time do you close today?"] * 100_000, latency=args.stt_latency),
         tts=ToneTts(latency=args.tts_latency), brain=CannedBrain(latency=args.llm_latency),
         registry=build_registry(), storage=Storage("sqlite:///:memory:"),
+        transcripts=TranscriptStore(transcripts),
         signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)))
     services.metrics.turn_latency = turns.append  # type: ignore[method-assign]
     stages: dict[str, list[float]] = {}
@@ -72,6 +78,8 @@ def main() -> None:
     server = QuietServer(config)
     freeze_startup_heap()
     run_fast(server.serve())
+    TranscriptStore.sync()
+    shutil.rmtree(transcripts, ignore_errors=True)
     Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter,
                                             "stages": stages}))
 

@@ -1,6 +1,6 @@
 """Concurrent calls against one server process with fake providers.
 
-    python -m bench.server_bench --calls 200 --turns 3
+    python -m bench.server_bench --calls 200 --turns 6
 
 Starts `bench/fake_server.py` in its own process, connects N simulated Twilio callers over
 real WebSockets (signed handshake, continuous 20 ms microphone frames, real-time playback
@@ -112,7 +112,7 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--turns", type=int, default=6)  # 1,200 turns at 200 calls
     parser.add_argument("--stt-latency", type=float, default=0.0)
     parser.add_argument("--llm-latency", type=float, default=0.0)
     parser.add_argument("--tts-latency", type=float, default=0.0)
