@@ -21,10 +21,10 @@ import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.local_http import serve_in_thread, stop_serving
+from tests.fakes.local_http import ThreadedFake, routing_handler
 from tests.fakes.openai_server import (
     Control,
     Cut,
@@ -132,7 +132,7 @@ def message_problems(body: Any) -> list[str]:
 
 
 @dataclass
-class FakeAnthropicServer:
+class FakeAnthropicServer(ThreadedFake):
     """Start with `with FakeAnthropicServer(api_key=...) as server:`; pass `server.base_url`."""
 
     api_key: str | None = None
@@ -142,30 +142,15 @@ class FakeAnthropicServer:
         self._script: list[Reply | HttpError] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.finished = 0  # streams that got as far as message_stop
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> FakeAnthropicServer:
-        self._httpd, self._thread = serve_in_thread(self._handle)
-        return self
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return routing_handler(self._handle)
 
-    def stop(self) -> None:
+    def _before_stop(self) -> None:
         self._stopping.set()
-        stop_serving(self._httpd, self._thread)
-
-    def __enter__(self) -> FakeAnthropicServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._httpd is not None, "start() the server first"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     # --- scripting -------------------------------------------------------------------
 

@@ -28,11 +28,11 @@ import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.local_http import LocalHTTPServer
+from tests.fakes.local_http import ThreadedFake
 
 DEFAULT_KEY = "fake-elevenlabs-key"
 _STREAM_PATH = re.compile(r"^/v1/text-to-speech/([^/]+)/stream$")
@@ -88,7 +88,7 @@ class TtsRequest:
         return self.body.get("model_id")
 
 
-class FakeElevenLabsServer:
+class FakeElevenLabsServer(ThreadedFake):
     def __init__(self, api_key: str = DEFAULT_KEY, *, chunk_bytes: int = 400,
                  chunk_delay: float = 0.0, bytes_per_char: int = 80,
                  first_byte_delay: float = 0.0) -> None:
@@ -102,40 +102,15 @@ class FakeElevenLabsServer:
         self._plans: deque[_Plan] = deque()
         self._holds: list[Hold] = []
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # lifecycle
-    def start(self) -> FakeElevenLabsServer:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = LocalHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={
-            "poll_interval": 0.05}, name="fake-elevenlabs", daemon=True)
-        self._thread.start()
-        return self
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"fake": self})
 
-    def stop(self) -> None:
+    def _before_stop(self) -> None:
         self.closing.set()
         for hold in self._holds:
             hold.release()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeElevenLabsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._httpd is not None, "start() the fake first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     # scripting
     def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:

@@ -32,10 +32,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.local_http import serve_in_thread, stop_serving
+from tests.fakes.local_http import ThreadedFake, routing_handler
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -274,7 +274,7 @@ def fake_embedding(text: str, dimension: int) -> list[float]:
 
 
 @dataclass
-class FakeOpenAIServer:
+class FakeOpenAIServer(ThreadedFake):
     """Start with `with FakeOpenAIServer() as server:`; point the SDK at `server.base_url`."""
 
     api_key: str | None = None
@@ -287,8 +287,6 @@ class FakeOpenAIServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._routes: dict[tuple[str, str], RouteHandler] = {}
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._chat_script: list[ChatReply] = []
         self.chat_finished = 0  # chat streams that got as far as their final chunk
         self.add_route("POST", "/v1/embeddings", self._embeddings)
@@ -296,24 +294,13 @@ class FakeOpenAIServer:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> FakeOpenAIServer:
-        self._httpd, self._thread = serve_in_thread(self._handle, ("POST", "GET"))
-        return self
+    url_path = "/v1"
 
-    def stop(self) -> None:
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return routing_handler(self._handle, ("POST", "GET"))
+
+    def _before_stop(self) -> None:
         self._stopping.set()
-        stop_serving(self._httpd, self._thread)
-
-    def __enter__(self) -> FakeOpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._httpd is not None, "start() the server first"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     # --- scripting -------------------------------------------------------------------
 

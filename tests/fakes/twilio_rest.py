@@ -17,11 +17,10 @@ import threading
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes.local_http import LocalHTTPServer
+from tests.fakes.local_http import ThreadedFake
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "fake-auth-token-for-tests"
@@ -46,7 +45,7 @@ class _Failure:
     message: str
 
 
-class FakeTwilioRest:
+class FakeTwilioRest(ThreadedFake):
     """Use as a context manager; `base_url` is what `TwilioRest(api_base_url=...)` takes."""
 
     def __init__(
@@ -65,14 +64,6 @@ class FakeTwilioRest:
         self._hold = False
         self._release = threading.Event()
         self.held = threading.Event()  # set once a request is being held
-        self._server = LocalHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # so close() returns promptly
-            name="fake-twilio-rest",
-            daemon=True,
-        )
 
     # -- configuration ---------------------------------------------------------------------
     def fail_with(self, status: int, code: int | None = None, message: str = "") -> None:
@@ -91,32 +82,8 @@ class FakeTwilioRest:
         with self._lock:
             self.calls[call_sid] = status
 
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeTwilioRest:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
+    def _before_stop(self) -> None:
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeTwilioRest:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- request handling ------------------------------------------------------------------
     def _authorized(self, header: str) -> bool:

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.local_http import LocalHTTPServer
+from tests.fakes.local_http import ThreadedFake
 
 
 @dataclass
@@ -74,25 +74,19 @@ def _handler(service: FakeService) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class FakeServer:
-    """Context manager running the fake service in a background thread."""
+class FakeServer(ThreadedFake):
+    """Context manager running the fake service in a background thread; gives the service."""
 
     def __init__(self) -> None:
         self.service = FakeService("")
-        self._server = LocalHTTPServer(("127.0.0.1", 0), _handler(self.service))
-        self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.service.base_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
-    def __enter__(self) -> FakeService:
-        self._thread.start()
-        return self.service
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self.service)
 
-    def __exit__(self, *exc: object) -> None:
+    def _before_stop(self) -> None:
         self.service.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(10)
+
+    def __enter__(self) -> FakeService:  # type: ignore[override]
+        self.start()
+        self.service.base_url = self.base_url
+        return self.service
