@@ -66,7 +66,7 @@ async def main(calls: int) -> None:
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
-    voice = LocalPiperTts()
+    voice = LocalPiperTts(steady=True)  # the caller says each line the same way every run
     base = f"http://127.0.0.1:{port}"
     greetings: list[float] = []
     for index in range(calls):

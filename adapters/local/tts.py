@@ -30,13 +30,19 @@ VOLUME = 0.9  # piper normalises each piece to full scale; leave headroom for th
 
 
 class LocalPiperTts:
-    """Offline text-to-speech: piper's en_US joe voice, resampled to 8 kHz mu-law."""
+    """Offline text-to-speech: piper's en_US joe voice, resampled to 8 kHz mu-law.
+
+    Piper samples noise for its prosody, so the same text sounds a little different each
+    time; `steady=True` turns that off, for a simulated caller whose words must reach the
+    recogniser the same way on every run."""
 
     name = "local-piper"
 
-    def __init__(self, executor: Executor | None = None, volume: float = VOLUME) -> None:
+    def __init__(self, executor: Executor | None = None, volume: float = VOLUME,
+                 steady: bool = False) -> None:
         self._executor = executor
         self.volume = volume
+        self.steady = steady
 
     @property
     def executor(self) -> Executor:
@@ -52,7 +58,7 @@ class LocalPiperTts:
             return
         loop = asyncio.get_running_loop()
         stop = threading.Event()
-        render = _Renderer(self.volume, stop)
+        render = _Renderer(self.volume, stop, self.steady)
         pending = loop.run_in_executor(self.executor, render, pieces[0])
         try:
             for index in range(len(pieces)):
@@ -73,9 +79,10 @@ class LocalPiperTts:
 class _Renderer:
     """Renders the pieces of one synthesis, in order, in a worker thread."""
 
-    def __init__(self, volume: float, stop: threading.Event) -> None:
+    def __init__(self, volume: float, stop: threading.Event, steady: bool = False) -> None:
         self._stop = stop
         self._volume = volume
+        self._steady = steady
         self._resampler: Resampler | None = None
         self._config: SynthesisConfig | None = None
 
@@ -87,7 +94,8 @@ class _Renderer:
             from piper import SynthesisConfig
 
             self._resampler = Resampler(voice.config.sample_rate, SAMPLE_RATE)
-            self._config = SynthesisConfig(volume=self._volume)
+            noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if self._steady else {}
+            self._config = SynthesisConfig(volume=self._volume, **noise)
         out: list[bytes] = []
         for chunk in voice.synthesize(piece, syn_config=self._config):
             if self._stop.is_set():

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 async def main(args: argparse.Namespace) -> int:
     from adapters.local.tts import LocalPiperTts
 
-    voice = LocalPiperTts()
+    voice = LocalPiperTts(steady=True)  # the caller says each line the same way every run
     if args.url:
         if not args.auth_token:
             print("--auth-token (or TWILIO_AUTH_TOKEN) is needed to sign the call",

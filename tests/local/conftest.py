@@ -27,5 +27,5 @@ async def _speak(tts: LocalPiperTts, text: str) -> bytes:
 @pytest.fixture(scope="session")
 def spoken(warm_models: None) -> dict[str, bytes]:
     """The test phrases as 8 kHz mu-law, spoken by the real piper voice."""
-    tts = LocalPiperTts()
+    tts = LocalPiperTts(steady=True)
     return {text: asyncio.run(_speak(tts, text)) for text in (BOOKING, CONFIRM)}

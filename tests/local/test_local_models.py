@@ -35,7 +35,7 @@ models.warm_vad()
 models.warm_piper()
 models.warm_whisper()
 async def speak(text):
-    return b"".join([chunk async for chunk in LocalPiperTts().synthesize(text)])
+    return b"".join([chunk async for chunk in LocalPiperTts(steady=True).synthesize(text)])
 audio = asyncio.run(speak({text!r}))
 import os
 offline = os.environ.get("HF_HUB_OFFLINE")

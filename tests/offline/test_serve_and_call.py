@@ -33,7 +33,8 @@ def _free_port() -> int:
 
 def _write_question(path: Path) -> None:
     async def speak() -> bytes:
-        return b"".join([c async for c in LocalPiperTts().synthesize("Where are you located?")])
+        voice = LocalPiperTts(steady=True)
+        return b"".join([c async for c in voice.synthesize("Where are you located?")])
 
     pcm = ulaw2lin(asyncio.run(speak())).astype("<i2")
     with wave.open(str(path), "wb") as out:
