@@ -19,8 +19,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from engine.effects import ArmTimer, Effect, SetCounter, StopTimer
-from engine.events import CALL_STARTED, PLAYBACK_DONE, Event
+from engine.effects import ArmTimer, Effect, HangUp, SetCounter, StopTimer
+from engine.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event
 from engine.latency import TurnTimeline
 from engine.machine import FlowMachine
 from engine.playback import PlaybackLedger
@@ -29,6 +29,7 @@ from engine.runner import EffectRunner
 from engine.tasks import CallTasks
 from engine.trace import Trace, TraceEntry
 from engine.transcripts import CallTranscript
+from engine.watchdog import Watchdog
 from flows.model import StateSpec, Step, TransitionSpec
 from states.registry import ACTIONS, GUARDS, StepContext
 
@@ -70,6 +71,8 @@ class Call:
         self._event = Event("")
         self._waiting = False  # the consumer is parked on an empty queue
         self._handling = False  # an event is being handled (posts made meanwhile queue up)
+        self.watchdog = Watchdog(self.flow.settings.limits, lambda: self.post(TIME_LIMIT),
+                                 self.force_end)
         machine.add(self)
 
     # -- inputs ---------------------------------------------------------------------------
@@ -123,6 +126,18 @@ class Call:
         spec = self.flow.states[self.flow.initial]
         self.state_entered(spec, event.name, event.data)
         self._commit(event, "", "", handled=True)
+        if self._loop is not None and not self.ended:
+            self.watchdog.start(self._loop)
+
+    def force_end(self, reason: str) -> None:
+        """End the call from outside the flow (the watchdog): hang up, stop consuming."""
+        if self.ended:
+            return
+        self.trace.add(TraceEntry(self.now, TIME_LIMIT, {}, self.state, self.state,
+                                  [HangUp().describe()], reason, True))
+        self.runner.execute(HangUp())
+        self.ended = True
+        self.queue.put_nowait(Event(TIME_LIMIT))  # wakes the consumer to finish the call
 
     def handle(self, event: Event) -> None:
         """Run one event to completion; events posted meanwhile wait in the queue."""
@@ -263,6 +278,7 @@ class Call:
             self.transcript.write("end", state=self.state)
             self.transcript.close()
         self._stop_timer()
+        self.watchdog.stop()
         self.tasks.cancel_all()
         self.runner.ports.brain.forget(self.call_id)
         self._machine.remove(self)

@@ -32,6 +32,8 @@ class Event:
 _SPECS = [
     EventSpec("call.started", "Twilio's stream started; the call begins", ("caller", "call_sid")),
     EventSpec("call.hangup", "the caller hung up or the stream stopped"),
+    EventSpec("call.time_limit", "the call reached settings.limits.max_call; the engine hangs "
+              "up by itself limits.hangup_after later"),
     EventSpec("caller.speech_started", "VAD heard the caller start speaking", ("duration_ms",)),
     EventSpec("caller.transcript", "an interim transcript of what the caller is saying", ("text",)),
     EventSpec("caller.utterance", "the caller's turn ended; `ended_at` (perf_counter) is when "
@@ -64,6 +66,7 @@ _SPECS = [
 EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in _SPECS}
 TIMER_EVENTS = frozenset(name for name in EVENTS if name.startswith("timer."))
 CALL_STARTED = "call.started"
+TIME_LIMIT = "call.time_limit"
 PLAYBACK_DONE = "agent.playback_done"
 
 

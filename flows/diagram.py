@@ -147,5 +147,7 @@ def _node(flow: Flow, name: str, actions: bool) -> Node:
         lines.append("enter / " + ", ".join(s.label() for s in state.enter))
     if actions and state.exit:
         lines.append("exit / " + ", ".join(s.label() for s in state.exit))
+    if state.ignore:
+        lines.append("ignores " + ", ".join(state.ignore))
     return Node(name, state.final,
                 tuple(" ".join(line.split()) for line in lines))

@@ -6,9 +6,15 @@ from flows.errors import FlowError
 from flows.model import Flow
 
 
-def lint_graph(flow: Flow) -> list[FlowError]:
-    """Problems that need the whole graph: each names the state's line and a fix."""
+def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
+    """Problems that need the whole graph: each names the state's line and a fix.
+
+    `complete=False` (the file already has errors, so some states or transitions were left
+    out) skips them: a typo in one `to:` must give one error, not a cascade of follow-on
+    "unreachable" or "no way out" errors with wrong fixes."""
     out: list[FlowError] = []
+    if not complete:
+        return out
     reachable = _reachable(flow)
     for name, state in flow.states.items():
         leaving = [t for t in flow.transitions_from(name) if t.target != name]

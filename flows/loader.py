@@ -13,6 +13,7 @@ from typing import Any
 from engine.events import EVENTS, TIMER_EVENTS
 from flows.durations import parse_duration
 from flows.errors import FlowError, FlowInvalid, did_you_mean
+from flows.ignore import parse_ignore
 from flows.lint import lint_graph
 from flows.model import Flow, StateSpec, Timeout, TransitionSpec
 from flows.settings import parse_settings
@@ -21,7 +22,7 @@ from flows.yaml_lines import YList, YMap, load_yaml
 
 TOP_KEYS = ("version", "name", "description", "initial", "settings", "prompts", "counters",
             "states", "any", "http_tools")
-STATE_KEYS = ("description", "final", "enter", "exit", "timeout", "on")
+STATE_KEYS = ("description", "final", "enter", "exit", "timeout", "on", "ignore")
 TRANSITION_KEYS = ("to", "if", "unless", "do", "keep_tasks")
 
 
@@ -57,7 +58,7 @@ def load_flow_text(text: str, path: str = "<flow>") -> tuple[Flow | None, list[F
         return None, errors
     flow = _Parser(raw, path, errors).parse()
     if flow is not None:
-        errors.extend(lint_graph(flow))
+        errors.extend(lint_graph(flow, complete=not errors))  # a typo: no follow-on errors
     return flow, errors
 
 
@@ -182,9 +183,10 @@ class _Parser:
         enter = parse_steps(spec.get("enter"), spec.line_of("enter"), ctx, self.error)
         exit_ = parse_steps(spec.get("exit"), spec.line_of("exit"), ctx, self.error)
         timeout = self._timeout(name, spec.get("timeout"), spec.line_of("timeout"))
+        ignore = parse_ignore(spec.get("ignore"), spec.line_of("ignore"), self.error)
         state = StateSpec(name=name, final=bool(spec.get("final", False)),
                           description=str(spec.get("description") or ""), enter=enter,
-                          exit=exit_, timeout=timeout, line=line)
+                          exit=exit_, timeout=timeout, line=line, ignore=ignore)
         handlers = spec.get("on")
         transitions = []
         if handlers is not None:

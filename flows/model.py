@@ -77,6 +77,17 @@ class StateSpec:
     exit: tuple[Step, ...] = ()
     timeout: Timeout | None = None
     line: int = 0
+    ignore: tuple[str, ...] = ()  # events the state drops on purpose (`ignore:`)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """`settings.limits`: the call-level watchdog. At `max_call` seconds the engine posts
+    `call.time_limit` for the flow to handle; `hangup_after` later it hangs up itself."""
+
+    max_call: float | None = None
+    hangup_after: float = 30.0
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ class Settings:
     system_prompt: str = ""
     llm: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

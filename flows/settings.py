@@ -7,10 +7,12 @@ checked by their own validators so each rule lives next to the code that uses it
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flows.errors import FlowError, did_you_mean
 from flows.model import Settings
+from flows.settings_checks import check_ranges, parse_limits
 from flows.yaml_lines import YMap
 
 # section -> key -> (accepted types, what to write)
@@ -37,6 +39,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "escalation": {"number": ((str,), 'the human\'s phone number in E.164, e.g. "+15550100199"')},
 }
 _FREE_SECTIONS = ("business", "knowledge")
+_LIMITS = "limits"
 _TEXT_KEYS = ("system_prompt",)
 
 
@@ -64,9 +67,11 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
         errors.append(FlowError(path, line, "settings must be a mapping of sections",
                                 "write `settings:` followed by indented sections"))
         return Settings()
-    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS]
+    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS, _LIMITS]
     for section, value in raw.items():
         at = raw.line_of(section)
+        if section == _LIMITS:
+            continue  # parsed below
         if section in _TEXT_KEYS:
             if not isinstance(value, str) or not value.strip():
                 errors.append(FlowError(path, at, f"settings.{section} must be text",
@@ -78,7 +83,9 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
         else:
             errors.append(FlowError(path, at, f"unknown settings section '{section}'",
                                     did_you_mean(section, known)))
-    return _build(raw)
+    check_ranges(raw, path, errors)
+    limits = parse_limits(raw.get(_LIMITS), path, raw.line_of(_LIMITS), errors)
+    return replace(_build(raw), limits=limits)
 
 
 def _check_section(section: str, value: Any, path: str, at: int,

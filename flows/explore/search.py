@@ -1,0 +1,129 @@
+"""Breadth-first exploration of every configuration a call can reach, and paths through it.
+
+`Graph` keeps, for each configuration, the moves out of it and the move that first reached
+it, so the shortest path (a witness) to anything is read back from the parents.
+`cycles` finds strongly connected parts of a sub-graph (Tarjan, without recursion).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from flows.explore.config import Config, Move
+from flows.explore.step import Rules
+
+MAX_CONFIGS = 200_000  # a flow this large is reported as too large to explore, not hung on
+
+
+@dataclass
+class Graph:
+    start: Move
+    moves: dict[Config, list[Move]] = field(default_factory=dict)
+    parent: dict[Config, tuple[Config, Move] | None] = field(default_factory=dict)
+    order: list[Config] = field(default_factory=list)
+    truncated: bool = False
+
+    def path_to(self, c: Config) -> list[Move]:
+        """The shortest list of moves from the start (call.started first) to `c`."""
+        out: list[Move] = []
+        link = self.parent.get(c)
+        while link is not None:
+            out.append(link[1])
+            link = self.parent.get(link[0])
+        out.append(self.start)
+        return out[::-1]
+
+
+def explore(rules: Rules, limit: int = MAX_CONFIGS) -> Graph:
+    start = rules.initial()
+    graph = Graph(start)
+    graph.parent[start.after] = None
+    todo = deque([start.after])
+    while todo:
+        c = todo.popleft()
+        graph.order.append(c)
+        out = graph.moves[c] = []
+        for stimulus in rules.stimuli(c):
+            move = rules.apply(c, stimulus)
+            out.append(move)
+            if move.after not in graph.parent:
+                if len(graph.parent) >= limit:
+                    graph.truncated = True
+                    continue
+                graph.parent[move.after] = (c, move)
+                todo.append(move.after)
+    return graph
+
+
+def shortest(graph: Graph, source: Config, goal: Callable[[Config], bool],
+             keep: Callable[[Move], bool]) -> list[Move] | None:
+    """The shortest path of `keep` moves from `source` to a configuration meeting `goal`
+    (at least one move long)."""
+    seen: dict[Config, tuple[Config, Move]] = {}
+    todo = deque([source])
+    while todo:
+        c = todo.popleft()
+        for move in graph.moves.get(c, ()):
+            if not keep(move) or move.after in seen:
+                continue
+            seen[move.after] = (c, move)
+            if goal(move.after):
+                path, at = [], move.after
+                while True:
+                    prev, m = seen[at]
+                    path.append(m)
+                    if prev == source:
+                        return path[::-1]
+                    at = prev
+            todo.append(move.after)
+    return None
+
+
+def cycles(graph: Graph, keep: Callable[[Move], bool]) -> Iterator[set[Config]]:
+    """Strongly connected sets (with at least one edge inside) of the `keep` sub-graph."""
+    index: dict[Config, int] = {}
+    low: dict[Config, int] = {}
+    stack: list[Config] = []
+    on_stack: set[Config] = set()
+    counter = 0
+    for root in graph.order:
+        if root in index:
+            continue
+        work = [(root, iter(_next(graph, root, keep)))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(_next(graph, child, keep))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                part: set[Config] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    part.add(member)
+                    if member == node:
+                        break
+                if len(part) > 1 or node in _next(graph, node, keep):
+                    yield part
+
+
+def _next(graph: Graph, c: Config, keep: Callable[[Move], bool]) -> list[Config]:
+    return [m.after for m in graph.moves.get(c, ()) if keep(m)]

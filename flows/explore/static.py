@@ -1,0 +1,92 @@
+"""Findings that need no exploration: dead constructs and names that clash or do not exist.
+
+Warnings: a handler for a timer the state never arms, a `call.started` handler (the engine
+starts the call itself), a transition after an unguarded one for the same event, a
+`{tool: name}` guard naming no tool the flow can call. Errors: an unknown provider name, an
+HTTP tool whose name clashes with a built-in tool or another HTTP tool.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from flows.explore.finding import ERROR, WARNING, Finding
+from flows.model import Flow, TransitionSpec
+
+
+def dead_constructs(flow: Flow, tools: frozenset[str] | None) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[int] = set()
+
+    def warn(kind: str, line: int, message: str, fix: str) -> None:
+        if line not in seen:
+            seen.add(line)
+            out.append(Finding(kind, WARNING, flow.path, line, message, fix))
+
+    for name, state in flow.states.items():
+        own = [t for t in flow.transitions_from(name) if not t.from_any]
+        for spec in own:
+            if spec.event.startswith("timer.") and (
+                    state.timeout is None or state.timeout.event != spec.event):
+                arms = state.timeout.event if state.timeout else "no timer"
+                warn("dead", spec.line, f"'{name}' handles {spec.event} but arms {arms}: "
+                     "this handler never runs", f"handle {arms} instead, or change the "
+                     f"state's `timeout: {{event: {spec.event}}}`")
+        for group in (own, [t for t in flow.transitions_from(name) if t.from_any]):
+            for spec in _shadowed(group):
+                warn("shadowed", spec.line, f"this {spec.event} transition of '{name}' never "
+                     "runs: an earlier one for the same event has no guard",
+                     "move it before the unguarded one, or give the earlier one an `if:`")
+    for spec in flow.transitions:
+        if spec.event == "call.started":
+            warn("dead", spec.line, "call.started never reaches a state: the engine starts "
+                 f"the call by entering '{flow.initial}'", "put what should happen first "
+                 f"in the `enter:` of '{flow.initial}' and remove this handler")
+        for guard in spec.guards:
+            if guard.name == "tool" and tools is not None and str(guard.arg) not in tools:
+                warn("dead", guard.line or spec.line, f"no tool named '{guard.arg}' can be "
+                     "called, so this guard never holds", "use one of: "
+                     + ", ".join(sorted(tools)))
+    return out
+
+
+def _shadowed(specs: list[TransitionSpec]) -> list[TransitionSpec]:
+    out, open_events = [], set()
+    for spec in specs:
+        if spec.event in open_events:
+            out.append(spec)
+        elif not spec.guards:
+            open_events.add(spec.event)
+    return out
+
+
+def clashes(flow: Flow, text: str, builtin_tools: frozenset[str] | None,
+            providers: Mapping[str, frozenset[str]] | None) -> list[Finding]:
+    out: list[Finding] = []
+    lines = text.splitlines()
+    seen: set[str] = set()
+    for tool in flow.http_tools:
+        name = str(tool.get("name", ""))
+        line = _line_of(lines, rf"^\s*-?\s*name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$")
+        if builtin_tools is not None and name in builtin_tools:
+            out.append(Finding("clash", ERROR, flow.path, line, f"the HTTP tool '{name}' has "
+                               "the name of a built-in tool", f"rename it, e.g. '{name}_http'"))
+        elif name in seen:
+            out.append(Finding("clash", ERROR, flow.path, line, f"two HTTP tools are named "
+                               f"'{name}'", "give each HTTP tool its own name"))
+        seen.add(name)
+    for slot, known in (providers or {}).items():
+        section = flow.settings.raw.get(slot)
+        wanted = section.get("provider") if isinstance(section, dict) else None
+        if isinstance(wanted, str) and wanted.strip().lower() not in {"auto", *known}:
+            line = _line_of(lines, rf"^\s*provider:\s*['\"]?{re.escape(wanted)}")
+            out.append(Finding("provider", ERROR, flow.path, line,
+                               f"unknown {slot} provider '{wanted}'",
+                               "use auto or one of: " + ", ".join(sorted(known))))
+    return out
+
+
+def _line_of(lines: list[str], pattern: str) -> int:
+    regex = re.compile(pattern)
+    return next((i for i, line in enumerate(lines, 1) if regex.search(line)), 1)
