@@ -176,6 +176,8 @@ class Call:
         if handled and event.name == "caller.utterance":
             self.last_utterance = self.utterances[-1]
         note = "" if handled else "ignored"
+        if not handled and event.name in self.flow.states[before].ignore:
+            note, handled = "dropped: the state ignores it", True  # the flow's own decision
         if handled and self._entered and before == self.state:
             note = "re-entered"
         self._commit(event, before, note, handled)

@@ -23,6 +23,10 @@ def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
             out.append(FlowError(flow.path, state.line,
                                  f"state '{name}' is unreachable from '{flow.initial}'",
                                  f"add a transition `to: {name}` or remove the state"))
+        for event in sorted(own_events & set(state.ignore)):
+            out.append(FlowError(flow.path, state.line,
+                                 f"state '{name}' both handles and ignores {event}",
+                                 f"remove {event} from its `ignore:` or from its `on:`"))
         if state.final:
             if flow.transitions_from(name) or state.timeout:
                 out.append(FlowError(flow.path, state.line,

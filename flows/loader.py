@@ -274,8 +274,8 @@ class _Parser:
                               keep_tasks=keep is True)
 
     def _any(self, raw: Any, states: dict[str, StateSpec], ctx: _Names) -> list[TransitionSpec]:
-        """`any:` transitions apply to every non-final state other than their destination,
-        after the state's own transitions for the same event."""
+        """`any:` transitions apply to every non-final state other than their destination
+        and those that `ignore:` the event, after the state's own transitions for it."""
         if raw is None:
             return []
         if not isinstance(raw, YMap):
@@ -288,7 +288,7 @@ class _Parser:
                 if state.final:
                     continue
                 for spec in self._handlers(name, event, value, raw.line_of(event), ctx, True):
-                    if spec.dest != name:
+                    if spec.dest != name and event not in state.ignore:  # ignore: wins
                         out.append(spec)
                 if event not in EVENTS:
                     break  # reported once

@@ -36,7 +36,7 @@ def loops(rules: Rules, graph: Graph) -> list[Finding]:
                 continue
             back = [] if move.after == c else shortest(
                 graph, move.after, lambda x, c=c: x == c,
-                lambda m: _unprompted(m) and m.after in part)
+                lambda m, part=part: _unprompted(m) and m.after in part)
             if back is None:
                 continue
             seen.add(states)

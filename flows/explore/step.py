@@ -61,7 +61,8 @@ class Rules:
 
     def stimuli(self, c: Config) -> list[Stimulus]:
         """Everything that can happen next in `c`, unhappy outcomes included."""
-        if self.flow.states[c.state].final:
+        state = self.flow.states.get(c.state)
+        if state is None or state.final:  # over (or hung up by the watchdog)
             return []
         if c.cleared:  # the runner queued the acknowledgement already: nothing comes first
             return [Stimulus("agent.playback_cleared", RELIABLE)]
@@ -91,7 +92,7 @@ class Rules:
             out.append(Stimulus("tts.error", PROVIDER))
         if c.tts_pending:
             out.append(Stimulus("tts.error", RELIABLE))
-        timeout = self.flow.states[c.state].timeout
+        timeout = state.timeout
         if c.timer and timeout is not None:
             out.append(Stimulus(timeout.event, RELIABLE))
         if self.flow.settings.limits.max_call is not None:
