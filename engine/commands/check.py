@@ -56,7 +56,12 @@ def examine(path: str) -> tuple[Flow | None, list[Finding], Report | None]:
         return flow, findings, None  # no exploration of a broken file: no follow-on errors
     tools, builtin, providers = known_names(flow)
     text = Path(path).read_text(encoding="utf-8")
-    report = explore_flow(flow, text, tools, builtin, providers)
+    try:
+        report = explore_flow(flow, text, tools, builtin, providers)
+    except Exception as exc:  # a bug in the checker must not look like a broken flow file
+        return flow, [*findings, Finding(
+            "internal", ERROR, path, 1, f"the path exploration failed: {type(exc).__name__}: "
+            f"{exc}", "this is a bug in dialflow check: please report it with this flow")], None
     return flow, findings + report.findings, report
 
 
