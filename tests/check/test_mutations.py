@@ -93,7 +93,8 @@ MUTATIONS = [
       "  tts.error: {to: ended, do: [{take_message: the voice failed}]}",
       "  tts.error: {to: escalating, do: [{take_message: the voice failed}]}", "loop",
       "tts.error: {to: escalating",
-      more=(("      timer.hangup: ended\n      tts.error: ended\n", "      timer.hangup: ended\n"),)),
+      more=(("      timer.hangup: ended\n      tts.error: ended\n",
+             "      timer.hangup: ended\n"),)),
     M("reprompt a silent caller forever", LISTEN_REPROMPT + "\n        - to: escalating\n"
       "          do: [{say: no_response}]", "do: [{say: reprompt}, restart_timer]", "loop",
       "- if: {below_limit: reprompts}", after="timer.silence:"),
@@ -143,7 +144,8 @@ MUTATIONS = [
       HTTP_TOOL.format(name="check_insurance") + HTTP_TOOL.format(name="check_insurance")
       .replace("http_tools:\n", "") + "# Transitions every non-final", "two HTTP tools",
       "name: check_insurance", after="check_insurance", only=True),
-    M("handles and ignores the same event", "    ignore: [caller.utterance, caller.speech_started]\n"
+    M("handles and ignores the same event",
+      "    ignore: [caller.utterance, caller.speech_started]\n"
       "    on:\n      agent.playback_done: transferring",
       "    ignore: [caller.utterance, caller.speech_started, agent.playback_done]\n"
       "    on:\n      agent.playback_done: transferring", "both handles and ignores",
