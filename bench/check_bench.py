@@ -1,6 +1,7 @@
 """How long `dialflow check`'s path exploration takes, and how many configurations it visits,
 for the default flow and for a flow about twice its size (every waiting state but the
-greeting copied once, the copy reached after a tool answers). Budget: under 2 s for the default flow.
+greeting copied once, the copy reached after a tool answers). Budget: under 2 s for the
+default flow.
 
     python -m bench.check_bench [--runs 5]
 

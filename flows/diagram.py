@@ -104,6 +104,8 @@ def build_diagram(flow: Flow, actions: bool = True) -> Diagram:
     finals = [name for name, state in flow.states.items() if state.final]
     any_lines = ("every state" + (" but " + ", ".join(finals) if finals else ""),
                  "after its own handlers", "never into itself")
+    if any(state.ignore for state in flow.states.values()):
+        any_lines += ("not where the state ignores the event",)
     return Diagram(flow.name, flow.initial, nodes, edges, any_lines)
 
 
