@@ -44,7 +44,8 @@ def explore_flow(flow: Flow, text: str = "", tools: frozenset[str] | None = None
     graph = explore(rules)
     findings = [*stalls(rules, graph), *lost_input(rules, graph), *lost_marks(rules, graph),
                 *loops(rules, graph), *retries(rules, graph), *unbounded(rules, graph),
-                *dead_constructs(flow, tools), *clashes(flow, text, builtin_tools, providers)]
+                *dead_constructs(flow, tools, rules, graph),
+                *clashes(flow, text, builtin_tools, providers)]
     if graph.truncated:
         findings.append(Finding("too-large", WARNING, flow.path, 1,
                                 f"explored only the first {len(graph.parent)} configurations",

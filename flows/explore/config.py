@@ -10,7 +10,8 @@ which key, which tool). Plain data; the rules that connect them live in `step.py
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 IDLE, PENDING, STREAMING = 0, 1, 2  # the reply: none, asked but not started, speaking
 
@@ -25,8 +26,9 @@ WATCHDOG = "watchdog"  # the call-level limit
 INTERNAL = "internal"  # no event: the reply finished streaming
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(NamedTuple):
+    """Immutable and hashable; a NamedTuple because exploration copies millions of them."""
+
     state: str
     counters: tuple[int, ...] = ()
     timer: bool = False
@@ -41,8 +43,8 @@ class Config:
     transfer_failed: bool = False
     limit: int = 0  # 0: not reached, 1: call.time_limit posted
 
-    def but(self, **changes: object) -> Config:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def but(self, **changes: Any) -> Config:
+        return self._replace(**changes)
 
 
 @dataclass(frozen=True, slots=True)

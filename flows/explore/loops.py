@@ -17,6 +17,7 @@ from flows.explore.search import Graph, cycles, shortest
 from flows.explore.step import Rules
 
 UNBOUNDED_SPAN = 3600.0  # how long the unbounded witness keeps a call open
+CYCLE_STARTS = 20  # configurations tried as the start of the caller's endless loop
 
 
 def _unprompted(move: Move) -> bool:
@@ -25,11 +26,12 @@ def _unprompted(move: Move) -> bool:
 
 def loops(rules: Rules, graph: Graph) -> list[Finding]:
     flow, out, seen = rules.flow, [], set()
+    position = {c: i for i, c in enumerate(graph.order)}
     for part in cycles(graph, _unprompted):
         states = frozenset(c.state for c in part)
         if states in seen:
             continue
-        for c in sorted(part, key=graph.order.index):
+        for c in sorted(part, key=position.__getitem__):
             move = next((m for m in graph.moves[c] if m.effects and m.after in part
                          and _unprompted(m)), None)
             if move is None:
@@ -86,7 +88,7 @@ def unbounded(rules: Rules, graph: Graph) -> list[Finding]:
                             "{to: goodbye, do: [{say: time_limit}]}`")]
         return []
     witness = None
-    for c in graph.order[:200]:
+    for c in graph.order[:CYCLE_STARTS]:
         cycle = shortest(graph, c, lambda x, c=c: x == c,
                          lambda m: m.handled and m.stimulus.kind not in (WATCHDOG, HANGUP))
         if cycle:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from flows.explore.config import Config, Move
 from flows.explore.step import Rules
 
-MAX_CONFIGS = 50_000  # a flow this large is reported as too large to explore, not hung on
+MAX_CONFIGS = 20_000  # a flow this large is reported as too large to explore, not hung on
 
 
 @dataclass

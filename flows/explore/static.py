@@ -11,18 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from flows.explore.finding import ERROR, WARNING, Finding
+from flows.explore.finding import ERROR, WARNING, Finding, Witness
+from flows.explore.search import Graph
+from flows.explore.step import Rules
 from flows.model import Flow, TransitionSpec
 
 
-def dead_constructs(flow: Flow, tools: frozenset[str] | None) -> list[Finding]:
+def dead_constructs(flow: Flow, tools: frozenset[str] | None, rules: Rules | None = None,
+                    graph: Graph | None = None) -> list[Finding]:
     out: list[Finding] = []
     seen: set[int] = set()
 
-    def warn(kind: str, line: int, message: str, fix: str) -> None:
+    def warn(kind: str, line: int, message: str, fix: str,
+             witness: Witness | None = None) -> None:
         if line not in seen:
             seen.add(line)
-            out.append(Finding(kind, WARNING, flow.path, line, message, fix))
+            out.append(Finding(kind, WARNING, flow.path, line, message, fix, witness))
 
     for name, state in flow.states.items():
         own = [t for t in flow.transitions_from(name) if not t.from_any]
@@ -37,18 +41,39 @@ def dead_constructs(flow: Flow, tools: frozenset[str] | None) -> list[Finding]:
             for spec in _shadowed(group):
                 warn("shadowed", spec.line, f"this {spec.event} transition of '{name}' never "
                      "runs: an earlier one for the same event has no guard",
-                     "move it before the unguarded one, or give the earlier one an `if:`")
+                     "move it before the unguarded one, or give the earlier one an `if:`",
+                     _shadow_witness(spec, rules, graph))
     for spec in flow.transitions:
         if spec.event == "call.started":
+            witness = None
+            if rules is not None and spec.target != flow.initial:
+                witness = Witness((rules.initial(),), {"state": spec.target})
             warn("dead", spec.line, "call.started never reaches a state: the engine starts "
                  f"the call by entering '{flow.initial}'", "put what should happen first "
-                 f"in the `enter:` of '{flow.initial}' and remove this handler")
+                 f"in the `enter:` of '{flow.initial}' and remove this handler", witness)
         for guard in spec.guards:
             if guard.name == "tool" and tools is not None and str(guard.arg) not in tools:
                 warn("dead", guard.line or spec.line, f"no tool named '{guard.arg}' can be "
                      "called, so this guard never holds", "use one of: "
                      + ", ".join(sorted(tools)))
     return out
+
+
+def _shadow_witness(spec: TransitionSpec, rules: Rules | None,
+                    graph: Graph | None) -> Witness | None:
+    """Reach the state, send the event the shadowed transition waits for: another one runs."""
+    if rules is None or graph is None:
+        return None
+    c = next((c for c in graph.order if c.state == spec.source and not c.cleared), None)
+    if c is None:
+        return None
+    for stimulus in rules.stimuli(c):
+        if stimulus.event == spec.event and all(rules.holds(g, c, stimulus)
+                                                for g in spec.guards):
+            move = rules.apply(c, stimulus)
+            if move.after.state != spec.target:
+                return Witness((*graph.path_to(c), move), {"state": spec.target})
+    return None
 
 
 def _shadowed(specs: list[TransitionSpec]) -> list[TransitionSpec]:

@@ -110,12 +110,13 @@ class Rules:
         if s.event == FINISHED:
             return draft.move(s, True, ())
         for spec in self.table.get((c.state, s.event), ()):
-            if all(self._holds(g, draft.c, s) for g in spec.guards):
+            if all(self.holds(g, draft.c, s) for g in spec.guards):
                 draft.take(spec)
                 return draft.move(s, True, (spec.line,), spec.dest)
         return draft.move(s, False, ())
 
-    def _holds(self, guard: GuardRef, c: Config, s: Stimulus) -> bool:
+    def holds(self, guard: GuardRef, c: Config, s: Stimulus) -> bool:
+        """The guard's outcome for stimulus `s` in `c`."""
         name, arg = guard.name, guard.arg
         if name == "understood":
             value = s.understood
