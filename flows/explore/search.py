@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from flows.explore.config import Config, Move
+from flows.explore.config import WATCHDOG, Config, Move
 from flows.explore.step import Rules
 
 MAX_CONFIGS = 20_000  # a flow this large is reported as too large to explore, not hung on
@@ -37,21 +37,34 @@ class Graph:
 
 
 def explore(rules: Rules, limit: int = MAX_CONFIGS) -> Graph:
+    """Breadth first; what the watchdog alone reaches is visited last, so that witnesses
+    use it only when nothing else leads there (it fires after minutes, not at once)."""
     start = rules.initial()
     graph = Graph(start)
     graph.parent[start.after] = None
     todo = deque([start.after])
-    while todo:
-        c = todo.popleft()
+    later: deque[tuple[Config, Move]] = deque()
+    while todo or later:
+        if todo:
+            c = todo.popleft()
+        else:
+            source, via = later.popleft()
+            if via.after in graph.parent:
+                continue
+            c = via.after
+            graph.parent[c] = (source, via)
         graph.order.append(c)
         out = graph.moves[c] = []
         for stimulus in rules.stimuli(c):
             move = rules.apply(c, stimulus)
             out.append(move)
-            if move.after not in graph.parent:
-                if len(graph.parent) >= limit:
-                    graph.truncated = True
-                    continue
+            if move.after in graph.parent:
+                continue
+            if len(graph.parent) >= limit:
+                graph.truncated = True
+            elif stimulus.kind == WATCHDOG:
+                later.append((c, move))
+            else:
                 graph.parent[move.after] = (c, move)
                 todo.append(move.after)
     return graph
