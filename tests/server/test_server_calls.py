@@ -92,7 +92,7 @@ def test_failed_transfer_takes_a_message_and_says_goodbye(tmp_path: Path) -> Non
                 await caller.press("0")
                 await until(lambda: call.ended, timeout=30)
                 states = call.trace.states()
-                assert states[-3:] == ["escalating", "goodbye", "ended"]
+                assert states[-4:] == ["escalating", "transferring", "goodbye", "ended"]
                 goodbye = [t for t in server.tts.spoken if t.endswith("Goodbye!")]
                 assert goodbye, server.tts.spoken
                 # The goodbye was heard (its mark came back) before the hang-up.
