@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/dialflow check flows.yaml
+	$(BIN)/dialflow check --strict flows.yaml
 
 test: lint
 	$(BIN)/pytest
