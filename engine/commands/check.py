@@ -71,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     failing = findings if args.strict else errors
     if args.witness and report is not None and report.rules is not None:
         written = write_witnesses(report.rules, findings, Path(args.witness), args.file)
-        print(f"wrote {len(written)} witness script(s) to {args.witness}", file=sys.stderr)
+        print(f"wrote {len(written)} witness script(s) to {args.witness}"
+              + (f"; `dialflow test {args.witness}` replays them" if written else ""),
+              file=sys.stderr)
     if args.json:
         print(json.dumps({"file": args.file, "ok": not failing,
                           "configurations": report.configurations if report else 0,

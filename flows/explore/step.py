@@ -79,7 +79,9 @@ class Rules:
             out.append(Stimulus("agent.reply_started", OUTCOME))
         if c.reply != IDLE:
             out += [Stimulus("llm.tool_call", OUTCOME, tool=t) for t in self.tools]
-            out.append(Stimulus("llm.error", PROVIDER))
+            # a reply spoken by a dead voice fails for sure (the runner reports llm.error)
+            sure = c.reply == STREAMING and c.voice_dead
+            out.append(Stimulus("llm.error", RELIABLE if sure else PROVIDER))
         if c.reply == STREAMING:
             out.append(Stimulus(FINISHED, INTERNAL))
         if c.tool:
@@ -140,7 +142,7 @@ def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
     if e == "agent.playback_done":
         return c.but(playing=False)
     if e == "agent.reply_started":
-        return c.but(reply=STREAMING, playing=not c.voice_dead, tts_pending=c.voice_dead)
+        return c.but(reply=STREAMING, playing=not c.voice_dead)
     if e in ("llm.tool_call", "llm.error", FINISHED):
         return c.but(reply=IDLE)
     if e in ("tool.done", "tool.failed"):
