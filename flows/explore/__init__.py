@@ -48,8 +48,9 @@ def explore_flow(flow: Flow, text: str = "", tools: frozenset[str] | None = None
                 *clashes(flow, text, builtin_tools, providers)]
     if graph.truncated:
         findings.append(Finding("too-large", WARNING, flow.path, 1,
-                                f"explored only the first {len(graph.parent)} configurations",
-                                "split the flow, or use fewer counters"))
+                                f"explored only {len(graph.order)} configurations (the "
+                                "exploration's size or time limit): findings may be missing",
+                                "split the flow, or use fewer or smaller counters"))
     findings.sort(key=lambda f: (f.severity != ERROR, f.line, f.kind))
-    return Report(findings, len(graph.parent), time.perf_counter() - started,
+    return Report(findings, len(graph.order), time.perf_counter() - started,
                   graph.truncated, rules)

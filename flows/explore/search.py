@@ -7,6 +7,7 @@ it, so the shortest path (a witness) to anything is read back from the parents.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from flows.explore.config import WATCHDOG, Config, Move
 from flows.explore.step import Rules
 
 MAX_CONFIGS = 20_000  # a flow this large is reported as too large to explore, not hung on
+MAX_SECONDS = 10.0  # and so is one whose exploration takes longer than this
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Graph:
         return out[::-1]
 
 
-def explore(rules: Rules, limit: int = MAX_CONFIGS) -> Graph:
+def explore(rules: Rules, limit: int = MAX_CONFIGS, seconds: float = MAX_SECONDS) -> Graph:
     """Breadth first; what the watchdog alone reaches is visited last, so that witnesses
     use it only when nothing else leads there (it fires after minutes, not at once)."""
     start = rules.initial()
@@ -44,12 +46,19 @@ def explore(rules: Rules, limit: int = MAX_CONFIGS) -> Graph:
     graph.parent[start.after] = None
     todo = deque([start.after])
     later: deque[tuple[Config, Move]] = deque()
+    deadline = time.monotonic() + seconds
     while todo or later:
+        if len(graph.order) % 512 == 0 and time.monotonic() > deadline:
+            graph.truncated = True
+            break
         if todo:
             c = todo.popleft()
         else:
             source, via = later.popleft()
             if via.after in graph.parent:
+                continue
+            if len(graph.parent) >= limit:
+                graph.truncated = True
                 continue
             c = via.after
             graph.parent[c] = (source, via)
