@@ -8,6 +8,7 @@ silently overwrites, are reported as errors.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -48,6 +49,32 @@ class YList(list):
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+MAX_FILE_BYTES = 1_000_000  # a flow or script is a few kB; anything this big is a mistake
+
+
+def load_yaml_file(path: str | Path) -> tuple[Any, list[FlowError]]:
+    """Read and parse a YAML file with a size limit; unreadable or non-UTF-8 files become
+    one error with its line instead of an exception."""
+    name = str(path)
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return None, [FlowError(name, 0, f"cannot read the file: {exc.strerror or exc}",
+                                "pass the path of an existing file")]
+    if len(data) > MAX_FILE_BYTES:
+        return None, [FlowError(name, 1, f"the file is larger than {MAX_FILE_BYTES:,} bytes",
+                                "a flow or event script is a few kilobytes: check that this "
+                                "is the right file")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return None, [FlowError(name, line, f"the file is not UTF-8 text (byte "
+                                f"0x{data[exc.start]:02x})", "save the file as UTF-8")]
+    return load_yaml(text, name)
 
 
 def load_yaml(text: str, path: str) -> tuple[Any, list[FlowError]]:

@@ -24,9 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def script_files(paths: list[str]) -> list[Path]:
+    """The scripts named by `paths` (files, or folders of `*.yaml`); raises
+    FileNotFoundError naming the first path that does not exist."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
+        if not path.exists():
+            raise FileNotFoundError(raw)
         files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() \
             else [path]
     return files
@@ -44,7 +48,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    files = script_files(args.paths)
+    try:
+        files = script_files(args.paths)
+    except FileNotFoundError as exc:
+        print(f"dialflow test: error: no such file or folder: {exc.args[0]} "
+              "(give event scripts or folders of them, e.g. tests/scripts)")
+        return 2
+    if args.flow and not Path(args.flow).is_file():
+        print(f"dialflow test: error: --flow {args.flow}: no such flow file "
+              "(give the path of a flows.yaml)")
+        return 2
     if not files:
         print("no event scripts found in " + ", ".join(args.paths))
         return 1
