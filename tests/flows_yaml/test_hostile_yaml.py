@@ -1,5 +1,5 @@
 """Hostile or broken flow files: each gives one `file:line: error` with a fix, through
-`dialflow check`, `dialflow diagram`, `dialflow test --flow` and `load_flow`, and never a
+`dialflow check`, `diagram`, `test --flow`, `demo --flow` and `load_flow`, and never a
 traceback or a hang. Work is bounded by limits on size, nesting and alias expansion."""
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def test_every_loader_refuses_the_same_way(hostile: tuple[Path, int, str, str],
     script = tmp_path / "one.yaml"
     script.write_text("steps:\n  - event: call.started\n")
     assert main(["test", "--flow", str(path), str(script)]) == 1
+    assert main(["demo", "--flow", str(path)]) == 1
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
     assert f"{path}:{line}: error: " in out.err and f"{path}:{line}: error: " in out.out
