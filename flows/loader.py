@@ -37,13 +37,30 @@ def load_flow(path: str | Path) -> Flow:
 def check_flow(path: str | Path) -> tuple[Flow | None, list[FlowError]]:
     """Load a flow file and return it (None when unusable) with every problem found."""
     raw, errors = load_yaml_file(path)
-    return _validate(raw, errors, str(path))
+    return _checked(raw, errors, str(path))
+
+
+def _checked(raw: Any, errors: list[FlowError],
+             path: str) -> tuple[Flow | None, list[FlowError]]:
+    """`_validate`, minus what a bad YAML value causes on its own line, and with any shape
+    no check foresaw turned into one error instead of a traceback."""
+    yaml_errors = list(errors)
+    try:
+        flow, errors = _validate(raw, errors, path)
+    except Exception as exc:
+        errors.append(FlowError(path, 1, f"dialflow could not check this file "
+                                f"({type(exc).__name__}: {exc})",
+                                "this is a bug in `dialflow check`: please report it with the "
+                                "file; meanwhile compare the file with the default flows.yaml"))
+        return None, errors
+    noisy = {e.line for e in yaml_errors}
+    return flow, [e for e in errors if e in yaml_errors or e.line not in noisy]
 
 
 def load_flow_text(text: str, path: str = "<flow>") -> tuple[Flow | None, list[FlowError]]:
     """Parse and validate flow text; `path` is only used in messages."""
     raw, errors = load_yaml(text, path)
-    return _validate(raw, errors, path)
+    return _checked(raw, errors, path)
 
 
 def _validate(raw: Any, errors: list[FlowError],
@@ -56,19 +73,9 @@ def _validate(raw: Any, errors: list[FlowError],
             errors.append(FlowError(path, 1, "the flow file must be a mapping",
                                     "start the file with `name:`, `initial:` and `states:`"))
         return None, errors
-    yaml_errors = list(errors)  # bad values: what they cause on the same line is noise
-    try:
-        flow = _Parser(raw, path, errors).parse()
-        if flow is not None:
-            errors.extend(lint_graph(flow))
-        noisy = {e.line for e in yaml_errors}
-        errors[:] = [e for e in errors if e in yaml_errors or e.line not in noisy]
-    except Exception as exc:  # a shape no check foresaw: one error, never a traceback
-        errors.append(FlowError(path, 1, f"dialflow could not check this file "
-                                f"({type(exc).__name__}: {exc})",
-                                "this is a bug in `dialflow check`: please report it with the "
-                                "file; meanwhile compare the file with the default flows.yaml"))
-        return None, errors
+    flow = _Parser(raw, path, errors).parse()
+    if flow is not None:
+        errors.extend(lint_graph(flow))
     return flow, errors
 
 
