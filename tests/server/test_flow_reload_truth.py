@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -222,3 +224,32 @@ def test_serve_itself_refuses_the_same_edits(served: Callable[..., Any]) -> None
         served(REFUSED[0][1])
     with pytest.raises(ValueError, match="book_appointment"):
         served(HTTP_CLASH)
+
+
+def test_sighup_wakes_the_watcher_which_reloads_off_the_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flow_file = tmp_path / "flows.yaml"
+    flow_file.write_text(ORIGINAL)
+    source = FlowSource(flow_file)
+    monkeypatch.setattr(flow_source_module, "POLL_SECONDS", 3600.0)  # only SIGHUP wakes it
+    threads: list[str] = []
+    real_prepare = source._prepare
+
+    def recording_prepare() -> Any:
+        threads.append(threading.current_thread().name)
+        return real_prepare()
+
+    monkeypatch.setattr(source, "_prepare", recording_prepare)
+
+    async def scenario() -> None:
+        source.start()
+        await asyncio.sleep(0.05)
+        handler = signal.getsignal(signal.SIGHUP)
+        assert handler not in (signal.SIG_DFL, signal.SIG_IGN, None)  # else SIGHUP would kill
+        flow_file.write_text(ORIGINAL.replace("reprompts: {max: 2}", "reprompts: {max: 3}"))
+        os.kill(os.getpid(), signal.SIGHUP)
+        await until(lambda: source.version == 2)
+        await source.stop()
+
+    asyncio.run(scenario())
+    assert threads and threads[0] != threading.main_thread().name
