@@ -2,7 +2,9 @@
 
 `load_yaml` returns plain dict/list subclasses (`YMap`, `YList`) carrying 1-based line
 numbers, so validation can name the exact line of a problem. Duplicate keys, which PyYAML
-silently overwrites, are reported as errors.
+silently overwrites, are reported as errors. `load_yaml_file` adds the size limit and the
+decoding; the bounds on nesting, aliases and tags are in `flows/yaml_limits.py`. Only safe
+loading is used: no tag ever builds a Python object. Reads the file it is given; nothing else.
 """
 
 from __future__ import annotations
