@@ -24,16 +24,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def script_files(paths: list[str]) -> list[Path]:
-    """The scripts named by `paths` (files, or folders of `*.yaml`); raises
-    FileNotFoundError naming the first path that does not exist."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
-            raise FileNotFoundError(raw)
         files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() \
             else [path]
     return files
+
+
+def _missing(paths: list[str], flow: str | None) -> str:
+    """One line naming a path that does not exist, or ""."""
+    for raw in paths:
+        if not Path(raw).exists():
+            return (f"no such file or folder: {raw} (give event scripts or folders of them, "
+                    "e.g. tests/scripts)")
+    if flow and not Path(flow).is_file():
+        return f"--flow {flow}: no such flow file (give the path of a flows.yaml)"
+    return ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,19 +55,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        files = script_files(args.paths)
-    except FileNotFoundError as exc:
-        print(f"dialflow test: error: no such file or folder: {exc.args[0]} "
-              "(give event scripts or folders of them, e.g. tests/scripts)")
-        return 2
-    if args.flow and not Path(args.flow).is_file():
-        print(f"dialflow test: error: --flow {args.flow}: no such flow file "
-              "(give the path of a flows.yaml)")
-        return 2
+    files = script_files(args.paths)
     if not files:
         print("no event scripts found in " + ", ".join(args.paths))
         return 1
+    problem = _missing(args.paths, args.flow)
+    if problem:
+        print(f"dialflow test: error: {problem}")
+        return 2
     failed = 0
     for file in files:
         try:

@@ -16,9 +16,9 @@ from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
-from engine.server.flow_reload import Startup, choose_providers, prepare_reload
 from engine.server.flow_source import FlowSource
 from engine.server.services import Services
+from engine.server.staged_reload import Startup, choose_providers, prepare_reload
 from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever

@@ -121,8 +121,12 @@ def test_dialflow_test_with_a_wrong_path_prints_one_line(
         "(give event scripts or folders of them, e.g. tests/scripts)"]
     assert "Traceback" not in out.out + out.err
 
-    assert main(["test", "--flow", str(tmp_path / "no_flow.yaml"), str(tmp_path)]) == 2
-    assert "--flow" in capsys.readouterr().out
+    script = tmp_path / "one.yaml"
+    script.write_text("steps:\n  - event: call.started\n")
+    assert main(["test", "--flow", str(tmp_path / "no_flow.yaml"), str(script)]) == 2
+    assert capsys.readouterr().out.strip().splitlines() == [
+        f"dialflow test: error: --flow {tmp_path / 'no_flow.yaml'}: no such flow file "
+        "(give the path of a flows.yaml)"]
 
 
 def test_a_script_that_is_not_text_is_refused(tmp_path: Path,
