@@ -86,3 +86,17 @@ steps:{START}
     errors = [e for e in result.trace.entries if e.event == "tts.error"]
     assert [e.before for e in errors] == ["listening", "escalating"]
     assert errors[1].note == "ignored"  # `any:` never leads a state into itself
+
+
+def test_a_speaker_failing_inside_a_reply_is_reported_as_the_runner_does(
+        script_of: Loader) -> None:
+    result = run_script(script_of(f"""
+llm: [{{reply: "We open at eight."}}]
+steps:{START}
+  - speaker: fail
+    caller: When do you open?
+    expect: {{states: [thinking, speaking, escalating]}}
+"""))
+    assert result.passed, format_result(result)
+    errors = [e for e in result.trace.entries if e.event == "llm.error"]
+    assert errors and "fake speaker failed" in errors[0].data["error"]
