@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.twilio.rest import TwilioCalls, TwilioRest
 from adapters.twilio.signature import SignatureChecker
 from engine.media import SttProvider, TtsProvider, describe
-from engine.ports import Brain
+from engine.ports import Brain, NoHumanToTransferTo
 from engine.server.flow_source import FlowSource
 from engine.server.metrics import Metrics
 from engine.tools_port import CallTools
@@ -35,7 +35,7 @@ class NoTelephony:
         self.stream = stream
 
     async def transfer(self, number: str) -> None:
-        raise ConnectionError("no Twilio credentials are configured, so no transfer")
+        raise NoHumanToTransferTo("no Twilio credentials are configured, so no transfer")
 
     async def hang_up(self) -> None:
         await self.stream.close()
