@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
 	@echo "dialflow: installing dialflow and its dependencies with pip, offline models" \
 	      "included (a few hundred MB; 1-3 minutes). pip's log: $(LOG)"
-	@set -o pipefail; { $(BIN)/python -m pip install --upgrade pip \
+	@set -o pipefail; { $(BIN)/python -m pip install --quiet --upgrade pip \
 	    && $(BIN)/python -m pip install --progress-bar off -e '.[dev]'; } 2>&1 \
 	  | tee $(LOG) | awk '/^Collecting /{n++; printf "\r  %d packages collected", n; fflush()} \
 	      /^Installing collected packages/{printf "\n  installing them (the longest step)...\n"; fflush()} \

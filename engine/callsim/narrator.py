@@ -91,6 +91,7 @@ class Narrator:
         self._task: asyncio.Task[None] | None = None
         self._printed = 0  # segments whose words were printed
         self._finished = 0  # segments whose end was handled
+        self._lock = asyncio.Lock()  # the loop and `stop`/`settle` never print one line twice
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -103,12 +104,25 @@ class Narrator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every sentence that ended is printed (a transcription may take a few
+        seconds), so the caller's next line is shown after the agent's."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while any(s.ended and s.audio for s in self.caller.segments[self._printed:]):
+                    await self.catch_up()
+                    await asyncio.sleep(TICK)
+
     async def _run(self) -> None:
         while True:
             await self.catch_up()
             await asyncio.sleep(TICK)
 
     async def catch_up(self, final: bool = False) -> None:
+        async with self._lock:
+            await self._catch_up(final)
+
+    async def _catch_up(self, final: bool) -> None:
         segments = self.caller.segments
         while self._printed < len(segments):
             segment = segments[self._printed]

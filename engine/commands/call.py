@@ -166,6 +166,7 @@ async def converse(args: argparse.Namespace, base_url: str, token: str, voice: o
                     index += 1
                 else:
                     break
+                await narrator.settle()
                 screen.show("CALLER", line.value if line.kind == "say"
                             else f"[{line.kind} {line.value}]")
                 sim.last_latency, waiting[0] = None, True

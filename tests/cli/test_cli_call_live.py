@@ -93,7 +93,7 @@ def test_heard_words_wait_for_the_end_of_the_sentence(capsys: pytest.CaptureFixt
         await narrator.catch_up()
         assert capsys.readouterr().out == ""
         caller.segments[0].mark = "s1"
-        await narrator.catch_up()
+        await asyncio.gather(narrator.settle(), narrator.settle())  # printed once, in time
         assert capsys.readouterr().out == "00:02.0  AGENT   heard 800 bytes\n"
 
     asyncio.run(scenario())
