@@ -91,7 +91,7 @@ async def serve(args: argparse.Namespace) -> int:
                             log_level="warning", lifespan="on", ws_per_message_deflate=False)
     server = DrainingServer(config, services, args.drain)
     log.info("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
-             args.port, services.describe())
+                args.port, services.describe())
     await server.serve()
     if services.transcripts is not None and not services.transcripts.sync():
         log.error("transcripts: some lines were not synced to disk at shutdown")

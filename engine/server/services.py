@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.twilio.rest import TwilioCalls, TwilioRest
 from adapters.twilio.signature import SignatureChecker
 from engine.media import SttProvider, TtsProvider, describe
-from engine.ports import Brain, NoHumanToTransferTo
+from engine.ports import Brain
 from engine.server.flow_source import FlowSource
 from engine.server.metrics import Metrics
 from engine.tools_port import CallTools
@@ -35,6 +35,8 @@ class NoTelephony:
         self.stream = stream
 
     async def transfer(self, number: str) -> None:
+        from engine.ports import NoHumanToTransferTo  # (imported here: keeps merges local)
+
         raise NoHumanToTransferTo("no Twilio credentials are configured, so no transfer")
 
     async def hang_up(self) -> None:
