@@ -83,7 +83,8 @@ async def serve(args: argparse.Namespace) -> int:
     try:
         await warm(services)
     except Exception as exc:  # one clear line, not a traceback; details with --verbose
-        log.debug("warming failed", exc_info=exc)
+        if getattr(args, "verbose", False):
+            log.error("warming failed", exc_info=exc)
         print(f"dialflow serve: {warm_failure(exc)}", file=sys.stderr)
         return 1
     freeze_startup_heap()
@@ -98,19 +99,8 @@ async def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def warm_failure(exc: BaseException) -> str:
-    """The one line `serve` prints when warming failed (for example a cloud provider that
-    cannot be reached): what failed and what to do. Serving without the knowledge base or
-    a provider a flow asks for would fail every call, so start-up stops instead."""
-    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return (f"could not warm the models and the knowledge base ({reason}). Check the network "
-            "and the provider settings (API keys, *_BASE_URL), or run offline without "
-            "provider keys; `dialflow --verbose serve` shows the traceback")
-
-
 def run(args: argparse.Namespace) -> int:
-    verbose = getattr(args, "verbose", False)
-    logging.getLogger("dialflow").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("dialflow").setLevel(logging.INFO)
     return run_fast(serve(args))
 
 
@@ -130,3 +120,13 @@ def run_fast(main: Any) -> Any:
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def warm_failure(exc: BaseException) -> str:
+    """The one line `serve` prints when warming failed (for example a cloud provider that
+    cannot be reached): what failed and what to do. Serving without the knowledge base or
+    a provider a flow asks for would fail every call, so start-up stops instead."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return (f"could not warm the models and the knowledge base ({reason}). Check the network "
+            "and the provider settings (API keys, *_BASE_URL), or run offline without "
+            "provider keys; `dialflow --verbose serve` shows the traceback")
