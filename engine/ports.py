@@ -75,9 +75,15 @@ class Tools(Protocol):
         """Run a tool; failures come back as a failed outcome, never as an exception."""
 
 
+class NoHumanToTransferTo(ConnectionError):
+    """The call has no telephony that can transfer it (a local simulated call): an expected
+    outcome the flow handles (it takes a message), not a fault."""
+
+
 class Telephony(Protocol):
     async def transfer(self, number: str) -> None:
-        """Hand the call to `number`; raise on failure."""
+        """Hand the call to `number`; raise on failure (`NoHumanToTransferTo` when this
+        telephony can never transfer)."""
 
     async def hang_up(self) -> None: ...
 

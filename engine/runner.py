@@ -22,7 +22,7 @@ from engine.effects import (
     TakeMessage,
     Transfer,
 )
-from engine.ports import Ports, Sentence, ToolCall, ToolOutcome, Turn
+from engine.ports import NoHumanToTransferTo, Ports, Sentence, ToolCall, ToolOutcome, Turn
 
 if TYPE_CHECKING:
     from engine.call import Call
@@ -122,6 +122,11 @@ class EffectRunner:
             await self.ports.telephony.transfer(number)
         except asyncio.CancelledError:
             raise
+        except NoHumanToTransferTo as exc:  # expected in local calls: the flow takes a message
+            log.info("call %s: no human to transfer to in a local call (%s)", self.call.call_id,
+                     exc)
+            self.call.post("transfer.failed", error=f"{type(exc).__name__}: {exc}")
+            return
         except Exception as exc:
             self._failed("transfer.failed", "telephony", exc)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from engine.cli import main
 from engine.scripts import load_script, run_script
 from flows import Flow, load_flow, load_flow_text
 from flows.diagram import ANY, REENTER, STAY, build_diagram, highlight_trace
-from flows.diagram_dot import TAKEN, render_dot
+from flows.diagram_dot import INSTALL_HINT, TAKEN, render_dot
 from flows.diagram_mermaid import render_mermaid, state_ids, text
 from flows.durations import format_duration
 
@@ -258,6 +259,15 @@ def test_trace_colours_taken_edges_and_states_in_dot(flow: Flow) -> None:
 
 # --- CLI -----------------------------------------------------------------------------------
 
+@pytest.fixture
+def graphviz() -> None:
+    """The svg/png tests need Graphviz's `dot`: without it they fail saying what to install
+    (never skipped, never a cryptic error)."""
+    if shutil.which("dot") is None:
+        pytest.fail(f"Graphviz is not installed, and the svg/png diagram tests need its `dot` "
+                    f"program: {INSTALL_HINT}", pytrace=False)
+
+
 def test_cli_prints_mermaid_by_default(monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str], mermaid: str) -> None:
     monkeypatch.chdir(ROOT)
@@ -271,7 +281,7 @@ def test_cli_writes_mermaid_file(tmp_path: Path, mermaid: str) -> None:
     assert out.read_text(encoding="utf-8") == mermaid
 
 
-def test_cli_svg_via_graphviz(tmp_path: Path, flow: Flow) -> None:
+def test_cli_svg_via_graphviz(tmp_path: Path, flow: Flow, graphviz: None) -> None:
     out = tmp_path / "flow.svg"
     assert main(["diagram", str(FLOW), "--format", "svg", "-o", str(out)]) == 0
     svg = out.read_text(encoding="utf-8")
@@ -281,20 +291,20 @@ def test_cli_svg_via_graphviz(tmp_path: Path, flow: Flow) -> None:
     assert "timer.silence after 8s" in svg
 
 
-def test_cli_png_via_graphviz(tmp_path: Path) -> None:
+def test_cli_png_via_graphviz(tmp_path: Path, graphviz: None) -> None:
     out = tmp_path / "flow.png"
     assert main(["diagram", str(FLOW), "-f", "png", "-o", str(out)]) == 0
     data = out.read_bytes()
     assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
 
 
-def test_cli_format_follows_output_suffix(tmp_path: Path) -> None:
+def test_cli_format_follows_output_suffix(tmp_path: Path, graphviz: None) -> None:
     out = tmp_path / "flow.png"
     assert main(["diagram", str(FLOW), "-o", str(out)]) == 0
     assert out.read_bytes().startswith(PNG_SIGNATURE)
 
 
-def test_cli_trace_svg_colours_the_path(tmp_path: Path) -> None:
+def test_cli_trace_svg_colours_the_path(tmp_path: Path, graphviz: None) -> None:
     out = tmp_path / "trace.svg"
     assert main(["diagram", str(FLOW), "--trace", str(SILENT), "-o", str(out)]) == 0
     svg = out.read_text(encoding="utf-8")

@@ -12,12 +12,13 @@ import datetime as dt
 from typing import Annotated, Any
 
 from tools.context import ToolContext
-from tools.phone import phone_argument, redact_phone
+from tools.phone import OptionalPhone, Phone, phone_argument, redact_phone
 from tools.registry import tool
 from tools.result import ToolError
+from tools.schema import text_rules
 from tools.storage import Appointment, SlotTaken
 
-Text = Annotated[str, {"minLength": 1, "maxLength": 200, "pattern": r"\S"}]
+Text = Annotated[str, text_rules(200)]  # one line, no control characters
 MAX_ALTERNATIVES = 3
 SEARCH_DAYS = 14
 
@@ -71,7 +72,7 @@ def _unavailable(ctx: ToolContext, requested: dt.datetime, reason: str, message:
 
 @tool
 def book_appointment(
-    ctx: ToolContext, name: Text, phone: str, date: dt.date, time: dt.time, reason: Text
+    ctx: ToolContext, name: Text, phone: Phone, date: dt.date, time: dt.time, reason: Text
 ) -> dict[str, Any]:
     """Book an appointment at a free slot during opening hours.
 
@@ -84,6 +85,12 @@ def book_appointment(
     """
     number = phone_argument(phone)
     cal = ctx.calendar
+    within = cal.check_day(date, now=ctx.now())  # before any datetime arithmetic can overflow
+    if within.reason == "too_far":
+        raise ToolError("slot_unavailable", within.message, field="date",
+                        details={"reason": "too_far", "alternatives": []})
+    if within.reason == "past":
+        raise _unavailable(ctx, ctx.now(), "past", within.message)
     requested = dt.datetime.combine(date, time, tzinfo=cal.timezone)
     try:
         start = cal.local(date, time)
@@ -106,7 +113,7 @@ def book_appointment(
 
 
 @tool
-def check_appointment(ctx: ToolContext, phone: str | None = None) -> dict[str, Any]:
+def check_appointment(ctx: ToolContext, phone: OptionalPhone = None) -> dict[str, Any]:
     """List the caller's upcoming appointments (only for the number they are calling from).
 
     Args:
@@ -124,7 +131,7 @@ def check_appointment(ctx: ToolContext, phone: str | None = None) -> dict[str, A
 @tool
 def cancel_appointment(
     ctx: ToolContext,
-    phone: str | None = None,
+    phone: OptionalPhone = None,
     date: dt.date | None = None,
     time: dt.time | None = None,
 ) -> dict[str, Any]:

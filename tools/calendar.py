@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-KNOWN_KEYS = ("name", "timezone", "hours", "holidays", "slot_minutes")
+KNOWN_KEYS = ("name", "timezone", "hours", "holidays", "slot_minutes", "booking_days")
 _HHMM = r"([01][0-9]|2[0-3]):([0-5][0-9])"
 _RANGE = re.compile(rf"^{_HHMM}-{_HHMM}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MIN_SLOT, MAX_SLOT = 5, 480
+BOOKING_DAYS = 365  # default booking horizon: appointments start at most this many days ahead
+MAX_BOOKING_DAYS = 3 * 366
 
 
 class BusinessSettingsError(ValueError):
@@ -121,6 +123,12 @@ def validate_business_settings(settings: Any) -> list[str]:
             f"slot_minutes: must be a whole number of minutes from {MIN_SLOT} to "
             f"{MAX_SLOT}, got {slot!r}"
         )
+    days = settings.get("booking_days", BOOKING_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_BOOKING_DAYS:
+        problems.append(
+            f"booking_days: must be a whole number of days from 1 to {MAX_BOOKING_DAYS}, "
+            f"got {days!r}"
+        )
     problems += _validate_hours(settings.get("hours"), slot if slot_ok else None, settings)
     holidays = settings.get("holidays") or []
     if not isinstance(holidays, list):
@@ -174,12 +182,14 @@ class BusinessCalendar:
         hours: Mapping[int, OpeningHours | None],
         holidays: Collection[dt.date] = (),
         slot_minutes: int = 30,
+        booking_days: int = BOOKING_DAYS,
     ) -> None:
         self.name = name
         self.timezone = timezone
         self.hours = {day: hours.get(day) for day in range(7)}
         self.holidays = frozenset(holidays)
         self.slot_minutes = slot_minutes
+        self.booking_days = booking_days
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> BusinessCalendar:
@@ -199,6 +209,7 @@ class BusinessCalendar:
             hours=hours,
             holidays=[d for d in holidays if d is not None],
             slot_minutes=settings["slot_minutes"],
+            booking_days=settings.get("booking_days", BOOKING_DAYS),
         )
 
     @property
@@ -218,6 +229,24 @@ class BusinessCalendar:
             raise ValueError("datetimes given to the calendar must be timezone-aware")
         return moment.astimezone(self.timezone)
 
+    def last_bookable_day(self, *, now: dt.datetime) -> dt.date:
+        """The booking horizon: the last local day an appointment may start on."""
+        return self.to_local(now).date() + dt.timedelta(days=self.booking_days)
+
+    def check_day(self, day: dt.date, *, now: dt.datetime) -> SlotCheck:
+        """Is the local `day` within the booking window (today to the horizon)? Pure date
+        arithmetic, so it is safe for any date, even 0001-01-01 or 9999-12-31."""
+        if day < self.to_local(now).date():
+            return SlotCheck(False, "past", "That date has already passed.")
+        last = self.last_bookable_day(now=now)
+        if day > last:
+            return SlotCheck(
+                False, "too_far",
+                f"Appointments can be booked up to {self.booking_days} days ahead, so the "
+                f"latest date is {last:%A}, {last:%B} {last.day}, {last.year}.",
+            )
+        return SlotCheck(True)
+
     def check(self, start: dt.datetime, *, now: dt.datetime) -> SlotCheck:
         """Is `start` a bookable slot start at time `now`?"""
         local = self.to_local(start)
@@ -225,6 +254,9 @@ class BusinessCalendar:
         weekday = _DAY_NAMES[day.weekday()]
         if start <= now:
             return SlotCheck(False, "past", "That time has already passed.")
+        within = self.check_day(day, now=now)
+        if not within.ok:
+            return within
         if day in self.holidays:
             return SlotCheck(False, "holiday", f"{self.name} is closed on {day} (holiday).")
         hours = self.hours[day.weekday()]

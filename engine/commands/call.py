@@ -18,7 +18,6 @@ import secrets
 import socket
 import statistics
 import sys
-import time
 from pathlib import Path
 
 DEFAULT_LINES = (
@@ -59,6 +58,7 @@ def caller_lines(args: argparse.Namespace) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("dialflow").setLevel(logging.WARNING)
+    logging.getLogger("dialflow.runner").setLevel(logging.INFO)  # its notes join the transcript
     return asyncio.run(main(args))
 
 
@@ -110,19 +110,24 @@ async def in_process(args: argparse.Namespace, voice: object) -> int:
 async def converse(args: argparse.Namespace, base_url: str, token: str, voice: object,
                    agent_lines: object) -> int:
     from adapters.twilio.caller import SimulatedCaller
+    from engine.callsim.narrator import HeardWords, Narrator, NoteHandler, Screen, SpokenLines
     from engine.callsim.recorder import Recorder
     from engine.callsim.session import CallSimulation, Line, place_call
+    from engine.callsim.typed import TypedLines
 
     call_sid = "CA" + secrets.token_hex(16)
     stream_url, params = await place_call(base_url, token, args.caller, call_sid)
     local_url = base_url.replace("http", "ws", 1).rstrip("/") + "/ws/media"
     connect_url = stream_url if args.url else local_url
-    start = time.perf_counter()
+    screen = Screen(asyncio.get_running_loop().time())
     latencies: list[float] = []
-
-    def show(who: str, text: str, note: str = "") -> None:
-        at = time.perf_counter() - start
-        print(f"{int(at // 60):02d}:{at % 60:04.1f}  {who:<7} {text}{note}", flush=True)
+    notes = NoteHandler(screen)
+    runner_log = logging.getLogger("dialflow.runner")
+    runner_log.addHandler(notes)
+    runner_log.propagate = False  # shown in the transcript instead of as log lines
+    if agent_lines is None:
+        screen.show("NOTE", "the agent's lines are transcribed from its audio by the offline "
+                            "whisper model, so they may differ from what it meant to say")
 
     async with SimulatedCaller(connect_url, auth_token=token, signed_url=stream_url,
                                caller=args.caller, call_sid=call_sid,
@@ -130,30 +135,56 @@ async def converse(args: argparse.Namespace, base_url: str, token: str, voice: o
         recorder = Recorder(caller)
         recorder.start()
         sim = CallSimulation(caller, voice, agent_lines)  # type: ignore[arg-type]
-        greeting = await sim.greeting()
-        for text in greeting.agent or ["(agent audio)"]:
-            show("AGENT", text)
-        lines = caller_lines(args)
-        index = 0
-        while not caller.closed:
-            if lines is None:
-                typed = await asyncio.to_thread(input, "you> ")
-                if not typed.strip():
+        words = HeardWords() if agent_lines is None else SpokenLines(agent_lines)  # type: ignore[arg-type]
+        waiting = [False]  # a caller line was sent and its answer has not started yet
+
+        def latency_note() -> str:
+            if not waiting[0] or sim.last_latency is None:
+                return ""
+            waiting[0] = False
+            return f"   [turn latency {sim.last_latency:.2f} s]"
+
+        narrator = Narrator(caller, screen, words, latency_note)
+        narrator.start()
+        try:
+            await sim.greeting()
+            lines = caller_lines(args)
+            typed = TypedLines() if lines is None else None
+            index = 0
+            while not caller.closed:
+                if typed is not None:
+                    screen.ask("you> ")
+                    text = await typed.next(caller.wait_closed())
+                    screen.answered()
+                    if text is None or not text.strip():
+                        if text is None and caller.closed:
+                            sys.stdout.write("\n")
+                        break
+                    line = Line.parse(text)
+                elif index < len(lines):  # type: ignore[arg-type]
+                    line = Line.parse(lines[index])  # type: ignore[index]
+                    index += 1
+                else:
                     break
-                line = Line.parse(typed)
-            elif index < len(lines):
-                line = Line.parse(lines[index])
-                index += 1
-            else:
-                break
-            show("CALLER", line.value if line.kind == "say" else f"[{line.kind} {line.value}]")
-            turn = await sim.play(line)
-            if turn.latency is not None:
-                latencies.append(turn.latency)
-            note = (f"   [turn latency {turn.latency:.2f} s]" if turn.latency is not None
-                    else "   [no answer]")
-            for i, text in enumerate(turn.agent or ["(agent audio)"]):
-                show("AGENT", text, note if i == 0 else "")
+                await narrator.settle()
+                screen.show("CALLER", line.value if line.kind == "say"
+                            else f"[{line.kind} {line.value}]")
+                sim.last_latency, waiting[0] = None, True
+                try:
+                    turn = await sim.play(line)
+                except ConnectionError:
+                    break  # the agent hung up while the caller was speaking
+                if turn.latency is not None:
+                    latencies.append(turn.latency)
+                elif not caller.closed:
+                    screen.show("", "[no answer]")
+            ended_by_agent = caller.closed
+            await narrator.stop()
+            if ended_by_agent:
+                screen.show("CALL", "the agent hung up")
+        finally:
+            runner_log.removeHandler(notes)
+            runner_log.propagate = True
         await recorder.stop()
     if latencies:
         print(f"turns: {len(latencies)}, latency p50 {statistics.median(latencies):.2f} s, "

@@ -21,10 +21,18 @@ from engine.providers import ProviderError
 from flows import FlowInvalid
 
 log = logging.getLogger("dialflow.serve")
+NEEDS = """environment:
+  TWILIO_AUTH_TOKEN   required: every webhook and media-stream handshake is checked against
+                      its X-Twilio-Signature; serve refuses to start without it
+  TWILIO_ACCOUNT_SID  with the token, lets serve transfer calls through Twilio's REST API
+  provider keys       DEEPGRAM_API_KEY, ANTHROPIC_API_KEY, OPENAI_API_KEY, ELEVENLABS_API_KEY
+                      choose cloud providers; without them serve runs the offline stack"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("serve", help="run the phone server", description=__doc__)
+    parser = subparsers.add_parser(
+        "serve", help="run the phone server (needs TWILIO_AUTH_TOKEN)", description=__doc__,
+        epilog=NEEDS, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--flow", default="flows.yaml")
@@ -71,13 +79,19 @@ async def serve(args: argparse.Namespace) -> int:
     except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError) as exc:
         print(f"dialflow serve: {exc}", file=sys.stderr)
         return 1
-    log.warning("warming models and the knowledge base…")
-    await warm(services)
+    log.info("warming models and the knowledge base…")
+    try:
+        await warm(services)
+    except Exception as exc:  # one clear line, not a traceback; details with --verbose
+        if getattr(args, "verbose", False):
+            log.error("warming failed", exc_info=exc)
+        print(f"dialflow serve: {warm_failure(exc)}", file=sys.stderr)
+        return 1
     freeze_startup_heap()
     config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False)
     server = DrainingServer(config, services, args.drain)
-    log.warning("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
+    log.info("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
                 args.port, services.describe())
     await server.serve()
     if services.transcripts is not None and not services.transcripts.sync():
@@ -106,3 +120,13 @@ def run_fast(main: Any) -> Any:
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def warm_failure(exc: BaseException) -> str:
+    """The one line `serve` prints when warming failed (for example a cloud provider that
+    cannot be reached): what failed and what to do. Serving without the knowledge base or
+    a provider a flow asks for would fail every call, so start-up stops instead."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return (f"could not warm the models and the knowledge base ({reason}). Check the network "
+            "and the provider settings (API keys, *_BASE_URL), or run offline without "
+            "provider keys; `dialflow --verbose serve` shows the traceback")

@@ -35,7 +35,9 @@ class NoTelephony:
         self.stream = stream
 
     async def transfer(self, number: str) -> None:
-        raise ConnectionError("no Twilio credentials are configured, so no transfer")
+        from engine.ports import NoHumanToTransferTo  # (imported here: keeps merges local)
+
+        raise NoHumanToTransferTo("no Twilio credentials are configured, so no transfer")
 
     async def hang_up(self) -> None:
         await self.stream.close()
