@@ -171,7 +171,8 @@ def test_a_local_transfer_is_an_informational_note_not_an_error(
             await until(lambda: stream.call is not None and stream.call.state == "listening")
             await caller.press("0")  # ask for a human
             await until(lambda: stream.call.ended)
-            assert stream.call.trace.states()[-3:] == ["escalating", "goodbye", "ended"]
+            assert stream.call.trace.states()[-4:] == [
+                "escalating", "transferring", "goodbye", "ended"]
 
     asyncio.run(scenario())
     runner = [r for r in caplog.records if r.name == "dialflow.runner"]
