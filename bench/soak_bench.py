@@ -95,6 +95,19 @@ class SlowFailingTransfer:
         await self.stream.close()
 
 
+def soak_stt() -> Any:
+    """The energy STT without its test bookkeeping: the test fake keeps every session it
+    opened (tests inspect them), which over a soak was the one thing that grew (every
+    call's stream, call and trace stayed reachable through it)."""
+    from tests.fakes.providers import EnergyStt, _EnergySession
+
+    class SoakStt(EnergyStt):
+        def open(self, call_id: str, emit: Any) -> Any:
+            return _EnergySession(self, emit)
+
+    return SoakStt(["Do you have anything for me?"] * 1_000_000)
+
+
 def serve(port: int) -> None:
     import tempfile
 
@@ -106,14 +119,14 @@ def serve(port: int) -> None:
     from engine.server.flow_source import FlowSource
     from engine.server.services import Services
     from engine.transcripts import TranscriptStore
-    from tests.fakes.providers import EnergyStt, ToneTts
+    from tests.fakes.providers import ToneTts
     from tools.builtin import build_registry
     from tools.storage import Storage
 
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     services = Services(
         flows=FlowSource(ROOT / "flows.yaml"),
-        stt=EnergyStt(["Do you have anything for me?"] * 1_000_000), tts=ToneTts(),
+        stt=soak_stt(), tts=ToneTts(),
         brain=SoakBrain(), registry=build_registry(),
         storage=Storage(f"sqlite:///{work / 'soak.db'}"),
         transcripts=TranscriptStore(work / "transcripts"),
@@ -247,6 +260,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=60)  # pools reach their size
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="soak rounds; the figures after the last are printed too")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
     args = parser.parse_args()
     if args.serve:
@@ -273,6 +288,13 @@ def main() -> None:
             phantom = settle(http, base)
             time.sleep(2.0)
             after = server_figures(server.pid, http, base)
+            if args.rounds > 1:  # does what stays after the first round keep growing?
+                for round_index in range(1, args.rounds):
+                    asyncio.run(soak(url, base, server.pid, args.calls, args.concurrency,
+                                     round_index * 10**6))
+                    phantom += settle(http, base)
+                time.sleep(2.0)
+                again = server_figures(server.pid, http, base)
             sockets = http.get(f"{base}/health").json()["media_sockets"]
     finally:
         server.send_signal(signal.SIGTERM)
@@ -291,7 +313,8 @@ def main() -> None:
                        ("rss_mib", "RSS MiB")):
         change = (after[key] - before[key]) / before[key] * 100
         print(f"{label}: before {before[key]:.0f}, peak {peak.get(key, 0):.0f}, "
-              f"after {after[key]:.0f} ({change:+.1f} % of the baseline; budget within 5 %)")
+              f"after {after[key]:.0f} ({change:+.1f} % of the baseline; budget within 5 %)"
+              + (f"; after {args.rounds} rounds {again[key]:.0f}" if args.rounds > 1 else ""))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """`ServerLimits`: the bounds a deployment sets on what the outside may hold, read from the
 environment once at start-up and reported by `/health` under `limits`.
 
-- `DIALFLOW_MAX_CALLS` (default 200): media sockets open at once, started or not. A webhook
+- `DIALFLOW_MAX_CALLS` (default 300, where `bench/server_bench.py` found the edge of the
+  2-core development machine): media sockets open at once, started or not. A webhook
   beyond it is answered with a polite busy message; a handshake beyond it is refused (1013).
 - `DIALFLOW_START_DEADLINE` (seconds, default 10): a media socket that has not sent a valid
   `start` by then is closed (1008).
@@ -45,7 +46,7 @@ def _number(env: Mapping[str, str], name: str, default: float, *, whole: bool,
 
 @dataclass(frozen=True)
 class ServerLimits:
-    max_calls: int = 200
+    max_calls: int = 300
     start_deadline: float = 10.0
     max_message_bytes: int = 64 * 1024
 

@@ -18,17 +18,22 @@ from tests.server.raw_stream import drop_tcp
 from tests.server.test_server_calls import until
 
 
-def test_closing_the_sender_after_its_socket_failed_does_not_raise() -> None:
+def test_a_sender_whose_socket_failed_stops_quietly_and_closes() -> None:
     async def scenario() -> None:
+        sent: list[str] = []
+
         async def send(text: str) -> None:
+            sent.append(text)
             raise WebSocketDisconnect(1006)
 
         outbound = OutboundAudio(send, "MZ1")
         outbound.start()
         outbound.frames(b"\xff" * FRAME_BYTES * 5)
-        assert outbound._task is not None
-        await until(lambda: outbound._task.done())  # type: ignore[union-attr]
+        outbound.mark("m1")
+        await until(lambda: outbound.gone and not outbound.pending)
+        await outbound.send_due()  # a speaker's own send does not raise either
         await outbound.close()  # the old code re-raised WebSocketDisconnect here
+        assert len(sent) == 1  # nothing more was tried on the dead socket
 
     asyncio.run(scenario())
 
