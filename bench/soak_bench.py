@@ -9,8 +9,10 @@ WebSockets, at most `--concurrency` at once. Two thirds complete the whole path 
 a reply, a tool turn, a transfer that fails into a message and a goodbye); one third drop
 their TCP connection, without a WebSocket close, at a random moment: mid-greeting,
 mid-reply, mid-tool or mid-transfer. Prints the phantom calls left in `/health` once every
-socket is gone (budget 0), and the server's file descriptors, asyncio tasks and RSS before
-(after a warm-up), at peak and after (budget: back within 5 % of the baseline).
+socket is gone (budget 0), and the server's file descriptors, asyncio tasks, live Python
+objects and RSS before (after a warm-up burst as large as the concurrency, so connection
+pools and the allocator's high-water mark are part of the baseline; the cold figures are
+printed too), at peak and after (budget: back within 5 % of the baseline).
 """
 
 from __future__ import annotations
@@ -139,8 +141,12 @@ def serve(port: int) -> None:
     app = create_app(services)
 
     @app.get("/bench/tasks")
-    async def tasks() -> dict[str, int]:
-        return {"tasks": len(asyncio.all_tasks())}
+    async def tasks(collect: bool = False) -> dict[str, int]:
+        import gc
+
+        if collect:  # the before/after figures count live objects, not garbage
+            gc.collect()
+        return {"tasks": len(asyncio.all_tasks()), "blocks": sys.getallocatedblocks()}
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                            lifespan="on", ws_per_message_deflate=False))
@@ -213,9 +219,10 @@ def fd_kinds(pid: int) -> Counter[str]:
 
 def server_figures(pid: int, http: httpx.Client, base: str) -> dict[str, Any]:
     kinds = fd_kinds(pid)
-    tasks = http.get(f"{base}/bench/tasks").json()["tasks"]
-    return {"fds": float(sum(kinds.values())), "tasks": float(tasks),
-            "rss_mib": rss_kib(pid) / 1024, "fd_kinds": kinds}
+    inside = http.get(f"{base}/bench/tasks", params={"collect": "1"}).json()
+    return {"fds": float(sum(kinds.values())), "tasks": float(inside["tasks"]),
+            "blocks_k": inside["blocks"] / 1000, "rss_mib": rss_kib(pid) / 1024,
+            "fd_kinds": kinds}
 
 
 async def sample_peak(pid: int, base: str, peak: dict[str, float], done: asyncio.Event) -> None:
@@ -223,8 +230,9 @@ async def sample_peak(pid: int, base: str, peak: dict[str, float], done: asyncio
         while not done.is_set():
             with contextlib.suppress(httpx.HTTPError):
                 fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
-                tasks = (await http.get(f"{base}/bench/tasks", timeout=5)).json()["tasks"]
-                for key, value in (("fds", fds), ("tasks", tasks),
+                inside = (await http.get(f"{base}/bench/tasks", timeout=5)).json()
+                for key, value in (("fds", fds), ("tasks", inside["tasks"]),
+                                   ("blocks_k", inside["blocks"] / 1000),
                                    ("rss_mib", rss_kib(pid) / 1024)):
                     peak[key] = max(peak.get(key, 0.0), float(value))
             await asyncio.sleep(0.5)
@@ -259,7 +267,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--warmup", type=int, default=60)  # pools reach their size
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="calls before the baseline (default: --concurrency, so pools "
+                        "and the allocator have seen a full burst once)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="soak rounds; the figures after the last are printed too")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
@@ -279,7 +289,9 @@ def main() -> None:
                     http.get(f"{base}/health")
                     break
                 time.sleep(0.1)
-            asyncio.run(soak(url, base, server.pid, args.warmup, args.concurrency, 10**7))
+            cold = server_figures(server.pid, http, base)
+            asyncio.run(soak(url, base, server.pid, args.warmup or args.concurrency,
+                             args.concurrency, 10**7))
             settle(http, base)
             time.sleep(2.0)
             before = server_figures(server.pid, http, base)
@@ -305,11 +317,16 @@ def main() -> None:
     print("dropped TCP mid-" + ", mid-".join(f"{m} {drops[m]}" for m in MOMENTS))
     print(f"phantom calls after every socket closed: {phantom} (budget 0); "
           f"media sockets still open: {sockets}")
+    print(f"cold, before the warm-up of {args.warmup or args.concurrency} calls: "
+          f"{cold['fds']:.0f} file descriptors, {cold['tasks']:.0f} tasks, "
+          f"{cold['blocks_k']:.0f}k Python blocks, RSS {cold['rss_mib']:.0f} MiB; "
+          "the baseline below is after it")
     grown = after["fd_kinds"] - before["fd_kinds"]
     if grown:
         print("descriptors added since the baseline: " + ", ".join(
             f"{n} {what}" for what, n in grown.most_common()))
     for key, label in (("fds", "file descriptors"), ("tasks", "asyncio tasks"),
+                       ("blocks_k", "Python objects alive, thousands of blocks"),
                        ("rss_mib", "RSS MiB")):
         change = (after[key] - before[key]) / before[key] * 100
         print(f"{label}: before {before[key]:.0f}, peak {peak.get(key, 0):.0f}, "
