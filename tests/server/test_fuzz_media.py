@@ -17,11 +17,13 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
@@ -29,6 +31,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from adapters.twilio.caller import SimulatedCaller
 from engine.server.limits import ServerLimits
+from engine.transcripts import TranscriptStore
 from tests.server.harness import AUTH_TOKEN, Running, running_server
 from tests.server.raw_stream import CONNECTED, handshake_headers, start_message
 from tests.server.test_server_calls import until
@@ -161,8 +164,29 @@ async def counts() -> int:
     return len(asyncio.all_tasks())
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+async def task_names() -> list[str]:
+    return sorted(task.get_name() for task in asyncio.all_tasks())
+
+
+def open_fds() -> list[str]:
+    """What this process's descriptors point at (sockets and pipes by kind)."""
+    targets = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            targets.append(target.split(":")[0] if ":[" in target else target)
+    return sorted(targets)
+
+
+def steady_fds() -> list[str]:
+    """The descriptors once transcripts are synced and closed (a background thread closes
+    them) and the list has stayed the same for a moment."""
+    TranscriptStore.sync()
+    seen: list[list[str]] = []
+    while len(seen) < 3 or seen[-1] != seen[-2] or seen[-2] != seen[-3]:
+        time.sleep(0.2)
+        seen.append(open_fds())
+    return seen[-1]
 
 
 async def throw(url: str, sent: list[str | bytes], abrupt: bool) -> None:
@@ -185,6 +209,8 @@ async def _socket(url: str) -> AsyncIterator[Any]:
         yield ws
 
 
+# The server's thread uses `random` (WebSocket masks) while examples are drawn; harmless.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 def test_generated_twilio_messages_never_hurt_the_server(tmp_path: Path) -> None:
     with ServerThread(tmp_path).running() as thread:
         server = thread.server
@@ -194,7 +220,7 @@ def test_generated_twilio_messages_never_hurt_the_server(tmp_path: Path) -> None
         first = thread.run(normal_call(server, "CAwarmup", warm))  # lazy parts open now
         assert first["errors"] == []
         thread.run(until(lambda: not server.services.streams and not server.services.sockets))
-        base_tasks, base_fds = thread.run(counts()), open_fds()
+        base_tasks, base_fds = thread.run(counts()), steady_fds()
 
         go = threading.Event()
         alongside = thread.start(normal_call(server, "CAalongside", go))
@@ -219,10 +245,12 @@ def test_generated_twilio_messages_never_hurt_the_server(tmp_path: Path) -> None
         health = httpx.get(f"{server.http_url}/health", timeout=10).json()
         assert health["active_calls"] == 0 and health["media_sockets"] == 0
 
-        async def settled() -> tuple[int, int]:
-            async with asyncio.timeout(30):
-                while (await counts(), open_fds()) != (base_tasks, base_fds):
-                    await asyncio.sleep(0.1)
-            return await counts(), open_fds()
+        async def settled() -> int:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(30):
+                    while await counts() != base_tasks:
+                        await asyncio.sleep(0.1)
+            return await counts()
 
-        assert thread.run(settled()) == (base_tasks, base_fds)
+        assert thread.run(settled()) == base_tasks, thread.run(task_names())
+        assert steady_fds() == base_fds
