@@ -5,13 +5,17 @@ back to 0 (engine/server/outbound.py, engine/server/stream.py)."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import httpx
+import uvicorn
 from starlette.websockets import WebSocketDisconnect
 
 from adapters.twilio.caller import SimulatedCaller
+from engine.commands.serve import DrainingServer
 from engine.media import FRAME_BYTES
+from engine.server.app import create_app
 from engine.server.outbound import OutboundAudio
 from tests.server.harness import AUTH_TOKEN, running_server
 from tests.server.raw_stream import drop_tcp
@@ -62,6 +66,12 @@ def test_calls_dropped_mid_greeting_all_end(tmp_path: Path) -> None:
                 metrics = (await http.get("/metrics")).text
             assert health["active_calls"] == 0 and health["media_sockets"] == 0
             assert active_calls_metric(metrics) == 0
+            # SIGTERM now stops at once: the drain has no dead calls to wait for.
+            serve = DrainingServer(uvicorn.Config(create_app(server.services)),
+                                   server.services, drain=60.0)
+            serve.handle_exit(signal.SIGTERM, None)
+            assert serve.should_exit and serve._draining is None
+            server.services.accepting = True
             for caller in callers:
                 await caller.stop()
 
