@@ -25,7 +25,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from adapters.twilio import twiml
-from adapters.twilio.redact import redact_number, redact_text
+from adapters.twilio.redact import escape_id, redact_number, redact_text
 
 log = logging.getLogger("dialflow.twilio.rest")
 _sdk_log = logging.getLogger("dialflow.twilio.sdk")  # the SDK's request dumps carry no call id
@@ -126,7 +126,7 @@ class TwilioRest:
     ) -> dict[str, Any]:
         """POST `params` (SDK names: `twiml=`, `status=`) to the call; return Twilio's
         answer as a dict. Raises `TelephonyError` on any failure, including the timeout."""
-        label = call_id or call_sid
+        label = escape_id(call_id or call_sid)
         try:
             async with asyncio.timeout(self.timeout):
                 call = await self._sdk().calls(call_sid).update_async(**params)

@@ -17,6 +17,7 @@ from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.server.flow_source import FlowSource
+from engine.server.limits import ServerLimits
 from engine.server.services import Services
 from engine.server.staged_reload import Startup, choose_providers, prepare_reload
 from engine.transcripts import TranscriptStore
@@ -104,6 +105,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         or SignatureChecker(SignatureSettings.from_env(env)),
         twilio=twilio, retriever=retriever,
         transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
+        limits=overrides.pop("limits", None) or ServerLimits.from_env(env),
         **overrides)
     flows.prepare = partial(prepare_reload, services, Startup(
         env, chosen, None if given_registry else lambda f: build_registry(f.http_tools),

@@ -6,13 +6,16 @@ little. Marks follow the frames queued before them. Sending is one task per stre
 the first frame after silence: `send_due` sends it from the producer's own task, so a
 reply's first audio does not wait a trip through a busy event loop for the sender to wake.
 `jitter` records how late each paced frame left compared with its schedule (frames within
-the lead go out at once and are not late).
+the lead go out at once and are not late). Once a send fails (the socket went away) the
+sender is `gone`: later sends are skipped and nothing raises, since the stream's receiving
+side sees the disconnect and hangs the call up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from adapters.twilio.messages import clear_message, mark_message, media_message
 from engine.media import FRAME_BYTES
 
+log = logging.getLogger("dialflow.outbound")
 FRAME_SECONDS = 0.02
 DEFAULT_LEAD = 0.2
 
@@ -56,17 +60,22 @@ class OutboundAudio:
         self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
         self.on_mark = on_mark  # the protocol tracker learns which marks may come back
         self.on_clear = on_clear
+        self.gone = False  # a send failed: the socket is closed, nothing more goes out
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
 
     def frames(self, ulaw: bytes) -> None:
         """Queue whole 160-byte frames (the caller keeps any remainder)."""
+        if self.gone:
+            return
         for start in range(0, len(ulaw) - FRAME_BYTES + 1, FRAME_BYTES):
             self._items.append(ulaw[start:start + FRAME_BYTES])
         self._wake.set()
 
     def mark(self, name: str) -> None:
+        if self.gone:
+            return
         self._items.append(_Mark(name))
         self._wake.set()
 
@@ -109,8 +118,16 @@ class OutboundAudio:
         await self._send_one(media_message(self.stream_sid, frame))
 
     async def _send_one(self, text: str) -> None:
+        if self.gone:
+            return
         async with self._one_send:
-            await self._send(text)
+            try:
+                await self._send(text)
+            except Exception as exc:  # the socket is gone; the receiving side hangs up
+                self.gone = True
+                self._items.clear()
+                log.info("stream %s: agent audio stopped, the socket is gone (%s)",
+                         self.stream_sid, type(exc).__name__)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -149,7 +166,9 @@ class OutboundAudio:
             await self._send_frame(frame)
 
     async def close(self) -> None:
+        """Stop the sender. Never raises: a sender that already died because the socket
+        went away (its send raised) must not stop the call's teardown."""
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
