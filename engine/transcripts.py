@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,8 +93,10 @@ SYNCER = Syncer()
 
 
 class CallTranscript:
-    def __init__(self, path: Path, syncer: Syncer = SYNCER):
+    def __init__(self, path: Path, syncer: Syncer = SYNCER,
+                 redact: Callable[[str], str] | None = None):
         self.path = path
+        self.redact = redact  # settings.privacy.redact_transcripts: mask stored text
         self._syncer = syncer
         self._file = path.open("a", encoding="utf-8")
         self.closed = False
@@ -101,6 +104,8 @@ class CallTranscript:
     def write(self, kind: str, **fields: Any) -> None:
         if self.closed:
             return
+        if self.redact is not None:
+            fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
         line = json.dumps({"at": round(time.time(), 3), "kind": kind, **fields},
                           ensure_ascii=False)
         self._file.write(line + "\n")
@@ -117,9 +122,10 @@ class TranscriptStore:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
 
-    def open(self, call_id: str) -> CallTranscript:
+    def open(self, call_id: str, redact: Callable[[str], str] | None = None) -> CallTranscript:
         self.directory.mkdir(parents=True, exist_ok=True)
-        return CallTranscript(self.directory / f"{_SAFE.sub('_', call_id)}.jsonl")
+        return CallTranscript(self.directory / f"{_SAFE.sub('_', call_id)}.jsonl",
+                              redact=redact)
 
     @staticmethod
     def sync(timeout: float = 10.0) -> bool:

@@ -11,10 +11,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from adapters.twilio.redact import redact_private
 from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
+from engine.records.privacy import DataDirs
+from engine.records.recorder import CallRecords
 from engine.server.flow_source import FlowSource
 from engine.server.services import Services
 from engine.transcripts import TranscriptStore
@@ -97,6 +100,8 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         or SignatureChecker(SignatureSettings.from_env(env)),
         twilio=twilio, retriever=retriever,
         transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
+        records=overrides.pop("records", None)
+        or CallRecords(DataDirs.from_env(env), redact=redact_private, env=env),
         **overrides)
     if hasattr(stt, "on_first_result"):  # cloud STT reports its time to first result
         stt.on_first_result = lambda call_id, seconds: services.metrics.ttfb("stt", seconds)

@@ -22,6 +22,7 @@ from adapters.twilio.redact import redact_number
 from adapters.twilio.session import StreamSession
 from engine.call import Call
 from engine.ports import Ports
+from engine.records.recorder import CallRecord
 from engine.server.outbound import OutboundAudio
 from engine.server.speaker import TwilioSpeaker
 
@@ -41,6 +42,7 @@ class MediaStream:
         self.call_id = "-"
         self.outbound: OutboundAudio | None = None
         self.stt: Any = None
+        self.record: CallRecord | None = None  # the call's event log (engine/records)
         self._consumer: asyncio.Task[Any] | None = None
 
     async def run(self) -> None:
@@ -76,6 +78,8 @@ class MediaStream:
         elif isinstance(message, Media):
             if self.stt is not None:
                 self.stt.feed(message.payload)
+            if self.record is not None and self.record.audio is not None:
+                self.record.audio.caller(message.payload)
         elif isinstance(message, Mark):
             if self.call is not None:
                 self.call.timeline.mark("first_mark")
@@ -102,10 +106,16 @@ class MediaStream:
         ports = Ports(speaker=speaker, brain=services.brain,
                       tools=services.tools_for(self.call_id, caller),
                       telephony=services.telephony_for(start.call_sid, self.call_id, self))
-        self.call = Call(machine, ports, call_id=self.call_id)
+        if services.records is not None:
+            self.record = services.records.open(self.call_id, caller, machine.flow)
+        self.call = Call(machine, self.record.wrap(ports) if self.record else ports,
+                         call_id=self.call_id)
+        if self.record is not None:
+            self.record.attach(self.call)
         self.call.timeline.sink = services.metrics.stage
         if services.transcripts is not None:
-            self.call.transcript = services.transcripts.open(self.call_id)
+            self.call.transcript = services.transcripts.open(
+                self.call_id, redact=self.record.redact if self.record else None)
             self.call.transcript.write("start", caller=caller, flow=machine.flow.name)
         self.stt = services.stt.open(self.call_id, self._stt_event)
         self._consumer = asyncio.get_running_loop().create_task(self._run_call(),
@@ -149,6 +159,8 @@ class MediaStream:
             self.call.post(event, **data)
 
     async def _send(self, text: str) -> None:
+        if self.record is not None and self.record.audio is not None:
+            self.record.agent_message(text)
         await self.ws.send_text(text)  # OutboundAudio sends one message at a time
 
     async def close(self) -> None:
@@ -171,4 +183,6 @@ class MediaStream:
                 await self.stt.close()
         if self.outbound is not None:
             await self.outbound.close()
+        if self.record is not None:
+            self.record.close(self.call.state if self.call is not None else "-")
         self.services.call_ended(self)

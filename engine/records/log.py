@@ -1,0 +1,176 @@
+"""The event-log format (version 1): one JSON object per line, appended as the call goes.
+
+    {"v":1,"k":"call","id":"CA…","start":1733090000.123,"flow":"3f…","flow_path":"flows.yaml"}
+    {"k":"ev","t":0.0,"e":"call.started","d":{"caller":"+1…"},"b":"","a":"greeting",
+     "x":["say greeting"]}                              (one line in the file)
+    {"k":"say","t":0.0,"id":"s1","text":"Thank you for calling…","end":0.41}
+    {"k":"reply","t":3.2,"q":"where are you","o":[[3.5,"We are at 12 Main St."]],"end":3.9}
+    {"k":"tool","t":5.1,"name":"book_appointment","args":{…},"ok":1,"res":{…},"end":5.2}
+    {"k":"transfer","t":9.0,"to":"+1…","ok":0,"err":["ConnectionError","…"],"end":9.3}
+    {"k":"end","t":12.4,"state":"ended"}
+
+`t` and `end` are seconds from the start of the call. `ev` is one handled event, as in the
+call's trace: `b`efore and `a`fter state (`a` omitted when unchanged), effects `x`, note `n`,
+`h: 0` when the machine did not handle it. Brain replies list their items with the time each
+came out (`[t, "sentence"]` or `[t, {"tool": name, "args": …, "id": …}]`); `cut: 1` means the
+reply was cancelled there (barge-in); `err` is `[exception type, message]`. Each line is
+flushed at once and fsynced by the transcripts' background syncer, so a `kill -9` loses at
+most a torn last line, which the reader skips.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.trace import Trace, TraceEntry
+from engine.transcripts import SYNCER, Syncer
+
+log = logging.getLogger("dialflow.records")
+FORMAT_VERSION = 1
+SUFFIX = ".jsonl"
+MAX_LINE = 256 * 1024  # a longer line is a bug or an attack: it is dropped, not read
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class EventLogWriter:
+    """Appends lines to one call's log; never raises into the call (a full disk is logged)."""
+
+    def __init__(self, path: Path, syncer: Syncer = SYNCER):
+        self.path = path
+        self._syncer = syncer
+        self._file = path.open("a", encoding="utf-8")
+        self.closed = False
+        self.bytes = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        line = _dumps(record) + "\n"
+        try:
+            self._file.write(line)
+            self._file.flush()  # in the OS from here: survives the process being killed
+        except (OSError, ValueError) as exc:
+            log.error("event log %s: write failed: %s", self.path.name, exc)
+            return
+        self.bytes += len(line)
+        self._syncer.dirty(self._file)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._syncer.close(self._file)
+
+
+def entry_record(entry: TraceEntry, t: float) -> dict[str, Any]:
+    """A trace entry as a compact `ev` line (defaults left out)."""
+    rec: dict[str, Any] = {"k": "ev", "t": round(t, 4), "e": entry.event}
+    if entry.data:
+        rec["d"] = entry.data
+    rec["b"] = entry.before
+    if entry.after != entry.before:
+        rec["a"] = entry.after
+    if entry.effects:
+        rec["x"] = list(entry.effects)
+    if entry.note:
+        rec["n"] = entry.note
+    if not entry.handled:
+        rec["h"] = 0
+    return rec
+
+
+def entry_of(rec: dict[str, Any]) -> TraceEntry:
+    before = str(rec.get("b", ""))
+    return TraceEntry(float(rec.get("t", 0.0)), str(rec["e"]), dict(rec.get("d") or {}),
+                      before, str(rec.get("a", before)), list(rec.get("x") or []),
+                      str(rec.get("n", "")), bool(rec.get("h", 1)))
+
+
+class LogInvalid(Exception):
+    """A file that is not a dialflow event log (or of a version this code cannot read)."""
+
+
+@dataclass
+class CallLog:
+    """A parsed event log: the header, the recorded trace and the recorded answers."""
+
+    path: Path
+    header: dict[str, Any]
+    entries: list[TraceEntry] = field(default_factory=list)
+    answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    end: dict[str, Any] | None = None
+    torn: int = 0  # lines skipped (a crash mid-write)
+
+    @property
+    def call_id(self) -> str:
+        return str(self.header.get("id", self.path.stem))
+
+    @property
+    def flow_version(self) -> str:
+        return str(self.header.get("flow", "unknown"))
+
+    @property
+    def duration(self) -> float:
+        last = self.entries[-1].at if self.entries else 0.0
+        return float(self.end["t"]) if self.end else last
+
+    def trace(self) -> Trace:
+        trace = Trace()
+        for entry in self.entries:
+            trace.add(entry)
+        return trace
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return self.answers.get(kind, [])
+
+
+def read_log(path: str | Path) -> CallLog:
+    """Parse a log; torn or oversized lines are skipped and counted, never fatal."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            lines = file.readlines()
+    except OSError as exc:
+        raise LogInvalid(f"{path}: cannot read: {exc.strerror}") from None
+    records: list[dict[str, Any]] = []
+    torn = 0
+    for line in lines:
+        if len(line) > MAX_LINE:
+            torn += 1
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            torn += 1
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("k"), str):
+            records.append(rec)
+        else:
+            torn += 1
+    if not records or records[0].get("k") != "call":
+        raise LogInvalid(f"{path}: not a dialflow event log (no header line)")
+    header = records[0]
+    if header.get("v") != FORMAT_VERSION:
+        raise LogInvalid(f"{path}: event-log format version {header.get('v')!r}; this "
+                         f"dialflow reads version {FORMAT_VERSION}")
+    out = CallLog(path, header, torn=torn)
+    for rec in records[1:]:
+        kind = rec["k"]
+        try:
+            if kind == "ev":
+                out.entries.append(entry_of(rec))
+            elif kind == "end":
+                out.end = rec
+            else:
+                out.answers.setdefault(kind, []).append(rec)
+        except (KeyError, TypeError, ValueError):
+            out.torn += 1
+    for items in out.answers.values():
+        items.sort(key=lambda r: float(r.get("t", 0.0)))
+    return out
