@@ -73,7 +73,7 @@ class CallRecord:
 
     def attach(self, call: Call) -> None:
         """Record every trace entry of `call` from now on."""
-        call.trace = _RecordingTrace(self, call.trace)
+        call.trace = _RecordingTrace(self, call)
 
     def close(self, state: str) -> None:
         if self.writer.closed:
@@ -85,14 +85,26 @@ class CallRecord:
 
 
 class _RecordingTrace(Trace):
-    def __init__(self, record: CallRecord, before: Trace):
+    """The call's trace, written as it grows; a turn's latency stages are written once the
+    call's timeline has finished that turn (its first mark came back)."""
+
+    def __init__(self, record: CallRecord, call: Call):
         super().__init__()
-        self.entries = before.entries
+        self.entries = call.trace.entries
         self._record = record
+        self._timeline = call.timeline
+        self._turns = 0
 
     def add(self, entry: TraceEntry) -> None:
         super().add(entry)
-        self._record.write(entry_record(entry, self._record.now()))
+        rec = self._record
+        timeline = self._timeline
+        if timeline.turns != self._turns:
+            self._turns = timeline.turns
+            rec.write({"k": "turn", "t": rec.now(), "n": timeline.turns,
+                       "ms": {k: round(v * 1000, 1) for k, v in timeline.last.items()
+                              if k != "caller_done"}})
+        rec.write(entry_record(entry, rec.now()))
 
 
 class _Brain:
