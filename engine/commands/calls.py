@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from adapters.twilio.redact import redact_number, redact_text
-from engine.records.log import LogInvalid, read_log
+from engine.records.log import LogInvalid, read_log, stem_of
 from engine.records.privacy import KEY_ENV, DataDirs
 from engine.records.summary import HEADERS, find_log, load_all, logs_in, summarise, table
 from engine.records.summary import timeline as call_timeline
@@ -83,7 +83,7 @@ def _audio(dirs: DataDirs, ref: str, output: Path) -> int:
     )
 
     log_path = find_log(ref, dirs.calls)
-    recording = dirs.recordings / f"{log_path.stem}.wav.enc"
+    recording = dirs.recordings / f"{stem_of(log_path)}.wav.enc"
     if not recording.exists():
         print(f"dialflow calls: no recording for this call ({recording} does not exist; "
               "recording is off unless settings.privacy.record_audio is true)", file=sys.stderr)

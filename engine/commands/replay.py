@@ -97,7 +97,7 @@ def report(result: ReplayResult, show_trace: bool = False) -> str:
 def _batch(directory: Path, flow: Flow | None) -> int:
     paths = logs_in(directory)
     if not paths:
-        print(f"dialflow replay: no event logs (*.jsonl) in {directory}")
+        print(f"dialflow replay: no event logs (*.jsonl.gz) in {directory}")
         return 2
     same, changed, failed = 0, [], []
     for path in paths:

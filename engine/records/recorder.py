@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.ports import BrainOutput, Ports, ToolCall, ToolOutcome, Turn
-from engine.records.log import FORMAT_VERSION, SUFFIX, EventLogWriter, entry_record
+from engine.records.log import FORMAT_VERSION, SUFFIX, EventLogWriter, entry_record, stem_of
 from engine.records.names import FlowArchive, safe_name
 from engine.records.privacy import KEY_ENV, DataDirs, PrivacySettings, Redactor, scrub
 from engine.trace import Trace, TraceEntry
@@ -262,7 +262,7 @@ class CallRecords:
         except OSError as exc:
             log.error("call records: cannot open a log in %s: %s", self.dirs.calls, exc)
             return None
-        audio = self._audio(privacy, path.stem)
+        audio = self._audio(privacy, stem_of(path))
         record = CallRecord(writer, clock, redact, audio)
         record.write({"v": FORMAT_VERSION, "k": "call", "id": call_id,
                       "start": round(time.time(), 3), "flow": self.flows.version_of(flow),
@@ -299,7 +299,7 @@ class CallRecords:
 
 
 def _fresh(directory: Path, stem: str, suffix: str) -> Path:
-    """`stem.jsonl`, or `stem.2.jsonl`… when the same call id was recorded before."""
+    """`stem.jsonl.gz`, or `stem.2.jsonl.gz`… when the same call id was recorded before."""
     path = directory / f"{stem}{suffix}"
     n = 1
     while path.exists():

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.records.log import SUFFIX
+from engine.records.log import SUFFIX, LogInvalid, read_lines
 from engine.records.names import FLOWS_DIR
 from engine.records.privacy import DataDirs
 
@@ -54,9 +54,8 @@ def _candidates(dirs: DataDirs) -> list[tuple[Path, str]]:
 
 def _flow_in(path: Path) -> str:
     try:
-        with path.open(encoding="utf-8") as file:
-            return str(json.loads(file.readline()).get("flow", ""))
-    except (OSError, ValueError, AttributeError):
+        return str(json.loads(read_lines(path, limit=4096)[0]).get("flow", ""))
+    except (LogInvalid, IndexError, ValueError, AttributeError):
         return ""
 
 

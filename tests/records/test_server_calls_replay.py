@@ -6,6 +6,7 @@ an event script; `calls list/show` summarise them. The calls are placed once per
 from __future__ import annotations
 
 import asyncio
+import gzip
 import shutil
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def _logs(tmp: Path) -> dict[str, Path]:
 
 def test_every_call_replays_to_the_identical_trace_every_run(recorded: Path) -> None:
     logs = _logs(recorded)
-    assert len(list((recorded / "data" / "calls").glob("*.jsonl"))) == len(NAMES)
+    assert len(list((recorded / "data" / "calls").glob("*.jsonl.gz"))) == len(NAMES)
     for name, path in logs.items():
         log = read_log(path)
         assert log.end is not None and log.torn == 0, name
@@ -66,10 +67,10 @@ def test_a_changed_recorded_answer_is_caught_as_a_divergence(recorded: Path,
     source = _logs(recorded)["booking"]
     shutil.copytree(source.parent / "flows", tmp_path / "flows")
     edited = tmp_path / source.name
-    text = source.read_text(encoding="utf-8")
+    text = gzip.decompress(source.read_bytes()).decode()
     assert '"ok":1,"res":{"ok":true' in text
-    edited.write_text(text.replace('"ok":1,"res":{"ok":true', '"ok":0,"res":{"ok":true'),
-                      encoding="utf-8")
+    edited.write_bytes(gzip.compress(
+        text.replace('"ok":1,"res":{"ok":true', '"ok":0,"res":{"ok":true').encode()))
     divergence = first_divergence(replay(read_log(edited)))
     assert divergence is not None
     assert divergence.recorded.event == "tool.done"

@@ -1,0 +1,94 @@
+"""Event logs: their size per call-minute and what writing them costs at load.
+
+    python -m bench.eventlog_bench --calls 200 --turns 6
+
+1. Runs `bench/server_bench.py` twice with the same load — event logs off, then on
+   (`--event-logs`) — and prints the engine-added turn latency p50/p99 of both: the cost of
+   writing the logs is the difference (budget: p99 within 10 ms at 200 calls).
+2. Measures the logs the second run wrote: bytes per call, per call-minute, and projected
+   to a 5-minute call (budget: under 50 KB), and the time one line takes to write on the
+   event loop (serialise + write + flush; the fsync runs on the background syncer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.records.log import EventLogWriter, entry_record, read_log  # noqa: E402
+from engine.transcripts import SYNCER  # noqa: E402
+
+LATENCY = re.compile(r"engine-added latency p50 ([\d.]+) ms, p99 ([\d.]+) ms")
+
+
+def run_server_bench(calls: int, turns: int, logs: str | None) -> tuple[str, float, float]:
+    command = [sys.executable, "-m", "bench.server_bench", "--calls", str(calls),
+               "--turns", str(turns), *(["--event-logs", logs] if logs else [])]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    found = LATENCY.search(out)
+    p50, p99 = (float(found.group(1)), float(found.group(2))) if found else (0.0, 0.0)
+    return out, p50, p99
+
+
+def sizes(directory: Path) -> dict[str, float]:
+    logs = sorted((directory / "calls").glob("*.jsonl.gz"))
+    per_call = [p.stat().st_size for p in logs]
+    minutes = [max(read_log(p).duration, 1.0) / 60 for p in logs]
+    per_minute = [b / m for b, m in zip(per_call, minutes, strict=True)]
+    return {"logs": len(logs), "bytes_p50": statistics.median(per_call or [0]),
+            "bytes_max": max(per_call or [0]),
+            "minutes_p50": statistics.median(minutes or [0]),
+            "per_minute_p50": statistics.median(per_minute or [0]),
+            "per_minute_max": max(per_minute or [0])}
+
+
+def line_cost(directory: Path, sample: Path, repeat: int = 20) -> float:
+    """Microseconds to write one recorded line, measured on a copy of a real call's lines."""
+    entries = read_log(sample).entries
+    writer = EventLogWriter(directory / "cost.jsonl.gz")
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for entry in entries:
+            writer.write(entry_record(entry, entry.at))
+    elapsed = time.perf_counter() - start
+    writer.close()
+    SYNCER.wait_idle()
+    return elapsed / max(1, repeat * len(entries)) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--turns", type=int, default=6)
+    args = parser.parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="bench-eventlogs-"))
+    _, off50, off99 = run_server_bench(args.calls, args.turns, None)
+    out, on50, on99 = run_server_bench(args.calls, args.turns, str(directory))
+    print(out.strip())
+    figures = sizes(directory)
+    print(f"\nevent logs: {figures['logs']:.0f} calls of {figures['minutes_p50'] * 60:.0f} s "
+          f"(p50); {figures['bytes_p50'] / 1024:.1f} KB per call p50, "
+          f"{figures['bytes_max'] / 1024:.1f} KB max")
+    print(f"size per call-minute: p50 {figures['per_minute_p50'] / 1024:.1f} KB, max "
+          f"{figures['per_minute_max'] / 1024:.1f} KB -> a 5-minute call "
+          f"{figures['per_minute_max'] * 5 / 1024:.0f} KB at the max rate (budget < 50 KB)")
+    sample = max((directory / "calls").glob("*.jsonl.gz"), key=lambda p: p.stat().st_size)
+    print(f"one line written on the loop: {line_cost(directory, sample):.1f} us "
+          "(serialise + write + flush; fsync off the loop)")
+    print(f"engine-added latency at {args.calls} calls x {args.turns} turns: logs off p50 "
+          f"{off50:.1f} / p99 {off99:.1f} ms; logs on p50 {on50:.1f} / p99 {on99:.1f} ms "
+          f"(budget p99 <= 10 ms)")
+
+
+if __name__ == "__main__":
+    main()
