@@ -148,3 +148,24 @@ async def place(tmp: Path, names: list[str], *, flow: Path | None = None,
         for name in names:
             await SCENARIOS[name](server)
     return records
+
+
+PRIVATE = ("My card is 4111 1111 1111 1111, I was born on 03/14/1985, "
+           "call me back on 555 123 4567.")
+
+
+async def private(server: Running, sid: str = "CA-private") -> None:
+    """Says a card number, a birth date and a phone number, then hangs up."""
+    server.stt.transcripts.append(PRIVATE)
+    server.world.llm.append({"reply": "Thanks, I have noted 555 123 4567."})
+
+    async def body(caller: SimulatedCaller, call: Call) -> None:
+        await caller.say(tone(0.6) + silence(0.4))
+        await until(lambda: call.state == "speaking")
+        await until(lambda: call.state == "listening")
+        await caller.stop()
+
+    await _dial(server, sid, body)
+
+
+SCENARIOS["private"] = private
