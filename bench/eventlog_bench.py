@@ -5,14 +5,17 @@
 1. Runs `bench/server_bench.py` twice with the same load — event logs off, then on
    (`--event-logs`) — and prints the engine-added turn latency p50/p99 of both: the cost of
    writing the logs is the difference (budget: p99 within 10 ms at 200 calls).
-2. Measures the logs the second run wrote: bytes per call, per call-minute, and projected
-   to a 5-minute call (budget: under 50 KB), and the time one line takes to write on the
-   event loop (serialise + write + flush; the fsync runs on the background syncer).
+2. Measures the logs the second run wrote: bytes per call and per call-minute, and a
+   5-minute call at the same density (budget: under 50 KB); and the time one line takes to
+   write on the event loop (serialise, compress, write, flush; the fsync runs on the
+   background syncer).
+3. `--sizes-only` skips the load runs: 20 calls, sizes and line cost only.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import subprocess
@@ -24,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.records.log import EventLogWriter, entry_record, read_log  # noqa: E402
+from engine.records.log import EventLogWriter, entry_record, read_lines, read_log  # noqa: E402
 from engine.transcripts import SYNCER  # noqa: E402
 
 LATENCY = re.compile(r"engine-added latency p50 ([\d.]+) ms, p99 ([\d.]+) ms")
@@ -51,6 +54,34 @@ def sizes(directory: Path) -> dict[str, float]:
             "per_minute_max": max(per_minute or [0])}
 
 
+def five_minute_call(directory: Path) -> tuple[int, float]:
+    """A 5-minute call at the density of the bench's calls: the recorded lines of
+    consecutive calls, end to end with shifted times, written through the real writer (one
+    gzip stream, as one long call would be). Returns (bytes on disk, minutes)."""
+    writer = EventLogWriter(directory / "five-minutes.jsonl.gz")
+    offset, first = 0.0, True
+    for path in sorted((directory / "calls").glob("*.jsonl.gz")):
+        for line in read_lines(path):
+            record = json.loads(line)
+            if record.get("k") == "call":
+                if first:
+                    writer.write(record)
+                first = False
+                continue
+            if record.get("k") == "end":
+                continue
+            for key in ("t", "end"):
+                if key in record:
+                    record[key] = round(float(record[key]) + offset, 4)
+            writer.write(record)
+        offset += read_log(path).duration
+        if offset >= 300:
+            break
+    writer.close()
+    SYNCER.wait_idle()
+    return writer.path.stat().st_size, offset / 60
+
+
 def line_cost(directory: Path, sample: Path, repeat: int = 20) -> float:
     """Microseconds to write one recorded line, measured on a copy of a real call's lines."""
     entries = read_log(sample).entries
@@ -70,9 +101,12 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--turns", type=int, default=6)
+    parser.add_argument("--sizes-only", action="store_true")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="bench-eventlogs-"))
-    _, off50, off99 = run_server_bench(args.calls, args.turns, None)
+    off50 = off99 = 0.0
+    if not args.sizes_only:
+        _, off50, off99 = run_server_bench(args.calls, args.turns, None)
     out, on50, on99 = run_server_bench(args.calls, args.turns, str(directory))
     print(out.strip())
     figures = sizes(directory)
@@ -82,9 +116,14 @@ def main() -> None:
     print(f"size per call-minute: p50 {figures['per_minute_p50'] / 1024:.1f} KB, max "
           f"{figures['per_minute_max'] / 1024:.1f} KB -> a 5-minute call "
           f"{figures['per_minute_max'] * 5 / 1024:.0f} KB at the max rate (budget < 50 KB)")
+    size, minutes = five_minute_call(directory)
+    print(f"a {minutes:.1f}-minute call at this density (the lines of consecutive calls in one "
+          f"log): {size / 1024:.1f} KB (budget < 50 KB per 5 minutes)")
     sample = max((directory / "calls").glob("*.jsonl.gz"), key=lambda p: p.stat().st_size)
     print(f"one line written on the loop: {line_cost(directory, sample):.1f} us "
           "(serialise + write + flush; fsync off the loop)")
+    if args.sizes_only:
+        return
     print(f"engine-added latency at {args.calls} calls x {args.turns} turns: logs off p50 "
           f"{off50:.1f} / p99 {off99:.1f} ms; logs on p50 {on50:.1f} / p99 {on99:.1f} ms "
           f"(budget p99 <= 10 ms)")
