@@ -54,7 +54,12 @@ class CallRecord:
         return round(self._clock() - self._t0, 4)
 
     def write(self, record: dict[str, Any]) -> None:
-        self.writer.write(scrub(record, self.redact))
+        """Never raises into the call: a record that cannot be written is logged."""
+        try:
+            self.writer.write(scrub(record, self.redact))
+        except Exception:
+            log.exception("event log %s: a %s line could not be written", self.writer.path.name,
+                          record.get("k"))
 
     def wrap(self, ports: Ports) -> Ports:
         return Ports(speaker=_Speaker(ports.speaker, self), brain=_Brain(ports.brain, self),
