@@ -9,12 +9,16 @@
    5-minute call at the same density (budget: under 50 KB); and the time one line takes to
    write on the event loop (serialise, compress, write, flush; the fsync runs on the
    background syncer).
-3. `--sizes-only` skips the load runs: 20 calls, sizes and line cost only.
+3. Runs the same number of calls on one virtual-time loop in this process (engine and
+   scripted fakes only, no sockets), records off and on, and prints the CPU per turn that
+   writing the log adds: a figure that a loaded machine disturbs far less than latency.
+`--sizes-only` skips the server run with logs off.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import statistics
@@ -27,8 +31,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.call import Call  # noqa: E402
+from engine.clock import run_virtual  # noqa: E402
+from engine.machine import FlowMachine  # noqa: E402
 from engine.records.log import EventLogWriter, entry_record, read_lines, read_log  # noqa: E402
+from engine.records.privacy import DataDirs  # noqa: E402
+from engine.records.recorder import CallRecords  # noqa: E402
+from engine.scripts.fakes import FakeWorld  # noqa: E402
 from engine.transcripts import SYNCER  # noqa: E402
+from flows import load_flow  # noqa: E402
 
 LATENCY = re.compile(r"engine-added latency p50 ([\d.]+) ms, p99 ([\d.]+) ms")
 
@@ -82,6 +93,59 @@ def five_minute_call(directory: Path) -> tuple[int, float]:
     return writer.path.stat().st_size, offset / 60
 
 
+async def _engine_calls(calls: int, turns: int, directory: Path | None) -> int:
+    """`calls` concurrent calls of the default flow on one virtual-time loop, with the
+    scripted fakes, each taking `turns` turns; with `directory`, each call is recorded."""
+    loop = asyncio.get_running_loop()
+    flow = load_flow(ROOT / "flows.yaml")
+    machine = FlowMachine(flow)
+    records = CallRecords(DataDirs.from_env({}, root=directory)) if directory else None
+    events = 0
+
+    async def one(index: int) -> None:
+        nonlocal events
+        world = FakeWorld(clock=loop.time, playback_auto=True)
+        world.llm.extend({"reply": "Sure. We are open until seven tonight."}
+                         for _ in range(turns))
+        ports = world.ports()
+        record = records.open(f"CA{index:06d}", "+15550001111", flow) if records else None
+        call = Call(machine, record.wrap(ports) if record else ports, call_id=f"CA{index}")
+        if record is not None:
+            record.attach(call)
+        world.post = call.post
+        task = loop.create_task(call.run())
+        call.post("call.started", caller="+15550001111", call_sid=f"CA{index}")
+        for _ in range(turns):
+            await asyncio.sleep(8.0)
+            for ms in range(100, 700, 100):
+                call.post("caller.speech_started", duration_ms=ms)
+                await asyncio.sleep(0.1)
+            call.post("caller.utterance", text="What time do you close today?",
+                      confidence=0.95)
+        await asyncio.sleep(8.0)
+        call.post("call.hangup")
+        await task
+        if record is not None:
+            record.close(call.state)
+        events += len(call.trace.entries)
+
+    await asyncio.gather(*(one(i) for i in range(calls)))
+    return events
+
+
+def engine_cost(calls: int, turns: int, directory: Path) -> tuple[list[float], int]:
+    """CPU seconds per turn of the loop's thread, records off and on, and of the whole
+    process with records on (the fsync thread included)."""
+    out, events = [], 0
+    for target in (None, directory / "engine"):
+        start, process = time.thread_time(), time.process_time()
+        events = run_virtual(_engine_calls(calls, turns, target))
+        out.append((time.thread_time() - start) / (calls * turns))
+        SYNCER.wait_idle()
+    out.append((time.process_time() - process) / (calls * turns))
+    return out, events
+
+
 def line_cost(directory: Path, sample: Path, repeat: int = 20) -> float:
     """Microseconds to write one recorded line, measured on a copy of a real call's lines."""
     entries = read_log(sample).entries
@@ -122,6 +186,11 @@ def main() -> None:
     sample = max((directory / "calls").glob("*.jsonl.gz"), key=lambda p: p.stat().st_size)
     print(f"one line written on the loop: {line_cost(directory, sample):.1f} us "
           "(serialise + write + flush; fsync off the loop)")
+    (off, on, whole), events = engine_cost(args.calls, args.turns, directory)
+    print(f"engine CPU per turn on the loop's thread, {args.calls} concurrent calls on one "
+          f"loop (virtual time, {events} events): records off {off * 1e6:.0f} us, on "
+          f"{on * 1e6:.0f} us, so writing the log adds {(on - off) * 1e6:.0f} us per turn "
+          f"({whole * 1e6:.0f} us per turn for the whole process with the fsync thread)")
     if args.sizes_only:
         return
     print(f"engine-added latency at {args.calls} calls x {args.turns} turns: logs off p50 "
