@@ -86,6 +86,8 @@ def report(result: ReplayResult, show_trace: bool = False) -> str:
             lines.append(side_by_side(result, divergence))
         if result.stopped:
             lines.append(f"  replay stopped at {result.stopped_at:.3f}s: {result.stopped}")
+    if log.full:
+        lines.append("  note: the log reached its size cap; the rest of the call is missing")
     if log.torn:
         lines.append(f"  note: {log.torn} torn line(s) skipped (the process died mid-write)")
     if show_trace:

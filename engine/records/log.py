@@ -12,7 +12,8 @@ in a gzip stream flushed after every line (`zcat CALL.jsonl.gz | jq .` reads it)
 
 `t` and `end` are seconds from the start of the call. `ev` is one handled event, as in the
 call's trace: `b`efore and `a`fter state (`a` omitted when unchanged), effects `x`, note `n`,
-`h: 0` when the machine did not handle it. Brain replies list their items with the time each
+`h: 0` when the machine did not handle it. A log stops at 16 MB (a flood of events) with
+`{"k":"full"}`. Brain replies list their items with the time each
 came out (`[t, "sentence"]` or `[t, {"tool": name, "args": …, "id": …}]`); `cut: 1` means the
 reply was cancelled there (barge-in); `err` is `[exception type, message]`. Each line is
 compressed and sync-flushed (a complete deflate block: readable without what follows), so a
@@ -39,6 +40,7 @@ SUFFIX = ".jsonl.gz"
 GZIP_WBITS = 16 + 13  # a gzip stream with an 8 KB window
 MEM_LEVEL = 5
 MAX_LINE = 256 * 1024  # a longer line is a bug or an attack: it is dropped, not read
+MAX_LOG_BYTES = 16 * 1024 * 1024  # per call, before compression (a 5-minute call: ~150 KB)
 
 
 def stem_of(path: Path) -> str:
@@ -59,12 +61,18 @@ class EventLogWriter:
         self._file = path.open("xb")
         self._zip = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS, MEM_LEVEL)
         self.closed = False
+        self.full = False
         self.bytes = 0  # plain bytes written (before compression)
 
     def write(self, record: dict[str, Any]) -> None:
-        if self.closed:
+        if self.closed or self.full:
             return
         line = (_dumps(record) + "\n").encode("utf-8")
+        if self.bytes + len(line) > MAX_LOG_BYTES or len(line) > MAX_LINE:
+            self.full = True  # a flood (or a bug): say so once and keep the call going
+            line = b'{"k":"full"}\n'
+            log.error("event log %s: over %d bytes or an oversized line: recording stops",
+                      self.path.name, MAX_LOG_BYTES)
         try:
             self._file.write(self._zip.compress(line) + self._zip.flush(zlib.Z_SYNC_FLUSH))
             self._file.flush()  # in the OS from here: survives the process being killed
@@ -123,6 +131,7 @@ class CallLog:
     answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     end: dict[str, Any] | None = None
     torn: int = 0  # lines skipped (a crash mid-write)
+    full: bool = False  # the log reached its size cap; what follows was not recorded
 
     @property
     def call_id(self) -> str:
@@ -197,6 +206,8 @@ def read_log(path: str | Path) -> CallLog:
                 out.entries.append(entry_of(rec))
             elif kind == "end":
                 out.end = rec
+            elif kind == "full":
+                out.full = True
             else:
                 out.answers.setdefault(kind, []).append(rec)
         except (KeyError, TypeError, ValueError):

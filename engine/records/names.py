@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 from flows import Flow
@@ -42,6 +43,10 @@ class FlowArchive:
         self.directory = Path(directory) / FLOWS_DIR
         self._known: dict[int, tuple[Flow, str]] = {}  # id(flow) -> (flow, hash)
 
+    def knows(self, flow: Flow) -> bool:
+        known = self._known.get(id(flow))
+        return known is not None and known[0] is flow
+
     def version_of(self, flow: Flow) -> str:
         """The content hash of `flow`, archiving its text the first time it is seen. The
         file is re-read and checked against the loaded flow; if it was edited meanwhile (a
@@ -69,7 +74,7 @@ class FlowArchive:
         if path.exists():
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        part = path.with_suffix(f".{os.getpid()}.part")
+        part = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
         part.write_text(text, encoding="utf-8")
         os.replace(part, path)
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from engine.records.audio import AudioRecorder
 
 log = logging.getLogger("dialflow.records")
+ARCHIVE_POLL = 1.0  # seconds between looks for a reloaded flow to archive
 
 
 def error_of(exc: BaseException) -> list[str]:
@@ -226,24 +227,37 @@ class CallRecords:
         self._purger: asyncio.Task[None] | None = None
 
     def start(self, current: Callable[[], Any]) -> None:
-        """Enforce retention on a schedule: now, then every hour, with the retention of the
-        flow serving at that moment (`current()` returns its machine)."""
-        self._purger = asyncio.get_running_loop().create_task(self._purge_loop(current),
-                                                              name="records-retention")
+        """Background work, off the calls' path: archive each new flow version in a thread
+        (checking it means parsing it again: tens of milliseconds the first call would
+        otherwise spend on the loop), and enforce retention now, then every hour, with the
+        retention of the flow serving at that moment (`current()` returns its machine)."""
+        self._purger = asyncio.get_running_loop().create_task(self._background(current),
+                                                              name="records-background")
 
-    async def _purge_loop(self, current: Callable[[], Any]) -> None:
-        from engine.records.retention import PURGE_EVERY, purge
+    async def _background(self, current: Callable[[], Any]) -> None:
+        from engine.records.retention import PURGE_EVERY
 
+        next_purge = 0.0
+        loop = asyncio.get_running_loop()
         while True:
-            days = self.privacy(current().flow).retention_days
-            try:
-                report = await asyncio.to_thread(purge, self.dirs, days)
-                if report.removed or report.failed:
-                    log.warning("retention %sd: %s%s", days, report.summary(),
-                                f"; failed: {report.failed}" if report.failed else "")
-            except Exception:
-                log.exception("retention: purge failed")
-            await asyncio.sleep(PURGE_EVERY)
+            flow = current().flow
+            if not self.flows.knows(flow):
+                await asyncio.to_thread(self.flows.version_of, flow)
+            if loop.time() >= next_purge:
+                next_purge = loop.time() + PURGE_EVERY
+                await self._purge(self.privacy(flow).retention_days)
+            await asyncio.sleep(ARCHIVE_POLL)
+
+    async def _purge(self, days: int) -> None:
+        from engine.records.retention import purge
+
+        try:
+            report = await asyncio.to_thread(purge, self.dirs, days)
+            if report.removed or report.failed:
+                log.warning("retention %sd: %s%s", days, report.summary(),
+                            f"; failed: {report.failed}" if report.failed else "")
+        except Exception:
+            log.exception("retention: purge failed")
 
     async def stop(self) -> None:
         if self._purger is not None:

@@ -184,3 +184,19 @@ def test_files_that_are_not_logs_get_a_clear_error(tmp_path: Path) -> None:
         read_log(future)
     with pytest.raises(LogInvalid, match="cannot read"):
         read_log(tmp_path / "missing.jsonl.gz")
+
+
+def test_a_flood_of_events_stops_at_the_cap_without_touching_the_call(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.records.log as log_module
+
+    monkeypatch.setattr(log_module, "MAX_LOG_BYTES", 4096)
+    writer = log_module.EventLogWriter(tmp_path / "flood.jsonl.gz")
+    writer.write({"v": 1, "k": "call", "id": "CA-flood"})
+    for n in range(500):
+        writer.write({"k": "ev", "t": n, "e": "caller.dtmf", "d": {"digit": "5"}, "b": "x"})
+    writer.write({"k": "ev", "t": 1, "e": "caller.dtmf", "d": {"digit": "x" * 10_000}})
+    writer.close()
+    SYNCER.wait_idle()
+    log = read_log(tmp_path / "flood.jsonl.gz")
+    assert log.full and 0 < len(log.entries) < 100 and writer.bytes <= 4096 + 16
