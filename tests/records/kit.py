@@ -18,7 +18,6 @@ from tests.fakes.providers import silence, tone
 from tests.server.harness import AUTH_TOKEN, Running, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY = "x" * 43 + "="  # 32 bytes of base64, a test key
 
 
 def fast_flow(tmp: Path, *, reprompts: int = 2, extra: str = "") -> Path:
