@@ -4,8 +4,9 @@
 
 Serves the default flow with the tone TTS, the energy STT and a canned brain (optionally
 with provider latencies), writes call transcripts as `dialflow serve` does (to a temporary
-directory), and on SIGTERM writes its raw measurements to `--stats`: per-turn engine
-latency (caller's end of turn -> first agent frame sent) and outbound pacing jitter.
+directory) and, with `--event-logs DIR`, each call's event log under DIR/calls; on SIGTERM
+writes its raw measurements to `--stats`: per-turn engine latency (caller's end of turn ->
+first agent frame sent) and outbound pacing jitter.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.twilio.signature import SignatureChecker, SignatureSettings  # noqa: E402
 from engine.commands.serve import freeze_startup_heap, run_fast  # noqa: E402
+from engine.records.privacy import DataDirs  # noqa: E402
+from engine.records.recorder import CallRecords  # noqa: E402
 from engine.server.app import create_app  # noqa: E402
 from engine.server.flow_source import FlowSource  # noqa: E402
 from engine.server.services import Services  # noqa: E402
@@ -50,6 +53,7 @@ def main() -> None:
     parser.add_argument("--stt-latency", type=float, default=0.0)
     parser.add_argument("--llm-latency", type=float, default=0.0)
     parser.add_argument("--tts-latency", type=float, default=0.0)
+    parser.add_argument("--event-logs", help="write each call's event log under this folder")
     args = parser.parse_args()
     turns: list[float] = []
     transcripts = tempfile.mkdtemp(prefix="bench-transcripts-")
@@ -60,6 +64,8 @@ def main() -> None:
         tts=ToneTts(latency=args.tts_latency), brain=CannedBrain(latency=args.llm_latency),
         registry=build_registry(), storage=Storage("sqlite:///:memory:"),
         transcripts=TranscriptStore(transcripts),
+        records=CallRecords(DataDirs.from_env({}, root=args.event_logs))
+        if args.event_logs else None,
         signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)))
     services.metrics.turn_latency = turns.append  # type: ignore[method-assign]
     stages: dict[str, list[float]] = {}

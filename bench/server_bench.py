@@ -116,13 +116,16 @@ def main() -> None:
     parser.add_argument("--stt-latency", type=float, default=0.0)
     parser.add_argument("--llm-latency", type=float, default=0.0)
     parser.add_argument("--tts-latency", type=float, default=0.0)
+    parser.add_argument("--event-logs", metavar="DIR", help="the server records each call's "
+                        "event log under DIR/calls (see bench/eventlog_bench.py)")
     args = parser.parse_args()
     port = free_port()
     stats_file = Path(tempfile.mkdtemp()) / "stats.json"
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.fake_server", "--port", str(port), "--stats",
          str(stats_file), "--stt-latency", str(args.stt_latency), "--llm-latency",
-         str(args.llm_latency), "--tts-latency", str(args.tts_latency)], cwd=ROOT)
+         str(args.llm_latency), "--tts-latency", str(args.tts_latency),
+         *(["--event-logs", args.event_logs] if args.event_logs else [])], cwd=ROOT)
     try:
         for _ in range(300):
             try:

@@ -20,6 +20,9 @@ COMMAND_MODULES = (
     "engine.commands.demo",
     "engine.commands.serve",
     "engine.commands.call",
+    "engine.commands.replay",
+    "engine.commands.calls",
+    "engine.commands.purge",
     "knowledge.cli",
     "tools.cli",
 )

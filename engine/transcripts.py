@@ -117,8 +117,10 @@ SYNCER = Syncer()
 
 class CallTranscript:
     def __init__(self, path: Path, syncer: Syncer = SYNCER,
-                 on_close: Callable[[CallTranscript], None] | None = None):
+                 on_close: Callable[[CallTranscript], None] | None = None,
+                 redact: Callable[[str], str] | None = None):
         self.path = path
+        self.redact = redact  # settings.privacy.redact_transcripts: mask stored text
         self._syncer = syncer
         self._file = path.open("a", encoding="utf-8")
         self.closed = False
@@ -127,6 +129,8 @@ class CallTranscript:
     def write(self, kind: str, **fields: Any) -> None:
         if self.closed:
             return
+        if self.redact is not None:
+            fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
         line = json.dumps({"at": round(time.time(), 3), "kind": kind, **fields},
                           ensure_ascii=False)
         self._file.write(line + "\n")
@@ -146,13 +150,15 @@ class TranscriptStore:
         self.directory = Path(directory)
         self._open: set[Path] = set()
 
-    def open(self, call_id: str) -> CallTranscript:
-        """The transcript of `call_id`, appended to; `TranscriptBusy` while it is open."""
+    def open(self, call_id: str, redact: Callable[[str], str] | None = None) -> CallTranscript:
+        """The transcript of `call_id`, appended to; `TranscriptBusy` while it is open.
+        `redact` masks stored text (settings.privacy.redact_transcripts)."""
         path = self.directory / f"{file_stem(call_id)}.jsonl"
         if path in self._open:
             raise TranscriptBusy(f"the transcript {path.name} is already open")
         self.directory.mkdir(parents=True, exist_ok=True)
-        transcript = CallTranscript(path, on_close=lambda t: self._open.discard(t.path))
+        transcript = CallTranscript(path, on_close=lambda t: self._open.discard(t.path),
+                                    redact=redact)
         self._open.add(path)
         return transcript
 

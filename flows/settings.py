@@ -67,7 +67,7 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
         errors.append(FlowError(path, line, "settings must be a mapping of sections",
                                 "write `settings:` followed by indented sections"))
         return Settings()
-    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS, _LIMITS]
+    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS, _LIMITS, "privacy"]
     for section, value in raw.items():
         at = raw.line_of(section)
         if section == _LIMITS:
@@ -80,6 +80,8 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
             _check_free_section(section, value, path, at, errors)
         elif section in _SCHEMA:
             _check_section(section, value, path, at, errors)
+        elif section == "privacy":
+            _check_privacy(value, path, at, errors)
         else:
             errors.append(FlowError(path, at, f"unknown settings section '{section}'",
                                     did_you_mean(section, known)))
@@ -105,6 +107,30 @@ def _check_section(section: str, value: Any, path: str, at: int,
         if isinstance(item, bool) or not isinstance(item, types):
             errors.append(FlowError(path, key_line, f"settings.{section}.{key} is {item!r}",
                                     f"write {hint}"))
+
+
+# settings.privacy (read by engine/records): key -> (is it valid, what to write)
+_PRIVACY: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "record_audio": (lambda v: isinstance(v, bool), "true or false (off by default)"),
+    "retention_days": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                       "a whole number of days, at least 1 (default 30)"),
+    "redact_transcripts": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _check_privacy(value: Any, path: str, at: int, errors: list[FlowError]) -> None:
+    if not isinstance(value, YMap):
+        errors.append(FlowError(path, at, "settings.privacy must be a mapping",
+                                "indent its keys under `privacy:`"))
+        return
+    for key, item in value.items():
+        if key not in _PRIVACY:
+            errors.append(FlowError(path, value.line_of(key), f"unknown setting 'privacy.{key}'",
+                                    did_you_mean(key, _PRIVACY)))
+        elif not _PRIVACY[key][0](item):
+            errors.append(FlowError(path, value.line_of(key),
+                                    f"settings.privacy.{key} is {item!r}",
+                                    f"write {_PRIVACY[key][1]}"))
 
 
 def _check_free_section(section: str, value: Any, path: str, at: int,

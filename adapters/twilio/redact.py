@@ -42,3 +42,30 @@ def escape_id(value: str, limit: int = 80) -> str:
     escaped = "".join(ch if ch.isprintable() and ch != "\\" else
                       ch.encode("unicode_escape").decode("ascii") for ch in value or "")
     return escaped if len(escaped) <= limit else escaped[:limit] + "…"
+
+
+_CARD = re.compile(r"(?<![\w])\d(?:[ -]?\d){12,18}(?![\w])")
+_DOB = re.compile(
+    r"(?<!\w)(?:(?P<iso>(?P<y1>(?:19|20)\d\d)-\d{1,2}-\d{1,2})"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-](?P<y2>(?:19|20)\d\d)"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? "
+    r"(?P<y3>(?:19|20)\d\d)"
+    r"|\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+    r"[a-z]*,? (?P<y4>(?:19|20)\d\d))(?!\w)", re.IGNORECASE)
+DOB_YEARS_BACK = 2  # a date at least this many years in the past is treated as a birth date
+
+
+def redact_private(text: str, this_year: int | None = None) -> str:
+    """Stored text (`settings.privacy.redact_transcripts`): card-like digit runs (13-19
+    digits) become `[card ***1234]`, dates of birth (a date two or more years in the past:
+    appointment dates stay readable) become `[date]`, then phone numbers as `redact_text`."""
+    import datetime as dt
+
+    year = this_year or dt.date.today().year
+
+    def dob(match: re.Match[str]) -> str:
+        found = next(int(match.group(g)) for g in ("y1", "y2", "y3", "y4") if match.group(g))
+        return "[date]" if found <= year - DOB_YEARS_BACK else match.group(0)
+
+    text = _CARD.sub(lambda m: f"[card {redact_number(m.group(0))}]", text or "")
+    return redact_text(_DOB.sub(dob, text))

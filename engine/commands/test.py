@@ -7,6 +7,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from engine.commands import test_from_call
 from engine.scripts import ScriptInvalid, load_script, run_script
 from engine.scripts.report import format_result
 from flows import FlowInvalid
@@ -20,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--flow", help="run the scripts against this flow file instead")
     parser.add_argument("--trace", action="store_true", help="print every trace, not only "
                         "those of failures")
+    test_from_call.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -55,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "from_call", None):
+        return test_from_call.run(args)
     files = script_files(args.paths)
     if not files:
         print("no event scripts found in " + ", ".join(args.paths))

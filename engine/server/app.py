@@ -33,10 +33,14 @@ def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.flows.start()
+        if services.records is not None:
+            services.records.start(services.flows.current)
         try:
             yield
         finally:
             await services.flows.stop()
+            if services.records is not None:
+                await services.records.stop()
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services
@@ -103,6 +107,8 @@ def create_app(services: Services) -> FastAPI:
                      **services.flows.describe()},  # digest, last_error, last_refusal
             "providers": services.describe(),
             "keys_configured": {key: bool(os.environ.get(key)) for key in PROVIDER_KEYS},
+            "records": services.records.describe(services.flows.current().flow)
+            if services.records is not None else "off",
         })
 
     @app.get("/metrics")

@@ -12,10 +12,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from adapters.twilio.redact import redact_private
 from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
+from engine.records.privacy import DataDirs
+from engine.records.recorder import CallRecords
 from engine.server.flow_source import FlowSource
 from engine.server.limits import ServerLimits
 from engine.server.services import Services
@@ -106,6 +109,8 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         twilio=twilio, retriever=retriever,
         transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
         limits=overrides.pop("limits", None) or ServerLimits.from_env(env),
+        records=overrides.pop("records", None)
+        or CallRecords(DataDirs.from_env(env), redact=redact_private, env=env),
         **overrides)
     flows.prepare = partial(prepare_reload, services, Startup(
         env, chosen, None if given_registry else lambda f: build_registry(f.http_tools),

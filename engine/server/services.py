@@ -17,6 +17,7 @@ from adapters.twilio.rest import TwilioCalls, TwilioRest
 from adapters.twilio.signature import SignatureChecker
 from engine.media import SttProvider, TtsProvider, describe
 from engine.ports import Brain
+from engine.records.recorder import CallRecords
 from engine.server.flow_source import FlowSource
 from engine.server.limits import ServerLimits
 from engine.server.metrics import Metrics
@@ -60,6 +61,7 @@ class Services:
     twilio: TwilioRest | None = None
     retriever: Any = None
     transcripts: TranscriptStore | None = None
+    records: CallRecords | None = None  # event logs, recordings, retention (engine/records)
     metrics: Metrics = field(default_factory=Metrics)
     knowledge_ready: bool = False
     accepting: bool = True

@@ -27,6 +27,7 @@ from adapters.twilio.redact import escape_id, redact_number
 from adapters.twilio.session import StreamSession
 from engine.call import Call
 from engine.ports import Ports
+from engine.records.recorder import CallRecord
 from engine.server.outbound import OutboundAudio
 from engine.server.speaker import TwilioSpeaker
 from engine.transcripts import TranscriptBusy
@@ -48,6 +49,7 @@ class MediaStream:
         self.call_id = "-"
         self.outbound: OutboundAudio | None = None
         self.stt: Any = None
+        self.record: CallRecord | None = None  # the call's event log (engine/records)
         self._consumer: asyncio.Task[Any] | None = None
         self._refused = False  # the start was not acceptable: the stream is over
 
@@ -115,6 +117,8 @@ class MediaStream:
         elif isinstance(message, Media):
             if self.stt is not None:
                 self.stt.feed(message.payload)
+            if self.record is not None and self.record.audio is not None:
+                self.record.audio.caller(message.payload)
         elif isinstance(message, Mark):
             if self.call is not None:
                 self.call.timeline.mark("first_mark")
@@ -159,11 +163,22 @@ class MediaStream:
         ports = Ports(speaker=speaker, brain=services.brain,
                       tools=services.tools_for(self.call_id, caller),
                       telephony=services.telephony_for(start.call_sid, self.call_id, self))
-        self.call = Call(machine, ports, call_id=self.call_id)
+        if services.records is not None:
+            try:
+                self.record = services.records.open(self.call_id, caller, machine.flow)
+            except OSError as exc:  # the caller is served all the same, unrecorded
+                services.metrics.error("records")
+                log.error("call %s: no event log for this call: %s", self.call_id,
+                          escape_id(str(exc), 200))
+        self.call = Call(machine, self.record.wrap(ports) if self.record else ports,
+                         call_id=self.call_id)
+        if self.record is not None:
+            self.record.attach(self.call)
         self.call.timeline.sink = services.metrics.stage
         if services.transcripts is not None:
             try:
-                self.call.transcript = services.transcripts.open(self.call_id)
+                self.call.transcript = services.transcripts.open(
+                    self.call_id, redact=self.record.redact if self.record else None)
                 self.call.transcript.write("start", caller=caller, flow=machine.flow.name)
             except (OSError, TranscriptBusy) as exc:  # the caller is served all the same
                 services.metrics.error("transcripts")
@@ -211,6 +226,8 @@ class MediaStream:
             self.call.post(event, **data)
 
     async def _send(self, text: str) -> None:
+        if self.record is not None and self.record.audio is not None:
+            self.record.agent_message(text)
         await self.ws.send_text(text)  # OutboundAudio sends one message at a time
 
     async def close(self, code: int = 1000) -> None:
@@ -238,5 +255,7 @@ class MediaStream:
                 await self.outbound.close()
             if self.call is not None and self.call.transcript is not None:
                 self.call.transcript.close()  # idempotent; the call loop may not have run
+            if self.record is not None:
+                self.record.close(self.call.state if self.call is not None else "-")
         finally:
             self.services.call_ended(self)

@@ -18,6 +18,7 @@ from adapters.deepgram.stt import DeepgramStt
 from adapters.elevenlabs.tts import ElevenLabsTts
 from adapters.twilio.rest import TwilioCredentials, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.records.recorder import CallRecords
 from engine.server.app import create_app
 from engine.server.flow_source import FlowSource
 from engine.server.services import Services
@@ -50,6 +51,7 @@ class Cloud:
 @contextlib.asynccontextmanager
 async def cloud_server(tmp: Path, script: list[Cue], *, calls: tuple[str, ...] = (),
                        stt_latency: float = 0.0, tts_latency: float = 0.0,
+                       records: CallRecords | None = None,
                        ) -> AsyncIterator[Cloud]:
     with (FakeAnthropicServer(api_key="anthropic-key") as claude,
           FakeElevenLabsServer(api_key="eleven-key", first_byte_delay=tts_latency) as eleven,
@@ -67,7 +69,8 @@ async def cloud_server(tmp: Path, script: list[Cue], *, calls: tuple[str, ...] =
                                   env={"ANTHROPIC_API_KEY": "anthropic-key"},
                                   base_url=claude.base_url),
                 registry=build_registry(), storage=Storage(f"sqlite:///{tmp / 'calls.db'}"),
-                signatures=SignatureChecker(SignatureSettings(auth_token=AUTH)), twilio=twilio)
+                signatures=SignatureChecker(SignatureSettings(auth_token=AUTH)), twilio=twilio,
+                records=records)
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 port = int(s.getsockname()[1])

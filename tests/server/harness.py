@@ -14,6 +14,7 @@ import uvicorn
 
 from adapters.twilio.rest import TwilioCredentials, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.records.recorder import CallRecords
 from engine.scripts.fakes import FakeBrain, FakeWorld
 from engine.server.app import create_app
 from engine.server.flow_source import FlowSource
@@ -55,6 +56,7 @@ class Running:
 async def running_server(tmp: Path, *, flow: Path | None = None, twilio_url: str | None = None,
                          transcripts: list[str] | None = None,
                          tts_latency: float = 0.0, stt_latency: float = 0.0,
+                         records: CallRecords | None = None,
                          ) -> AsyncIterator[Running]:
     loop = asyncio.get_running_loop()
     world = FakeWorld(clock=loop.time)
@@ -68,7 +70,7 @@ async def running_server(tmp: Path, *, flow: Path | None = None, twilio_url: str
         brain=FakeBrain(world), registry=build_registry(),
         storage=Storage(f"sqlite:///{tmp / 'dialflow.db'}"),
         signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)),
-        twilio=twilio, transcripts=TranscriptStore(tmp / "transcripts"))
+        twilio=twilio, transcripts=TranscriptStore(tmp / "transcripts"), records=records)
     port = free_port()
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False)
