@@ -1,8 +1,7 @@
-"""Safe file names for call records, and the archive of the flow versions calls ran on.
+"""The archive of the flow versions calls ran on, and content hashes.
 
-A call id comes from outside (Twilio's CallSid, a stream sid): it is never used as a file
-name as given. The name is a sanitised, bounded prefix of the id (readable in `ls`) plus a
-hash of the whole id (so two ids never share a file). Each flow version is stored once,
+A call's files are named by `engine.transcripts.file_stem` (never the id as given: a
+sanitised, bounded prefix plus a hash, so two ids never share a file). Each flow version is stored once,
 content-addressed by the hash of its text, so a replay can load exactly the flow a call ran
 on even after flows.yaml has been edited.
 """
