@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import IO, Any
 
 log = logging.getLogger("dialflow.transcripts")
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _PLAIN = re.compile(r"[A-Za-z0-9]{1,64}")
-PREFIX_CHARS = 40
+PREFIX_CHARS = 36
 
 
 class TranscriptBusy(RuntimeError):
@@ -45,7 +45,7 @@ def file_stem(call_id: str) -> str:
     if _PLAIN.fullmatch(call_id):
         return call_id
     digest = hashlib.sha256(call_id.encode("utf-8", "surrogatepass")).hexdigest()[:20]
-    prefix = _UNSAFE.sub("_", call_id[:PREFIX_CHARS]).lstrip(".")
+    prefix = _UNSAFE.sub("_", call_id[:PREFIX_CHARS]).strip("_") or "call"
     return f"{prefix}-{digest}"
 SYNC_INTERVAL = 0.1  # seconds between sync passes: a line is on disk within about this
 
