@@ -1,9 +1,9 @@
 """The archive of the flow versions calls ran on, and content hashes.
 
 A call's files are named by `engine.transcripts.file_stem` (never the id as given: a
-sanitised, bounded prefix plus a hash, so two ids never share a file). Each flow version is stored once,
-content-addressed by the hash of its text, so a replay can load exactly the flow a call ran
-on even after flows.yaml has been edited.
+sanitised, bounded prefix plus a hash, so two ids never share a file). Each flow version is
+stored once, content-addressed by the hash of its text, so a replay can load exactly the
+flow a call ran on even after flows.yaml has been edited.
 """
 
 from __future__ import annotations
