@@ -8,21 +8,45 @@ system at once, on the event loop: from then on it survives the process being ki
 (`Syncer`), because a disk sync on the loop stalls every call's audio: with 200 calls and
 transcripts on, it doubled the benchmark's p99 turn latency. Phone numbers are stored as the
 telephony sent them (this is the business's own record); they never go to the log.
+
+A call id is never a file name as given: a plain alphanumeric id of up to 64 characters
+(Twilio's `CA…` sids) names its file directly, anything else becomes a sanitised prefix
+plus a hash of the whole id, so names stay short, safe and distinct (`a/b` and `a_b` get
+different files). A transcript that is open cannot be opened a second time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 log = logging.getLogger("dialflow.transcripts")
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_PLAIN = re.compile(r"[A-Za-z0-9]{1,64}")
+PREFIX_CHARS = 40
+
+
+class TranscriptBusy(RuntimeError):
+    """The call id's transcript is already open for another stream."""
+
+
+def file_stem(call_id: str) -> str:
+    """The file name (without `.jsonl`) for `call_id`: the id itself when it is plain
+    alphanumerics, else a sanitised prefix, `-` and 20 hex digits of its SHA-256. Plain
+    names hold no `-`, so the two forms never meet."""
+    if _PLAIN.fullmatch(call_id):
+        return call_id
+    digest = hashlib.sha256(call_id.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    prefix = _UNSAFE.sub("_", call_id[:PREFIX_CHARS]).lstrip(".")
+    return f"{prefix}-{digest}"
 SYNC_INTERVAL = 0.1  # seconds between sync passes: a line is on disk within about this
 
 
@@ -92,11 +116,13 @@ SYNCER = Syncer()
 
 
 class CallTranscript:
-    def __init__(self, path: Path, syncer: Syncer = SYNCER):
+    def __init__(self, path: Path, syncer: Syncer = SYNCER,
+                 on_close: Callable[[CallTranscript], None] | None = None):
         self.path = path
         self._syncer = syncer
         self._file = path.open("a", encoding="utf-8")
         self.closed = False
+        self._on_close = on_close
 
     def write(self, kind: str, **fields: Any) -> None:
         if self.closed:
@@ -111,15 +137,24 @@ class CallTranscript:
         if not self.closed:
             self.closed = True
             self._syncer.close(self._file)
+            if self._on_close is not None:
+                self._on_close(self)
 
 
 class TranscriptStore:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
+        self._open: set[Path] = set()
 
     def open(self, call_id: str) -> CallTranscript:
+        """The transcript of `call_id`, appended to; `TranscriptBusy` while it is open."""
+        path = self.directory / f"{file_stem(call_id)}.jsonl"
+        if path in self._open:
+            raise TranscriptBusy(f"the transcript {path.name} is already open")
         self.directory.mkdir(parents=True, exist_ok=True)
-        return CallTranscript(self.directory / f"{_SAFE.sub('_', call_id)}.jsonl")
+        transcript = CallTranscript(path, on_close=lambda t: self._open.discard(t.path))
+        self._open.add(path)
+        return transcript
 
     @staticmethod
     def sync(timeout: float = 10.0) -> bool:

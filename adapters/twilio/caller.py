@@ -16,6 +16,7 @@ import base64
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from adapters.twilio import mulaw
+from adapters.twilio.binding import BINDING_PARAM, make_binding
 from adapters.twilio.messages import (
     OutboundClear,
     OutboundMark,
@@ -83,6 +85,9 @@ class SimulatedCaller:
         self._headers = {}
         if auth_token is not None:
             self._headers[SIGNATURE_HEADER] = sign(auth_token, signed_url or url)
+            # What the webhook would have answered: the stream's binding to this call.
+            self.custom_parameters.setdefault(BINDING_PARAM, make_binding(
+                auth_token, self.call_sid, self.custom_parameters["caller"], time.time()))
         self.playback = PlaybackBuffer()
         self.received: list[OutboundMessage] = []
         self.echoed_marks: list[str] = []

@@ -1,8 +1,9 @@
 """Twilio Media Streams messages: typed inbound messages, a strict parser, outbound builders.
 
 Inbound (Twilio -> us): `connected`, `start`, `media`, `mark`, `dtmf`, `stop`. The parser
-checks types and required fields and raises `ProtocolError(reason)` for anything it cannot
-trust; unknown extra fields are ignored (Twilio may add some). Outbound (us -> Twilio):
+checks types, required fields and bounds (message size, id lengths, number lengths) and
+raises `ProtocolError(reason)` for anything it cannot trust, never another exception;
+unknown extra fields are ignored (Twilio may add some). Outbound (us -> Twilio):
 `media`, `mark`, `clear`, built as compact JSON text; `parse_outbound` reads them back for
 the simulated caller. Pure functions and dataclasses: no I/O, no logging.
 """
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_MESSAGE_CHARS = 64 * 1024
+MAX_ID_CHARS = 64  # Twilio's sids are 34 characters
+MAX_NUMBER_DIGITS = 20  # counters and timestamps fit in 64 bits
 MULAW_ENCODING = "audio/x-mulaw"
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
@@ -116,22 +119,22 @@ OutboundMessage = OutboundMedia | OutboundMark | OutboundClear
 
 
 # -- field readers ---------------------------------------------------------------------------
-def _load(text: str | bytes) -> tuple[str, dict[str, Any]]:
+def _load(text: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) -> tuple[str, dict[str, Any]]:
     if isinstance(text, bytes | bytearray):
-        if len(text) > MAX_MESSAGE_CHARS:
-            raise ProtocolError(f"message too large ({len(text)} bytes > {MAX_MESSAGE_CHARS})")
+        if len(text) > max_chars:
+            raise ProtocolError(f"message too large ({len(text)} bytes > {max_chars})")
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError:
             raise ProtocolError("message is not UTF-8 text") from None
     if not isinstance(text, str):
         raise ProtocolError(f"message must be text, got {type(text).__name__}")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise ProtocolError(f"message too large ({len(text)} chars > {MAX_MESSAGE_CHARS})")
+    if len(text) > max_chars:
+        raise ProtocolError(f"message too large ({len(text)} chars > {max_chars})")
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise ProtocolError(f"malformed JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # ValueError: also integers > 4,300 digits
+        raise ProtocolError(f"malformed JSON: {exc!s:.120}") from None
     if not isinstance(data, dict):
         raise ProtocolError(f"message must be a JSON object, got {type(data).__name__}")
     event = data.get("event")
@@ -160,6 +163,14 @@ def _str(data: Mapping[str, Any], key: str, where: str, *, empty: bool = False) 
     return value
 
 
+def _id(data: Mapping[str, Any], key: str, where: str) -> str:
+    """A sid: non-empty text of at most `MAX_ID_CHARS` characters."""
+    value = _str(data, key, where)
+    if len(value) > MAX_ID_CHARS:
+        raise ProtocolError(f"{where}: '{key}' is longer than {MAX_ID_CHARS} characters")
+    return value
+
+
 def _int(data: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> int | None:
     """Twilio sends counters as decimal strings ("3"); plain integers are accepted too."""
     value = data.get(key)
@@ -171,12 +182,15 @@ def _int(data: Mapping[str, Any], key: str, where: str, *, required: bool = True
         raise ProtocolError(f"{where}: '{key}' must be a whole number")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit():
+    elif (isinstance(value, str) and value.isascii() and value.isdigit()
+          and len(value) <= MAX_NUMBER_DIGITS):
         number = int(value)
     else:
         raise ProtocolError(f"{where}: '{key}' must be a whole number, got {value!r:.40}")
     if number < 0:
         raise ProtocolError(f"{where}: '{key}' must not be negative")
+    if number >= 10**MAX_NUMBER_DIGITS:
+        raise ProtocolError(f"{where}: '{key}' is longer than {MAX_NUMBER_DIGITS} digits")
     return number
 
 
@@ -199,7 +213,7 @@ def _connected(d: Mapping[str, Any]) -> Connected:
 def _start(d: Mapping[str, Any]) -> Start:
     start = _obj(d, "start", "start")
     where = "start"
-    stream_sid = _str(start, "streamSid", where)
+    stream_sid = _id(start, "streamSid", where)
     top = d.get("streamSid")
     if top is not None and top != stream_sid:
         raise ProtocolError("start: streamSid differs from start.streamSid")
@@ -224,8 +238,8 @@ def _start(d: Mapping[str, Any]) -> Start:
         raise ProtocolError("start: 'customParameters' must map text to text")
     return Start(
         stream_sid,
-        _str(start, "callSid", where),
-        _str(start, "accountSid", where),
+        _id(start, "callSid", where),
+        _id(start, "accountSid", where),
         tuple(tracks),
         media_format,
         dict(params),
@@ -296,9 +310,10 @@ _PARSERS = {
 }
 
 
-def parse_inbound(text: str | bytes) -> InboundMessage:
-    """Parse one WebSocket message from Twilio; raise `ProtocolError` if it is not valid."""
-    event, data = _load(text)
+def parse_inbound(text: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) -> InboundMessage:
+    """Parse one WebSocket message from Twilio; raise `ProtocolError` if it is not valid
+    (including longer than `max_chars`)."""
+    event, data = _load(text, max_chars)
     parser = _PARSERS.get(event)
     if parser is None:
         raise ProtocolError(f"unknown event {event!r:.40}")

@@ -1,7 +1,8 @@
-"""Redaction for logs: phone numbers show only their last four digits.
+"""Making outside text safe for logs: phone numbers show only their last four digits, and
+ids from the wire are escaped so they cannot forge log lines.
 
-Every Twilio module logs through these helpers when a number could appear. Pure functions,
-no I/O, no project imports.
+Every Twilio module logs through these helpers when a number or an id could appear. Pure
+functions, no I/O, no project imports.
 """
 
 from __future__ import annotations
@@ -32,3 +33,12 @@ def redact_text(text: str) -> str:
         return redact_number(found)
 
     return _NUMBER.sub(replace, text or "")
+
+
+def escape_id(value: str, limit: int = 80) -> str:
+    """An id from outside, safe to log: non-printable characters (newline, escape codes)
+    and backslashes become Python escapes, so distinct ids stay distinct; longer than
+    `limit` characters is cut with a marker."""
+    escaped = "".join(ch if ch.isprintable() and ch != "\\" else
+                      ch.encode("unicode_escape").decode("ascii") for ch in value or "")
+    return escaped if len(escaped) <= limit else escaped[:limit] + "…"

@@ -3,14 +3,18 @@
 Twilio signs, with the account's auth token, the full URL it called followed by the sorted
 POST parameters (HMAC-SHA1, base64); for the WebSocket handshake it signs the `wss://` URL
 and there are no POST parameters. Checking uses the SDK's `RequestValidator`. The token
-comes only from `TWILIO_AUTH_TOKEN` and is never logged. `DIALFLOW_INSECURE_SKIP_SIGNATURE=1`
-turns checking off for local development and says so loudly in the log.
+comes only from `TWILIO_AUTH_TOKEN` and is never logged. The URL comes from
+`DIALFLOW_PUBLIC_URL`, or from forwarded headers only when the peer is a trusted proxy
+(`DIALFLOW_TRUSTED_PROXIES`). The same token keys the binding of each media stream to the
+call the webhook answered (`binding.py`). `DIALFLOW_INSECURE_SKIP_SIGNATURE=1` turns checking
+off for local development and says so loudly in the log. Ids are escaped before logging.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +22,14 @@ from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator
 
-from adapters.twilio.urls import PublicUrlError, configured_public_url, external_url
+from adapters.twilio.binding import BINDING_PARAM, BindingRejected, check_binding, make_binding
+from adapters.twilio.redact import escape_id
+from adapters.twilio.urls import (
+    PublicUrlError,
+    TrustedProxies,
+    configured_public_url,
+    external_url,
+)
 
 log = logging.getLogger("dialflow.twilio.signature")
 
@@ -45,6 +56,8 @@ class SignatureSettings:
     auth_token: str | None = field(default=None, repr=False)
     public_url: str | None = None
     skip: bool = False
+    trusted_proxies: TrustedProxies = field(default_factory=lambda: TrustedProxies.parse(
+        "127.0.0.1,::1", configured=False))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SignatureSettings:
@@ -57,7 +70,7 @@ class SignatureSettings:
                 f"{AUTH_TOKEN_ENV} is not set, so Twilio signatures cannot be checked; set it, "
                 f"or set {SKIP_ENV}=1 for local development only"
             )
-        return cls(token, configured_public_url(env), skip)
+        return cls(token, configured_public_url(env), skip, TrustedProxies.from_env(env))
 
 
 class SignatureChecker:
@@ -82,6 +95,7 @@ class SignatureChecker:
         headers: Mapping[str, str],
         form: Mapping[str, str],
         call_id: str = "",
+        peer: str | None = None,
     ) -> str:
         """Check a form POST from Twilio; return the URL it was checked against.
         `form` may be a multi-dict (Starlette's `FormData`): repeated keys all count.
@@ -94,6 +108,7 @@ class SignatureChecker:
             query=query,
             headers=headers,
             public_url=self.settings.public_url,
+            trust_forwarded=self.trusts(peer),
         )
         self._check(headers, [(url, form)], "webhook", call_id)
         return url
@@ -106,6 +121,7 @@ class SignatureChecker:
         query: str,
         headers: Mapping[str, str],
         call_id: str = "",
+        peer: str | None = None,
     ) -> str:
         """Check a WebSocket handshake from Twilio; return the URL it was checked against.
 
@@ -119,6 +135,7 @@ class SignatureChecker:
             headers=headers,
             public_url=self.settings.public_url,
             websocket=True,
+            trust_forwarded=self.trusts(peer),
         )
         candidates: list[tuple[str, Mapping[str, str]]] = [
             (base, dict(parse_qsl(query, keep_blank_values=True)))
@@ -128,13 +145,36 @@ class SignatureChecker:
         self._check(headers, candidates, "media stream", call_id)
         return base
 
+    def trusts(self, peer: str | None) -> bool:
+        """May a request from `peer` tell us the public URL through forwarded headers?"""
+        return self.settings.trusted_proxies.trusts(peer)
+
+    def bind_call(self, call_sid: str, caller: str) -> dict[str, str]:
+        """The extra `<Parameter>`s binding the stream the webhook answers with to this
+        call (none when checking is off or no token is configured)."""
+        if self.settings.skip or not self.settings.auth_token:
+            return {}
+        value = make_binding(self.settings.auth_token, call_sid, caller, time.time())
+        return {BINDING_PARAM: value}
+
+    def check_binding(self, call_sid: str, caller: str, parameters: Mapping[str, str]) -> None:
+        """Raise `BindingRejected` unless the stream's `start` carries the binding the
+        webhook issued for this CallSid and caller (skipped when checking is off)."""
+        if self.settings.skip:
+            return
+        if not self.settings.auth_token:
+            raise BindingRejected(f"{AUTH_TOKEN_ENV} is not configured")
+        check_binding(self.settings.auth_token, call_sid, caller,
+                      parameters.get(BINDING_PARAM, ""), time.time())
+
     def _url(self, what: str, call_id: str, **parts: Any) -> str:
         try:
             return external_url(**parts)
         except PublicUrlError as exc:
             if self.settings.skip:
                 return ""
-            log.warning("call %s: %s request rejected: %s", call_id or "-", what, exc)
+            log.warning("call %s: %s request rejected: %s", escape_id(call_id) or "-", what,
+                        exc)
             raise SignatureRejected(str(exc)) from None
 
     def _check(
@@ -149,11 +189,11 @@ class SignatureChecker:
         if self._validator is None:  # settings built by hand without a token
             raise SignatureRejected(f"{AUTH_TOKEN_ENV} is not configured")
         signature = _header(headers, SIGNATURE_HEADER)
-        url = candidates[0][0]
+        url = escape_id(candidates[0][0], 200)
         if not signature:
             log.warning(
                 "call %s: %s request without %s (url %s)",
-                call_id or "-",
+                escape_id(call_id) or "-",
                 what,
                 SIGNATURE_HEADER,
                 url,
@@ -162,7 +202,7 @@ class SignatureChecker:
         if not any(self._validator.validate(u, params, signature) for u, params in candidates):
             log.warning(
                 "call %s: %s request with a wrong %s (url %s)",
-                call_id or "-",
+                escape_id(call_id) or "-",
                 what,
                 SIGNATURE_HEADER,
                 url,

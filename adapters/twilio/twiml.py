@@ -2,7 +2,8 @@
 
 `connect_stream` answers the voice webhook: connect the call to our Media Stream WebSocket
 (bidirectional) and pass the caller and call sid as `<Parameter>`s, since Twilio drops query
-strings from stream URLs. `dial` hands a live call to a human (used by the REST transfer).
+strings from stream URLs. `busy` answers politely when the server is at its call limit.
+`dial` hands a live call to a human (used by the REST transfer).
 The SDK escapes every value. Pure functions, no I/O.
 """
 
@@ -39,6 +40,19 @@ def connect_stream(
     values = {"caller": caller, "callSid": call_sid, **dict(parameters or {})}
     for name, value in values.items():
         stream.parameter(name=name, value=value)
+    return str(response)
+
+
+BUSY_MESSAGE = ("Sorry, all of our lines are busy right now. Please call again in a few "
+                "minutes. Goodbye.")
+
+
+def busy(message: str = BUSY_MESSAGE) -> str:
+    """`<Response><Say>...</Say><Hangup/></Response>`: the caller hears why, then the call
+    ends without reaching a media stream."""
+    response = VoiceResponse()
+    response.say(message)
+    response.hangup()
     return str(response)
 
 

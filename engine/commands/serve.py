@@ -2,7 +2,10 @@
 
 Validates the flow, chooses providers, warms models and the knowledge base, then serves the
 webhook, the media stream, /health and /metrics. SIGTERM stops taking calls and lets active
-ones finish up to `--drain` seconds; a second SIGTERM stops at once.
+ones finish up to `--drain` seconds; a second SIGTERM stops at once. Serving beyond this
+machine (`--host` not loopback) needs `DIALFLOW_PUBLIC_URL` or `DIALFLOW_TRUSTED_PROXIES`;
+the call limits come from `DIALFLOW_MAX_CALLS`, `DIALFLOW_START_DEADLINE` and
+`DIALFLOW_MAX_MESSAGE_BYTES` (see `/health`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -63,19 +67,24 @@ class DrainingServer(uvicorn.Server):
 async def serve(args: argparse.Namespace) -> int:
     from adapters.twilio.rest import TwilioConfigError
     from adapters.twilio.signature import SignatureConfigError
+    from adapters.twilio.urls import PublicUrlError, check_exposure
     from engine.server.app import create_app
     from engine.server.bootstrap import build_services, warm
+    from engine.server.limits import LimitsError
 
     try:
+        check_exposure(args.host, os.environ)
         services = build_services(args.flow)
-    except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError) as exc:
+    except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError,
+            PublicUrlError, LimitsError) as exc:
         print(f"dialflow serve: {exc}", file=sys.stderr)
         return 1
     log.warning("warming models and the knowledge base…")
     await warm(services)
     freeze_startup_heap()
     config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
-                            log_level="warning", lifespan="on", ws_per_message_deflate=False)
+                            log_level="warning", lifespan="on", ws_per_message_deflate=False,
+                            ws_max_size=services.limits.transport_max_bytes)
     server = DrainingServer(config, services, args.drain)
     log.warning("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
                 args.port, services.describe())

@@ -1,8 +1,10 @@
 """The FastAPI app: `POST /webhook/voice`, `WebSocket /ws/media`, `GET /health`, `GET /metrics`.
 
 Both Twilio entry points verify `X-Twilio-Signature` before anything starts: a forged or
-missing signature gets 403 (webhook) or a closed handshake (WebSocket). While the server
-drains for shutdown, new calls are refused.
+missing signature gets 403 (webhook) or a closed handshake (WebSocket). The webhook's answer
+binds the media stream to its call (a `<Parameter>` the stream's `start` must carry back).
+While the server drains for shutdown, new calls are refused; at the deployment's call limit
+the webhook answers with a polite busy message and a handshake is refused (1013).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
+from adapters.twilio.redact import escape_id
 from adapters.twilio.signature import SignatureRejected
-from adapters.twilio.twiml import connect_stream
+from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
 from engine.server.services import Services
 from engine.server.stream import MediaStream
@@ -42,34 +45,51 @@ def create_app(services: Services) -> FastAPI:
     async def voice(request: Request) -> Response:
         form = await request.form()
         call_sid = str(form.get("CallSid", ""))
+        peer = request.client.host if request.client else None
         try:
             services.signatures.check_webhook(
                 scheme=request.url.scheme, path=request.url.path, query=request.url.query,
-                headers=request.headers, form=form, call_id=call_sid)
+                headers=request.headers, form=form, call_id=call_sid, peer=peer)
         except SignatureRejected:
             services.metrics.error("signature")
             return Response("forbidden", status_code=403)
         if not services.accepting:
             return Response("shutting down", status_code=503)
+        if services.at_capacity:
+            services.metrics.error("busy")
+            log.warning("call %s: answered busy, %d media sockets open (the limit)",
+                        escape_id(call_sid), services.sockets)
+            return Response(busy(), media_type="application/xml")
+        caller = str(form.get("From", ""))
         url = stream_url(scheme=request.url.scheme, headers=request.headers,
-                         public_url=services.signatures.settings.public_url)
-        twiml = connect_stream(url, caller=str(form.get("From", "")), call_sid=call_sid)
+                         public_url=services.signatures.settings.public_url,
+                         trust_forwarded=services.signatures.trusts(peer))
+        twiml = connect_stream(url, caller=caller, call_sid=call_sid,
+                               parameters=services.signatures.bind_call(call_sid, caller))
         return Response(twiml, media_type="application/xml")
 
     @app.websocket("/ws/media")
     async def media(ws: WebSocket) -> None:
         try:
             services.signatures.check_websocket(
-                scheme=ws.url.scheme, path=ws.url.path, query=ws.url.query, headers=ws.headers)
+                scheme=ws.url.scheme, path=ws.url.path, query=ws.url.query, headers=ws.headers,
+                peer=ws.client.host if ws.client else None)
         except SignatureRejected:
             services.metrics.error("signature")
             await ws.close(code=1008)
             return
-        if not services.accepting:
+        if not services.accepting or services.at_capacity:
+            if services.accepting:
+                services.metrics.error("busy")
+                log.warning("media socket refused: %d open (the limit)", services.sockets)
             await ws.close(code=1013)
             return
-        await ws.accept()
-        await MediaStream(ws, services).run()
+        services.sockets += 1
+        try:
+            await ws.accept()
+            await MediaStream(ws, services).run()
+        finally:
+            services.sockets -= 1
 
     @app.get("/health")
     async def health() -> JSONResponse:
@@ -77,6 +97,8 @@ def create_app(services: Services) -> FastAPI:
             "status": "draining" if not services.accepting else "ok",
             "knowledge_ready": services.knowledge_ready,
             "active_calls": len(services.streams),
+            "media_sockets": services.sockets,
+            "limits": services.limits.describe(),
             "flow": {"path": str(services.flows.path), "version": services.flows.version,
                      "last_error": services.flows.last_error},
             "providers": services.describe(),

@@ -16,6 +16,7 @@ from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.server.flow_source import FlowSource
+from engine.server.limits import ServerLimits
 from engine.server.services import Services
 from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
@@ -97,6 +98,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         or SignatureChecker(SignatureSettings.from_env(env)),
         twilio=twilio, retriever=retriever,
         transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
+        limits=overrides.pop("limits", None) or ServerLimits.from_env(env),
         **overrides)
     if hasattr(stt, "on_first_result"):  # cloud STT reports its time to first result
         stt.on_first_result = lambda call_id, seconds: services.metrics.ttfb("stt", seconds)

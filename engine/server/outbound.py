@@ -149,7 +149,9 @@ class OutboundAudio:
             await self._send_frame(frame)
 
     async def close(self) -> None:
+        """Stop the sender. Never raises: a sender that already died because the socket
+        went away (its send raised) must not stop the call's teardown."""
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task

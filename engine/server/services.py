@@ -1,19 +1,24 @@
 """`Services`: what every call of one server process shares — the live flow, the STT and
 TTS providers, the brain, the tool registry and storage, telephony, signatures, metrics —
-and the set of active streams. Built once at start-up; calls only borrow from it.
+the deployment's limits — and the set of active streams, the count of open media sockets
+and the CallSids that started lately (one stream per call: a replayed `start` is refused).
+Built once at start-up; calls only borrow from it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from adapters.twilio.binding import BINDING_TTL
 from adapters.twilio.rest import TwilioCalls, TwilioRest
 from adapters.twilio.signature import SignatureChecker
 from engine.media import SttProvider, TtsProvider, describe
 from engine.ports import Brain
 from engine.server.flow_source import FlowSource
+from engine.server.limits import ServerLimits
 from engine.server.metrics import Metrics
 from engine.tools_port import CallTools
 from engine.transcripts import TranscriptStore
@@ -57,6 +62,27 @@ class Services:
     knowledge_ready: bool = False
     accepting: bool = True
     streams: set[MediaStream] = field(default_factory=set)
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    sockets: int = 0  # media sockets open now, started or not
+    recent_call_sids: dict[str, float] = field(default_factory=dict)  # CallSid -> started at
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.sockets >= self.limits.max_calls
+
+    def claim_call_sid(self, call_sid: str) -> str:
+        """Record that a stream starts for `call_sid`; a reason (to log) when another stream
+        already did: live, or within the binding's lifetime (a replayed `start`)."""
+        now = time.monotonic()
+        for sid, at in list(self.recent_call_sids.items()):  # oldest first
+            if now - at < BINDING_TTL:
+                break
+            del self.recent_call_sids[sid]
+        if call_sid in self.recent_call_sids or any(
+                s.session.call_sid == call_sid for s in self.streams):
+            return "another stream already started for this CallSid"
+        self.recent_call_sids[call_sid] = now
+        return ""
 
     def tools_for(self, call_id: str, caller: str) -> CallTools:
         business = self.flows.current().flow.settings.raw.get("business") or {}

@@ -7,11 +7,13 @@ import asyncio
 import base64
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
+from adapters.twilio.binding import BINDING_PARAM, make_binding
 from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.signature import SIGNATURE_HEADER, sign
 from tests.fakes.providers import tone
@@ -93,7 +95,9 @@ def test_media_before_start_is_dropped_then_the_call_starts(tmp_path: Path) -> N
                 await ws.send(json.dumps({
                     "event": "start", "sequenceNumber": "1", "streamSid": "MZ1",
                     "start": {"streamSid": "MZ1", "callSid": "CA-early", "accountSid": "AC1",
-                              "tracks": ["inbound"], "customParameters": {"caller": "+1555"},
+                              "tracks": ["inbound"], "customParameters": {
+                                  "caller": "+1555", BINDING_PARAM: make_binding(
+                                      AUTH_TOKEN, "CA-early", "+1555", time.time())},
                               "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000,
                                               "channels": 1}}}))
                 await until(lambda: len(server.services.streams) == 1)

@@ -117,7 +117,8 @@ def test_proxy_headers_give_the_url_twilio_signed() -> None:
     }
     assert (
         checker().check_webhook(
-            scheme="http", path="/twilio/voice", query="", headers=headers, form=FORM
+            scheme="http", path="/twilio/voice", query="", headers=headers, form=FORM,
+            peer="127.0.0.1",  # the proxy (ngrok's agent) runs on this machine
         )
         == url
     )
@@ -153,7 +154,8 @@ def test_websocket_handshake_signs_the_wss_url_without_params() -> None:
         "X-Twilio-Signature": twilio_signature(url, {}),
     }
     assert (
-        checker().check_websocket(scheme="ws", path="/ws/media", query="", headers=headers) == url
+        checker().check_websocket(scheme="ws", path="/ws/media", query="", headers=headers,
+                                  peer="::1") == url
     )
 
 
@@ -237,10 +239,11 @@ def test_external_url_variants() -> None:
             path="/v",
             query="a=1",
             headers={
-                "X-Forwarded-Proto": "https, http",
-                "X-Forwarded-Host": "pub.example, inner",
+                "X-Forwarded-Proto": "http, https",
+                "X-Forwarded-Host": "client-chose.example, pub.example",
                 "Host": "h",
             },
+            trust_forwarded=True,
         )
         == "https://pub.example/v?a=1"
     )
@@ -258,13 +261,15 @@ def test_external_url_variants() -> None:
 def test_rfc7239_forwarded_header_gives_the_public_url() -> None:
     def url(forwarded: str, **more: str) -> str:
         headers = {"Host": "10.0.0.5:8000", "Forwarded": forwarded, **more}
-        return external_url(scheme="http", path="/webhook/voice", headers=headers)
+        return external_url(scheme="http", path="/webhook/voice", headers=headers,
+                            trust_forwarded=True)
 
     assert url("for=192.0.2.60;proto=https;host=calls.example.com") == (
         "https://calls.example.com/webhook/voice")
-    # Case-insensitive keys, quoted values, and only the first proxy's entry counts.
-    assert url('For="[2001:db8::1]:4711";Host="calls.example.com:8443";PROTO=https, '
-               "proto=http;host=inner") == "https://calls.example.com:8443/webhook/voice"
+    # Case-insensitive keys, quoted values, and only the nearest proxy's (last) entry counts.
+    assert url("proto=http;host=client-chose, "
+               'For="[2001:db8::1]:4711";Host="calls.example.com:8443";PROTO=https'
+               ) == "https://calls.example.com:8443/webhook/voice"
     # A quoted comma does not end the first entry.
     assert url('for="a,b";host=pub.example;proto=https') == "https://pub.example/webhook/voice"
     # Forwarded wins over X-Forwarded-*; a field it lacks falls back to them, then to Host.
@@ -279,7 +284,7 @@ def test_a_signature_for_the_forwarded_url_is_accepted() -> None:
     headers = {"Host": "localhost:8000", "Forwarded": "proto=https;host=calls.example.com",
                "X-Twilio-Signature": twilio_signature(url, FORM)}
     assert checker().check_webhook(scheme="http", path="/webhook/voice", query="",
-                                   headers=headers, form=FORM) == url
+                                   headers=headers, form=FORM, peer="127.0.0.1") == url
 
 
 def test_stream_url_for_twiml() -> None:
