@@ -21,6 +21,7 @@ from adapters.twilio.redact import escape_id
 from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
+from engine.server import capacity
 from engine.server.services import Services
 from engine.server.stream import MediaStream
 
@@ -94,16 +95,16 @@ def create_app(services: Services) -> FastAPI:
     @app.get("/health")
     async def health() -> JSONResponse:
         return JSONResponse({
-            "status": "draining" if not services.accepting else "ok",
+            **capacity.report(services),  # status, ready, active calls (all workers), capacity
             "knowledge_ready": services.knowledge_ready,
-            "active_calls": len(services.streams),
-            "media_sockets": services.sockets,
             "limits": services.limits.describe(),
             "flow": {"path": str(services.flows.path), "version": services.flows.version,
                      "last_error": services.flows.last_error},
             "providers": services.describe(),
             "keys_configured": {key: bool(os.environ.get(key)) for key in PROVIDER_KEYS},
         })
+
+    capacity.add_probes(app, services)  # /health/ready and /health/live
 
     @app.get("/metrics")
     async def metrics() -> Response:

@@ -3,7 +3,6 @@ a free port and a temp data path; stopped by its process id."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.server.harness import free_port
+
 CHROMA = Path(sys.executable).parent / "chroma"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -12,11 +12,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.server.harness import free_port
 
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install Debian's package: "
@@ -34,11 +35,6 @@ def find_bindir() -> Path | None:
                         key=lambda p: int(Path(p).parent.parent.name), reverse=True)
     return Path(candidates[0]).parent if candidates else None
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
