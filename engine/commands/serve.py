@@ -75,12 +75,13 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
     from engine.server.app import create_app
     from engine.server.bootstrap import build_services, warm
     from engine.server.limits import LimitsError
+    from knowledge.errors import KnowledgeError
 
     try:
         check_exposure(args.host, os.environ)
         services = build_services(args.flow)
     except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError,
-            PublicUrlError, LimitsError) as exc:
+            PublicUrlError, LimitsError, KnowledgeError) as exc:
         print(f"dialflow serve: {exc}", file=sys.stderr)
         return 1
     log.warning("warming models and the knowledge base…")
