@@ -74,11 +74,12 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
     from adapters.twilio.urls import PublicUrlError, check_exposure
     from engine.server.app import create_app
     from engine.server.bootstrap import build_services, warm
-    from engine.server.limits import LimitsError
+    from engine.server.limits import LimitsError, ServerLimits
     from knowledge.errors import KnowledgeError
 
     try:
         check_exposure(args.host, os.environ)
+        ServerLimits.from_env(os.environ)
         services = build_services(args.flow)
     except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError,
             PublicUrlError, LimitsError, KnowledgeError) as exc:

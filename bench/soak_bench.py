@@ -1,0 +1,298 @@
+"""Soak with abrupt disconnects: do calls that vanish mid-sentence leave anything behind?
+
+    python -m bench.soak_bench --calls 1000 --concurrency 100
+
+Starts a server process with the offline-fast fakes (tone TTS, energy STT, a brain that
+answers, then asks for a tool; a tool and a transfer that take a moment, so there is a
+"mid-tool" and a "mid-transfer" to drop in), and runs N simulated Twilio calls over real
+WebSockets, at most `--concurrency` at once. Two thirds complete the whole path (greeting,
+a reply, a tool turn, a transfer that fails into a message and a goodbye); one third drop
+their TCP connection, without a WebSocket close, at a random moment: mid-greeting,
+mid-reply, mid-tool or mid-transfer. Prints the phantom calls left in `/health` once every
+socket is gone (budget 0), and the server's file descriptors, asyncio tasks and RSS before
+(after a warm-up), at peak and after (budget: back within 5 % of the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from adapters.twilio.caller import SimulatedCaller  # noqa: E402
+from bench.server_bench import free_port, quiet, rss_kib  # noqa: E402
+from tests.fakes.providers import silence, tone  # noqa: E402
+from tests.server.raw_stream import drop_tcp  # noqa: E402
+
+AUTH_TOKEN = "soak-token"
+MOMENTS = ("greeting", "reply", "tool", "transfer")
+TOOL_SECONDS = 0.5
+TRANSFER_SECONDS = 1.0
+
+
+# -- the server process ------------------------------------------------------------------------
+class SoakBrain:
+    """Turn 1 of a call: a reply. Turn 2: a tool call, then a reply with its result."""
+
+    name = "fake-soak"
+
+    def __init__(self) -> None:
+        self.turns: Counter[str] = Counter()
+        self.tool_answered: set[str] = set()
+
+    async def respond(self, turn: Any) -> Any:
+        from engine.ports import Sentence, ToolCall
+
+        self.turns[turn.call_id] += 1
+        if self.turns[turn.call_id] == 2 and turn.call_id not in self.tool_answered:
+            yield ToolCall("check_appointment", {}, f"{turn.call_id}-tool")
+            return
+        for sentence in ("Sure.", "We are open until seven tonight."):
+            yield Sentence(sentence)
+
+    def tool_result(self, call: Any, outcome: Any) -> None:
+        self.tool_answered.add(call.call_id.rsplit("-tool", 1)[0])
+
+    def forget(self, call_id: str) -> None:
+        self.turns.pop(call_id, None)
+        self.tool_answered.discard(call_id)
+
+
+class SlowTools:
+    def __init__(self, tools: Any):
+        self.tools = tools
+        self.context = tools.context
+
+    async def run(self, name: str, args: dict[str, Any], call_id: str) -> Any:
+        await asyncio.sleep(TOOL_SECONDS)
+        return await self.tools.run(name, args, call_id)
+
+
+class SlowFailingTransfer:
+    """A transfer that rings for a moment and fails, as local calls do; hang-up closes."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+
+    async def transfer(self, number: str) -> None:
+        await asyncio.sleep(TRANSFER_SECONDS)
+        raise ConnectionError("soak: nobody picks up")
+
+    async def hang_up(self) -> None:
+        await self.stream.close()
+
+
+def serve(port: int) -> None:
+    import tempfile
+
+    import uvicorn
+
+    from adapters.twilio.signature import SignatureChecker, SignatureSettings
+    from engine.commands.serve import freeze_startup_heap, run_fast
+    from engine.server.app import create_app
+    from engine.server.flow_source import FlowSource
+    from engine.server.services import Services
+    from engine.transcripts import TranscriptStore
+    from tests.fakes.providers import EnergyStt, ToneTts
+    from tools.builtin import build_registry
+    from tools.storage import Storage
+
+    work = Path(tempfile.mkdtemp(prefix="soak-"))
+    services = Services(
+        flows=FlowSource(ROOT / "flows.yaml"),
+        stt=EnergyStt(["Do you have anything for me?"] * 1_000_000), tts=ToneTts(),
+        brain=SoakBrain(), registry=build_registry(),
+        storage=Storage(f"sqlite:///{work / 'soak.db'}"),
+        transcripts=TranscriptStore(work / "transcripts"),
+        signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)))
+    tools_for = services.tools_for
+    services.tools_for = lambda call_id, caller: SlowTools(  # type: ignore[method-assign]
+        tools_for(call_id, caller))
+    services.telephony_for = (  # type: ignore[method-assign]
+        lambda call_sid, call_id, stream: SlowFailingTransfer(stream))
+    app = create_app(services)
+
+    @app.get("/bench/tasks")
+    async def tasks() -> dict[str, int]:
+        return {"tasks": len(asyncio.all_tasks())}
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
+                                           lifespan="on", ws_per_message_deflate=False))
+    freeze_startup_heap()
+    run_fast(server.serve())
+
+
+# -- the callers -------------------------------------------------------------------------------
+def media_count(caller: SimulatedCaller) -> int:
+    return len(caller.received)
+
+
+async def wait_for(predicate: Any, limit: float = 20.0) -> None:
+    start = time.perf_counter()
+    while not predicate() and time.perf_counter() - start < limit:
+        await asyncio.sleep(0.01)
+
+
+async def one_call(url: str, index: int, moment: str | None) -> str:
+    """Run one call; drop it at `moment` (None: complete it). Returns how it ended."""
+    rng = random.Random(index)
+    async with SimulatedCaller(url, auth_token=AUTH_TOKEN, call_sid=f"CA{index:08d}") as caller:
+        if moment == "greeting":
+            frames = rng.randint(1, 40)
+            await wait_for(lambda: media_count(caller) >= frames)
+            drop_tcp(caller)
+            return "dropped"
+        await quiet(caller, 0.3)
+        if moment == "transfer":
+            await caller.press("0")
+            await asyncio.sleep(rng.uniform(0.1, 2.5))  # the hold message, then the transfer
+            drop_tcp(caller)
+            return "dropped"
+        before = media_count(caller)
+        await caller.say(tone(0.5) + silence(0.1))
+        if moment == "reply":
+            frames = rng.randint(1, 20)
+            await wait_for(lambda: media_count(caller) >= before + frames)
+            drop_tcp(caller)
+            return "dropped"
+        await quiet(caller, 0.3)
+        await caller.say(tone(0.5) + silence(0.1))
+        if moment == "tool":
+            await asyncio.sleep(rng.uniform(0.05, 0.3 + TOOL_SECONDS))
+            drop_tcp(caller)
+            return "dropped"
+        await quiet(caller, 0.3)
+        await caller.press("0")
+        await wait_for(lambda: caller.closed, limit=30)  # the server says goodbye, hangs up
+        return "completed" if caller.closed else "still open"
+
+
+async def guarded(url: str, index: int, moment: str | None, gate: asyncio.Semaphore) -> str:
+    async with gate:
+        try:
+            return await one_call(url, index, moment)
+        except Exception as exc:  # a client-side failure is counted, not fatal
+            return f"client error {type(exc).__name__}"
+
+
+def fd_kinds(pid: int) -> Counter[str]:
+    """What the process's descriptors point at: `socket`, `pipe`, or a file's name."""
+    kinds: Counter[str] = Counter()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = str(fd.readlink())
+            kinds[target.split(":")[0] if ":[" in target else Path(target).name] += 1
+    return kinds
+
+
+def server_figures(pid: int, http: httpx.Client, base: str) -> dict[str, Any]:
+    kinds = fd_kinds(pid)
+    tasks = http.get(f"{base}/bench/tasks").json()["tasks"]
+    return {"fds": float(sum(kinds.values())), "tasks": float(tasks),
+            "rss_mib": rss_kib(pid) / 1024, "fd_kinds": kinds}
+
+
+async def sample_peak(pid: int, base: str, peak: dict[str, float], done: asyncio.Event) -> None:
+    async with httpx.AsyncClient() as http:
+        while not done.is_set():
+            with contextlib.suppress(httpx.HTTPError):
+                fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
+                tasks = (await http.get(f"{base}/bench/tasks", timeout=5)).json()["tasks"]
+                for key, value in (("fds", fds), ("tasks", tasks),
+                                   ("rss_mib", rss_kib(pid) / 1024)):
+                    peak[key] = max(peak.get(key, 0.0), float(value))
+            await asyncio.sleep(0.5)
+
+
+async def soak(url: str, base: str, pid: int, calls: int, concurrency: int,
+               offset: int) -> tuple[Counter[str], Counter[str], dict[str, float]]:
+    gate = asyncio.Semaphore(concurrency)
+    rng = random.Random(11)
+    moments = [rng.choice(MOMENTS) if i % 3 == 0 else None for i in range(calls)]
+    peak: dict[str, float] = {}
+    done = asyncio.Event()
+    sampler = asyncio.create_task(sample_peak(pid, base, peak, done))
+    outcomes = await asyncio.gather(*[guarded(url, offset + i, moment, gate)
+                                      for i, moment in enumerate(moments)])
+    done.set()
+    await sampler
+    return Counter(outcomes), Counter(m for m in moments if m), peak
+
+
+def settle(http: httpx.Client, base: str, limit: float = 30.0) -> int:
+    """Wait for the server's active calls to reach 0; the phantom calls left after `limit`."""
+    start = time.perf_counter()
+    while True:
+        active = int(http.get(f"{base}/health").json()["active_calls"])
+        if active == 0 or time.perf_counter() - start > limit:
+            return active
+        time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=60)  # pools reach their size
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "bench.soak_bench", "--serve", str(port)],
+                              cwd=ROOT)
+    base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/media"
+    started = time.perf_counter()
+    try:
+        with httpx.Client(timeout=10) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    http.get(f"{base}/health")
+                    break
+                time.sleep(0.1)
+            asyncio.run(soak(url, base, server.pid, args.warmup, args.concurrency, 10**7))
+            settle(http, base)
+            time.sleep(2.0)
+            before = server_figures(server.pid, http, base)
+            outcomes, drops, peak = asyncio.run(
+                soak(url, base, server.pid, args.calls, args.concurrency, 0))
+            phantom = settle(http, base)
+            time.sleep(2.0)
+            after = server_figures(server.pid, http, base)
+            sockets = http.get(f"{base}/health").json()["media_sockets"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    print(f"calls: {args.calls} at up to {args.concurrency} at once, "
+          f"{time.perf_counter() - started:.0f} s in all; outcomes: "
+          + ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())))
+    print("dropped TCP mid-" + ", mid-".join(f"{m} {drops[m]}" for m in MOMENTS))
+    print(f"phantom calls after every socket closed: {phantom} (budget 0); "
+          f"media sockets still open: {sockets}")
+    grown = after["fd_kinds"] - before["fd_kinds"]
+    if grown:
+        print("descriptors added since the baseline: " + ", ".join(
+            f"{n} {what}" for what, n in grown.most_common()))
+    for key, label in (("fds", "file descriptors"), ("tasks", "asyncio tasks"),
+                       ("rss_mib", "RSS MiB")):
+        change = (after[key] - before[key]) / before[key] * 100
+        print(f"{label}: before {before[key]:.0f}, peak {peak.get(key, 0):.0f}, "
+              f"after {after[key]:.0f} ({change:+.1f} % of the baseline; budget within 5 %)")
+
+
+if __name__ == "__main__":
+    main()
