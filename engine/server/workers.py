@@ -93,6 +93,7 @@ class Supervisor:
         self.served: set[int] = set()  # indexes whose current process has served
         self.restart_at: dict[int, float] = {}
         self.signals = 0
+        self.started_rest = False
         self.result = 0
         self._own_metrics_dir: str | None = None
 
@@ -107,7 +108,7 @@ class Supervisor:
         self.pids[pid] = index
         self.started_at[index] = time.monotonic()
         self.served.discard(index)
-        log.info("worker %d started (pid %d)", index, pid)
+        log.debug("worker %d started (pid %d)", index, pid)
 
     def _become_worker(self, index: int) -> None:
         code = 1
@@ -162,8 +163,10 @@ class Supervisor:
             if self.signals:
                 log.info("worker %d (pid %d) stopped (%s)", index, pid, how)
             elif index not in self.served:
-                log.error("worker %d (pid %d) failed to start (%s): stopping the server",
-                          index, pid, how)
+                # Exit code 1 is a start-up error the worker has already printed in one line.
+                (log.debug if code == 1 else log.error)(
+                    "worker %d (pid %d) failed to start (%s): stopping the server",
+                    index, pid, how)
                 self._stop_all(code if code > 0 else 1)
             else:
                 lived = time.monotonic() - self.started_at.get(index, 0.0)
@@ -176,7 +179,12 @@ class Supervisor:
         for index in self.pids.values():
             if index not in self.served and self.board.read(index).serving:
                 self.served.add(index)
-                log.info("worker %d serves", index)
+                log.info("worker %d serves (pid %d)", index, self.board.read(index).pid)
+                if index == 0 and not self.started_rest:
+                    self.started_rest = True
+                    log.warning("dialflow serve: %d workers on http://%s:%d (pid %d "
+                                "supervises)", self.count, self.args.host, self.args.port,
+                                os.getpid())
         running = set(self.pids.values())
         if 0 in self.served:  # the first worker is up: start the rest
             for index in range(1, self.count):
@@ -206,8 +214,6 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
-        log.warning("dialflow serve: %d workers on http://%s:%d (pid %d supervises)",
-                    self.count, self.args.host, self.args.port, os.getpid())
         try:
             self._spawn(0)
             while self.pids or (self.restart_at and not self.signals):
