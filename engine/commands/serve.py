@@ -128,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
         print("dialflow serve: --workers must be at least 1", file=sys.stderr)
         return 2
     if workers == 1:
+        from engine.server.metrics import enable_multiprocess, multiprocess_dir
+
+        directory = multiprocess_dir()  # e.g. set for a container: make and wipe it
+        if directory:
+            enable_multiprocess(directory)
         return run_fast(serve(args))
     return Supervisor(args, workers, lambda a, s: run_fast(serve(a, s))).run()
 

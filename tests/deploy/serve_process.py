@@ -27,6 +27,7 @@ class ServeProcess:
     workdir: Path
     workers: int
     drain: float = 30.0
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
 
@@ -52,7 +53,8 @@ class ServeProcess:
         env.update({"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PYTHONPATH": str(ROOT),
                     "DIALFLOW_DATABASE_URL": f"sqlite:///{self.workdir / 'calls.db'}",
                     "DIALFLOW_TTS_CACHE": str(self.workdir / "tts-cache"),
-                    "DIALFLOW_TRANSCRIPTS": str(self.workdir / "transcripts")})
+                    "DIALFLOW_TRANSCRIPTS": str(self.workdir / "transcripts"),
+                    **self.extra_env})
         log = (self.workdir / "serve.log").open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "engine.cli", "serve", "--port", str(self.port),

@@ -41,3 +41,19 @@ def test_zero_workers_is_refused() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 2 and "--workers must be at least 1" in done.stderr
+
+
+def test_one_worker_with_the_containers_metrics_dir_set_serves_metrics(tmp_path) -> None:
+    """The Kubernetes ConfigMap sets PROMETHEUS_MULTIPROC_DIR; `--workers 1` must make it."""
+    from tests.deploy.serve_process import ServeProcess
+
+    metrics_dir = tmp_path / "not" / "there" / "yet"
+    serve = ServeProcess(tmp_path / "one", workers=1,
+                         extra_env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}).start()
+    try:
+        health = serve.wait_for(lambda h: h["ready"], "one worker serving")
+        assert health["capacity"]["workers"] == 1 and "workers" not in health
+        assert serve.metric("dialflow_active_calls") == 0
+        assert list(metrics_dir.glob("*.db"))
+    finally:
+        assert serve.stop() is not None
