@@ -49,7 +49,7 @@ class Worker:
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-        self.process.wait(30)
+        self.process.communicate(timeout=30)  # also closes the pipes (no fds left for GC)
 
 
 @pytest.fixture

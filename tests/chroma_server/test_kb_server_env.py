@@ -23,9 +23,12 @@ def test_the_environment_points_the_flows_knowledge_at_a_chroma_server(
                                              "DIALFLOW_CHROMA_PORT": str(chroma.port)})
     assert (config.host, config.port, config.collection) == ("127.0.0.1", chroma.port, "env-kb")
     retriever = Retriever(config)
-    ingest_documents(DOCS, retriever.store)
-    assert retriever.search("do you take Cigna")[0].doc_id == "insurance"
-    assert not (tmp_path / "embedded").exists()
+    try:
+        ingest_documents(DOCS, retriever.store)
+        assert retriever.search("do you take Cigna")[0].doc_id == "insurance"
+        assert not (tmp_path / "embedded").exists()
+    finally:
+        retriever.store.client.close()
 
 
 @pytest.mark.parametrize("port", ["eighty", "0", "70000"])

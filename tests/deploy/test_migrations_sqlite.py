@@ -27,8 +27,12 @@ def test_sqlite_schema_comes_from_the_migrations(tmp_path: Path) -> None:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         store.close()
-    sql = sqlite3.connect(tmp_path / "a.db").execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'uq_appointments_active_start'").fetchone()[0]
+    conn = sqlite3.connect(tmp_path / "a.db")
+    try:
+        sql = conn.execute("SELECT sql FROM sqlite_master "
+                           "WHERE name = 'uq_appointments_active_start'").fetchone()[0]
+    finally:
+        conn.close()
     assert "UNIQUE INDEX" in sql and "WHERE status = 'booked'" in sql
 
 

@@ -116,6 +116,8 @@ def _finish_race(procs: list, queue: Any, _barrier: Any) -> list[dict]:
     finally:
         for proc in procs:
             proc.join(30)
+        queue.close()
+        queue.join_thread()
     assert [proc.exitcode for proc in procs] == [0] * len(procs)
     return results
 
@@ -158,7 +160,7 @@ def test_a_worker_killed_mid_transaction_leaves_nothing_and_the_slot_goes_to_one
     finally:
         if holder.poll() is None:
             holder.kill()
-            holder.wait()
+        holder.communicate(timeout=30)  # also closes the pipes
     assert holder.returncode == -signal.SIGKILL
     winner = _one_winner(results, storage, attempts=50)
     assert storage.appointment_at(SLOT).phone != "+15550000000"  # type: ignore[union-attr]
