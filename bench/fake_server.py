@@ -1,12 +1,14 @@
 """A dialflow server process with fake providers, for `bench/server_bench.py`.
 
-    python -m bench.fake_server --port 8765 --stats stats.json
+    python -m bench.fake_server --port 8765 --stats stats.json [--workers N]
 
 Serves the default flow with the tone TTS, the energy STT and a canned brain (optionally
 with provider latencies), writes call transcripts as `dialflow serve` does (to a temporary
 directory) and, with `--event-logs DIR`, each call's event log under DIR/calls; on SIGTERM
 writes its raw measurements to `--stats`: per-turn engine latency (caller's end of turn ->
 first agent frame sent) and outbound pacing jitter.
+With `--workers N` it runs under the same supervisor as `dialflow serve --workers N` (N
+processes on the port, each writing `--stats` + `.<worker index>`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.twilio.signature import SignatureChecker, SignatureSettings  # noqa: E402
-from engine.commands.serve import freeze_startup_heap, run_fast  # noqa: E402
+from engine.commands.serve import freeze_startup_heap, run_fast, serve_as_worker  # noqa: E402
 from engine.records.privacy import DataDirs  # noqa: E402
 from engine.records.recorder import CallRecords  # noqa: E402
 from engine.server.app import create_app  # noqa: E402
 from engine.server.flow_source import FlowSource  # noqa: E402
 from engine.server.services import Services  # noqa: E402
 from engine.server.stream import MediaStream  # noqa: E402
+from engine.server.workers import Supervisor  # noqa: E402
 from engine.transcripts import TranscriptStore  # noqa: E402
 from tests.fakes.providers import CannedBrain, EnergyStt, ToneTts  # noqa: E402
 from tools.builtin import build_registry  # noqa: E402
@@ -46,15 +49,9 @@ class QuietServer(uvicorn.Server):
         self.should_exit = True
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--stats", required=True)
-    parser.add_argument("--stt-latency", type=float, default=0.0)
-    parser.add_argument("--llm-latency", type=float, default=0.0)
-    parser.add_argument("--tts-latency", type=float, default=0.0)
-    parser.add_argument("--event-logs", help="write each call's event log under this folder")
-    args = parser.parse_args()
+def serve_one(args: argparse.Namespace, slot: object = None) -> int:
+    """One server process; `slot` when it is a worker of the supervisor."""
+    stats = args.stats if slot is None else f"{args.stats}.{slot.index}"  # type: ignore[attr-defined]
     turns: list[float] = []
     transcripts = tempfile.mkdtemp(prefix="bench-transcripts-")
     jitter: list[float] = []
@@ -79,15 +76,32 @@ def main() -> None:
         await original_teardown(self)
 
     MediaStream._teardown = teardown  # type: ignore[method-assign]
-    config = uvicorn.Config(create_app(services), host="127.0.0.1", port=args.port,
+    config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
                             log_level="error", lifespan="on", ws_per_message_deflate=False)
     server = QuietServer(config)
     freeze_startup_heap()
-    run_fast(server.serve())
+    run_fast(server.serve() if slot is None else serve_as_worker(server, services, slot, args))
     TranscriptStore.sync()
     shutil.rmtree(transcripts, ignore_errors=True)
-    Path(args.stats).write_text(json.dumps({"turns": turns, "jitter": jitter,
-                                            "stages": stages}))
+    Path(stats).write_text(json.dumps({"turns": turns, "jitter": jitter, "stages": stages}))
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--stats", required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--stt-latency", type=float, default=0.0)
+    parser.add_argument("--llm-latency", type=float, default=0.0)
+    parser.add_argument("--tts-latency", type=float, default=0.0)
+    parser.add_argument("--event-logs", help="write each call's event log under this folder")
+    args = parser.parse_args()
+    args.host = "127.0.0.1"
+    if args.workers == 1:
+        serve_one(args)
+    else:
+        sys.exit(Supervisor(args, args.workers, serve_one).run())
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
 """Concurrent calls against one server process with fake providers.
 
-    python -m bench.server_bench --calls 200 --turns 6
+    python -m bench.server_bench --calls 200 --turns 6 [--workers 1 2]
 
-Starts `bench/fake_server.py` in its own process, connects N simulated Twilio callers over
+Starts `bench/fake_server.py` in its own process (with `--workers N`: a supervisor and N
+worker processes on one port, as `dialflow serve --workers N`), connects simulated Twilio
+callers over
 real WebSockets (signed handshake, continuous 20 ms microphone frames, real-time playback
 with mark echoes), has each take a few turns, and prints: calls held, engine-added latency
 per turn (caller's end of turn -> first agent frame sent, minus the fakes' own latencies)
-p50/p99, outbound frame pacing jitter p50/p99/max, and server RSS per call.
+p50/p99, outbound frame pacing jitter p50/p99/max, server RSS per call, and server CPU per
+call-second (all server processes together). With several `--workers` values it runs once
+for each and ends with a table: the cost per call should not grow with the worker count.
+The simulated callers run in this process, on the same cores as the server.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -40,16 +46,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_pids(pid: int) -> list[int]:
+    """The server process and its children (the workers, under a supervisor)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *map(int, children)]
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for each in server_pids(pid):
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    total = 0
+    for each in server_pids(pid):
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
 def pct(values: list[float], q: float) -> float:
@@ -99,7 +119,7 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
     while len(ready) < calls and time.perf_counter() - start < 120:
         await asyncio.sleep(0.2)
     cpu_start, wall_start = cpu_seconds(pid), time.perf_counter()
-    await asyncio.sleep(3.0)
+    await asyncio.sleep(5.0)
     cpu_held = (cpu_seconds(pid) - cpu_start) / (time.perf_counter() - wall_start)
     peak = rss_kib(pid)
     held.set()
@@ -109,45 +129,61 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
             "rss_per_call_kib": (peak - base) / max(1, calls), "rss_base_kib": float(base)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--turns", type=int, default=6)  # 1,200 turns at 200 calls
-    parser.add_argument("--stt-latency", type=float, default=0.0)
-    parser.add_argument("--llm-latency", type=float, default=0.0)
-    parser.add_argument("--tts-latency", type=float, default=0.0)
-    parser.add_argument("--event-logs", metavar="DIR", help="the server records each call's "
-                        "event log under DIR/calls (see bench/eventlog_bench.py)")
-    args = parser.parse_args()
+def wait_ready(port: int, workers: int, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(1200):
+        if server.poll() is not None:
+            raise SystemExit(f"the bench server exited ({server.returncode})")
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json()
+            if health["capacity"]["workers_serving"] == workers:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the bench server did not come up")
+
+
+def read_stats(stats_file: Path, workers: int) -> dict[str, list]:
+    files = [stats_file] if workers == 1 else [
+        stats_file.with_name(f"{stats_file.name}.{i}") for i in range(workers)]
+    merged: dict[str, Any] = {"turns": [], "jitter": [], "stages": {}}
+    for path in files:
+        part = json.loads(path.read_text())
+        merged["turns"] += part["turns"]
+        merged["jitter"] += part["jitter"]
+        for name, values in part.get("stages", {}).items():
+            merged["stages"].setdefault(name, []).extend(values)
+    return merged
+
+
+def run(args: argparse.Namespace, workers: int) -> dict[str, float]:
     port = free_port()
     stats_file = Path(tempfile.mkdtemp()) / "stats.json"
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.fake_server", "--port", str(port), "--stats",
-         str(stats_file), "--stt-latency", str(args.stt_latency), "--llm-latency",
-         str(args.llm_latency), "--tts-latency", str(args.tts_latency),
-         *(["--event-logs", args.event_logs] if args.event_logs else [])], cwd=ROOT)
+         str(stats_file), "--workers", str(workers), "--stt-latency", str(args.stt_latency),
+         "--llm-latency", str(args.llm_latency), "--tts-latency", str(args.tts_latency),
+         *(["--event-logs", args.event_logs] if args.event_logs else [])],
+        cwd=ROOT)
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_ready(port, workers, server)
         figures = asyncio.run(drive(f"ws://127.0.0.1:{port}/ws/media", args.calls, args.turns,
                                     server.pid))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    stats = json.loads(stats_file.read_text())
+    stats = read_stats(stats_file, workers)
     # The fake STT's final transcript can come no sooner than its end-pointing silence.
     stt = max(args.stt_latency, END_SILENCE_MS / 1000)
     providers = stt + args.llm_latency + args.tts_latency
     added = [t - providers for t in stats["turns"]]
     jitter = [j * 1000 for j in stats["jitter"]]
-    print(f"calls: {args.calls} requested, {figures['held']:.0f} held at once, "
-          f"{figures['completed']:.0f} completed {args.turns} turns")
-    print(f"turns measured: {len(added)}; engine-added latency p50 {pct(added, .5) * 1000:.1f} ms,"
-          f" p99 {pct(added, .99) * 1000:.1f} ms (providers' own {providers * 1000:.0f} ms "
+    figures["p50_ms"], figures["p99_ms"] = pct(added, .5) * 1000, pct(added, .99) * 1000
+    figures["cpu_ms_per_call_second"] = figures["cpu_held"] * 1000 / max(1.0, figures["held"])
+    print(f"--workers {workers}: {args.calls} calls requested, {figures['held']:.0f} held at "
+          f"once, {figures['completed']:.0f} completed {args.turns} turns")
+    print(f"turns measured: {len(added)}; engine-added latency p50 {figures['p50_ms']:.1f} ms,"
+          f" p99 {figures['p99_ms']:.1f} ms (providers' own {providers * 1000:.0f} ms "
           "subtracted)")
     stages = stats.get("stages", {})
     print("turn stages from the end of speech, p50 / p99: " + ", ".join(
@@ -158,8 +194,32 @@ def main() -> None:
           f"p99 {pct(jitter, .99):.2f} ms, max {max(jitter, default=0):.1f} ms")
     print(f"server RSS: {figures['rss_base_kib'] / 1024:.0f} MiB idle, "
           f"{figures['rss_per_call_kib']:.0f} KiB per call; server CPU with every call held: "
-          f"{figures['cpu_held'] * 100:.0f} % of one core")
-    print(f"(cpu count {os.cpu_count()}; callers and server share this machine)")
+          f"{figures['cpu_held'] * 100:.0f} % of one core = "
+          f"{figures['cpu_ms_per_call_second']:.2f} ms per call-second")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--turns", type=int, default=6)  # 1,200 turns at 200 calls
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="server processes; several values run the bench once for each")
+    parser.add_argument("--stt-latency", type=float, default=0.0)
+    parser.add_argument("--llm-latency", type=float, default=0.0)
+    parser.add_argument("--tts-latency", type=float, default=0.0)
+    parser.add_argument("--event-logs", metavar="DIR", help="the server records each call's "
+                        "event log under DIR/calls (see bench/eventlog_bench.py)")
+    args = parser.parse_args()
+    results = {workers: run(args, workers) for workers in args.workers}
+    print(f"(cpu count {os.cpu_count()}; the simulated callers run in this process and share "
+          "these cores with the server)")
+    if len(results) > 1:
+        print("| workers | calls held | engine-added p50 | p99 | server CPU per call-second |")
+        print("|---|---|---|---|---|")
+        for workers, f in results.items():
+            print(f"| {workers} | {f['held']:.0f} | {f['p50_ms']:.1f} ms | {f['p99_ms']:.1f} ms "
+                  f"| {f['cpu_ms_per_call_second']:.2f} ms |")
 
 
 if __name__ == "__main__":

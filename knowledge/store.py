@@ -7,15 +7,17 @@ embedding model (`dialflow_embedding_model`) and dimension; opening it with anot
 re-embeds every stored chunk (into a side collection, swapped in when complete) when
 `reindex_on_mismatch` is true, and raises `ModelMismatchError` otherwise.
 Vectors are compared by cosine distance (0 = same direction, 2 = opposite).
+A deployment can name the server with `DIALFLOW_CHROMA_HOST`/`_PORT` (`server_from_env`).
 Touches only the chroma directory or the configured Chroma server.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,21 @@ class QueryRow:
 
     chunk: StoredChunk
     distance: float
+
+
+CHROMA_HOST_ENV, CHROMA_PORT_ENV = "DIALFLOW_CHROMA_HOST", "DIALFLOW_CHROMA_PORT"
+
+
+def server_from_env(config: KnowledgeConfig, env: Mapping[str, str]) -> KnowledgeConfig:
+    """`config` pointed at the Chroma server named by `DIALFLOW_CHROMA_HOST` (and
+    `DIALFLOW_CHROMA_PORT`) when set: a deployment chooses the server, the flow the rest."""
+    host = env.get(CHROMA_HOST_ENV, "").strip()
+    if not host:
+        return config
+    port_text = env.get(CHROMA_PORT_ENV, "").strip() or str(config.port)
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise KnowledgeError(f"{CHROMA_PORT_ENV} must be a port number, got {port_text!r:.20}")
+    return dataclasses.replace(config, host=host, port=int(port_text))
 
 
 def make_client(config: KnowledgeConfig) -> ClientAPI:

@@ -1,7 +1,9 @@
 """Durable storage for what calls produce: appointments and tickets (SQLAlchemy 2).
 
 The database is `DIALFLOW_DATABASE_URL` (any SQLAlchemy URL, e.g. PostgreSQL shared by
-several servers) or `sqlite:///data/dialflow.db` relative to the working directory. Double
+several servers: `postgresql://user:password@host/db` uses the psycopg 3 driver) or
+`sqlite:///data/dialflow.db` relative to the working directory. The schema comes from the
+Alembic migrations in `tools/migrations`, applied when a `Storage` opens. Double
 booking is made impossible by the database itself: a unique index on the start of *active*
 appointments (a partial index, on SQLite and PostgreSQL alike). On SQLite every connection
 uses WAL, `synchronous=FULL` and a busy timeout, and every transaction is `BEGIN IMMEDIATE`,
@@ -33,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -188,7 +190,11 @@ class Storage:
         self, url: str | None = None, *, busy_timeout: float = 10.0, create_schema: bool = True
     ) -> None:
         parsed = make_url(url or database_url())
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we ship
         options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql":
+            options = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             db = parsed.database or ""
@@ -209,12 +215,10 @@ class Storage:
         return self.engine.url.render_as_string(hide_password=True)
 
     def create_schema(self) -> None:
-        """Create missing tables and indexes (idempotent, safe to race on SQLite)."""
-        try:
-            Base.metadata.create_all(self.engine)
-        except SQLAlchemyError:
-            # Another server created them between our check and CREATE: check again.
-            Base.metadata.create_all(self.engine)
+        """Apply the migrations up to the newest (idempotent, safe for racing processes)."""
+        from tools.migrations import upgrade
+
+        upgrade(self.engine)
 
     def has_schema(self) -> bool:
         """True when the tables exist (False for a database no call has written to yet)."""

@@ -1,4 +1,4 @@
-"""`dialflow serve [--host --port --flow FILE]`: the phone server for Twilio.
+"""`dialflow serve [--host --port --flow FILE --workers N]`: the phone server for Twilio.
 
 Validates the flow, chooses providers, warms models and the knowledge base, then serves the
 webhook, the media stream, /health and /metrics. SIGTERM stops taking calls and lets active
@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--flow", default="flows.yaml")
     parser.add_argument("--drain", type=float, default=60.0,
                         help="seconds active calls may take to finish after SIGTERM")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="server processes sharing the port, each taking whole calls "
+                             "(default: one per core)")
     parser.set_defaults(func=run)
 
 
@@ -72,20 +75,22 @@ class DrainingServer(uvicorn.Server):
         self.should_exit = True
 
 
-async def serve(args: argparse.Namespace) -> int:
+async def serve(args: argparse.Namespace, slot: Any = None) -> int:
+    """One server process; `slot` (a WorkerSlot) when it is one of `--workers N`."""
     from adapters.twilio.rest import TwilioConfigError
     from adapters.twilio.signature import SignatureConfigError
     from adapters.twilio.urls import PublicUrlError, check_exposure
     from engine.server.app import create_app
     from engine.server.bootstrap import build_services, warm
     from engine.server.limits import LimitsError, ServerLimits
+    from knowledge.errors import KnowledgeError
 
     try:
         check_exposure(args.host, os.environ)
         ServerLimits.from_env(os.environ)
         services = build_services(args.flow)
     except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError,
-            PublicUrlError, LimitsError) as exc:
+            PublicUrlError, LimitsError, KnowledgeError) as exc:
         print(f"dialflow serve: {exc}", file=sys.stderr)
         return 1
     log.info("warming models and the knowledge base…")
@@ -103,15 +108,47 @@ async def serve(args: argparse.Namespace) -> int:
     server = DrainingServer(config, services, args.drain)
     log.info("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
                 args.port, services.describe())
-    await server.serve()
+    if slot is None:
+        await server.serve()
+    else:
+        await serve_as_worker(server, services, slot, args)
     if services.transcripts is not None and not services.transcripts.sync():
         log.error("transcripts: some lines were not synced to disk at shutdown")
     return 0
 
 
+async def serve_as_worker(server: uvicorn.Server, services: Any, slot: Any,
+                          args: argparse.Namespace) -> None:
+    """Bind this worker's own SO_REUSEPORT socket (only now, warmed up) and keep its row on
+    the shared board current while it serves."""
+    from engine.server.capacity import publish_forever
+    from engine.server.workers import reuse_port_socket
+
+    services.worker = slot
+    publisher = asyncio.get_running_loop().create_task(
+        publish_forever(services, lambda: server.started and not server.should_exit))
+    try:
+        await server.serve(sockets=[reuse_port_socket(args.host, args.port)])
+    finally:
+        publisher.cancel()
+
+
 def run(args: argparse.Namespace) -> int:
+    from engine.server.workers import Supervisor, default_workers
+
     logging.getLogger("dialflow").setLevel(logging.INFO)
-    return run_fast(serve(args))
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        print("dialflow serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if workers == 1:
+        from engine.server.metrics import enable_multiprocess, multiprocess_dir
+
+        directory = multiprocess_dir()  # e.g. set for a container: make and wipe it
+        if directory:
+            enable_multiprocess(directory)
+        return run_fast(serve(args))
+    return Supervisor(args, workers, lambda a, s: run_fast(serve(a, s))).run()
 
 
 def freeze_startup_heap() -> None:

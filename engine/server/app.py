@@ -21,6 +21,7 @@ from adapters.twilio.redact import escape_id
 from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
+from engine.server import capacity
 from engine.server.services import Services
 from engine.server.stream import MediaStream
 
@@ -98,10 +99,8 @@ def create_app(services: Services) -> FastAPI:
     @app.get("/health")
     async def health() -> JSONResponse:
         return JSONResponse({
-            "status": "draining" if not services.accepting else "ok",
+            **capacity.report(services),  # status, ready, active calls (all workers), capacity
             "knowledge_ready": services.knowledge_ready,
-            "active_calls": len(services.streams),
-            "media_sockets": services.sockets,
             "limits": services.limits.describe(),
             "flow": {"path": str(services.flows.path), "version": services.flows.version,
                      **services.flows.describe()},  # digest, last_error, last_refusal
@@ -110,6 +109,8 @@ def create_app(services: Services) -> FastAPI:
             "records": services.records.describe(services.flows.current().flow)
             if services.records is not None else "off",
         })
+
+    capacity.add_probes(app, services)  # /health/ready and /health/live
 
     @app.get("/metrics")
     async def metrics() -> Response:

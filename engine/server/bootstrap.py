@@ -26,6 +26,7 @@ from engine.server.staged_reload import Startup, choose_providers, prepare_reloa
 from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever
+from knowledge.store import server_from_env
 from tools.builtin import build_registry
 from tools.registry import ToolRegistry
 from tools.storage import Storage
@@ -79,7 +80,8 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     chosen = choose_providers(raw, env)
     for slot, choice in chosen.items():
         log.info("provider for %s: %s", slot, choice.name)
-    knowledge = KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent)
+    knowledge = server_from_env(  # DIALFLOW_CHROMA_HOST: the deployment's Chroma server
+        KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent), env)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
     tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)

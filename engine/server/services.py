@@ -68,6 +68,7 @@ class Services:
     streams: set[MediaStream] = field(default_factory=set)
     limits: ServerLimits = field(default_factory=ServerLimits)
     sockets: int = 0  # media sockets open now, started or not
+    worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
     recent_call_sids: dict[str, float] = field(default_factory=dict)  # CallSid -> started at
 
     @property
