@@ -21,7 +21,8 @@ import re
 from collections.abc import Sequence
 
 from adapters.local.brain.spoken import join
-from knowledge.retrieval import Hit
+from knowledge.lexical import content_stems as lexical_stems
+from knowledge.retrieval import Hit, Retriever
 
 #: About 15 seconds of speech at ~15 characters a second.
 MAX_ANSWER_CHARS = 230
@@ -29,6 +30,17 @@ MAX_ANSWER_CHARS = 230
 RERANK_MARGIN = 0.08
 #: How far past the retriever's cut-off a hit sharing words with the question is kept.
 RESCUE_MARGIN = 0.1
+#: When half or more of a question's content words appear nowhere in the knowledge base
+#: ("are you hiring?", "do you sell gift cards?") its nearest entry must be this near.
+UNKNOWN_SHARE = 0.5
+STRICT_DISTANCE = 0.45
+#: Questions about the caller's own records, which the knowledge base cannot hold.
+_OWN_RECORDS = re.compile(
+    r"\b(my|our) (own )?(bill|balance|account|chart|records?|results?|claims?|statement|invoice|"
+    r"file|payment history)\b|\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
+    r"\b(what|how much) (i|we) paid\b|\b(my|the) (insurance )?claim (go|went)\b",
+    re.I,
+)
 _PRICE_QUESTION = re.compile(r"\b(how much|cost|costs|price|prices|fee|fees|charge)\b", re.I)
 
 _ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "e.g", "i.e", "a.m", "p.m", "vs"})
@@ -91,6 +103,28 @@ def choose_hit(
         return nearest if nearest.distance <= max_distance + rescue and shared(nearest) else None
     close = [h for h in hits if h.distance <= min(nearest.distance + margin, max_distance)]
     return max(close, key=lambda h: (shared(h), -h.distance))
+
+
+def about_own_records(question: str) -> bool:
+    """"How much do I still owe?", "what's my balance?": only a person can answer."""
+    return bool(_OWN_RECORDS.search(question))
+
+
+def find_answer(retriever: Retriever, question: str) -> Hit | None:
+    """The knowledge-base hit that answers `question`, or None when the knowledge base does
+    not cover it (blocking: run it in a worker thread). Raises `KnowledgeError`."""
+    if about_own_records(question):
+        return None
+    limit = retriever.max_distance
+    hits = retriever.search(question, max_distance=limit + RESCUE_MARGIN)
+    lexical = retriever.lexical
+    words = {s for s in lexical_stems(question)}
+    unknown = set(lexical.unknown(question))
+    if words and len(unknown) / len(words) >= UNKNOWN_SHARE:
+        limit = min(limit, STRICT_DISTANCE)
+        hits = [h for h in hits if h.distance <= limit]
+        return hits[0] if hits else None
+    return choose_hit(hits, question, max_distance=limit)
 
 
 def _overlap(question: set[str], text: str) -> int:

@@ -21,12 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.local.brain import check_cancel, handoff
-from adapters.local.brain.answers import (
-    MAX_ANSWER_CHARS,
-    RESCUE_MARGIN,
-    choose_hit,
-    spoken_answer,
-)
+from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_answer
 from adapters.local.brain.booking import BOOK_TOOL, BookingDialogue
 from adapters.local.brain.intents import (
     BOOK,
@@ -291,10 +286,8 @@ class RulesBrain:
     ) -> list[Out]:
         hit = None
         if self.retriever is not None:
-            limit = self.retriever.max_distance
             try:
-                hits = await self.retriever.asearch(ctx.text, max_distance=limit + RESCUE_MARGIN)
-                hit = choose_hit(hits, ctx.text, max_distance=limit)
+                hit = await asyncio.to_thread(find_answer, self.retriever, ctx.text)
             except KnowledgeError:
                 log.exception("knowledge search failed")
             mark("retrieval")
