@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from adapters.local.brain.spoken import join
+from adapters.local.brain.spoken import join, speakable
 from knowledge.lexical import content_stems as lexical_stems
 from knowledge.retrieval import Hit, Retriever
 
@@ -196,7 +196,7 @@ def spoken_answer(
     text: str, question: str, *, max_chars: int = MAX_ANSWER_CHARS
 ) -> list[str]:
     """One or two sentences of `text` that answer `question`, within `max_chars` in all."""
-    parts = [_ASIDE.sub("", s).replace(" & ", " and ") for s in sentences(text)]
+    parts = [speakable(_ASIDE.sub("", s).replace(" & ", " and ")) for s in sentences(text)]
     if not parts:
         return []
     asked = _stems(question)

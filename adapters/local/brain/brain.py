@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from adapters.local.brain import check_cancel, handoff
 from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_answer
 from adapters.local.brain.booking import BOOK_TOOL, BookingDialogue
+from adapters.local.brain.hours import hours_answer
 from adapters.local.brain.intents import (
     BOOK,
     CANCEL,
@@ -51,6 +52,7 @@ from adapters.local.brain.replies import (
     say,
     unpack,
 )
+from adapters.local.brain.slots import reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
 from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
 from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
@@ -71,6 +73,7 @@ _REPEAT = re.compile(
     r"( again)?|repeat that)\W*$",
     re.IGNORECASE,
 )
+_OPEN_QUESTION = re.compile(r"^(are|is) (you|the office|it|the clinic)\b.*\bopen\b", re.I)
 _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
     re.IGNORECASE,
@@ -111,6 +114,7 @@ class RulesBrain:
         )
         self.timezone = ZoneInfo(timezone)
         self.now = now or (lambda: dt.datetime.now(self.timezone))
+        self.calendar = calendar
         self.booking = BookingDialogue(calendar)
         self.max_answer_chars = max_answer_chars
         self._states = CallStates(max_calls)
@@ -265,7 +269,14 @@ class RulesBrain:
             if state.task == "book" and in_task:
                 return self._again(state)
             return self.booking.start(state, ctx)
+        if intent == QUESTION or _OPEN_QUESTION.match(ctx.text):
+            hours = hours_answer(ctx.text, ctx.now, self.calendar)
+            if hours is not None:
+                mark("retrieval")
+                return self._answered(state, hours, in_task=in_task)
         if intent == QUESTION:
+            if reason_in(ctx.text) == "emergency" and not in_task:
+                return await self._emergency(state, ctx, mark)
             return await self._knowledge(state, ctx, in_task=in_task, mark=mark)
         if intent == GREETING:
             if in_task:
@@ -293,16 +304,36 @@ class RulesBrain:
             mark("retrieval")
         if hit is not None:
             answer = spoken_answer(hit.text, ctx.text, max_chars=self.max_answer_chars)
-            if in_task:
-                return [*say(*answer), *self._again(state)]
-            state.stage = Stage.IDLE
-            return say(*answer)
+            return self._answered(state, answer, in_task=in_task)
         if in_task:
             if _ASKS.search(ctx.text):
                 return [*say(DONT_KNOW), *self._again(state)]
             return self._not_caught(state)
         state.unanswered = f"The caller asked: {ctx.text}"
         return offer_help(state, DONT_KNOW)
+
+    def _answered(self, state: CallState, answer: list[str], *, in_task: bool) -> list[Out]:
+        if in_task:
+            return [*say(*answer), *self._again(state)]
+        state.stage = Stage.IDLE
+        return say(*answer)
+
+    async def _emergency(
+        self, state: CallState, ctx: TurnContext, mark: Callable[[str], None]
+    ) -> list[Out]:
+        """Pain, swelling, a broken tooth: the clinic's emergency guidance, then a person."""
+        hit = None
+        if self.retriever is not None:
+            try:
+                hit = await asyncio.to_thread(
+                    find_answer, self.retriever, f"dental emergency: {ctx.text}"
+                )
+            except KnowledgeError:
+                log.exception("knowledge search failed")
+            mark("retrieval")
+        advice = spoken_answer(hit.text, ctx.text, max_chars=self.max_answer_chars) if hit else []
+        state.unanswered = f"Urgent: {ctx.text}"
+        return offer_help(state, "I'm sorry to hear that.", *advice)
 
     def _again(self, state: CallState) -> list[Out]:
         """The pending question again: a confirmation or an offer whole, else its last line."""

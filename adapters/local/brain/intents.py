@@ -116,11 +116,27 @@ def keyword_intent(text: str) -> str | None:
         return THANKS
     if _GREETING.match(words):
         return GREETING
+    if _more_follows(text):
+        return None  # "Okay. But can you ...?": the whole utterance decides, not its first word
     if count <= _SHORT and _YES.match(words):
         return YES
     if count <= _SHORT and _NO.match(words):
         return NO
     return None
+
+
+def _more_follows(text: str) -> bool:
+    """A yes/no word followed by a question or a "but" ("Okay. But what does it cost?")."""
+    words = normalize(text)
+    if not (_YES.match(words) or _NO.match(words)):
+        return False
+    rest = _YES.sub("", words, count=1) if _YES.match(words) else _NO.sub("", words, count=1)
+    rest = rest.strip()
+    return bool(rest) and bool(
+        re.match(r"(but|although|though|except|wait|actually|first|before)\b", rest)
+        or _QUESTION_SHAPED.match(rest)
+        or (text.rstrip().endswith("?") and len(rest.split()) > 2)
+    )
 
 
 _cache: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], tuple[list[str], list[str],
