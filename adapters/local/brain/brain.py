@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.local.brain import check_cancel, handoff
+from adapters.local.brain import check_cancel, handoff, reschedule
 from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_answer
 from adapters.local.brain.booking import BOOK_TOOL, BookingDialogue
 from adapters.local.brain.hours import hours_answer
@@ -65,7 +65,8 @@ log = logging.getLogger("dialflow.brain.rules")
 
 DEFAULT_TIMEZONE = "America/New_York"
 _TASK_STAGES = frozenset(
-    {Stage.ASK, Stage.CONFIRM_BOOK, Stage.AMEND, Stage.CHOOSE_CANCEL, Stage.CONFIRM_CANCEL}
+    {Stage.ASK, Stage.CONFIRM_BOOK, Stage.AMEND, Stage.CHOOSE_CANCEL, Stage.CONFIRM_CANCEL,
+     Stage.CHOOSE_MOVE, Stage.ASK_MOVE, Stage.CONFIRM_MOVE}
 )
 _MAX_MISSES = 3
 _REPEAT = re.compile(
@@ -196,6 +197,10 @@ class RulesBrain:
         ctx = self._context(turn, turn.text, IntentResult(QUESTION, 0.0, "tool"))
         if call.name == BOOK_TOOL:
             return self.booking.after_tool(state, answer, ctx)
+        if call.name == check_cancel.CHECK_TOOL and state.task == "reschedule":
+            return reschedule.after_check(state, answer, ctx, self.booking)
+        if call.name == reschedule.MOVE_TOOL:
+            return reschedule.after_move(state, answer, ctx)
         if call.name == check_cancel.CHECK_TOOL:
             return check_cancel.after_check(state, answer, ctx)
         if call.name == check_cancel.CANCEL_TOOL:
@@ -237,6 +242,13 @@ class RulesBrain:
         if stage == Stage.CONFIRM_CANCEL:
             heard = heard_question(state, ctx.heard)
             return check_cancel.on_confirm(state, ctx, heard=heard)
+        if stage == Stage.CHOOSE_MOVE:
+            return reschedule.on_choose(state, ctx, self.booking)
+        if stage == Stage.ASK_MOVE:
+            return reschedule.on_answer(state, ctx, self.booking)
+        if stage == Stage.CONFIRM_MOVE:
+            heard = heard_question(state, ctx.heard)
+            return reschedule.on_confirm(state, ctx, self.booking, heard=heard)
         if stage == Stage.OFFER_HELP:
             return handoff.on_offer(state, ctx)
         if stage == Stage.OFFER_BOOK:
@@ -261,7 +273,11 @@ class RulesBrain:
             return handoff.transfer("the caller asked for a person")
         if intent == GOODBYE:
             return handoff.end_call()
-        if intent == CANCEL and state.task != "cancel":
+        moving = reschedule.REQUEST.search(ctx.text) or (
+            intent == CANCEL and reschedule.RESCHEDULE.search(ctx.text))
+        if moving and state.task != "reschedule":
+            return reschedule.start(state, ctx)
+        if intent == CANCEL and not moving and state.task != "cancel":
             return check_cancel.start_cancel(state, ctx)
         if intent == CHECK and state.task != "check":
             return check_cancel.start_check(state, ctx)
@@ -337,7 +353,8 @@ class RulesBrain:
 
     def _again(self, state: CallState) -> list[Out]:
         """The pending question again: a confirmation or an offer whole, else its last line."""
-        keep_all = state.stage in (Stage.CONFIRM_BOOK, Stage.CONFIRM_CANCEL, Stage.CHOOSE_CANCEL)
+        keep_all = state.stage in (Stage.CONFIRM_BOOK, Stage.CONFIRM_CANCEL, Stage.CHOOSE_CANCEL,
+                                   Stage.CONFIRM_MOVE, Stage.CHOOSE_MOVE)
         keep_all = keep_all or bool(state.booking.offered)
         question = state.question if keep_all else state.question[-1:]
         return ask(state, *question)

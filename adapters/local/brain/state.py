@@ -25,6 +25,9 @@ class Stage(StrEnum):
     AMEND = "amend"  # the caller said no to the booking confirmation
     CHOOSE_CANCEL = "choose_cancel"
     CONFIRM_CANCEL = "confirm_cancel"
+    CHOOSE_MOVE = "choose_move"  # which appointment to reschedule
+    ASK_MOVE = "ask_move"  # the new day or time (`CallState.asked`)
+    CONFIRM_MOVE = "confirm_move"
     OFFER_HELP = "offer_help"  # "take a message or connect you?"
     OFFER_BOOK = "offer_book"  # "would you like to book one?"
     ANYTHING_ELSE = "anything_else"
@@ -68,7 +71,7 @@ class Booking:
 
 @dataclass
 class CallState:
-    task: str | None = None  # "book", "check", "cancel", "message"
+    task: str | None = None  # "book", "check", "cancel", "reschedule", "message"
     stage: Stage = Stage.IDLE
     asked: str | None = None  # the booking detail last asked for
     misses: int = 0  # answers in a row that did not fit the question

@@ -193,17 +193,24 @@ def _resolve(hour: int, minute: int, words: str, explicit: str | None) -> dt.tim
     return dt.time(hour if hour >= 8 or hour == 12 else hour + 12, minute)
 
 
+_AFTER_TIME = (r"(?=\s*$|\s+(?:please|then|if|or|on|in|tomorrow|today|this|next|works|"
+               + "|".join(WEEKDAYS) + r")\b)")
+
+
 def _run_together(words: str, bare: bool) -> str:
-    """"330" -> "3:30", "1045" -> "10:45" (whisper writes "3:30" so), when a time was asked
-    or the number follows "around" or comes before am/pm ("at 415 Maple" is an address)."""
-    lead = r"(?P<lead>\b(?:round|around|about) )"
+    """"330" -> "3:30", "1045" -> "10:45" (whisper writes "3:30" so), when a time was asked,
+    after "around", before am/pm, or after "at" at the end of a phrase ("at 330 on Friday";
+    "at 415 Maple Avenue" is an address)."""
+    lead = r"(?P<lead>\b(?:round|around|about|at) )"
     pattern = rf"(?:{lead}|\b)(?P<h>\d{{1,2}})(?P<m>[0-5]\d)\b(?P<ap> ?[ap]m\b)?"
 
     def repl(m: re.Match[str]) -> str:
-        hour, minute = m.group("h"), m.group("m")
-        if not (bare or m.group("lead") or m.group("ap")) or not 1 <= int(hour) <= 12:
+        hour, minute, lead = m.group("h"), m.group("m"), m.group("lead") or ""
+        ends = re.match(_AFTER_TIME, words[m.end():]) is not None
+        sure = bare or m.group("ap") or (lead and (lead.strip() != "at" or ends))
+        if not sure or not 1 <= int(hour) <= 12:
             return m.group(0)
-        return f"{m.group('lead') or ''}{hour}:{minute}{m.group('ap') or ''}"
+        return f"{lead}{hour}:{minute}{m.group('ap') or ''}"
 
     return re.sub(pattern, repl, words)
 
