@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.local.brain import check_cancel, handoff, reschedule
 from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_answer
-from adapters.local.brain.booking import BOOK_TOOL, BookingDialogue
+from adapters.local.brain.booking import AVAILABILITY_TOOL, BOOK_TOOL, BookingDialogue
 from adapters.local.brain.hours import hours_answer
 from adapters.local.brain.intents import (
     BOOK,
@@ -92,7 +92,8 @@ class RulesBrain:
     `retriever` answers questions (None: every question gets the don't-know line).
     `embedder` classifies intents (default: the packaged MiniLM, loaded once per process).
     `timezone` and `now` (a clock returning an aware datetime) resolve "tomorrow at 3".
-    `calendar` (optional) lets bookings outside opening hours be caught before confirming.
+    `calendar` (optional) lets bookings outside opening hours be caught before confirming;
+    `check_slots` (on when built from settings) checks a slot is free before confirming it.
     """
 
     name = "rules"
@@ -108,6 +109,7 @@ class RulesBrain:
         intent_threshold: float = DEFAULT_THRESHOLD,
         max_answer_chars: int = MAX_ANSWER_CHARS,
         max_calls: int = 1000,
+        check_slots: bool = False,
     ) -> None:
         self.retriever = retriever
         self.classifier = IntentClassifier(
@@ -116,7 +118,7 @@ class RulesBrain:
         self.timezone = ZoneInfo(timezone)
         self.now = now or (lambda: dt.datetime.now(self.timezone))
         self.calendar = calendar
-        self.booking = BookingDialogue(calendar)
+        self.booking = BookingDialogue(calendar, check_slots=check_slots)
         self.max_answer_chars = max_answer_chars
         self._states = CallStates(max_calls)
 
@@ -137,7 +139,7 @@ class RulesBrain:
             retriever = Retriever.from_settings(settings.get("knowledge"), base_dir=base_dir)
         calendar = BusinessCalendar.from_settings(business) if business else None
         timezone = str((business or {}).get("timezone") or DEFAULT_TIMEZONE)
-        return cls(retriever, timezone=timezone, now=now, calendar=calendar)
+        return cls(retriever, timezone=timezone, now=now, calendar=calendar, check_slots=True)
 
     def warm_up(self) -> None:
         """Load the model and embed the intent examples now, not on the first call."""
@@ -197,6 +199,8 @@ class RulesBrain:
         ctx = self._context(turn, turn.text, IntentResult(QUESTION, 0.0, "tool"))
         if call.name == BOOK_TOOL:
             return self.booking.after_tool(state, answer, ctx)
+        if call.name == AVAILABILITY_TOOL:
+            return self.booking.after_check(state, answer, ctx)
         if call.name == check_cancel.CHECK_TOOL and state.task == "reschedule":
             return reschedule.after_check(state, answer, ctx, self.booking)
         if call.name == reschedule.MOVE_TOOL:

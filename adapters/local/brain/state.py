@@ -49,6 +49,8 @@ class Booking:
     reason: str | None = None
     #: Free (date, time) pairs the booking tool offered after refusing a slot.
     offered: list[tuple[dt.date, dt.time]] = field(default_factory=list)
+    #: The (date, time) `check_availability` last found free (checked before confirming).
+    checked: tuple[dt.date, dt.time] | None = None
 
     def missing(self) -> str | None:
         """The first detail still needed, or None when the booking can be confirmed."""
@@ -86,6 +88,7 @@ class CallState:
     pending: ToolCall | None = None
     outcome: ToolOutcome | None = None
     before_tool: Stage = Stage.IDLE  # where to go back to if the tool never runs
+    before_checked: tuple[str, ...] = ()  # sentences to say after the availability check
     tool_seq: int = 0
 
     def reset_task(self) -> None:
