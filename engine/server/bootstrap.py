@@ -20,6 +20,7 @@ from engine.server.services import Services
 from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever
+from knowledge.vocabulary import load_vocabulary
 from tools.builtin import build_registry
 from tools.registry import ToolRegistry
 from tools.storage import Storage
@@ -79,6 +80,8 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     knowledge = KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
+    if hasattr(stt, "prime"):  # the business's own words, heard as such (issue 15)
+        stt.prime(load_vocabulary(knowledge.source, raw.get("business")))
     tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)
     registry = overrides.pop("registry", None) or build_registry(flow.http_tools)
     brain = overrides.pop("brain", None)
