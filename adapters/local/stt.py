@@ -82,7 +82,8 @@ class LocalWhisperSession:
         loop = asyncio.get_running_loop()
         # The speech itself ended before the end-pointing silence that detected it.
         ended_at = time.perf_counter() - self._silence_s
-        future = loop.run_in_executor(self._executor, transcribe, event.audio, self._prompt)
+        primed = () if self._prompt is None else (self._prompt,)
+        future = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
         task = loop.create_task(self._deliver(future, self._last, event, ended_at))
         self._last = task
         self._tasks.add(task)
