@@ -38,8 +38,20 @@ STRICT_DISTANCE = 0.45
 _OWN_RECORDS = re.compile(
     r"\b(my|our) (own )?(bill|balance|account|chart|records?|results?|claims?|statement|invoice|"
     r"file|payment history)\b|\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
-    r"\b(what|how much) (i|we) paid\b|\b(my|the) (insurance )?claim (go|went)\b",
+    r"\b(what|how much) (i|we) paid\b|\b(my|the) (insurance )?claim (go|went)\b|"
+    r"\bmy (last |latest |recent )?(x ?rays?|scans?|tests?) (results?|show|showed|said)\b",
     re.I,
+)
+#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions.
+_NOT_COVERED = re.compile(
+    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|"
+    r"work (for|at) (you|your))\b",
+    re.I,
+)
+#: A question about what something costs ("how much is...", not "how much lighter").
+_ASKS_PRICE = re.compile(
+    r"\b(cost|costs|price|prices|pricing|charge|charges|fee|fees)\b|"
+    r"\bhow much (is|are|does|do|would|will|for|to)\b", re.I,
 )
 _PRICE_QUESTION = re.compile(r"\b(how much|cost|costs|price|prices|fee|fees|charge)\b", re.I)
 
@@ -113,7 +125,7 @@ def about_own_records(question: str) -> bool:
 def find_answer(retriever: Retriever, question: str) -> Hit | None:
     """The knowledge-base hit that answers `question`, or None when the knowledge base does
     not cover it (blocking: run it in a worker thread). Raises `KnowledgeError`."""
-    if about_own_records(question):
+    if about_own_records(question) or _NOT_COVERED.search(question):
         return None
     limit = retriever.max_distance
     hits = retriever.search(question, max_distance=limit + RESCUE_MARGIN)
@@ -124,7 +136,13 @@ def find_answer(retriever: Retriever, question: str) -> Hit | None:
         limit = min(limit, STRICT_DISTANCE)
         hits = [h for h in hits if h.distance <= limit]
         return hits[0] if hits else None
-    return choose_hit(hits, question, max_distance=limit)
+    hit = choose_hit(hits, question, max_distance=limit)
+    if hit is not None and _ASKS_PRICE.search(question) and "$" not in hit.text:
+        # "What do you charge for whitening?": the price list, not the treatment's entry.
+        priced = [h for h in hits if "$" in h.text and h.distance <= limit + RERANK_MARGIN]
+        if priced:
+            return priced[0]
+    return hit
 
 
 def _overlap(question: set[str], text: str) -> int:

@@ -38,6 +38,7 @@ from adapters.local.brain.intents import (
     YES,
     IntentClassifier,
     IntentResult,
+    more_follows,
 )
 from adapters.local.brain.replies import (
     DONT_KNOW,
@@ -74,6 +75,8 @@ _REPEAT = re.compile(
     r"( again)?|repeat that)\W*$",
     re.IGNORECASE,
 )
+#: Stages waiting only for a yes, a no or a choice.
+_YES_NO_STAGES = frozenset({Stage.OFFER_HELP, Stage.OFFER_BOOK, Stage.ANYTHING_ELSE})
 _OPEN_QUESTION = re.compile(r"^(are|is) (you|the office|it|the clinic)\b.*\bopen\b", re.I)
 _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
@@ -234,6 +237,8 @@ class RulesBrain:
 
     def _by_stage(self, state: CallState, ctx: TurnContext) -> list[Out] | None:
         stage = state.stage
+        if stage in _YES_NO_STAGES and more_follows(ctx.text):
+            return None  # "No thanks. Where are you located?": the question is what counts
         if stage == Stage.ASK:
             return self.booking.on_answer(state, ctx)
         if stage == Stage.CONFIRM_BOOK:

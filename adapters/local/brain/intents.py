@@ -80,6 +80,16 @@ _CUES: dict[str, re.Pattern[str]] = {
     ),
 }
 CUE_BONUS = 0.15
+#: Words that make a request about something other than a visit (jobs, records, bills).
+_NOT_A_VISIT = re.compile(
+    r"\b(job|jobs|hiring|hire|career|careers|position|positions|resume|internship|"
+    r"x ?rays? (results?|showed|show)|results?|records?|chart|bill|bills|balance|invoice|"
+    r"claim|claims|prescription)\b"
+)
+_APPOINTMENT_WORDS = re.compile(
+    r"\b(appointment|appointments|visit|booking|booked|scheduled|cleaning|checkup|check up|"
+    r"filling|consultation|when is my|coming up|time is my|day is my)\b"
+)
 #: A question ("how much is whitening?") is not a request to book or cancel unless it says so.
 _QUESTION_SHAPED = re.compile(
     r"^(how|what|what's|when|where|who|why|which|is there|are there|are you|is it|do you|does)\b"
@@ -116,7 +126,7 @@ def keyword_intent(text: str) -> str | None:
         return THANKS
     if _GREETING.match(words):
         return GREETING
-    if _more_follows(text):
+    if more_follows(text):
         return None  # "Okay. But can you ...?": the whole utterance decides, not its first word
     if count <= _SHORT and _YES.match(words):
         return YES
@@ -125,7 +135,7 @@ def keyword_intent(text: str) -> str | None:
     return None
 
 
-def _more_follows(text: str) -> bool:
+def more_follows(text: str) -> bool:
     """A yes/no word followed by a question or a "but" ("Okay. But what does it cost?")."""
     words = normalize(text)
     if not (_YES.match(words) or _NO.match(words)):
@@ -206,6 +216,10 @@ class IntentClassifier:
         asks = _QUESTION_SHAPED.match(words)
         if label in (BOOK, CANCEL) and asks and not _CUES[label].search(words):
             label = QUESTION
+        if label in (BOOK, CHECK, CANCEL) and _NOT_A_VISIT.search(words):
+            label = QUESTION  # "any job openings?", "look up my x-ray results"
+        if label == CHECK and not _APPOINTMENT_WORDS.search(words):
+            label = QUESTION  # checking means checking an appointment
         if score < self.threshold:
             return IntentResult(QUESTION, score, "fallback", phrases[index])
         return IntentResult(label, score, "embedding", phrases[index])

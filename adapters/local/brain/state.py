@@ -82,6 +82,7 @@ class CallState:
     target: dict[str, Any] | None = None  # the appointment to cancel
     hint_date: dt.date | None = None  # a day named in the cancel request
     hint_time: dt.time | None = None
+    hint_reason: str | None = None  # a visit reason named in the cancel request
     rebook: bool = False  # the cancel request was a reschedule: offer a new time after it
     question: tuple[str, ...] = ()  # the sentences of the last question asked
     unanswered: str = ""  # the last question the knowledge base could not answer
@@ -97,6 +98,7 @@ class CallState:
         self.booking = Booking()
         self.appointments, self.target = [], None
         self.hint_date = self.hint_time = None
+        self.hint_reason = None
         self.rebook = False
 
 
