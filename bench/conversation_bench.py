@@ -61,6 +61,7 @@ class Heard:
 
     texts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     answered: list[bool] = field(default_factory=list)
+    brain_s: list[float] = field(default_factory=list)  # respond() -> its first output
 
 
 class RecordingBrain:
@@ -80,8 +81,12 @@ class RecordingBrain:
 
         self.heard.texts[turn.call_id].append(turn.text)
         self.heard.answered.append(False)
+        self.heard.brain_s.append(0.0)
         index = len(self.heard.answered) - 1
+        start = time.perf_counter()
         async for item in self.inner.respond(replace(turn, mark=marking)):
+            if not self.heard.brain_s[index]:
+                self.heard.brain_s[index] = time.perf_counter() - start
             self.heard.answered[index] = searched["retrieval"]
             yield item
 
@@ -184,9 +189,13 @@ async def audio(split: str | None, limit: int | None) -> None:
     print("  " + summary(everything, "all"))
     for kind in ("knowledge", "other"):
         values = latency.get(kind) or []
+        brain_s = [t for t, k in zip(heard.brain_s, heard.answered, strict=True)
+                   if k == (kind == "knowledge") and t]
         if values:
             print(f"  {kind:<9} turns: latency p50 {statistics.median(values):.2f} s, "
-                  f"p95 {sorted(values)[int(0.95 * (len(values) - 1))]:.2f} s (n={len(values)})")
+                  f"p95 {sorted(values)[int(0.95 * (len(values) - 1))]:.2f} s (n={len(values)}); "
+                  f"the brain's own time to its first sentence p50 "
+                  f"{statistics.median(brain_s) * 1000:.0f} ms")
     problems = failures(everything)
     if problems:
         print("failures (agent words as said; the caller's words as whisper heard them):")
