@@ -46,17 +46,23 @@ SYNONYMS = {
     "hurt": "pain", "ache": "pain", "chip": "broke", "docto": "denti", "dr": "denti",
     "locat": "addre", "open": "hour", "close": "hour",
 }
-_SUFFIXES = ("ings", "ing", "ies", "ied", "es", "ed", "ly", "s")
+_SUFFIXES = ("ings", "ing", "ied", "ed", "ly", "s")
 
 
 def stem(word: str) -> str:
-    """A crude stem: common suffixes off, then at most five letters ("cleanings" -> "clean")."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
-                word = word[:-1]  # "chipped" -> "chip"
-            break
+    """A crude stem: common suffixes off, then at most five letters ("cleanings" -> "clean",
+    "prices" -> "price", "glasses" -> "glass", "chipped" -> "chip")."""
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        word = word[:-2]
+    else:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+                word = word[: -len(suffix)]
+                if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+                    word = word[:-1]  # "chipped" -> "chip"
+                break
     return word[:5]
 
 
