@@ -35,6 +35,9 @@ CAL = BusinessCalendar.from_settings(BUSINESS)
         ("around 2", False, dt.time(14)),
         ("round two", False, dt.time(14)),
         ("1045", True, dt.time(10, 45)),
+        ("at 3.30pm", False, dt.time(15, 30)),  # whisper's spelling, heard in the bench
+        ("Free in the afternoon.", True, dt.time(15)),  # "Three ..." as whisper heard it
+        ("free", False, None),
         ("330", False, None),  # a bare number is a time only when a time was asked
         ("2026", True, None),
         ("we're at 415 Maple Avenue", False, None),
@@ -78,3 +81,9 @@ def test_the_whole_week_is_short_and_holidays_by_name_go_to_the_knowledge_base()
     assert "8 AM to 5 PM" in week and ":00" not in week and len(week) < 160
     assert hours_answer("Are you open on Christmas Eve?", NOW, CAL) is None
     assert hours_answer("Do you take Cigna?", NOW, CAL) is None
+
+
+def test_a_weekday_whisper_misspells_is_still_read() -> None:
+    from adapters.local.brain.when import parse_date
+
+    assert parse_date("No wait, thirsty instead.", NOW.date()) == dt.date(2026, 12, 3)

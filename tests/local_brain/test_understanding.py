@@ -97,3 +97,10 @@ def test_what_the_knowledge_base_does_not_cover_is_refused(dialogue, question: s
     reply = dialogue(call_id=f"CA-x-{len(question)}").say(question)
     assert reply.sentences[0] == "I'm sorry, I don't have that information."
     assert "take a message" in reply.text
+
+
+def test_an_answer_that_does_not_fit_is_asked_again_not_answered_from_the_kb(dialogue) -> None:
+    call = dialogue(call_id="CA-free")
+    call.say("Can I come in for a checkup on Monday?")
+    reply = call.say("Free in the evening, maybe.")  # heard so; not a question about "free"
+    assert "Invisalign" not in reply.text

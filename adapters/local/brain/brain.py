@@ -320,6 +320,10 @@ class RulesBrain:
     async def _knowledge(
         self, state: CallState, ctx: TurnContext, *, in_task: bool, mark: Callable[[str], None]
     ) -> list[Out]:
+        if in_task and not _ASKS.search(ctx.text):
+            # An answer that did not fit the question asked ("Free in the afternoon" for a
+            # time), not a question: ask again rather than read out a fact about "free".
+            return self._not_caught(state)
         hit = None
         if self.retriever is not None:
             try:

@@ -76,6 +76,16 @@ _DP_SETTINGS = {"PREFER_DATES_FROM": "future", "DATE_ORDER": "MDY",
                 "RETURN_AS_TIMEZONE_AWARE": False}
 
 
+#: What whisper sometimes writes for a weekday said alone ("Thursday instead" -> "thirsty").
+_DAY_FIXES = {"thirsty": "thursday", "thursty": "thursday", "thurs day": "thursday",
+              "wensday": "wednesday", "wednes day": "wednesday", "fry day": "friday",
+              "satur day": "saturday", "choose day": "tuesday"}
+_SOUNDALIKE_DAYS = re.compile(r"\b(" + "|".join(_DAY_FIXES) + r")\b")
+#: Numbers whisper hears as words when a time is asked ("Free in the afternoon").
+_NUMBER_SOUNDALIKES = re.compile(r"^(?:(?:at|around|about|um|uh) )?(free|tree|ate|won)\b")
+_NUMBER_FIXES = {"free": "three", "tree": "three", "ate": "eight", "won": "one"}
+
+
 @dataclass(frozen=True)
 class When:
     """What an utterance says about an appointment's day and start time (None = not said)."""
@@ -89,7 +99,8 @@ def clean(text: str) -> str:
     except ':' and '/'."""
     text = text.lower().replace("\u2019", "'")
     text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)
-    text = re.sub(r"\b(\d{1,2})\.([0-5]\d)\b", r"\1:\2", text)
+    text = re.sub(r"\b(\d{1,2})\.([0-5]\d)(?=\b|[ap]m\b)", r"\1:\2", text)
+    text = _SOUNDALIKE_DAYS.sub(lambda m: _DAY_FIXES[m.group(0)], text)
     text = text.replace("-", " ")
     text = re.sub(r"[^a-z0-9:/' ]+", " ", text)
     return " ".join(text.split())
@@ -219,7 +230,11 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
     """The clock time `text` names. A lone number ("3", "five") counts only when `bare`
     (the caller was just asked for a time); otherwise it needs "at", a colon, am/pm,
     "o'clock" or a part of the day. "3.30" and, in those places, "330" mean 3:30."""
-    words = _run_together(_hour_words(clean(text)), bare)
+    words = clean(text)
+    if bare:  # the caller was asked for a time: "free in the afternoon" is "three"
+        words = _NUMBER_SOUNDALIKES.sub(
+            lambda m: m.group(0).replace(m.group(1), _NUMBER_FIXES[m.group(1)]), words)
+    words = _run_together(_hour_words(words), bare)
     if re.search(r"\b(noon|midday)\b", words):
         return dt.time(12, 0)
     half = re.search(r"\b(half past|quarter past|quarter to) (\d{1,2})\b", words)
