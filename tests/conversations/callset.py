@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,16 +74,22 @@ def load_paraphrases(path: Path = PARAPHRASES) -> dict[str, list[tuple[str, str 
     return {split: [(q, doc) for q, doc in items] for split, items in raw.items()}
 
 
+def _fold(text: str) -> str:
+    """Case and doubled letters folded: "Anna Lopez" and "Ana Lopez" sound the same, and a
+    name's spelling cannot be heard."""
+    return re.sub(r"([a-z])\1", r"\1", text.casefold())
+
+
 def judge_turn(line: dict[str, Any], reply: str) -> str:
     """"" when the agent's `reply` meets the line's expectations, else what is wrong."""
-    text = reply.casefold()
-    missing = [e for e in line.get("expect", []) if str(e).casefold() not in text]
+    text = _fold(reply)
+    missing = [e for e in line.get("expect", []) if _fold(str(e)) not in text]
     if missing:
         return f"missing {missing}"
     wanted = line.get("any", [])
-    if wanted and not any(str(w).casefold() in text for w in wanted):
+    if wanted and not any(_fold(str(w)) in text for w in wanted):
         return f"none of {wanted}"
-    bad = [a for a in line.get("avoid", []) if str(a).casefold() in text]
+    bad = [a for a in line.get("avoid", []) if _fold(str(a)) in text]
     return f"should not say {bad}" if bad else ""
 
 
@@ -109,15 +116,15 @@ def judge_outcome(storage: Storage, call: Call, *, transferred: bool) -> str:
         wanted = [s for s in call.seed if s.get("phone", call.caller) == call.caller]
     want = sorted((w["date"], w["time"], w.get("reason"), w.get("name")) for w in wanted)
     same = len(got) == len(want) and all(
-        g[:2] == w[:2] and w[2] in (None, g[2]) and (w[3] is None or w[3].casefold() in
-                                                   g[3].casefold())
+        g[:2] == w[:2] and w[2] in (None, g[2]) and (w[3] is None or _fold(w[3]) in _fold(g[3]))
         for g, w in zip(got, want, strict=True))
     if not same:
         return f"appointments {got}, wanted {want}"
     if transferred != bool(call.outcome.get("transfer", False)):
         return f"transfer {transferred}, wanted {not transferred}"
     tickets = [t for t in storage.list_tickets() if t.caller_phone == call.caller]
-    if bool(tickets) != bool(call.outcome.get("ticket", False)):
+    # A transfer nobody answers leaves a message (the flow's transfer_failed): not a fault.
+    if not transferred and bool(tickets) != bool(call.outcome.get("ticket", False)):
         return f"tickets {len(tickets)}, wanted {'some' if not tickets else 'none'}"
     return ""
 
