@@ -94,7 +94,7 @@ class RecordingBrain:
         return getattr(self.inner, name)
 
 
-async def audio(split: str | None, limit: int | None) -> None:
+async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
     import uvicorn
 
     from adapters.local.brain import RulesBrain
@@ -107,7 +107,7 @@ async def audio(split: str | None, limit: int | None) -> None:
     from tools.calendar import BusinessCalendar
     from tools.storage import Storage
 
-    calls = [c for c in load_calls() if split in (None, c.split)][:limit]
+    calls = [c for c in load_calls() if split in (None, c.split)][start:][:limit]
     token = secrets.token_hex(8)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TWILIO_", "ANTHROPIC", "OPENAI", "DEEPGRAM", "ELEVENLABS"))}
@@ -147,7 +147,7 @@ async def audio(split: str | None, limit: int | None) -> None:
     started = time.perf_counter()
     for n, call in enumerate(calls):
         storage = storage_box["db"] = Storage(f"sqlite:///{tmp / (call.id + '.db')}")
-        seed(storage, call)
+        await asyncio.to_thread(seed, storage, call)  # seed() runs its own event loop
         call_sid = f"CA{n:04d}{secrets.token_hex(4)}"
         stream_url, params = await place_call(base, token, call.caller, call_sid)
         result = CallResult(call)
@@ -177,7 +177,8 @@ async def audio(split: str | None, limit: int | None) -> None:
         storage.close()
         results[call.split].append(result)
         mark = "ok" if result.success else "FAILED"
-        print(f"[{time.perf_counter() - started:6.0f} s] {call.id}: {mark}", flush=True)
+        print(f"[{time.perf_counter() - started:6.0f} s] {call.id} ({call.split}): {mark}, turns "
+              f"{result.turns_ok}/{len(call.lines)}", flush=True)
     server.should_exit = True
     await task
     print(f"\noffline stack over the Twilio protocol, {len(calls)} calls "
@@ -285,6 +286,7 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("tune", "heldout"))
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--start", type=int, default=0, help="skip the first N calls")
     parser.add_argument("--retrieval", action="store_true")
     parser.add_argument("--hearing", action="store_true")
     args = parser.parse_args()
@@ -293,4 +295,4 @@ if __name__ == "__main__":
     elif args.hearing:
         hearing()
     else:
-        asyncio.run(audio(args.split, args.limit))
+        asyncio.run(audio(args.split, args.limit, args.start))
