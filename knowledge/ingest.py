@@ -11,6 +11,7 @@ Touches only the store it is given and the file it is asked to read.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,12 @@ from knowledge.documents import Document, load_documents
 from knowledge.store import EMBEDDED_KEY, KnowledgeStore, ProgressCallback, StoredChunk
 
 DEFAULT_BATCH_SIZE = 32
+#: A sentence end, not after "Dr." and the like.
+_SENTENCE = re.compile(
+    r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<=[.!?])\s+(?=[A-Z0-9])"
+)
+_LIST = re.compile(r": [^:]+(, |; )[^:]+(, |; )")
+_MIN_ITEMS = 4  # list items before a sentence is embedded item by item
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,8 @@ def document_chunks(
     Chunk rows embed the title, a newline and the text. The title view embeds
     "title (tags)" and returns the first chunk: short questions ("is parking free?") match
     a topic far better than a paragraph, which lowers related distances and lets
-    `max_distance` stay tight.
+    `max_distance` stay tight. Topic views (`topic_views`) embed "title: sentence" (or one
+    item of a long list) and return the chunk that holds it.
     """
     texts = chunk_text(doc.text, max_chars, overlap_chars)
     rows = [
@@ -78,7 +86,32 @@ def document_chunks(
     ]
     topic = f"{doc.title} ({', '.join(doc.tags)})" if doc.tags else doc.title
     rows.append(_row(doc, chunk_id(doc.id, "title"), 0, texts[0], topic, "title"))
+    for n, (index, view) in enumerate(topic_views(texts)):
+        rows.append(_row(doc, chunk_id(doc.id, f"t{n}"), index, texts[index],
+                         f"{doc.title}: {view}", "topic"))
     return rows
+
+
+def topic_views(chunks: Sequence[str]) -> list[tuple[int, str]]:
+    """(chunk index, text) of each topic inside the chunks: every sentence of a chunk that
+    has several, and every item of a long list ("We offer ...: a, b, c, d"), so one detail
+    buried in a long entry (the sports mouthguards in the services, the membership plan in
+    the payment options) is embedded on its own and found. A one-sentence chunk has none
+    (its chunk row already is that sentence)."""
+    views: list[tuple[int, str]] = []
+    for index, chunk in enumerate(chunks):
+        parts = [p.strip() for p in _SENTENCE.split(chunk) if p.strip()]
+        if len(parts) < 2 and not any(_LIST.search(p) for p in parts):
+            continue
+        for part in parts:
+            head, colon, rest = part.partition(": ")
+            pieces = re.split(r"; |, (?:and )?| and ", rest) if colon else []
+            items = [i.strip(" .") for i in pieces if len(i.strip(" .")) > 2]
+            if len(items) >= _MIN_ITEMS:
+                views += [(index, f"{head}: {item}") for item in items]
+            else:
+                views.append((index, part))
+    return views
 
 
 def ingest_documents(

@@ -12,12 +12,15 @@ from tools.appointments import book_appointment, cancel_appointment, check_appoi
 from tools.escalation import escalate_to_human
 from tools.http_tools import register_http_tools
 from tools.registry import FunctionTool, ToolRegistry
+from tools.rescheduling import check_availability, reschedule_appointment
 
 BUILTIN_TOOLS: tuple[FunctionTool, ...] = (
     book_appointment,
     check_appointment,
     cancel_appointment,
     escalate_to_human,
+    reschedule_appointment,
+    check_availability,
 )
 BUILTIN_TOOL_NAMES = frozenset(t.name for t in BUILTIN_TOOLS)
 

@@ -263,6 +263,40 @@ class Storage:
             raise SlotTaken(start, holder) from None
         return booked
 
+    def reschedule(
+        self, appointment_id: int, *, phone: str, start: dt.datetime, end: dt.datetime,
+        call_id: str | None = None,
+    ) -> tuple[Appointment, Appointment] | None:
+        """Move an active appointment of `phone` in ONE transaction: the new slot is booked
+        first, then the old one is cancelled. Returns (old, new); None when there is no such
+        active appointment; raises `SlotTaken` when the new slot is held (the old one stays
+        booked: nothing is written)."""
+        try:
+            with self._transaction() as session:
+                old = session.scalars(
+                    select(AppointmentRow).where(
+                        AppointmentRow.id == appointment_id, AppointmentRow.phone == phone,
+                        AppointmentRow.status == BOOKED,
+                    )
+                ).first()
+                if old is None:
+                    return None
+                new = AppointmentRow(
+                    name=old.name, phone=old.phone, start_at=start, end_at=end,
+                    timezone=old.timezone, reason=old.reason, status=BOOKED, call_id=call_id,
+                    created_at=utc_now(),
+                )
+                session.add(new)
+                session.flush()  # the unique index refuses a held slot here
+                old.status, old.cancelled_at = CANCELLED, utc_now()
+                session.flush()
+                return Appointment.from_row(old), Appointment.from_row(new)
+        except IntegrityError:
+            holder = self.appointment_at(start)
+            if holder is None:
+                raise
+            raise SlotTaken(start, holder) from None
+
     def appointment_at(self, start: dt.datetime) -> Appointment | None:
         """The active appointment starting at `start`, if any."""
         with self._transaction() as session:

@@ -3,7 +3,9 @@
 The key comes only from the `DEEPGRAM_API_KEY` environment variable; a missing key is a
 `DeepgramConfigError` that names it. The key is handed to the SDK and never logged or kept
 anywhere else. `listen_params` is the query of the live request: Twilio's audio as is
-(mu-law, 8 kHz, mono), interim results, end-pointing, utterance end and VAD events.
+(mu-law, 8 kHz, mono), interim results, end-pointing, utterance end and VAD events, and the
+business vocabulary (`keyterms`, from `knowledge.vocabulary`): nova-3 takes them as repeated
+`keyterm` parameters, older models as `keywords` with a boost.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 KEY_ENV = "DEEPGRAM_API_KEY"
 SAMPLE_RATE = 8000  # Twilio Media Streams: 8 kHz mu-law, one byte per sample, mono
 BYTES_PER_SECOND = SAMPLE_RATE
+MAX_KEYTERMS = 100  # Deepgram's limit on key terms per request
+KEYWORD_BOOST = 2  # intensifier for `keywords` (models before nova-3)
 
 
 class DeepgramConfigError(RuntimeError):
@@ -43,6 +47,7 @@ class DeepgramOptions:
     close_wait_s: float = 2.0  # then this long for Deepgram to close after CloseStream
     close_timeout_s: float = 6.0  # close() gives up after this (the call is over)
     report_until_ms: int = 2000  # stop re-reporting caller.speech_started past this
+    keyterms: tuple[str, ...] = ()  # the business's own words, to be recognised as such
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -82,6 +87,11 @@ def listen_params(options: DeepgramOptions) -> dict[str, Any]:
     }
     if options.language:
         params["language"] = options.language
+    terms = [t for t in (" ".join(t.split()) for t in options.keyterms) if t][:MAX_KEYTERMS]
+    if terms and options.model.startswith("nova-3"):
+        params["keyterm"] = terms
+    elif terms:
+        params["keywords"] = [f"{t}:{KEYWORD_BOOST}" for t in terms]
     return params
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 
 from deepgram import AsyncDeepgramClient
 from deepgram.environment import DeepgramClientEnvironment
@@ -42,6 +43,11 @@ class DeepgramStt:
     def open(self, call_id: str, emit: Emit) -> DeepgramSession:
         """Start a call's session; call it on the event loop that will feed and close it."""
         return DeepgramSession(call_id, emit, self._connect, self.options, self.on_first_result)
+
+    def prime(self, terms: list[str] | tuple[str, ...]) -> None:
+        """Recognise the business's own words (`knowledge.vocabulary`) from the next call on."""
+        self.options = replace(self.options, keyterms=tuple(terms))
+        self._params = listen_params(self.options)
 
     async def warm(self) -> None:
         """Nothing to load: each call opens its own socket when it starts."""

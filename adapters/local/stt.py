@@ -19,6 +19,7 @@ from adapters.local import models, workers
 from adapters.local.transcribe import Transcript, transcribe
 from adapters.local.vad import EndPointer, SpeechStarted, UtteranceEnded, VadParams
 from engine.media import Emit
+from knowledge.vocabulary import whisper_prompt
 
 log = logging.getLogger("dialflow.local.stt")
 
@@ -28,8 +29,10 @@ CLOSE_TIMEOUT_S = 10.0  # at hang-up, how long to wait for the last transcriptio
 class LocalWhisperSession:
     """One call's recognition. `feed` and `close` must be called on the event loop."""
 
-    def __init__(self, call_id: str, emit: Emit, params: VadParams, executor: Executor) -> None:
+    def __init__(self, call_id: str, emit: Emit, params: VadParams, executor: Executor,
+                 prompt: str | None = None) -> None:
         self.call_id = call_id
+        self._prompt = prompt
         self._emit = emit
         self._executor = executor
         self._vad = models.take_vad()
@@ -79,7 +82,8 @@ class LocalWhisperSession:
         loop = asyncio.get_running_loop()
         # The speech itself ended before the end-pointing silence that detected it.
         ended_at = time.perf_counter() - self._silence_s
-        future = loop.run_in_executor(self._executor, transcribe, event.audio)
+        primed = () if self._prompt is None else (self._prompt,)
+        future = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
         task = loop.create_task(self._deliver(future, self._last, event, ended_at))
         self._last = task
         self._tasks.add(task)
@@ -131,13 +135,19 @@ class LocalWhisperStt:
     def __init__(self, params: VadParams | None = None, executor: Executor | None = None) -> None:
         self.params = params or VadParams()
         self._executor = executor
+        self.prompt: str | None = None  # whisper's initial_prompt, see `prime`
 
     @property
     def executor(self) -> Executor:
         return self._executor or workers.stt_executor()
 
     def open(self, call_id: str, emit: Emit) -> LocalWhisperSession:
-        return LocalWhisperSession(call_id, emit, self.params, self.executor)
+        return LocalWhisperSession(call_id, emit, self.params, self.executor, self.prompt)
+
+    def prime(self, terms: list[str] | tuple[str, ...]) -> None:
+        """Prime whisper with the business's own words (`knowledge.vocabulary`) from the next
+        call on; an empty list turns priming off."""
+        self.prompt = whisper_prompt(terms) if terms else None
 
     async def warm(self) -> None:
         loop = asyncio.get_running_loop()

@@ -3,6 +3,8 @@
 `transcribe` blocks for a few hundred milliseconds: run it in the stt worker pool, never on
 the event loop. Segments whisper itself would call silence (high `no_speech_prob` and low
 `avg_logprob`) are dropped; when nothing is left the text is empty and the confidence 0.
+`prompt` (from `knowledge.vocabulary.whisper_prompt`: the business's own words) becomes
+whisper's `initial_prompt`, so those names are heard ("MetLife", not "midlife").
 Uses the shared whisper model from `models`; no other state.
 """
 
@@ -26,12 +28,15 @@ class Transcript:
     confidence: float
 
 
-def transcribe(ulaw: bytes) -> Transcript:
-    """Recognise one utterance (blocking)."""
+def transcribe(ulaw: bytes, prompt: str | None = None) -> Transcript:
+    """Recognise one utterance (blocking), primed with `prompt` when given."""
     audio = ulaw_to_float16k(ulaw)
     if len(audio) == 0:
         return Transcript("", 0.0)
-    segments, _ = models.whisper_model().transcribe(audio, **models.WHISPER_OPTIONS)
+    options: dict[str, Any] = dict(models.WHISPER_OPTIONS)
+    if prompt:
+        options["initial_prompt"] = prompt
+    segments, _ = models.whisper_model().transcribe(audio, **options)
     return combine(segments)
 
 

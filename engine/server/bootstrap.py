@@ -27,6 +27,7 @@ from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever
 from knowledge.store import server_from_env
+from knowledge.vocabulary import load_vocabulary
 from tools.builtin import build_registry
 from tools.registry import ToolRegistry
 from tools.storage import Storage
@@ -84,6 +85,8 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent), env)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
+    if hasattr(stt, "prime"):  # the business's own words, heard as such (issue 15)
+        stt.prime(load_vocabulary(knowledge.source, raw.get("business")))
     tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)
     given_registry, given_brain = overrides.pop("registry", None), overrides.pop("brain", None)
     registry = given_registry or build_registry(flow.http_tools)

@@ -59,10 +59,11 @@ def build_retriever(chroma_dir: Path, embedder: LocalMiniLMEmbedder) -> Retrieve
 
 
 def make_brain(retriever: Retriever, embedder: LocalMiniLMEmbedder, *,
-               calendar: bool = True) -> RulesBrain:
+               calendar: bool = True, check_slots: bool = False) -> RulesBrain:
     return RulesBrain(
         retriever, embedder=embedder, timezone="America/New_York", now=lambda: NOW,
         calendar=BusinessCalendar.from_settings(BUSINESS) if calendar else None,
+        check_slots=check_slots,
     )
 
 

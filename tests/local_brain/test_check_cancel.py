@@ -98,13 +98,14 @@ def test_a_day_named_in_the_request_picks_the_appointment(dialogue, storage) -> 
     assert {a.status for a in storage.list_appointments()} == {"booked"}
 
 
-def test_a_reschedule_cancels_then_offers_a_new_time(dialogue, storage) -> None:
+def test_a_reschedule_asks_for_the_new_time_and_cancels_nothing_first(dialogue, storage) -> None:
+    # Issue 15: it used to cancel first, then ask for a new day (see test_reschedule_dialogue).
     book(storage, CALLER, "2026-12-03", "17:30", "cleaning")
     call = dialogue(call_id="CA-move")
-    call.say("I need to reschedule my cleaning")
-    done = call.say("yes")
-    assert done.sentences[-1] == "Would you like to book a new time?"
-    assert call.say("yes").sentences == ["What day would you like to come in?"]
+    reply = call.say("I need to reschedule my cleaning")
+    assert reply.sentences[-1] == "What day would you like to move it to?"
+    assert [t.name for t in reply.tools] == ["check_appointment"]
+    assert [a.status for a in storage.list_appointments()] == ["booked"]
 
 
 def test_a_hidden_number_cannot_look_anything_up(dialogue) -> None:

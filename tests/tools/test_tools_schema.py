@@ -106,6 +106,7 @@ def test_builtin_tools_are_registered_with_context_hidden() -> None:
     registry = build_registry()
     assert set(registry.names()) == BUILTIN_TOOL_NAMES == {
         "book_appointment", "check_appointment", "cancel_appointment", "escalate_to_human",
+        "reschedule_appointment", "check_availability",
     }
     for schema in registry.anthropic_schemas():
         assert "ctx" not in schema["input_schema"]["properties"]

@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from adapters.local.brain.spoken import join
-from knowledge.retrieval import Hit
+from adapters.local.brain.spoken import join, speakable
+from knowledge.lexical import content_stems as lexical_stems
+from knowledge.retrieval import Hit, Retriever
 
 #: About 15 seconds of speech at ~15 characters a second.
 MAX_ANSWER_CHARS = 230
@@ -29,6 +30,29 @@ MAX_ANSWER_CHARS = 230
 RERANK_MARGIN = 0.08
 #: How far past the retriever's cut-off a hit sharing words with the question is kept.
 RESCUE_MARGIN = 0.1
+#: When half or more of a question's content words appear nowhere in the knowledge base
+#: ("are you hiring?", "do you sell gift cards?") its nearest entry must be this near.
+UNKNOWN_SHARE = 0.5
+STRICT_DISTANCE = 0.45
+#: Questions about the caller's own records, which the knowledge base cannot hold.
+_OWN_RECORDS = re.compile(
+    r"\b(my|our) (own )?(bill|balance|account|chart|records?|results?|claims?|statement|invoice|"
+    r"file|payment history)\b|\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
+    r"\b(what|how much) (i|we) paid\b|\b(my|the) (insurance )?claim (go|went)\b|"
+    r"\bmy (last |latest |recent )?(x ?rays?|scans?|tests?) (results?|show|showed|said)\b",
+    re.I,
+)
+#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions.
+_NOT_COVERED = re.compile(
+    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|"
+    r"work (for|at) (you|your))\b",
+    re.I,
+)
+#: A question about what something costs ("how much is...", not "how much lighter").
+_ASKS_PRICE = re.compile(
+    r"\b(cost|costs|price|prices|pricing|charge|charges|fee|fees)\b|"
+    r"\bhow much (is|are|does|do|would|will|for|to)\b", re.I,
+)
 _PRICE_QUESTION = re.compile(r"\b(how much|cost|costs|price|prices|fee|fees|charge)\b", re.I)
 
 _ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "e.g", "i.e", "a.m", "p.m", "vs"})
@@ -91,6 +115,34 @@ def choose_hit(
         return nearest if nearest.distance <= max_distance + rescue and shared(nearest) else None
     close = [h for h in hits if h.distance <= min(nearest.distance + margin, max_distance)]
     return max(close, key=lambda h: (shared(h), -h.distance))
+
+
+def about_own_records(question: str) -> bool:
+    """"How much do I still owe?", "what's my balance?": only a person can answer."""
+    return bool(_OWN_RECORDS.search(question))
+
+
+def find_answer(retriever: Retriever, question: str) -> Hit | None:
+    """The knowledge-base hit that answers `question`, or None when the knowledge base does
+    not cover it (blocking: run it in a worker thread). Raises `KnowledgeError`."""
+    if about_own_records(question) or _NOT_COVERED.search(question):
+        return None
+    limit = retriever.max_distance
+    hits = retriever.search(question, max_distance=limit + RESCUE_MARGIN)
+    lexical = retriever.lexical
+    words = {s for s in lexical_stems(question)}
+    unknown = set(lexical.unknown(question))
+    if words and len(unknown) / len(words) >= UNKNOWN_SHARE:
+        limit = min(limit, STRICT_DISTANCE)
+        hits = [h for h in hits if h.distance <= limit]
+        return hits[0] if hits else None
+    hit = choose_hit(hits, question, max_distance=limit)
+    if hit is not None and _ASKS_PRICE.search(question) and "$" not in hit.text:
+        # "What do you charge for whitening?": the price list, not the treatment's entry.
+        priced = [h for h in hits if "$" in h.text and h.distance <= limit + RERANK_MARGIN]
+        if priced:
+            return priced[0]
+    return hit
 
 
 def _overlap(question: set[str], text: str) -> int:
@@ -162,7 +214,7 @@ def spoken_answer(
     text: str, question: str, *, max_chars: int = MAX_ANSWER_CHARS
 ) -> list[str]:
     """One or two sentences of `text` that answer `question`, within `max_chars` in all."""
-    parts = [_ASIDE.sub("", s).replace(" & ", " and ") for s in sentences(text)]
+    parts = [speakable(_ASIDE.sub("", s).replace(" & ", " and ")) for s in sentences(text)]
     if not parts:
         return []
     asked = _stems(question)

@@ -4,7 +4,9 @@ the caller id is hidden), confirm, and only on "yes" ask for `book_appointment`.
 is read back: booked, or the slot refused with the nearest free times offered, or an error.
 
 With a `BusinessCalendar` (settings.business) closed days and times outside opening hours
-are caught before the confirmation; without one the booking tool catches them.
+are caught before the confirmation; without one the booking tool catches them. With
+`check_slots` a taken slot is caught too, by `check_availability`, as soon as the day and time
+are known (before the name is asked for and long before "Shall I book it?").
 Touches only the `CallState` it is given.
 """
 
@@ -27,6 +29,7 @@ from adapters.local.brain.replies import (
 from adapters.local.brain.slots import (
     DEFAULT_REASON,
     choice_in,
+    name_aside,
     name_in,
     phone_in,
     reason_in,
@@ -38,6 +41,7 @@ from adapters.local.brain.when import When, parse_when
 from tools.calendar import BusinessCalendar
 
 BOOK_TOOL = "book_appointment"
+AVAILABILITY_TOOL = "check_availability"
 _WHAT_TO_CHANGE = "No problem. What should I change: the day, the time, or the name?"
 _DROP = re.compile(r"\b(never ?mind|forget it|don't book|do not book|nothing|cancel)\b")
 
@@ -50,10 +54,13 @@ class BookingDialogue:
     """The booking steps; `calendar` (optional) pre-checks opening hours."""
 
     def __init__(
-        self, calendar: BusinessCalendar | None = None, *, default_reason: str = DEFAULT_REASON
+        self, calendar: BusinessCalendar | None = None, *, default_reason: str = DEFAULT_REASON,
+        check_slots: bool = False,
     ) -> None:
         self.calendar = calendar
         self.default_reason = default_reason
+        #: Ask `check_availability` as soon as a day and time are known (needs that tool).
+        self.check_slots = check_slots
 
     # --- turns -------------------------------------------------------------------------
 
@@ -140,6 +147,18 @@ class BookingDialogue:
         state.unanswered = "The caller wanted to book an appointment but the booking failed."
         return offer_help(state, SORRY_FAILED, "I couldn't book that just now.")
 
+    def after_check(self, state: CallState, answer: ToolAnswer, ctx: TurnContext) -> list[Out]:
+        """The availability check's answer: go on when free, else the nearest free times."""
+        before, state.before_checked = state.before_checked, ()
+        booking = state.booking
+        if answer.ok:
+            booking.checked = (booking.date, booking.time)  # type: ignore[assignment]
+            return self._next(state, ctx, *before)
+        if answer.code == "slot_unavailable":
+            return self._refused(state, answer, ctx)
+        booking.checked = (booking.date, booking.time)  # type: ignore[assignment]
+        return self._next(state, ctx, *before)  # the booking tool will say what is wrong
+
     def _refused(self, state: CallState, answer: ToolAnswer, ctx: TurnContext) -> list[Out]:
         booking = state.booking
         reason = answer.error.get("reason")
@@ -186,7 +205,8 @@ class BookingDialogue:
         found = {
             "date": when.date,
             "time": when.time,
-            "name": name_in(text, asked=asked == "name"),
+            "name": name_in(text, asked=asked == "name") or (
+                name_aside(text) if booking.name is None else None),
             "reason": reason_in(text),
             "phone": phone_in(text),
         }
@@ -201,6 +221,13 @@ class BookingDialogue:
         """Ask for the next missing detail, or confirm when none is missing."""
         booking = state.booking
         problems = self._precheck(booking, ctx.now)
+        slot = (booking.date, booking.time)
+        if (self.check_slots and not problems and booking.date and booking.time
+                and booking.checked != slot):
+            # A taken slot is found out now, not after the caller has confirmed it.
+            state.before_checked = before
+            return use_tool(state, AVAILABILITY_TOOL,
+                            {"date": booking.date.isoformat(), "time": f"{booking.time:%H:%M}"})
         missing = booking.missing()
         if missing is None:
             return self._confirmation(state, *before, *problems)

@@ -20,14 +20,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.local.brain import check_cancel, handoff
-from adapters.local.brain.answers import (
-    MAX_ANSWER_CHARS,
-    RESCUE_MARGIN,
-    choose_hit,
-    spoken_answer,
-)
-from adapters.local.brain.booking import BOOK_TOOL, BookingDialogue
+from adapters.local.brain import check_cancel, handoff, reschedule
+from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_answer
+from adapters.local.brain.booking import AVAILABILITY_TOOL, BOOK_TOOL, BookingDialogue
+from adapters.local.brain.hours import hours_answer
 from adapters.local.brain.intents import (
     BOOK,
     CANCEL,
@@ -42,6 +38,7 @@ from adapters.local.brain.intents import (
     YES,
     IntentClassifier,
     IntentResult,
+    more_follows,
 )
 from adapters.local.brain.replies import (
     DONT_KNOW,
@@ -56,6 +53,7 @@ from adapters.local.brain.replies import (
     say,
     unpack,
 )
+from adapters.local.brain.slots import reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
 from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
 from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
@@ -68,7 +66,8 @@ log = logging.getLogger("dialflow.brain.rules")
 
 DEFAULT_TIMEZONE = "America/New_York"
 _TASK_STAGES = frozenset(
-    {Stage.ASK, Stage.CONFIRM_BOOK, Stage.AMEND, Stage.CHOOSE_CANCEL, Stage.CONFIRM_CANCEL}
+    {Stage.ASK, Stage.CONFIRM_BOOK, Stage.AMEND, Stage.CHOOSE_CANCEL, Stage.CONFIRM_CANCEL,
+     Stage.CHOOSE_MOVE, Stage.ASK_MOVE, Stage.CONFIRM_MOVE}
 )
 _MAX_MISSES = 3
 _REPEAT = re.compile(
@@ -76,6 +75,9 @@ _REPEAT = re.compile(
     r"( again)?|repeat that)\W*$",
     re.IGNORECASE,
 )
+#: Stages waiting only for a yes, a no or a choice.
+_YES_NO_STAGES = frozenset({Stage.OFFER_HELP, Stage.OFFER_BOOK, Stage.ANYTHING_ELSE})
+_OPEN_QUESTION = re.compile(r"^(are|is) (you|the office|it|the clinic)\b.*\bopen\b", re.I)
 _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
     re.IGNORECASE,
@@ -93,7 +95,8 @@ class RulesBrain:
     `retriever` answers questions (None: every question gets the don't-know line).
     `embedder` classifies intents (default: the packaged MiniLM, loaded once per process).
     `timezone` and `now` (a clock returning an aware datetime) resolve "tomorrow at 3".
-    `calendar` (optional) lets bookings outside opening hours be caught before confirming.
+    `calendar` (optional) lets bookings outside opening hours be caught before confirming;
+    `check_slots` (on when built from settings) checks a slot is free before confirming it.
     """
 
     name = "rules"
@@ -109,6 +112,7 @@ class RulesBrain:
         intent_threshold: float = DEFAULT_THRESHOLD,
         max_answer_chars: int = MAX_ANSWER_CHARS,
         max_calls: int = 1000,
+        check_slots: bool = False,
     ) -> None:
         self.retriever = retriever
         self.classifier = IntentClassifier(
@@ -116,7 +120,8 @@ class RulesBrain:
         )
         self.timezone = ZoneInfo(timezone)
         self.now = now or (lambda: dt.datetime.now(self.timezone))
-        self.booking = BookingDialogue(calendar)
+        self.calendar = calendar
+        self.booking = BookingDialogue(calendar, check_slots=check_slots)
         self.max_answer_chars = max_answer_chars
         self._states = CallStates(max_calls)
 
@@ -137,7 +142,7 @@ class RulesBrain:
             retriever = Retriever.from_settings(settings.get("knowledge"), base_dir=base_dir)
         calendar = BusinessCalendar.from_settings(business) if business else None
         timezone = str((business or {}).get("timezone") or DEFAULT_TIMEZONE)
-        return cls(retriever, timezone=timezone, now=now, calendar=calendar)
+        return cls(retriever, timezone=timezone, now=now, calendar=calendar, check_slots=True)
 
     def warm_up(self) -> None:
         """Load the model and embed the intent examples now, not on the first call."""
@@ -197,6 +202,12 @@ class RulesBrain:
         ctx = self._context(turn, turn.text, IntentResult(QUESTION, 0.0, "tool"))
         if call.name == BOOK_TOOL:
             return self.booking.after_tool(state, answer, ctx)
+        if call.name == AVAILABILITY_TOOL:
+            return self.booking.after_check(state, answer, ctx)
+        if call.name == check_cancel.CHECK_TOOL and state.task == "reschedule":
+            return reschedule.after_check(state, answer, ctx, self.booking)
+        if call.name == reschedule.MOVE_TOOL:
+            return reschedule.after_move(state, answer, ctx)
         if call.name == check_cancel.CHECK_TOOL:
             return check_cancel.after_check(state, answer, ctx)
         if call.name == check_cancel.CANCEL_TOOL:
@@ -226,6 +237,8 @@ class RulesBrain:
 
     def _by_stage(self, state: CallState, ctx: TurnContext) -> list[Out] | None:
         stage = state.stage
+        if stage in _YES_NO_STAGES and more_follows(ctx.text):
+            return None  # "No thanks. Where are you located?": the question is what counts
         if stage == Stage.ASK:
             return self.booking.on_answer(state, ctx)
         if stage == Stage.CONFIRM_BOOK:
@@ -238,6 +251,13 @@ class RulesBrain:
         if stage == Stage.CONFIRM_CANCEL:
             heard = heard_question(state, ctx.heard)
             return check_cancel.on_confirm(state, ctx, heard=heard)
+        if stage == Stage.CHOOSE_MOVE:
+            return reschedule.on_choose(state, ctx, self.booking)
+        if stage == Stage.ASK_MOVE:
+            return reschedule.on_answer(state, ctx, self.booking)
+        if stage == Stage.CONFIRM_MOVE:
+            heard = heard_question(state, ctx.heard)
+            return reschedule.on_confirm(state, ctx, self.booking, heard=heard)
         if stage == Stage.OFFER_HELP:
             return handoff.on_offer(state, ctx)
         if stage == Stage.OFFER_BOOK:
@@ -262,7 +282,11 @@ class RulesBrain:
             return handoff.transfer("the caller asked for a person")
         if intent == GOODBYE:
             return handoff.end_call()
-        if intent == CANCEL and state.task != "cancel":
+        moving = reschedule.REQUEST.search(ctx.text) or (
+            intent == CANCEL and reschedule.RESCHEDULE.search(ctx.text))
+        if moving and state.task != "reschedule":
+            return reschedule.start(state, ctx)
+        if intent == CANCEL and not moving and state.task != "cancel":
             return check_cancel.start_cancel(state, ctx)
         if intent == CHECK and state.task != "check":
             return check_cancel.start_check(state, ctx)
@@ -270,7 +294,14 @@ class RulesBrain:
             if state.task == "book" and in_task:
                 return self._again(state)
             return self.booking.start(state, ctx)
+        if intent == QUESTION or _OPEN_QUESTION.match(ctx.text):
+            hours = hours_answer(ctx.text, ctx.now, self.calendar)
+            if hours is not None:
+                mark("retrieval")
+                return self._answered(state, hours, in_task=in_task)
         if intent == QUESTION:
+            if reason_in(ctx.text) == "emergency" and not in_task:
+                return await self._emergency(state, ctx, mark)
             return await self._knowledge(state, ctx, in_task=in_task, mark=mark)
         if intent == GREETING:
             if in_task:
@@ -289,21 +320,20 @@ class RulesBrain:
     async def _knowledge(
         self, state: CallState, ctx: TurnContext, *, in_task: bool, mark: Callable[[str], None]
     ) -> list[Out]:
+        if in_task and not _ASKS.search(ctx.text):
+            # An answer that did not fit the question asked ("Free in the afternoon" for a
+            # time), not a question: ask again rather than read out a fact about "free".
+            return self._not_caught(state)
         hit = None
         if self.retriever is not None:
-            limit = self.retriever.max_distance
             try:
-                hits = await self.retriever.asearch(ctx.text, max_distance=limit + RESCUE_MARGIN)
-                hit = choose_hit(hits, ctx.text, max_distance=limit)
+                hit = await asyncio.to_thread(find_answer, self.retriever, ctx.text)
             except KnowledgeError:
                 log.exception("knowledge search failed")
             mark("retrieval")
         if hit is not None:
             answer = spoken_answer(hit.text, ctx.text, max_chars=self.max_answer_chars)
-            if in_task:
-                return [*say(*answer), *self._again(state)]
-            state.stage = Stage.IDLE
-            return say(*answer)
+            return self._answered(state, answer, in_task=in_task)
         if in_task:
             if _ASKS.search(ctx.text):
                 return [*say(DONT_KNOW), *self._again(state)]
@@ -311,9 +341,33 @@ class RulesBrain:
         state.unanswered = f"The caller asked: {ctx.text}"
         return offer_help(state, DONT_KNOW)
 
+    def _answered(self, state: CallState, answer: list[str], *, in_task: bool) -> list[Out]:
+        if in_task:
+            return [*say(*answer), *self._again(state)]
+        state.stage = Stage.IDLE
+        return say(*answer)
+
+    async def _emergency(
+        self, state: CallState, ctx: TurnContext, mark: Callable[[str], None]
+    ) -> list[Out]:
+        """Pain, swelling, a broken tooth: the clinic's emergency guidance, then a person."""
+        hit = None
+        if self.retriever is not None:
+            try:
+                hit = await asyncio.to_thread(
+                    find_answer, self.retriever, f"dental emergency: {ctx.text}"
+                )
+            except KnowledgeError:
+                log.exception("knowledge search failed")
+            mark("retrieval")
+        advice = spoken_answer(hit.text, ctx.text, max_chars=self.max_answer_chars) if hit else []
+        state.unanswered = f"Urgent: {ctx.text}"
+        return offer_help(state, "I'm sorry to hear that.", *advice)
+
     def _again(self, state: CallState) -> list[Out]:
         """The pending question again: a confirmation or an offer whole, else its last line."""
-        keep_all = state.stage in (Stage.CONFIRM_BOOK, Stage.CONFIRM_CANCEL, Stage.CHOOSE_CANCEL)
+        keep_all = state.stage in (Stage.CONFIRM_BOOK, Stage.CONFIRM_CANCEL, Stage.CHOOSE_CANCEL,
+                                   Stage.CONFIRM_MOVE, Stage.CHOOSE_MOVE)
         keep_all = keep_all or bool(state.booking.offered)
         question = state.question if keep_all else state.question[-1:]
         return ask(state, *question)

@@ -24,7 +24,7 @@ from adapters.local.brain.replies import (
     offer_help,
     use_tool,
 )
-from adapters.local.brain.slots import choice_in, matching, say_reason
+from adapters.local.brain.slots import choice_in, matching, reason_in, say_reason
 from adapters.local.brain.spoken import count, join, last_digits, say_when
 from adapters.local.brain.state import CallState, Stage
 from adapters.local.brain.when import parse_when
@@ -76,6 +76,7 @@ def start_cancel(state: CallState, ctx: TurnContext) -> list[Out]:
     state.rebook = bool(_RESCHEDULE.search(ctx.text.lower()))
     when = parse_when(ctx.text, ctx.today)
     state.hint_date, state.hint_time = when.date, when.time
+    state.hint_reason = reason_in(ctx.text)  # "cancel my cleaning"
     return use_tool(state, CHECK_TOOL, {}, "Let me look up your appointments.")
 
 
@@ -113,6 +114,8 @@ def _cancel_candidates(state: CallState, appts: list[dict[str, Any]], ending: st
         )
     state.appointments = appts
     hinted = _matching_when(appts, state.hint_date, state.hint_time)
+    if not hinted and state.hint_reason:
+        hinted = [a for a in appts if a.get("reason") == state.hint_reason]
     if len(appts) == 1 or len(hinted) == 1:
         return _confirm(state, (hinted or appts)[0])
     state.stage = Stage.CHOOSE_CANCEL

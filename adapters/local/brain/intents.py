@@ -80,6 +80,16 @@ _CUES: dict[str, re.Pattern[str]] = {
     ),
 }
 CUE_BONUS = 0.15
+#: Words that make a request about something other than a visit (jobs, records, bills).
+_NOT_A_VISIT = re.compile(
+    r"\b(job|jobs|hiring|hire|career|careers|position|positions|resume|internship|"
+    r"x ?rays? (results?|showed|show)|results?|records?|chart|bill|bills|balance|invoice|"
+    r"claim|claims|prescription)\b"
+)
+_APPOINTMENT_WORDS = re.compile(
+    r"\b(appointment|appointments|visit|booking|booked|scheduled|cleaning|checkup|check up|"
+    r"filling|consultation|when is my|coming up|time is my|day is my)\b"
+)
 #: A question ("how much is whitening?") is not a request to book or cancel unless it says so.
 _QUESTION_SHAPED = re.compile(
     r"^(how|what|what's|when|where|who|why|which|is there|are there|are you|is it|do you|does)\b"
@@ -116,11 +126,27 @@ def keyword_intent(text: str) -> str | None:
         return THANKS
     if _GREETING.match(words):
         return GREETING
+    if more_follows(text):
+        return None  # "Okay. But can you ...?": the whole utterance decides, not its first word
     if count <= _SHORT and _YES.match(words):
         return YES
     if count <= _SHORT and _NO.match(words):
         return NO
     return None
+
+
+def more_follows(text: str) -> bool:
+    """A yes/no word followed by a question or a "but" ("Okay. But what does it cost?")."""
+    words = normalize(text)
+    if not (_YES.match(words) or _NO.match(words)):
+        return False
+    rest = _YES.sub("", words, count=1) if _YES.match(words) else _NO.sub("", words, count=1)
+    rest = rest.strip()
+    return bool(rest) and bool(
+        re.match(r"(but|although|though|except|wait|actually|first|before)\b", rest)
+        or _QUESTION_SHAPED.match(rest)
+        or (text.rstrip().endswith("?") and len(rest.split()) > 2)
+    )
 
 
 _cache: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], tuple[list[str], list[str],
@@ -190,6 +216,10 @@ class IntentClassifier:
         asks = _QUESTION_SHAPED.match(words)
         if label in (BOOK, CANCEL) and asks and not _CUES[label].search(words):
             label = QUESTION
+        if label in (BOOK, CHECK, CANCEL) and _NOT_A_VISIT.search(words):
+            label = QUESTION  # "any job openings?", "look up my x-ray results"
+        if label == CHECK and not _APPOINTMENT_WORDS.search(words):
+            label = QUESTION  # checking means checking an appointment
         if score < self.threshold:
             return IntentResult(QUESTION, score, "fallback", phrases[index])
         return IntentResult(label, score, "embedding", phrases[index])

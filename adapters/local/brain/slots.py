@@ -144,6 +144,19 @@ def name_in(text: str, *, asked: bool = False) -> str | None:
     return None
 
 
+def name_aside(text: str) -> str | None:
+    """A name said on its own next to another answer ("At three. Ana Lopez."): a phrase of
+    two to four capitalised name words (speech-to-text capitalises names)."""
+    for phrase in re.split(r"[,.!?;]", text):
+        phrase = re.sub(r"\b(please|thanks|thank you)\b", "", phrase, flags=re.IGNORECASE)
+        words = _FILLERS.sub("", phrase.strip()).split()
+        if 2 <= len(words) <= 4 and all(w[0].isupper() for w in words):
+            name = _name_words(" ".join(words), whole=True, capitalized=True)
+            if name is not None:
+                return name
+    return None
+
+
 def phone_in(text: str) -> str | None:
     """A phone number said as digits ("555 123 4567", "(555) 123-4567"), as E.164."""
     digits = re.sub(r"(?<=\d)[\s\-.()]+(?=\d)", "", text)

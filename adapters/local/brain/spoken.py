@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 _COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -69,3 +70,20 @@ def last_digits(phone: str, n: int = 4) -> str:
     """"+15551230001" -> "0 0 0 1" (read digit by digit)."""
     digits = [c for c in phone if c.isdigit()][-n:]
     return " ".join(digits)
+
+
+_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\s?([ap])\.?m\b\.?", re.IGNORECASE)
+
+
+def speakable(text: str) -> str:
+    """Clock times in a text as people say them: "8:00 am" -> "8 AM", "5:30 pm" -> "5:30 PM",
+    "12:00 pm" -> "noon" (a voice reads "8:00 am" as "eight zero zero a m")."""
+
+    def repl(m: re.Match[str]) -> str:
+        hour, minute, half = int(m.group(1)), int(m.group(2)), m.group(3).lower()
+        if not (1 <= hour <= 12 and 0 <= minute <= 59):
+            return m.group(0)
+        hour24 = hour % 12 + (12 if half == "p" else 0)
+        return say_time(dt.time(hour24, minute))
+
+    return _CLOCK.sub(repl, text)

@@ -25,6 +25,9 @@ class Stage(StrEnum):
     AMEND = "amend"  # the caller said no to the booking confirmation
     CHOOSE_CANCEL = "choose_cancel"
     CONFIRM_CANCEL = "confirm_cancel"
+    CHOOSE_MOVE = "choose_move"  # which appointment to reschedule
+    ASK_MOVE = "ask_move"  # the new day or time (`CallState.asked`)
+    CONFIRM_MOVE = "confirm_move"
     OFFER_HELP = "offer_help"  # "take a message or connect you?"
     OFFER_BOOK = "offer_book"  # "would you like to book one?"
     ANYTHING_ELSE = "anything_else"
@@ -46,6 +49,8 @@ class Booking:
     reason: str | None = None
     #: Free (date, time) pairs the booking tool offered after refusing a slot.
     offered: list[tuple[dt.date, dt.time]] = field(default_factory=list)
+    #: The (date, time) `check_availability` last found free (checked before confirming).
+    checked: tuple[dt.date, dt.time] | None = None
 
     def missing(self) -> str | None:
         """The first detail still needed, or None when the booking can be confirmed."""
@@ -68,7 +73,7 @@ class Booking:
 
 @dataclass
 class CallState:
-    task: str | None = None  # "book", "check", "cancel", "message"
+    task: str | None = None  # "book", "check", "cancel", "reschedule", "message"
     stage: Stage = Stage.IDLE
     asked: str | None = None  # the booking detail last asked for
     misses: int = 0  # answers in a row that did not fit the question
@@ -77,12 +82,14 @@ class CallState:
     target: dict[str, Any] | None = None  # the appointment to cancel
     hint_date: dt.date | None = None  # a day named in the cancel request
     hint_time: dt.time | None = None
+    hint_reason: str | None = None  # a visit reason named in the cancel request
     rebook: bool = False  # the cancel request was a reschedule: offer a new time after it
     question: tuple[str, ...] = ()  # the sentences of the last question asked
     unanswered: str = ""  # the last question the knowledge base could not answer
     pending: ToolCall | None = None
     outcome: ToolOutcome | None = None
     before_tool: Stage = Stage.IDLE  # where to go back to if the tool never runs
+    before_checked: tuple[str, ...] = ()  # sentences to say after the availability check
     tool_seq: int = 0
 
     def reset_task(self) -> None:
@@ -91,6 +98,7 @@ class CallState:
         self.booking = Booking()
         self.appointments, self.target = [], None
         self.hint_date = self.hint_time = None
+        self.hint_reason = None
         self.rebook = False
 
 

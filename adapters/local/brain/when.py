@@ -67,13 +67,23 @@ _CLOCK_PATTERNS = tuple(
         r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))? ?(?P<ap>am|pm)\b",
         r"\b(?P<h>\d{1,2}):(?P<m>\d{2})\b",
         r"\b(?P<h>\d{1,2}) o ?'?clock\b",
-        r"\b(?:at|around|about|by|make it|how about|what about|say) (?P<h>\d{1,2})"
+        r"\b(?:at|around|round|about|by|make it|how about|what about|say) (?P<h>\d{1,2})"
         r"(?: (?P<m>\d{2}))?\b(?!/| ?(?:st|nd|rd|th)\b)",
         r"\b(?P<h>\d{1,2}) (?:in the (?:morning|afternoon|evening)|tonight|at night)\b",
     )
 )
 _DP_SETTINGS = {"PREFER_DATES_FROM": "future", "DATE_ORDER": "MDY",
                 "RETURN_AS_TIMEZONE_AWARE": False}
+
+
+#: What whisper sometimes writes for a weekday said alone ("Thursday instead" -> "thirsty").
+_DAY_FIXES = {"thirsty": "thursday", "thursty": "thursday", "thurs day": "thursday",
+              "wensday": "wednesday", "wednes day": "wednesday", "fry day": "friday",
+              "satur day": "saturday", "choose day": "tuesday"}
+_SOUNDALIKE_DAYS = re.compile(r"\b(" + "|".join(_DAY_FIXES) + r")\b")
+#: Numbers whisper hears as words when a time is asked ("Free in the afternoon").
+_NUMBER_SOUNDALIKES = re.compile(r"^(?:(?:at|around|about|um|uh) )?(free|tree|ate|won)\b")
+_NUMBER_FIXES = {"free": "three", "tree": "three", "ate": "eight", "won": "one"}
 
 
 @dataclass(frozen=True)
@@ -85,9 +95,12 @@ class When:
 
 
 def clean(text: str) -> str:
-    """Lowercase, "a.m." -> "am", hyphens to spaces, punctuation dropped except ':' and '/'."""
+    """Lowercase, "a.m." -> "am", "3.30" -> "3:30", hyphens to spaces, punctuation dropped
+    except ':' and '/'."""
     text = text.lower().replace("\u2019", "'")
     text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)
+    text = re.sub(r"\b(\d{1,2})\.([0-5]\d)(?=\b|[ap]m\b)", r"\1:\2", text)
+    text = _SOUNDALIKE_DAYS.sub(lambda m: _DAY_FIXES[m.group(0)], text)
     text = text.replace("-", " ")
     text = re.sub(r"[^a-z0-9:/' ]+", " ", text)
     return " ".join(text.split())
@@ -191,11 +204,37 @@ def _resolve(hour: int, minute: int, words: str, explicit: str | None) -> dt.tim
     return dt.time(hour if hour >= 8 or hour == 12 else hour + 12, minute)
 
 
+_AFTER_TIME = (r"(?=\s*$|\s+(?:please|then|if|or|on|in|tomorrow|today|this|next|works|"
+               + "|".join(WEEKDAYS) + r")\b)")
+
+
+def _run_together(words: str, bare: bool) -> str:
+    """"330" -> "3:30", "1045" -> "10:45" (whisper writes "3:30" so), when a time was asked,
+    after "around", before am/pm, or after "at" at the end of a phrase ("at 330 on Friday";
+    "at 415 Maple Avenue" is an address)."""
+    lead = r"(?P<lead>\b(?:round|around|about|at) )"
+    pattern = rf"(?:{lead}|\b)(?P<h>\d{{1,2}})(?P<m>[0-5]\d)\b(?P<ap> ?[ap]m\b)?"
+
+    def repl(m: re.Match[str]) -> str:
+        hour, minute, lead = m.group("h"), m.group("m"), m.group("lead") or ""
+        ends = re.match(_AFTER_TIME, words[m.end():]) is not None
+        sure = bare or m.group("ap") or (lead and (lead.strip() != "at" or ends))
+        if not sure or not 1 <= int(hour) <= 12:
+            return m.group(0)
+        return f"{lead}{hour}:{minute}{m.group('ap') or ''}"
+
+    return re.sub(pattern, repl, words)
+
+
 def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
     """The clock time `text` names. A lone number ("3", "five") counts only when `bare`
     (the caller was just asked for a time); otherwise it needs "at", a colon, am/pm,
-    "o'clock" or a part of the day."""
-    words = _hour_words(clean(text))
+    "o'clock" or a part of the day. "3.30" and, in those places, "330" mean 3:30."""
+    words = clean(text)
+    if bare:  # the caller was asked for a time: "free in the afternoon" is "three"
+        words = _NUMBER_SOUNDALIKES.sub(
+            lambda m: m.group(0).replace(m.group(1), _NUMBER_FIXES[m.group(1)]), words)
+    words = _run_together(_hour_words(words), bare)
     if re.search(r"\b(noon|midday)\b", words):
         return dt.time(12, 0)
     half = re.search(r"\b(half past|quarter past|quarter to) (\d{1,2})\b", words)
@@ -207,7 +246,8 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
     for pattern in _CLOCK_PATTERNS:
         found = pattern.search(words)
         if found:
-            hour, minute, marker = found.group("h"), found.group("m"), found.groupdict().get("ap")
+            groups = found.groupdict()  # not every pattern has a minute or am/pm group
+            hour, minute, marker = groups["h"], groups.get("m"), groups.get("ap")
             return _resolve(int(hour), int(minute or 0), words, marker)
     if bare:
         lone = re.fullmatch(

@@ -1,0 +1,298 @@
+"""The offline agent on whole calls: does it get the caller's job done?
+
+    python -m bench.conversation_bench                 # every call of tests/conversations, audio
+    python -m bench.conversation_bench --split heldout --limit 5
+    python -m bench.conversation_bench --retrieval     # knowledge top-1 / refusals, no audio
+    python -m bench.conversation_bench --hearing       # whisper on business words, plain/primed
+
+Audio mode places each call of tests/conversations/calls.yaml through the real Twilio
+protocol against an in-process server running the offline stack: the caller's lines are
+spoken by piper and sent as 8 kHz mu-law, heard by silero VAD + whisper tiny.en (primed with
+the business vocabulary), answered by the rules brain with the real tools on a fresh SQLite
+database, spoken by piper. The brain and the tools run on the call set's clock (Tuesday
+1 December 2026, 09:00 New York). Each agent turn is judged on what the agent said (the
+server's TTS input), each call on the database afterwards. Prints the task success and turn
+correctness per split, the latency (end of caller audio -> first agent frame, the
+end-of-turn silence included) of knowledge-answer turns next to the other turns, and every
+failure with what whisper heard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "conversations"))
+
+from callset import (  # noqa: E402
+    GOODBYE,
+    TRANSFER,
+    CallResult,
+    failures,
+    fixed_now,
+    judge_outcome,
+    judge_turn,
+    load_calls,
+    load_paraphrases,
+    seed,
+    summary,
+)
+
+from engine.ports import Turn  # noqa: E402
+
+
+@dataclass
+class Heard:
+    """What the brain got (whisper's words, per call) and, per `respond`, whether it searched
+    the knowledge base (or the calendar) for its answer."""
+
+    texts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    answered: list[bool] = field(default_factory=list)
+    brain_s: list[float] = field(default_factory=list)  # respond() -> its first output
+
+
+class RecordingBrain:
+    """Wraps the server's brain to keep whisper's words and which turns were answers."""
+
+    def __init__(self, inner: Any, heard: Heard) -> None:
+        self.inner, self.heard = inner, heard
+        self.name = getattr(inner, "name", "brain")
+
+    async def respond(self, turn: Turn):  # type: ignore[no-untyped-def]
+        searched = {"retrieval": False}
+        mark = turn.mark
+
+        def marking(stage: str) -> None:
+            searched[stage] = True
+            mark(stage)
+
+        self.heard.texts[turn.call_id].append(turn.text)
+        self.heard.answered.append(False)
+        self.heard.brain_s.append(0.0)
+        index = len(self.heard.answered) - 1
+        start = time.perf_counter()
+        async for item in self.inner.respond(replace(turn, mark=marking)):
+            if not self.heard.brain_s[index]:
+                self.heard.brain_s[index] = time.perf_counter() - start
+            self.heard.answered[index] = searched["retrieval"]
+            yield item
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
+    import uvicorn
+
+    from adapters.local.brain import RulesBrain
+    from adapters.local.tts import LocalPiperTts
+    from adapters.twilio.caller import SimulatedCaller
+    from engine.callsim.session import CallSimulation, Line, RecordingTts, place_call
+    from engine.server.app import create_app
+    from engine.server.bootstrap import build_services, warm
+    from engine.tools_port import CallTools
+    from tools.calendar import BusinessCalendar
+    from tools.storage import Storage
+
+    calls = [c for c in load_calls() if split in (None, c.split)][start:][:limit]
+    token = secrets.token_hex(8)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TWILIO_", "ANTHROPIC", "OPENAI", "DEEPGRAM", "ELEVENLABS"))}
+    env["TWILIO_AUTH_TOKEN"] = token
+    tmp = Path(tempfile.mkdtemp())
+    env["DIALFLOW_TTS_CACHE"] = str(tmp / "tts-cache")
+    env["DIALFLOW_TRANSCRIPTS"] = str(tmp / "transcripts")
+    heard = Heard()
+    storage_box: dict[str, Storage] = {}
+    services = build_services(ROOT / "flows.yaml", env=env,
+                              storage=Storage(f"sqlite:///{tmp / 'unused.db'}"))
+    settings = services.flows.current().flow.settings.raw
+    brain = RulesBrain.from_settings(settings, base_dir=ROOT, retriever=services.retriever,
+                                     now=fixed_now)
+    services.brain = RecordingBrain(brain, heard)  # type: ignore[assignment]
+    services.tts = RecordingTts(services.tts)
+    calendar = BusinessCalendar.from_settings(settings["business"])
+
+    def tools_for(call_id: str, caller: str) -> CallTools:  # the call set's clock
+        return CallTools(services.registry, storage_box["db"], calendar, call_id, caller,
+                         clock=fixed_now)
+
+    services.tools_for = tools_for  # type: ignore[method-assign]
+    await warm(services)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
+                                           log_level="error", ws_per_message_deflate=False))
+    task = asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    voice = LocalPiperTts(steady=True)
+    base = f"http://127.0.0.1:{port}"
+    results: dict[str, list[CallResult]] = defaultdict(list)
+    latency: dict[str, list[float]] = defaultdict(list)
+    started = time.perf_counter()
+    for n, call in enumerate(calls):
+        storage = storage_box["db"] = Storage(f"sqlite:///{tmp / (call.id + '.db')}")
+        await asyncio.to_thread(seed, storage, call)  # seed() runs its own event loop
+        call_sid = f"CA{n:04d}{secrets.token_hex(4)}"
+        stream_url, params = await place_call(base, token, call.caller, call_sid)
+        result = CallResult(call)
+        transferred = False
+        async with SimulatedCaller(stream_url, auth_token=token, call_sid=call_sid,
+                                   caller=call.caller, custom_parameters=params) as caller:
+            sim = CallSimulation(caller, voice, lambda: list(services.tts.lines))
+            await sim.greeting()
+            for line in call.lines:
+                if caller.closed:
+                    result.turns.append((line["say"], "", "the call had ended"))
+                    continue
+                first = len(heard.answered)
+                turn = await sim.play(Line("say", line["say"]))
+                said = " ".join(turn.agent)
+                transferred = transferred or TRANSFER in said
+                result.turns.append((line["say"], said, judge_turn(line, said)))
+                if turn.latency is not None and len(heard.answered) > first:
+                    kind = "knowledge" if heard.answered[first] else "other"
+                    latency[kind].append(turn.latency)
+                if GOODBYE in said or TRANSFER in said:
+                    break
+        while len(result.turns) < len(call.lines):
+            result.turns.append((call.lines[len(result.turns)]["say"], "", "the call had ended"))
+        await asyncio.sleep(0.3)
+        result.outcome_problem = judge_outcome(storage, call, transferred=transferred)
+        storage.close()
+        results[call.split].append(result)
+        mark = "ok" if result.success else "FAILED"
+        print(f"[{time.perf_counter() - started:6.0f} s] {call.id} ({call.split}): {mark}, turns "
+              f"{result.turns_ok}/{len(call.lines)}", flush=True)
+    server.should_exit = True
+    await task
+    print(f"\noffline stack over the Twilio protocol, {len(calls)} calls "
+          f"(os.cpu_count()={os.cpu_count()}, {time.perf_counter() - started:.0f} s):")
+    for name in ("tune", "heldout"):
+        if results.get(name):
+            print("  " + summary(results[name], name))
+    everything = [r for rs in results.values() for r in rs]
+    print("  " + summary(everything, "all"))
+    for kind in ("knowledge", "other"):
+        values = latency.get(kind) or []
+        brain_s = [t for t, k in zip(heard.brain_s, heard.answered, strict=True)
+                   if k == (kind == "knowledge") and t]
+        if values:
+            print(f"  {kind:<9} turns: latency p50 {statistics.median(values):.2f} s, "
+                  f"p95 {sorted(values)[int(0.95 * (len(values) - 1))]:.2f} s (n={len(values)}); "
+                  f"the brain's own time to its first sentence p50 "
+                  f"{statistics.median(brain_s) * 1000:.0f} ms")
+    problems = failures(everything)
+    if problems:
+        print("failures (agent words as said; the caller's words as whisper heard them):")
+        for text in problems:
+            print("  " + text)
+        for call_id, texts in heard.texts.items():
+            print(f"  heard in {call_id}: {texts}")
+
+
+def retrieval() -> None:
+    """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split."""
+    from adapters.local.brain.answers import find_answer
+    from knowledge.config import KnowledgeConfig
+    from knowledge.embeddings import LocalMiniLMEmbedder
+    from knowledge.ingest import ingest_file
+    from knowledge.retrieval import Retriever
+    from knowledge.store import KnowledgeStore
+
+    embedder = LocalMiniLMEmbedder()
+    config = KnowledgeConfig(path=tempfile.mkdtemp(), embeddings="local")
+    store = KnowledgeStore(config, embedder)
+    report = ingest_file(ROOT / "data" / "knowledge.json", store)
+    retriever = Retriever(config, store=store)
+    print(f"knowledge base: {report.documents} entries, {report.rows} rows")
+    for split, items in load_paraphrases().items():
+        right = refused = answerable = unanswerable = 0
+        misses, took = [], []
+        for question, expected in items:
+            start = time.perf_counter()
+            hit = find_answer(retriever, question)
+            took.append(time.perf_counter() - start)
+            got = hit.doc_id if hit else None
+            accepted = expected if isinstance(expected, list) else [expected]
+            if expected is None:
+                unanswerable += 1
+                refused += got is None
+            else:
+                answerable += 1
+                right += got in accepted
+            if got not in accepted:
+                misses.append(f"{question!r}: wanted {expected}, got {got}")
+        print(f"  {split}: top-1 {right}/{answerable} ({100 * right / answerable:.1f} %), "
+              f"unanswerable refused {refused}/{unanswerable} "
+              f"({100 * refused / unanswerable:.1f} %), {statistics.median(took) * 1000:.1f} ms "
+              "per question (median)")
+        for text in misses:
+            print("      miss " + text)
+
+
+def hearing() -> None:
+    """whisper tiny.en on the business's own words, plain and primed, over the phone path."""
+    from adapters.local import models
+    from adapters.local.transcribe import transcribe
+    from adapters.local.tts import LocalPiperTts
+    from knowledge.vocabulary import load_vocabulary, whisper_prompt
+
+    lines = ["Do you take Cigna?", "Thursday.", "Can I come in on Thursday?", "Around 2 please.",
+             "3:30 PM works.", "Three thirty on Thursday.", "Do you accept MetLife or Aetna?",
+             "I'd like an Invisalign consultation.", "Is that on Maple Avenue?",
+             "Do you take MassHealth?", "Can I use CareCredit?", "My name is Priya Alvarez.",
+             "Do you take Delta Dental?", "Humana please.", "Is Doctor Nair in on Friday?"]
+    models.warm_whisper()
+    voice = LocalPiperTts(steady=True)
+
+    async def speak(text: str) -> bytes:
+        return b"".join([chunk async for chunk in voice.synthesize(text)])
+
+    audio = [asyncio.run(speak(line)) for line in lines]
+    prompt = whisper_prompt(load_vocabulary(ROOT / "data" / "knowledge.json",
+                                            {"name": "Bright Smile Dental"}))
+    for label, primer in (("plain", None), ("primed", prompt)):
+        start = time.perf_counter()
+        outs = [transcribe(a, primer).text for a in audio]
+        took = (time.perf_counter() - start) / len(audio)
+        names = ("Cigna", "Thursday", "MetLife", "Aetna", "Invisalign", "MassHealth",
+                 "CareCredit", "Alvarez", "Delta Dental", "Humana", "Nair", "Maple Avenue")
+        said = sum(n in line for line in lines for n in names)
+        got = sum(n in line and n in out for line, out in zip(lines, outs, strict=True)
+                  for n in names)
+        print(f"{label}: business words heard {got}/{said}, {took * 1000:.0f} ms per utterance")
+        for line, out in zip(lines, outs, strict=True):
+            print(f"    {line!r:42} -> {out!r}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--split", choices=("tune", "heldout"))
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--start", type=int, default=0, help="skip the first N calls")
+    parser.add_argument("--retrieval", action="store_true")
+    parser.add_argument("--hearing", action="store_true")
+    args = parser.parse_args()
+    if args.retrieval:
+        retrieval()
+    elif args.hearing:
+        hearing()
+    else:
+        asyncio.run(audio(args.split, args.limit, args.start))

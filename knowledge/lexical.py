@@ -1,0 +1,112 @@
+"""Lexical matching for the hybrid knowledge search: crude stems, IDF weights per document,
+and how much of a question's vocabulary a document covers. A few everyday words are mapped
+to the knowledge base's own ("son" -> child, "scared" -> anxious, "cost" -> price).
+
+`LexicalIndex.from_rows(rows)` indexes the stored rows by document (title, tags and every
+chunk's text together); `coverage(question, doc_id)` is the IDF-weighted share of the
+question's content words that the document contains (0..1), and `unknown(question)` lists
+the question's content words that no document contains at all ("hiring", "airport"): a
+question built around such a word is about something the knowledge base does not cover.
+Pure functions and a small in-memory table; touches nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+_WORD = re.compile(r"[a-z0-9]+")
+#: Function words and words every question about a business uses; they say nothing of topic.
+STOPWORDS = frozenset(
+    {
+        "a", "an", "the", "and", "or", "but", "to", "for", "of", "on", "in", "at", "by", "with",
+        "from", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did",
+        "doing", "done", "can", "could", "would", "will", "shall", "should", "may", "might",
+        "must", "have", "has", "had", "you", "your", "yours", "we", "our", "us", "i", "my", "me",
+        "mine", "it", "its", "this", "that", "these", "those", "there", "here", "what", "when",
+        "where", "how", "which", "who", "whom", "why", "much", "many", "any", "some", "anything",
+        "something", "tell", "please", "know", "like", "want", "need", "get", "got", "go", "going",
+        "come", "coming", "let", "lets", "make", "made", "give", "just", "also", "still", "really",
+        "very", "okay", "ok", "so", "um", "uh", "well", "hi", "hello", "hey", "yes", "yeah", "no",
+        "not", "if", "then", "than", "about", "into", "out", "up", "down", "over", "under",
+        "again", "more", "most", "other", "such", "only", "own", "same", "too", "s", "t", "don",
+        "doesn", "didn", "isn", "aren", "can't", "im", "i'm", "thats", "that's", "whats", "what's",
+        "whos", "how's", "wheres", "where's", "guys", "someone", "anyone", "thing", "things",
+        "kind", "sort", "way", "lot", "bit", "one", "ones", "time", "day", "days", "he", "him",
+        "his", "she", "her", "they", "them", "their", "exactly", "somewhere", "anywhere", "leave",
+    }
+)
+#: Everyday words for what the knowledge base says in its own words (stem -> stem).
+SYNONYMS = {
+    "baby": "child", "son": "child", "daugh": "child", "kid": "child", "toddl": "child",
+    "scare": "anxi", "scar": "anxi", "afrai": "anxi", "nervo": "anxi", "fear": "anxi",
+    "cost": "price", "charg": "price", "fee": "price", "pay": "payme",
+    "hurt": "pain", "ache": "pain", "chip": "broke", "docto": "denti", "dr": "denti",
+    "locat": "addre", "open": "hour", "close": "hour",
+}
+_SUFFIXES = ("ings", "ing", "ied", "ed", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A crude stem: common suffixes off, then at most five letters ("cleanings" -> "clean",
+    "prices" -> "price", "glasses" -> "glass", "chipped" -> "chip")."""
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        word = word[:-2]
+    else:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+                word = word[: -len(suffix)]
+                if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+                    word = word[:-1]  # "chipped" -> "chip"
+                break
+    return word[:5]
+
+
+def content_stems(text: str) -> list[str]:
+    """The stems of `text`'s content words, in order, duplicates kept (synonyms mapped)."""
+    stems = [stem(w) for w in _WORD.findall(text.lower().replace("'", ""))
+             if w not in STOPWORDS and len(w) > 1]
+    return [SYNONYMS.get(s, s) for s in stems]
+
+
+@dataclass
+class LexicalIndex:
+    """Stems per document and their inverse document frequency."""
+
+    docs: dict[str, set[str]] = field(default_factory=dict)
+    idf: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_texts(cls, texts: Mapping[str, Iterable[str]]) -> LexicalIndex:
+        """`texts`: doc id -> the texts of that document (title, tags, chunks)."""
+        docs = {doc: {s for t in parts for s in content_stems(t)} for doc, parts in texts.items()}
+        n = max(1, len(docs))
+        counts: dict[str, int] = {}
+        for stems in docs.values():
+            for s in stems:
+                counts[s] = counts.get(s, 0) + 1
+        idf = {s: math.log(1 + n / c) for s, c in counts.items()}
+        return cls(docs, idf)
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return set(self.idf)
+
+    def unknown(self, question: str) -> list[str]:
+        """Content stems of `question` that appear in no document."""
+        return [s for s in content_stems(question) if s not in self.idf]
+
+    def coverage(self, question: str, doc_id: str) -> float:
+        """IDF-weighted share of the question's content stems found in `doc_id` (a word no
+        document has weighs as much as the rarest known one)."""
+        stems = set(content_stems(question))
+        rarest = max(self.idf.values(), default=1.0)
+        total = sum(self.idf.get(s, rarest) for s in stems)
+        if not total:
+            return 0.0
+        have = self.docs.get(doc_id, set())
+        return sum(self.idf[s] for s in stems if s in have) / total
