@@ -17,9 +17,10 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.effects import ArmTimer, Effect, HangUp, SetCounter, StopTimer
+from engine.effects import ArmTimer, Effect, HangUp, SetCounter, SetVar, StopTimer
 from engine.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event
 from engine.latency import TurnTimeline
 from engine.machine import FlowMachine
@@ -32,6 +33,7 @@ from engine.transcripts import CallTranscript
 from engine.watchdog import Watchdog
 from flows.model import StateSpec, Step, TransitionSpec
 from states.registry import ACTIONS, GUARDS, StepContext
+from states.time_guards import fixed_clock
 
 log = logging.getLogger("dialflow.call")
 CALL_OWNED = "*call*"  # tasks that must finish even when the state changes (hang-up, ticket)
@@ -58,7 +60,13 @@ class Call:
         self.runner = EffectRunner(self, ports)
         self.caller = ""
         self.utterances: list[str] = []
+        self.conversation: list[tuple[str, str]] = []  # (caller|agent, text) as heard
         self.last_utterance = ""
+        self.vars = dict(self.flow.vars)
+        self.last_said = ""  # set by the runner: the last speech queued for the caller
+        self.last_reply = ""  # set by the runner: the brain's last whole reply
+        self.wall_start: datetime | None = None  # the wall clock at call.started (scripts)
+        self._started_at = 0.0
         self.ended = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -120,14 +128,38 @@ class Call:
             self._cleanup()
         return self.trace
 
+    @property
+    def wall_now(self) -> datetime:
+        """The call's wall clock: real time, or the script's `clock:` moved on by the loop."""
+        if self.wall_start is None:
+            return datetime.now(UTC)
+        return self.wall_start + timedelta(seconds=self.now - self._started_at)
+
     def _start(self, event: Event) -> None:
         self.caller = str(event.data.get("caller", ""))
+        self._started_at = self.now
+        self.wall_start = self.wall_start or fixed_clock(self.flow)
         self._event = event
         spec = self.flow.states[self.flow.initial]
-        self.state_entered(spec, event.name, event.data)
+        self._entered = False
+        if self.flow.transitions_from_for(spec.name, CALL_STARTED):
+            self._branch_at_start(event)  # the initial state's handlers decide first
+        if not self._entered and self.state == spec.name:  # none led away: enter it
+            self.state_entered(spec, event.name, event.data)
         self._commit(event, "", "", handled=True)
         if self._loop is not None and not self.ended:
             self.watchdog.start(self._loop)
+
+    def _branch_at_start(self, event: Event) -> None:
+        self._handling = True
+        try:
+            self.trigger(event.name, **event.data)
+        except Exception:  # a bad guard must not kill the call: greet as usual
+            log.exception("call %s: call.started handlers failed", self.call_id)
+            self._effects.clear()
+            self._log.append("call.started handlers failed; entering the initial state")
+        finally:
+            self._handling = False
 
     def force_end(self, reason: str) -> None:
         """End the call from outside the flow (the watchdog): hang up, stop consuming."""
@@ -160,6 +192,7 @@ class Call:
                 return
         if event.name == "caller.utterance":
             self.utterances.append(str(event.data.get("text") or ""))
+            self.conversation.append(("caller", self.utterances[-1]))
             if self.transcript is not None:
                 self.transcript.write("caller", text=self.utterances[-1],
                                       confidence=event.data.get("confidence"))
@@ -184,8 +217,9 @@ class Call:
 
     def _write_heard(self) -> None:
         heard = self.playback.heard
-        if self.transcript is not None:
-            for speech in heard[self._written:]:
+        for speech in heard[self._written:]:
+            self.conversation.append(("agent", speech.text))
+            if self.transcript is not None:
                 self.transcript.write("agent", text=speech.text)
         self._written = len(heard)
 
@@ -211,7 +245,9 @@ class Call:
 
     # -- called by the machine's callbacks ---------------------------------------------------
     def _context(self, state: str, data: dict[str, Any]) -> StepContext:
-        return StepContext(self.flow, state, self._event.name, data, self.counters)
+        return StepContext(self.flow, state, self._event.name, data, self.counters,
+                           self.vars, self.wall_now, self.caller, self.last_said,
+                           self.last_reply)
 
     def guards_hold(self, spec: TransitionSpec, data: dict[str, Any]) -> bool:
         ctx = self._context(spec.source, data)
@@ -240,6 +276,8 @@ class Call:
     def _apply(self, effect: Effect) -> None:
         if isinstance(effect, SetCounter):
             self.counters[effect.name] = effect.value
+        elif isinstance(effect, SetVar):
+            self.vars[effect.name] = effect.value
         elif isinstance(effect, ArmTimer):
             self._arm_timer(self.flow.states[self.state])
         elif isinstance(effect, StopTimer):

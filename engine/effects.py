@@ -100,6 +100,18 @@ class SetCounter(Effect):
 
 
 @dataclass(frozen=True)
+class SetVar(Effect):
+    """Control effect: set a call variable declared under `vars:`."""
+
+    name: str
+    value: Any = field(default=None, hash=False)
+    kind = "set"
+
+    def describe(self) -> str:
+        return f"{self.name}={self.value!r}"
+
+
+@dataclass(frozen=True)
 class ArmTimer(Effect):
     """Control effect: (re)arm the current state's timer."""
 
@@ -113,4 +125,4 @@ class StopTimer(Effect):
     kind = "stop_timer"
 
 
-CONTROL_EFFECTS = (SetCounter, ArmTimer, StopTimer)
+CONTROL_EFFECTS = (SetCounter, SetVar, ArmTimer, StopTimer)

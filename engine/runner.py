@@ -23,6 +23,7 @@ from engine.effects import (
     Transfer,
 )
 from engine.ports import Ports, Sentence, ToolCall, ToolOutcome, Turn
+from engine.ticket_summary import ticket_summary
 
 if TYPE_CHECKING:
     from engine.call import Call
@@ -40,6 +41,8 @@ class EffectRunner:
     def execute(self, effect: Effect) -> None:
         call = self.call
         if isinstance(effect, Say):
+            if effect.prompt != "repeat_last":
+                call.last_said = effect.text
             speech_id = call.playback.begin(effect.text)
             call.spawn(self._say(speech_id, effect.text), f"say:{effect.prompt}")
         elif isinstance(effect, Respond):
@@ -74,10 +77,13 @@ class EffectRunner:
         hold = f"reply:{call.next_id()}"
         call.playback.hold(hold)
         spoke = False
+        said: list[str] = []
         try:
             async for item in self.ports.brain.respond(turn):
                 if isinstance(item, Sentence):
                     speech_id = call.playback.begin(item.text)
+                    said.append(item.text)
+                    call.last_reply = " ".join(said)
                     if not spoke:
                         spoke = True
                         call.timeline.mark("first_sentence")
@@ -128,7 +134,8 @@ class EffectRunner:
         self.call.post("transfer.done")
 
     async def _take_message(self, reason: str) -> None:
-        summary = " / ".join(self.call.utterances[-3:]) or "no words from the caller"
+        call = self.call
+        summary = ticket_summary(reason, call.caller, call.vars, call.conversation)
         outcome = await self._tool(ESCALATION_TOOL, {"reason": reason, "summary": summary})
         if not outcome.ok:
             log.error("call %s: could not take a message: %s", self.call.call_id, outcome.error)

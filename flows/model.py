@@ -114,10 +114,15 @@ class Flow:
     counters: dict[str, int]
     settings: Settings
     http_tools: tuple[dict[str, Any], ...] = ()
+    vars: dict[str, Any] = field(default_factory=dict)  # `vars:` name -> starting value
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
         """Transitions leaving `state`, in the order they are tried."""
         return [t for t in self.transitions if t.source == state]
+
+    def transitions_from_for(self, state: str, event: str) -> list[TransitionSpec]:
+        """The transitions of `state` for `event`, in order."""
+        return [t for t in self.transitions if t.source == state and t.event == event]
 
     def events(self) -> set[str]:
         return {t.event for t in self.transitions}

@@ -7,22 +7,38 @@ other name is an error, never an import.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from flows.errors import did_you_mean
 from flows.model import GuardRef, Step
+from flows.templates import check_names
 from flows.yaml_lines import YList, YMap
 from states.registry import ACTIONS, GUARDS, ArgKind, Registered
 
 ErrorSink = Callable[[int, str, str], None]
 _DIGITS = set("0123456789*#")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
 class Names(Protocol):
     states: list[str]
     prompts: dict[str, str]
     counters: dict[str, int]
+    vars: dict[str, Any]
+    business: dict[str, Any] | None
+
+
+def check_prompts(raw: Any, names: Names, error: ErrorSink) -> None:
+    """Every `{name}` in a prompt must exist: settings.business keys, declared vars…"""
+    if not isinstance(raw, YMap):
+        return
+    for key, text in raw.items():
+        if isinstance(text, str):
+            for problem, fix in check_names(text, names.business or {}, names.vars):
+                error(raw.line_of(key), f"prompt '{key}': {problem}", fix)
 
 
 def parse_steps(raw: Any, line: int, names: Names, error: ErrorSink) -> tuple[Step, ...]:
@@ -83,6 +99,10 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
         return None if arg is None else ("takes no argument", f"write just `{spec.name}`")
     if kind is ArgKind.OPTIONAL_TEXT:
         return None if arg is None or isinstance(arg, str) else ("takes a text", "quote it")
+    if kind is ArgKind.BUSINESS and arg is not None:
+        return "takes no argument", f"write just `{spec.name}`"
+    if kind is ArgKind.BUSINESS:
+        return _check_time(spec, arg, names)
     if arg is None:
         return "needs an argument", f"write `{{{spec.name}: …}}` with {kind.value}"
     if kind is ArgKind.PROMPT and arg not in names.prompts:
@@ -97,4 +117,56 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
         return f"'{arg}' is not a phone key", "write a quoted key such as \"0\" or \"#\""
     if kind is ArgKind.TEXT and not isinstance(arg, str):
         return "takes a text", "quote it"
+    if kind in (ArgKind.DAYS, ArgKind.TIME_RANGE):
+        return _check_time(spec, arg, names)
+    if kind is ArgKind.VAR:
+        return _check_var(arg, names)
+    if kind in (ArgKind.VAR_VALUES, ArgKind.VAR_COMPARE):
+        return _check_var_map(spec, arg, names)
+    return None
+
+
+def _check_time(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | None:
+    business = names.business or {}
+    if not business.get("timezone") or not business.get("hours"):
+        return ("needs settings.business with `timezone:` and `hours:`",
+                "add them, e.g. `business: {timezone: America/New_York, hours: {mon: "
+                '"08:00-17:00"}}`')
+    if spec.arg is ArgKind.DAYS:
+        days = arg if isinstance(arg, list) else [arg]
+        bad = [d for d in days if str(d).lower() not in DAYS]
+        if bad or not days:
+            return f"{bad[0] if bad else arg!r} is not a day", "write mon, tue … sun or a list"
+    if spec.arg is ArgKind.TIME_RANGE and not (isinstance(arg, str) and _RANGE.match(arg)):
+        return (f"{arg!r} is not a time range",
+                'write "HH:MM-HH:MM", e.g. "12:00-13:00" (it may wrap midnight: "18:00-08:00")')
+    return None
+
+
+def _check_var(arg: Any, names: Names) -> tuple[str, str] | None:
+    if str(arg) in names.vars:
+        return None
+    return (f"unknown variable '{arg}'", f"declare `{arg}: …` under vars:, or "
+            + did_you_mean(str(arg), names.vars))
+
+
+def _check_var_map(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | None:
+    if not isinstance(arg, dict) or not arg:
+        return "takes a mapping of variables", f"write `{{{spec.name}: {{name: value}}}}`"
+    if spec.arg is ArgKind.VAR_COMPARE and len(arg) != 1:
+        return "compares one variable", f"write one `{spec.name}` per variable"
+    for name, value in arg.items():
+        problem = _check_var(name, names)
+        if problem:
+            return problem
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            return f"the value of '{name}' must be a literal", 'write a text, a number or true'
+        if spec.arg is ArgKind.VAR_COMPARE and spec.name in ("above", "below") and (
+                isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"'{spec.name}' compares with a number, not {value!r}", "write a number"
+        if isinstance(value, str):
+            allow_event = spec.arg is ArgKind.VAR_VALUES
+            for problem_, fix in check_names(value, names.business or {}, names.vars,
+                                             allow_event):
+                return problem_, fix
     return None

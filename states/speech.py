@@ -5,13 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from engine.effects import Effect, Say, StopSpeaking
+from flows.templates import is_templated, render
 from states.registry import ArgKind, StepContext, action
+from states.variables import template_values
 
 
 @action("say", ArgKind.PROMPT)
 def say(ctx: StepContext, prompt: Any) -> list[Effect]:
-    """Speak a prompt from flows.yaml."""
-    return [Say(prompt=prompt, text=ctx.flow.prompts[prompt])]
+    """Speak a prompt from flows.yaml, its `{names}` filled in for this call."""
+    text = ctx.flow.prompts[prompt]
+    if is_templated(text):
+        text = " ".join(render(text, template_values(ctx)).split())
+    return [Say(prompt=prompt, text=text)]
+
+
+@action("repeat_last")
+def repeat_last(ctx: StepContext, _: Any) -> list[Effect]:
+    """Say again what the caller last heard (the last reply, or else the last prompt)."""
+    text = ctx.last_reply or ctx.last_said
+    return [Say(prompt="repeat_last", text=text)] if text else []
 
 
 @action("stop_speaking")

@@ -6,6 +6,8 @@
     llm: [{reply: "We open at eight."}]          # the brain's answers, in order
     tools: {book_appointment: {result: {id: 7}}}  # per tool: result | error | hang
     transfer: ok                    # ok | fail | hang
+    clock: 2026-12-24T18:30         # the call's wall clock (business timezone); default
+                                    # 2026-12-01T10:00, a Tuesday morning
     steps:
       - event: call.started         # or `caller: "words"` / `dtmf: "0"` shorthands
         expect: {state: greeting, said: greeting}
@@ -18,6 +20,7 @@ A step may also carry `llm:`, `tools:` or `transfer:` to add answers from then o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,8 @@ from flows.durations import parse_duration
 from flows.errors import did_you_mean
 from flows.yaml_lines import YList, YMap, load_yaml
 
-TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer", "steps")
+TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer", "steps",
+            "clock")
 STEP_KEYS = ("event", "data", "caller", "confidence", "dtmf", "at", "after", "expect", "llm",
              "tools", "transfer", "note")
 EXPECT_KEYS = ("state", "said", "reply", "effect", "effects", "no_effect", "tool", "transfer",
@@ -67,6 +71,7 @@ class Script:
     tools: dict[str, Any] = field(default_factory=dict)
     transfer: str = "ok"
     steps: list[ScriptStep] = field(default_factory=list)
+    clock: str | None = None  # the wall clock at call.started, e.g. 2026-12-24T18:30
 
 
 def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script:
@@ -84,6 +89,13 @@ def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script
                     llm=_answers(raw.get("llm"), path, raw.line_of("llm")),
                     tools=dict(raw.get("tools") or {}),
                     transfer=_transfer(raw.get("transfer", "ok"), path, raw.line_of("transfer")))
+    if "clock" in raw:
+        script.clock = str(raw["clock"])
+        try:
+            datetime.fromisoformat(script.clock)
+        except ValueError:
+            raise ScriptInvalid(f"{path}:{raw.line_of('clock')}: clock is a date and time "
+                                "like 2026-12-24T18:30 (business timezone)") from None
     if script.playback not in ("manual", "auto"):
         raise ScriptInvalid(f"{path}:{raw.line_of('playback')}: playback is manual or auto")
     steps = raw["steps"]

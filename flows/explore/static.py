@@ -1,7 +1,7 @@
 """Findings that need no exploration: dead constructs and names that clash or do not exist.
 
-Warnings: a handler for a timer the state never arms, a `call.started` handler (the engine
-starts the call itself), a transition after an unguarded one for the same event, a
+Warnings: a handler for a timer the state never arms, a `call.started` handler outside the initial
+state (only the initial state sees it), a transition after an unguarded one for the same event, a
 `{tool: name}` guard naming no tool the flow can call. Errors: an unknown provider name, an
 HTTP tool whose name clashes with a built-in tool or another HTTP tool.
 """
@@ -44,13 +44,14 @@ def dead_constructs(flow: Flow, tools: frozenset[str] | None, rules: Rules | Non
                      "move it before the unguarded one, or give the earlier one an `if:`",
                      _shadow_witness(spec, rules, graph))
     for spec in flow.transitions:
-        if spec.event == "call.started":
+        if spec.event == "call.started" and spec.source != flow.initial:
             witness = None
             if rules is not None and spec.target != flow.initial:
                 witness = Witness((rules.initial(),), {"state": spec.target})
-            warn("dead", spec.line, "call.started never reaches a state: the engine starts "
-                 f"the call by entering '{flow.initial}'", "put what should happen first "
-                 f"in the `enter:` of '{flow.initial}' and remove this handler", witness)
+            warn("dead", spec.line, f"call.started never reaches '{spec.source}': the engine "
+                 f"starts the call in '{flow.initial}', and only its handlers see the event",
+                 f"move this handler under the `on:` of '{flow.initial}' (e.g. "
+                 "`call.started: {unless: open_now, to: after_hours}`)", witness)
         for guard in spec.guards:
             if guard.name == "tool" and tools is not None and str(guard.arg) not in tools:
                 warn("dead", guard.line or spec.line, f"no tool named '{guard.arg}' can be "
