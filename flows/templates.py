@@ -83,3 +83,15 @@ def _spoken(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def static_texts(prompts: Mapping[str, str], business: Mapping[str, Any] | None) -> list[str]:
+    """The prompts whose words are the same on every call, as spoken: plain ones, and those
+    naming only `{business.*}` (filled in now). These are worth caching as audio; prompts
+    naming variables or the last reply are synthesised per call."""
+    out = []
+    values = {"business": dict(business or {})}
+    for text in prompts.values():
+        if all(name.startswith("business.") for name in names_in(text)):
+            out.append(" ".join(render(text, values).split()))
+    return out

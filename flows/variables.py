@@ -36,8 +36,9 @@ def parse_vars(raw: Any, line: int, error: ErrorSink) -> dict[str, Any]:
                   "use lower-case letters, digits and _, e.g. member_id")
             continue
         if value is not None and not isinstance(value, (str, int, float, bool)):
-            error(at, f"variable '{name}' starts as {type(value).__name__}, not a literal",
+            kind = "a list" if isinstance(value, list) else "a mapping"
+            error(at, f"variable '{name}' starts as {kind}, not a literal",
                   f'write `{name}: ""`, a number, true/false or null')
-            continue
+            value = None  # still declared: its uses are not errors too
         out[str(name)] = value
     return out
