@@ -20,8 +20,17 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.effects import ArmTimer, Effect, HangUp, SetCounter, SetVar, StopTimer
+from engine.effects import (
+    ArmTimer,
+    CollectDigits,
+    Effect,
+    HangUp,
+    SetCounter,
+    SetVar,
+    StopTimer,
+)
 from engine.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event
+from engine.keypad import DigitCollector
 from engine.latency import TurnTimeline
 from engine.machine import FlowMachine
 from engine.playback import PlaybackLedger
@@ -58,6 +67,7 @@ class Call:
         self.transcript: CallTranscript | None = None  # set by the server to keep a record
         self._written = 0  # heard sentences already in the transcript
         self.runner = EffectRunner(self, ports)
+        self.keypad = DigitCollector(self.post)
         self.caller = ""
         self.utterances: list[str] = []
         self.conversation: list[tuple[str, str]] = []  # (caller|agent, text) as heard
@@ -184,6 +194,13 @@ class Call:
         if event.timer_gen is not None and event.timer_gen != self._timer_gen:
             self._record(event, before, "stale timer")
             return
+        if event.name.startswith("dtmf.") and not self.keypad.is_current(event.data):
+            self._record(event, before, "stale: that digit collection was cancelled")
+            return
+        if event.name == "caller.dtmf" and self.keypad.active:
+            note = self.keypad.press(str(event.data.get("digit", "")))
+            self._record(event, before, f"keypad: {note}")
+            return
         if event.name == PLAYBACK_DONE:
             status = self._playback_status(event.data)
             self._write_heard()
@@ -260,6 +277,8 @@ class Call:
     def state_exited(self, spec: StateSpec, dest: str | None) -> None:
         keep = bool(self._transition and self._transition.keep_tasks)
         self.tasks.leave(spec.name, dest, keep)
+        if not keep:
+            self.keypad.cancel()
         self._stop_timer()
         self._run_steps(spec.name, spec.exit, self._event.data)
 
@@ -278,6 +297,8 @@ class Call:
             self.counters[effect.name] = effect.value
         elif isinstance(effect, SetVar):
             self.vars[effect.name] = effect.value
+        elif isinstance(effect, CollectDigits):
+            self.keypad.start(effect, self._loop)
         elif isinstance(effect, ArmTimer):
             self._arm_timer(self.flow.states[self.state])
         elif isinstance(effect, StopTimer):
@@ -318,6 +339,7 @@ class Call:
             self.transcript.write("end", state=self.state)
             self.transcript.close()
         self._stop_timer()
+        self.keypad.cancel()
         self.watchdog.stop()
         self.tasks.cancel_all()
         self.runner.ports.brain.forget(self.call_id)

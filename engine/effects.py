@@ -48,6 +48,7 @@ class RunTool(Effect):
     name: str
     args: dict[str, Any] = field(default_factory=dict, hash=False)
     call_id: str = ""
+    from_flow: bool = False  # `call_tool` in flows.yaml: the brain is not told
     kind = "run_tool"
 
     def describe(self) -> str:
@@ -112,6 +113,19 @@ class SetVar(Effect):
 
 
 @dataclass(frozen=True)
+class CollectDigits(Effect):
+    """Control effect: gather keypad digits until `count` or the `finish` key, then post
+    dtmf.collected; `timeout` between keys (and before the first) starts over up to
+    `retries` times (dtmf.retry), then dtmf.timeout."""
+
+    count: int | None = None
+    finish: str | None = None
+    timeout: float = 5.0
+    retries: int = 0
+    kind = "collect_digits"
+
+
+@dataclass(frozen=True)
 class ArmTimer(Effect):
     """Control effect: (re)arm the current state's timer."""
 
@@ -125,4 +139,4 @@ class StopTimer(Effect):
     kind = "stop_timer"
 
 
-CONTROL_EFFECTS = (SetCounter, SetVar, ArmTimer, StopTimer)
+CONTROL_EFFECTS = (SetCounter, SetVar, CollectDigits, ArmTimer, StopTimer)

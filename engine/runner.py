@@ -107,8 +107,9 @@ class EffectRunner:
 
     async def _run_tool(self, effect: RunTool) -> None:
         outcome = await self._tool(effect.name, effect.args)
-        call_ = self._last_tool or ToolCall(effect.name, effect.args, effect.call_id)
-        self.ports.brain.tool_result(call_, outcome)
+        if not effect.from_flow:  # the brain asked for it: it gets the result
+            call_ = self._last_tool or ToolCall(effect.name, effect.args, effect.call_id)
+            self.ports.brain.tool_result(call_, outcome)
         if outcome.ok:
             self.call.post("tool.done", name=effect.name, result=outcome.result)
         else:

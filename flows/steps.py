@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from flows.durations import parse_duration
 from flows.errors import did_you_mean
 from flows.model import GuardRef, Step
 from flows.templates import check_names
@@ -123,6 +124,60 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
         return _check_var(arg, names)
     if kind in (ArgKind.VAR_VALUES, ArgKind.VAR_COMPARE):
         return _check_var_map(spec, arg, names)
+    if kind is ArgKind.DIGIT_COLLECTION:
+        return _check_collection(arg)
+    if kind is ArgKind.TOOL_CALL:
+        return _check_tool_call(arg, names)
+    return None
+
+
+_COLLECT_KEYS = ("count", "finish", "timeout", "retries")
+
+
+def _check_collection(arg: Any) -> tuple[str, str] | None:
+    example = '{collect_digits: {count: 6, finish: "#", timeout: 5s, retries: 2}}'
+    if not isinstance(arg, dict):
+        return "takes a mapping", f"write e.g. `{example}`"
+    unknown = [k for k in arg if k not in _COLLECT_KEYS]
+    if unknown:
+        return f"unknown key '{unknown[0]}'", did_you_mean(str(unknown[0]), _COLLECT_KEYS)
+    count, finish = arg.get("count"), arg.get("finish")
+    if count is None and finish is None:
+        return "needs `count` or `finish`", f"write e.g. `{example}`"
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                              or not 1 <= count <= 32):
+        return f"count {count!r} is not 1 to 32", "write the number of digits, e.g. `count: 6`"
+    if finish is not None and str(finish) not in _DIGITS:
+        return f"finish {finish!r} is not a phone key", 'write a quoted key: `finish: "#"`'
+    retries = arg.get("retries", 0)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 5:
+        return f"retries {retries!r} is not 0 to 5", "write e.g. `retries: 2`"
+    if arg.get("timeout") is not None:
+        try:
+            seconds = parse_duration(arg["timeout"])
+        except ValueError as exc:
+            return str(exc), "write a duration such as 5s"
+        if not 0 < seconds <= 60:
+            return f"timeout {arg['timeout']} is not between 0 and 60 s", "write e.g. 5s"
+    return None
+
+
+def _check_tool_call(arg: Any, names: Names) -> tuple[str, str] | None:
+    example = '{call_tool: {name: check_appointment, args: {phone: "{caller}"}}}'
+    if not isinstance(arg, dict) or not isinstance(arg.get("name"), str):
+        return "needs a tool `name`", f"write e.g. `{example}`"
+    unknown = [k for k in arg if k not in ("name", "args")]
+    if unknown:
+        return f"unknown key '{unknown[0]}'", "a tool call has `name` and `args` only"
+    args = arg.get("args") or {}
+    if not isinstance(args, dict):
+        return "`args` must map argument names to values", f"write e.g. `{example}`"
+    for key, value in args.items():
+        if isinstance(value, str):
+            for problem, fix in check_names(value, names.business or {}, names.vars):
+                return f"argument '{key}': {problem}", fix
+        elif value is not None and not isinstance(value, (int, float, bool)):
+            return f"argument '{key}' must be a literal or a template", "quote it"
     return None
 
 

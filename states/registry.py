@@ -32,6 +32,8 @@ class ArgKind(enum.Enum):
     DAYS = "a day (mon … sun) or a list of days"
     TIME_RANGE = 'a time range "HH:MM-HH:MM" in the business timezone'
     BUSINESS = "nothing (reads settings.business)"
+    DIGIT_COLLECTION = "{count: 6} or {finish: \"#\"}, with optional timeout and retries"
+    TOOL_CALL = "{name: tool, args: {field: value or template}}"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ def _load_all() -> None:
     from states import (  # noqa: F401
         conversation,
         counters,
+        flow_tools,
         guards,
+        keypad,
         speech,
         telephony,
         time_guards,

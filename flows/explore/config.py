@@ -44,6 +44,7 @@ class Config(NamedTuple):
     limit: int = 0  # 0: not reached, 1: call.time_limit posted
     started: bool = True  # False: the initial state's call.started handlers have not run
     vars: tuple[Any, ...] = ()  # values of the variables set only to literals
+    collecting: int = 0  # collect_digits is gathering keys (1; 2: with retries left)
 
     def but(self, **changes: Any) -> Config:
         return self._replace(**changes)

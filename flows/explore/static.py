@@ -43,6 +43,8 @@ def dead_constructs(flow: Flow, tools: frozenset[str] | None, rules: Rules | Non
                      "runs: an earlier one for the same event has no guard",
                      "move it before the unguarded one, or give the earlier one an `if:`",
                      _shadow_witness(spec, rules, graph))
+    if tools is not None:
+        out += _unknown_flow_tools(flow, tools)
     for spec in flow.transitions:
         if spec.event == "call.started" and spec.source != flow.initial:
             witness = None
@@ -57,6 +59,21 @@ def dead_constructs(flow: Flow, tools: frozenset[str] | None, rules: Rules | Non
                 warn("dead", guard.line or spec.line, f"no tool named '{guard.arg}' can be "
                      "called, so this guard never holds", "use one of: "
                      + ", ".join(sorted(tools)))
+    return out
+
+
+def _unknown_flow_tools(flow: Flow, tools: frozenset[str]) -> list[Finding]:
+    """`call_tool` naming a tool that is not installed: an error (it would always fail)."""
+    steps = [s for st in flow.states.values() for s in (*st.enter, *st.exit)]
+    steps += [s for t in flow.transitions for s in t.actions]
+    out, seen = [], set()
+    for step in steps:
+        name = str((step.arg or {}).get("name")) if step.name == "call_tool" else None
+        if name is not None and name not in tools and step.line not in seen:
+            seen.add(step.line)
+            out.append(Finding("unknown-tool", ERROR, flow.path, step.line,
+                               f"call_tool names no tool '{name}'", "use one of: "
+                               + ", ".join(sorted(tools))))
     return out
 
 

@@ -58,7 +58,8 @@ class Rules:
         self.table: dict[tuple[str, str], list[TransitionSpec]] = {}
         for spec in flow.transitions:
             self.table.setdefault((spec.source, spec.event), []).append(spec)
-        named = {g.arg: g.name for t in flow.transitions for g in t.guards}
+        named = {g.arg: g.name for t in flow.transitions for g in t.guards
+                 if g.name in ("digit", "tool")}
         digits = sorted(str(a) for a, n in named.items() if n == "digit")
         self.digits = [*digits, OTHER_DIGIT if OTHER_DIGIT not in digits else "9"]
         guarded = sorted(str(a) for a, n in named.items() if n == "tool")
@@ -94,7 +95,12 @@ class Rules:
                     Stimulus("caller.utterance", CALLER, understood=False),
                     Stimulus("caller.transcript", CALLER),
                     Stimulus("stt.error", PROVIDER)]
-        out += [Stimulus("caller.dtmf", CALLER, digit=d) for d in self.digits]
+        if c.collecting:  # the keys go to the collection, not to the flow
+            out.append(Stimulus("dtmf.collected", CALLER))  # with retries left, a pause
+            out.append(Stimulus("dtmf.retry" if c.collecting == 2 else "dtmf.timeout",
+                                RELIABLE))  # starts over first
+        else:
+            out += [Stimulus("caller.dtmf", CALLER, digit=d) for d in self.digits]
         out.append(Stimulus("call.hangup", HANGUP))
         if c.reply == PENDING:
             out.append(Stimulus("agent.reply_started", OUTCOME))
@@ -205,6 +211,10 @@ def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
         return c.but(reply=IDLE)
     if e in ("tool.done", "tool.failed"):
         return c.but(tool=False)
+    if e in ("dtmf.collected", "dtmf.timeout"):
+        return c.but(collecting=0)
+    if e == "dtmf.retry":
+        return c.but(collecting=1)  # an abstraction: at least the last try is left
     if e in ("transfer.done", "transfer.failed"):
         return c.but(transfer=False, transfer_failed=c.transfer_failed or e == "transfer.failed")
     if e == "tts.error":
@@ -238,7 +248,7 @@ class _Draft:
         c = self.c
         if not spec.keep_tasks:
             abandoned = c.transfer
-            self.c = c.but(reply=IDLE, tool=False, transfer=False,
+            self.c = c.but(reply=IDLE, tool=False, transfer=False, collecting=0,
                            transfer_failed=c.transfer_failed or abandoned)
         self.c = self.c.but(timer=False)
         self.run(spec.source, self.rules.flow.states[spec.source].exit)
@@ -265,7 +275,10 @@ class _Draft:
         elif name == "respond":
             self.c = c.but(reply=PENDING)
             self.spawned.append("reply")
-        elif name == "run_tool":
+        elif name == "collect_digits":
+            retries = (step.arg or {}).get("retries", 0) if isinstance(step.arg, dict) else 0
+            self.c = c.but(collecting=2 if retries else 1)
+        elif name in ("run_tool", "call_tool"):
             self.c = c.but(tool=True)
             self.spawned.append("tool")
         elif name == "transfer":
