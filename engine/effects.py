@@ -35,6 +35,21 @@ class Say(Effect):
 
 
 @dataclass(frozen=True)
+class Filler(Effect):
+    """Say `text` after `after` seconds, then every `every` seconds (None: once), while the
+    call stays in the state that asked; a stop_speaking (barge-in) ends it."""
+
+    prompt: str
+    text: str
+    after: float
+    every: float | None = None
+    kind = "filler"
+
+    def describe(self) -> str:
+        return f"filler {self.prompt}"
+
+
+@dataclass(frozen=True)
 class Respond(Effect):
     """Ask the brain for the next reply (text streams to speech; may end in a tool call)."""
 

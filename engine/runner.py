@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from engine.effects import (
     Effect,
+    Filler,
     HangUp,
     Respond,
     RunTool,
@@ -37,6 +38,7 @@ class EffectRunner:
         self.call = call
         self.ports = ports
         self._last_tool: ToolCall | None = None
+        self._interruptions = 0  # stop_speaking count: a filler started before one ends
 
     def execute(self, effect: Effect) -> None:
         call = self.call
@@ -49,7 +51,11 @@ class EffectRunner:
             call.spawn(self._respond(), "respond")
         elif isinstance(effect, RunTool):
             call.spawn(self._run_tool(effect), f"tool:{effect.name}")
+        elif isinstance(effect, Filler):
+            call.spawn(self._filler(effect, call.state, self._interruptions),
+                       f"filler:{effect.prompt}")
         elif isinstance(effect, StopSpeaking):
+            self._interruptions += 1
             self.ports.speaker.clear()
             call.playback.clear()
             call.post("agent.playback_cleared")
@@ -69,6 +75,16 @@ class EffectRunner:
             raise
         except Exception as exc:
             self._failed("tts.error", "speaker", exc)
+
+    async def _filler(self, effect: Filler, state: str, interruptions: int) -> None:
+        """Until the state is left (its result came) or the caller cuts in."""
+        await asyncio.sleep(effect.after)
+        while self.call.state == state and self._interruptions == interruptions:
+            speech_id = self.call.playback.begin(effect.text)
+            await self._say(speech_id, effect.text)
+            if effect.every is None:
+                return
+            await asyncio.sleep(effect.every)
 
     async def _respond(self) -> None:
         call = self.call

@@ -128,6 +128,31 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
         return _check_collection(arg)
     if kind is ArgKind.TOOL_CALL:
         return _check_tool_call(arg, names)
+    if kind is ArgKind.FILLER:
+        return _check_filler(arg, names)
+    return None
+
+
+def _check_filler(arg: Any, names: Names) -> tuple[str, str] | None:
+    example = "{filler: {say: one_moment, after: 2s, every: 8s}}"
+    if not isinstance(arg, dict) or "say" not in arg:
+        return "needs a prompt to `say`", f"write e.g. `{example}`"
+    unknown = [k for k in arg if k not in ("say", "after", "every")]
+    if unknown:
+        return f"unknown key '{unknown[0]}'", did_you_mean(str(unknown[0]),
+                                                           ("say", "after", "every"))
+    if arg["say"] not in names.prompts:
+        return (f"missing prompt '{arg['say']}'", f"add `{arg['say']}: \"…\"` under prompts:, "
+                "or " + did_you_mean(str(arg["say"]), names.prompts))
+    for key, low, high in (("after", 0.0, 60.0), ("every", 1.0, 120.0)):
+        if arg.get(key) is None:
+            continue
+        try:
+            seconds = parse_duration(arg[key])
+        except ValueError as exc:
+            return str(exc), "write a duration such as 3s"
+        if not low <= seconds <= high:
+            return f"{key} {arg[key]} is not between {low:g} and {high:g} s", "e.g. 3s"
     return None
 
 

@@ -34,6 +34,7 @@ class ArgKind(enum.Enum):
     BUSINESS = "nothing (reads settings.business)"
     DIGIT_COLLECTION = "{count: 6} or {finish: \"#\"}, with optional timeout and retries"
     TOOL_CALL = "{name: tool, args: {field: value or template}}"
+    FILLER = "{say: prompt, after: 2s, every: 8s}"
 
 
 @dataclass(frozen=True)

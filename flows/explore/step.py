@@ -42,6 +42,8 @@ from flows.explore.opaque import (
 from flows.model import Flow, GuardRef, Step, TransitionSpec
 
 SIDE_EFFECTS = ("say", "repeat_last", "transfer", "take_message", "hang_up")
+# `filler` is not modelled: it speaks only if the state is still waiting seconds later, so
+# a call may leave before it says anything (and its marks are not waited for by the flow).
 MAX_OPAQUE = 4  # beyond this many per handler, only all-hold and none-hold are tried
 FINISHED = "reply.finished"  # not an event: the reply stopped adding speech
 FORCED = "watchdog.hang_up"  # not an event: the watchdog ended the call
