@@ -19,7 +19,7 @@ from states.registry import ArgKind, StepContext, guard
 log = logging.getLogger("dialflow.clock")
 CLOCK_ENV = "DIALFLOW_CLOCK"  # a fixed start time for every call (demos, tests)
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_calendars: dict[int, Any] = {}
+_cached: list[Any] = [None, None]  # [the business settings, their calendar]
 
 
 def business_calendar(ctx: StepContext) -> Any:
@@ -27,11 +27,9 @@ def business_calendar(ctx: StepContext) -> Any:
     from tools.calendar import BusinessCalendar
 
     business = ctx.flow.settings.raw.get("business") or {}
-    key = id(business)
-    if key not in _calendars:
-        _calendars.clear()  # one flow at a time in practice; a reload builds a new one
-        _calendars[key] = BusinessCalendar.from_settings(dict(business))
-    return _calendars[key]
+    if _cached[0] is not business:  # a reloaded flow brings new settings: build again
+        _cached[:] = [business, BusinessCalendar.from_settings(dict(business))]
+    return _cached[1]
 
 
 def local_now(ctx: StepContext) -> dt.datetime:

@@ -29,7 +29,18 @@ def template_values(ctx: StepContext) -> dict[str, Any]:
 def set_vars(ctx: StepContext, values: Any) -> list[Effect]:
     """Set call variables from literals, event fields or other variables."""
     known = template_values(ctx)
-    return [SetVar(str(name), resolve(value, known)) for name, value in values.items()]
+    return [SetVar(str(name), _bounded(resolve(value, known))) for name, value in values.items()]
+
+
+MAX_TEXT = 500  # a variable filled from what the caller said stays a sentence, not a speech
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return value[:MAX_TEXT]
+    if isinstance(value, (dict, list)):  # a whole tool result: kept as text, bounded
+        return _bounded(str(value))
+    return value
 
 
 @guard("is", ArgKind.VAR)

@@ -105,3 +105,23 @@ def test_without_a_clock_a_script_runs_on_a_tuesday_morning() -> None:
     assert run_script(script).trace.entries[0].after == "greeting"
     script.clock = "2026-12-06T10:00"  # a Sunday: closed all day
     assert run_script(script).trace.entries[0].after == "after_hours"
+
+
+def test_a_variable_from_outside_is_bounded() -> None:
+    from states.registry import ACTIONS
+    from states.variables import MAX_TEXT
+
+    ctx = StepContext(FLOW, "message_name", "caller.utterance", {"text": "a" * 5000}, {})
+    [effect] = ACTIONS["set"].fn(ctx, {"caller_name": "{event.text}"})
+    assert effect.value == "a" * MAX_TEXT
+
+
+def test_a_reloaded_flow_gets_its_own_calendar(tmp_path: Path) -> None:
+    text = (ROOT / "flows.yaml").read_text(encoding="utf-8")
+    other = tmp_path / "flows.yaml"
+    other.write_text(text.replace('sun: closed', 'sun: "10:00-12:00"'), encoding="utf-8")
+    sunday = dt.datetime(2026, 12, 6, 11, 0, tzinfo=NY)
+    assert not _holds("open_now", None, sunday)
+    ctx = StepContext(load_flow(other), "greeting", "call.started", {}, {}, now=sunday)
+    assert GUARDS["open_now"].fn(ctx, None)
+    assert not _holds("open_now", None, sunday)
