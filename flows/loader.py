@@ -17,8 +17,7 @@ from flows.ignore import parse_ignore
 from flows.lint import lint_graph
 from flows.model import Flow, StateSpec, Timeout, TransitionSpec
 from flows.settings import parse_settings
-from flows.steps import check_prompts, parse_guards, parse_steps
-from flows.variables import parse_vars
+from flows.steps import parse_guards, parse_steps
 from flows.yaml_lines import YList, YMap, load_yaml
 
 TOP_KEYS = ("version", "name", "description", "initial", "settings", "prompts", "counters",
@@ -86,6 +85,9 @@ class _Parser:
                        "add `states:` with at least an initial and a final state")
             return None
         names = [str(n) for n in states_raw]
+        from flows.steps import check_prompts  # here: keeps the import block as it was
+        from flows.variables import parse_vars
+
         variables = parse_vars(raw.get("vars"), raw.line_of("vars"), self.error)
         ctx = _Names(names, prompts, counters, variables, settings.raw.get("business"))
         check_prompts(raw.get("prompts"), ctx, self.error)
