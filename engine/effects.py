@@ -35,6 +35,16 @@ class Say(Effect):
 
 
 @dataclass(frozen=True)
+class Repeat(Say):
+    """Say again what the caller last heard (`repeat_last`)."""
+
+    kind = "repeat_last"
+
+    def describe(self) -> str:
+        return "repeat_last"
+
+
+@dataclass(frozen=True)
 class Filler(Effect):
     """Say `text` after `after` seconds, then every `every` seconds (None: once), while the
     call stays in the state that asked; a stop_speaking (barge-in) ends it."""

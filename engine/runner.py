@@ -16,6 +16,7 @@ from engine.effects import (
     Effect,
     Filler,
     HangUp,
+    Repeat,
     Respond,
     RunTool,
     Say,
@@ -43,7 +44,7 @@ class EffectRunner:
     def execute(self, effect: Effect) -> None:
         call = self.call
         if isinstance(effect, Say):
-            if effect.prompt != "repeat_last":
+            if not isinstance(effect, Repeat):
                 call.last_said = effect.text
             speech_id = call.playback.begin(effect.text)
             call.spawn(self._say(speech_id, effect.text), f"say:{effect.prompt}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.effects import Effect, Filler, Say, StopSpeaking
+from engine.effects import Effect, Filler, Repeat, Say, StopSpeaking
 from flows.durations import parse_duration
 from flows.templates import is_templated, render
 from states.registry import ArgKind, StepContext, action
@@ -38,7 +38,7 @@ def filler(ctx: StepContext, spec: Any) -> list[Effect]:
 def repeat_last(ctx: StepContext, _: Any) -> list[Effect]:
     """Say again what the caller last heard (the last reply, or else the last prompt)."""
     text = ctx.last_reply or ctx.last_said
-    return [Say(prompt="repeat_last", text=text)] if text else []
+    return [Repeat(prompt="repeat_last", text=text)] if text else []
 
 
 @action("stop_speaking")
