@@ -108,6 +108,14 @@ class Call:
         else:
             self.queue.put_nowait(event)
 
+    def armed_timer(self) -> tuple[str, float] | None:
+        """The state timer armed now, as (event, seconds left), or None (event scripts)."""
+        timeout = self.flow.states[self.state].timeout
+        if self._timer is None or self._timer.cancelled() or timeout is None:
+            return None
+        left = self._timer.when() - self.now
+        return (timeout.event, left) if left > 0 else None
+
     def next_id(self) -> int:
         return next(self._seq)
 

@@ -10,6 +10,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from engine.scripts.format import ScriptInvalid
+from flows import FlowInvalid
+
 COMMAND_MODULES = (
     "engine.commands.check",
     "engine.commands.test",
@@ -46,7 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (FlowInvalid, ScriptInvalid) as exc:  # demo, call…: the file's errors, no traceback
+        print(f"dialflow {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

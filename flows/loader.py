@@ -18,7 +18,7 @@ from flows.lint import lint_graph
 from flows.model import Flow, StateSpec, Timeout, TransitionSpec
 from flows.settings import parse_settings
 from flows.steps import parse_guards, parse_steps
-from flows.yaml_lines import YList, YMap, load_yaml
+from flows.yaml_lines import YList, YMap, load_yaml, load_yaml_file
 
 TOP_KEYS = ("version", "name", "description", "initial", "settings", "prompts", "counters",
             "states", "any", "http_tools", "vars")
@@ -37,17 +37,35 @@ def load_flow(path: str | Path) -> Flow:
 
 def check_flow(path: str | Path) -> tuple[Flow | None, list[FlowError]]:
     """Load a flow file and return it (None when unusable) with every problem found."""
+    raw, errors = load_yaml_file(path)
+    return _checked(raw, errors, str(path))
+
+
+def _checked(raw: Any, errors: list[FlowError],
+             path: str) -> tuple[Flow | None, list[FlowError]]:
+    """`_validate`, minus what a bad YAML value causes on its own line, and with any shape
+    no check foresaw turned into one error instead of a traceback."""
+    yaml_errors = list(errors)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [FlowError(str(path), 0, f"cannot read the flow file: {exc.strerror}",
-                                "pass the path of an existing flows.yaml")]
-    return load_flow_text(text, str(path))
+        flow, errors = _validate(raw, errors, path)
+    except Exception as exc:
+        errors.append(FlowError(path, 1, f"dialflow could not check this file "
+                                f"({type(exc).__name__}: {exc})",
+                                "this is a bug in `dialflow check`: please report it with the "
+                                "file; meanwhile compare the file with the default flows.yaml"))
+        return None, errors
+    noisy = {e.line for e in yaml_errors}
+    return flow, [e for e in errors if e in yaml_errors or e.line not in noisy]
 
 
 def load_flow_text(text: str, path: str = "<flow>") -> tuple[Flow | None, list[FlowError]]:
     """Parse and validate flow text; `path` is only used in messages."""
     raw, errors = load_yaml(text, path)
+    return _checked(raw, errors, path)
+
+
+def _validate(raw: Any, errors: list[FlowError],
+              path: str) -> tuple[Flow | None, list[FlowError]]:
     if raw is None and not errors:
         errors.append(FlowError(path, 1, "the flow file is empty",
                                 "start from the default flows.yaml"))
@@ -104,7 +122,7 @@ class _Parser:
             self.error(raw.line, "the flow has no initial state",
                        f"add `initial: {names[0]}`")
             initial = names[0]
-        elif initial not in states:
+        elif not isinstance(initial, str) or initial not in states:
             self.error(raw.line_of("initial"), f"initial state '{initial}' does not exist",
                        did_you_mean(str(initial), names))
             initial = names[0]

@@ -129,7 +129,7 @@ def _build(raw: YMap) -> Settings:
     def number(section: str, key: str, cast: Callable[[Any], Any], default: Any) -> Any:
         try:
             return cast(get(section, key, default))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # `.inf` is a float too
             return default  # already reported by the section check
 
     return Settings(

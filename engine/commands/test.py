@@ -32,6 +32,17 @@ def script_files(paths: list[str]) -> list[Path]:
     return files
 
 
+def _missing(paths: list[str], flow: str | None) -> str:
+    """One line naming a path that does not exist, or ""."""
+    for raw in paths:
+        if not Path(raw).exists():
+            return (f"no such file or folder: {raw} (give event scripts or folders of them, "
+                    "e.g. tests/scripts)")
+    if flow and not Path(flow).is_file():
+        return f"--flow {flow}: no such flow file (give the path of a flows.yaml)"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     logger = logging.getLogger("dialflow")
     level = logger.level
@@ -48,6 +59,10 @@ def _run(args: argparse.Namespace) -> int:
     if not files:
         print("no event scripts found in " + ", ".join(args.paths))
         return 1
+    problem = _missing(args.paths, args.flow)
+    if problem:
+        print(f"dialflow test: error: {problem}")
+        return 2
     failed = 0
     for file in files:
         try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.scripts.fakes import Record
 from engine.trace import TraceEntry
+from flows.durations import parse_duration
 
 if TYPE_CHECKING:
     from engine.call import Call
@@ -108,9 +109,54 @@ def _counters(want: Any, w: Window) -> tuple[Any, bool]:
 
 
 def _ignored(want: Any, w: Window) -> tuple[Any, bool]:
-    notes = [e.note for e in w.entries if e.note]
-    ignored = any(e.note and not e.handled for e in w.entries)
-    return notes, ignored == bool(want)
+    """`true`/`false`: was anything dropped? An event name (or list): was that dropped?"""
+    dropped = [e for e in w.entries if e.note and not e.handled]
+    if isinstance(want, bool):
+        return [e.note for e in w.entries if e.note], bool(dropped) == want
+    names = [f"{e.event} ({e.note})" for e in dropped]
+    return names or "nothing ignored", all(any(e.event == name for e in dropped)
+                                           for name in _as_list(want))
+
+
+def _ticket(want: Any, w: Window) -> tuple[Any, bool]:
+    """`true`/`false`, or the fields a ticket must contain: `{reason: …, summary: …}`."""
+    tickets = w.records_of("ticket")
+    if isinstance(want, bool):
+        return bool(tickets), bool(tickets) == want
+    return tickets or "no ticket", any(_contains(t, want) for t in tickets)
+
+
+def _contains(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    """Every wanted field is there: text by substring, anything else by equality."""
+    return all(str(v) in str(got.get(k, "")) if isinstance(v, str) else got.get(k) == v
+               for k, v in want.items())
+
+
+def _tickets(want: Any, w: Window) -> tuple[Any, bool]:
+    count = len(w.records_of("ticket"))
+    return count, count == want
+
+
+def _brain(want: Any, w: Window) -> tuple[Any, bool]:
+    """What the brain was given: `text` (substring of the caller's words) and `heard`
+    (exactly the sentences the caller heard so far)."""
+    asked = w.records_of("asked")
+    return asked or "the brain was not asked", any(
+        ("text" not in want or str(want["text"]) in r["text"]) and
+        ("heard" not in want or r["heard"] == _as_list(want["heard"] or [])) for r in asked)
+
+
+def _timer(want: Any, w: Window) -> tuple[Any, bool]:
+    """Which state timer is armed now (`none` for none), optionally `{event, in: 8s}`."""
+    armed = w.call.armed_timer()
+    got = f"{armed[0]} in {armed[1]:g}s" if armed else "none"
+    if want in (None, False, "none"):
+        return got, armed is None
+    if isinstance(want, dict):
+        left = parse_duration(want["in"]) if "in" in want else None
+        return got, armed is not None and armed[0] == want.get("event") and (
+            left is None or abs(armed[1] - left) < 1e-3)
+    return got, armed is not None and armed[0] == want
 
 
 def _states(want: Any, w: Window) -> tuple[Any, bool]:
@@ -132,7 +178,10 @@ _CHECKS = {
     "transfer": _flag("transfer", "transfer"),
     "ended": _ended,
     "hung_up": _flag("hung_up"),
-    "ticket": _flag("ticket"),
+    "ticket": _ticket,
+    "tickets": _tickets,
+    "brain": _brain,
+    "timer": _timer,
     "counters": _counters,
     "ignored": _ignored,
     "states": _states,

@@ -24,7 +24,8 @@ FOREVER = 10 * 365 * 24 * 3600.0
 @dataclass
 class Record:
     at: float
-    kind: str  # said, cleared, reply, tool, transfer, hung_up, ticket, problem
+    kind: str  # said, cleared, asked, reply, tool, transfer, hung_up, ticket, speaker_failed,
+    # problem
     detail: Any = None
 
 
@@ -38,6 +39,7 @@ class FakeWorld:
     llm: deque[dict[str, Any]] = field(default_factory=deque)
     tools: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
     transfer: str = "ok"
+    speaker: str = "ok"  # ok | fail | hang
     records: list[Record] = field(default_factory=list)
     tickets: int = 0
 
@@ -66,6 +68,12 @@ class FakeSpeaker:
         self._busy_until = 0.0
 
     async def say(self, speech_id: str, text: str) -> None:
+        if self.world.speaker == "hang":
+            self.world.record("speaker_failed", {"text": text, "mode": "hang"})
+            await asyncio.sleep(FOREVER)
+        if self.world.speaker == "fail":
+            self.world.record("speaker_failed", {"text": text, "mode": "fail"})
+            raise ConnectionError("the fake speaker failed (script: `speaker: fail`)")
         self.world.record("said", text)
         if self.world.playback_auto:
             loop = asyncio.get_running_loop()
@@ -89,20 +97,23 @@ class FakeBrain:
         self.world = world
 
     async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
+        """A reply's sentences come first; then `hang`/`error` (after speaking), then a
+        tool call."""
+        self.world.record("asked", {"text": turn.text, "heard": list(turn.heard)})
         if not self.world.llm:
             self.world.record("problem", f"the brain was asked to reply to {turn.text!r} "
                               "but the script has no llm answer left: add `llm: {reply: …}`")
             return
         answer = self.world.llm.popleft()
         await _delay(answer)
-        if answer.get("hang"):
-            await asyncio.sleep(FOREVER)
-        if "error" in answer:
-            raise RuntimeError(str(answer["error"]))
         if "reply" in answer:
             self.world.record("reply", str(answer["reply"]))
             for sentence in split_sentences(str(answer["reply"])):
                 yield Sentence(sentence)
+        if answer.get("hang"):
+            await asyncio.sleep(FOREVER)
+        if "error" in answer:
+            raise RuntimeError(str(answer["error"]))
         if "tool_call" in answer:
             spec = dict(answer["tool_call"])
             yield ToolCall(str(spec.get("name", "")), dict(spec.get("args") or {}),

@@ -1,4 +1,4 @@
-"""The event-script file format, parsed with line numbers.
+"""The event-script file format, parsed with line numbers; every misspelt key is an error.
 
     name: silent caller is reprompted twice, then escalated
     flow: ../../flows.yaml          # optional: default is the nearest flows.yaml above
@@ -6,6 +6,7 @@
     llm: [{reply: "We open at eight."}]          # the brain's answers, in order
     tools: {book_appointment: {result: {id: 7}}}  # per tool: result | error | hang
     transfer: ok                    # ok | fail | hang
+    speaker: ok                     # ok | fail | hang (text-to-speech)
     clock: 2026-12-24T18:30         # the call's wall clock (business timezone); default
                                     # 2026-12-01T10:00, a Tuesday morning
     steps:
@@ -14,7 +15,9 @@
       - after: 8s                   # or `at: 30s` from the start of the call
         expect: {said: reprompt}
 
-A step may also carry `llm:`, `tools:` or `transfer:` to add answers from then on.
+A step may also carry `llm:`, `tools:`, `transfer:` or `speaker:` to change the fakes from
+then on. Names that only the flow can vouch for (tools, states, prompts, counters) are kept
+as `Ref`s with their line and checked against the flow by `engine/scripts/validate.py`.
 """
 
 from __future__ import annotations
@@ -24,22 +27,42 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.events import EVENTS
+from engine.events import EVENTS, PLAYBACK_DONE, TIMER_EVENTS
 from flows.durations import parse_duration
 from flows.errors import did_you_mean
-from flows.yaml_lines import YList, YMap, load_yaml
+from flows.yaml_lines import YList, YMap, load_yaml_file
 
-TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer", "steps",
+TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer", "speaker",
+            "steps",
             "clock")
 STEP_KEYS = ("event", "data", "caller", "confidence", "dtmf", "at", "after", "expect", "llm",
-             "tools", "transfer", "note")
+             "tools", "transfer", "speaker", "note")
 EXPECT_KEYS = ("state", "said", "reply", "effect", "effects", "no_effect", "tool", "transfer",
-               "ended", "hung_up", "ticket", "counters", "ignored", "states")
-TRANSFER_MODES = ("ok", "fail", "hang")
+               "ended", "hung_up", "ticket", "tickets", "counters", "ignored", "states",
+               "brain", "timer")
+LLM_KEYS = ("reply", "tool_call", "error", "hang", "after")
+TOOL_CALL_KEYS = ("name", "args", "id", "unknown_tool")
+TOOL_ANSWER_KEYS = ("result", "error", "hang", "after")
+TICKET_KEYS = ("reason", "summary")
+BRAIN_KEYS = ("text", "heard")
+TIMER_KEYS = ("event", "in")
+FAKE_MODES = ("ok", "fail", "hang")
+BOOL_EXPECTS = ("transfer", "ended", "hung_up")
+SHORTHAND_FIELDS = {"caller": ("confidence",), "dtmf": ()}
 
 
 class ScriptInvalid(Exception):
     """A script file that cannot run; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name the script uses that must exist in the flow: a tool, state, prompt, counter
+    or effect."""
+
+    kind: str
+    name: str
+    line: int
 
 
 @dataclass
@@ -54,6 +77,7 @@ class ScriptStep:
     llm: list[dict[str, Any]] = field(default_factory=list)
     tools: dict[str, Any] = field(default_factory=dict)
     transfer: str | None = None
+    speaker: str | None = None
 
     def label(self) -> str:
         when = (f"at {self.at:g}s" if self.at is not None
@@ -70,25 +94,29 @@ class Script:
     llm: list[dict[str, Any]] = field(default_factory=list)
     tools: dict[str, Any] = field(default_factory=dict)
     transfer: str = "ok"
+    speaker: str = "ok"
     steps: list[ScriptStep] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
     clock: str | None = None  # the wall clock at call.started, e.g. 2026-12-24T18:30
 
 
 def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script:
-    """Parse a script file; `flow_path` overrides the script's own `flow:`."""
+    """Parse a script file; `flow_path` (`dialflow test --flow`) overrides its `flow:`."""
     path = Path(path)
-    raw, errors = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    raw, errors = load_yaml_file(path)
     if errors:
         raise ScriptInvalid("\n".join(str(e) for e in errors))
     if not isinstance(raw, YMap) or not isinstance(raw.get("steps"), YList):
         raise ScriptInvalid(f"{path}:1: an event script needs `steps:` (a list)")
-    _check_keys(raw, TOP_KEYS, path)
-    flow = Path(flow_path) if flow_path else _flow_for(path, raw.get("flow"))
+    parser = _Parser(path)
+    parser.keys(raw, TOP_KEYS)
+    flow = _flow_for(path, raw, flow_path)
     script = Script(path=str(path), name=str(raw.get("name") or path.stem), flow_path=flow,
                     playback=str(raw.get("playback", "manual")),
-                    llm=_answers(raw.get("llm"), path, raw.line_of("llm")),
-                    tools=dict(raw.get("tools") or {}),
-                    transfer=_transfer(raw.get("transfer", "ok"), path, raw.line_of("transfer")))
+                    llm=parser.answers(raw.get("llm"), raw.line_of("llm")),
+                    tools=parser.tools(raw.get("tools"), raw.line_of("tools")),
+                    transfer=parser.mode(raw, "transfer") or "ok",
+                    speaker=parser.mode(raw, "speaker") or "ok", refs=parser.refs)
     if "clock" in raw:
         script.clock = str(raw["clock"])
         try:
@@ -99,78 +127,215 @@ def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script
     if script.playback not in ("manual", "auto"):
         raise ScriptInvalid(f"{path}:{raw.line_of('playback')}: playback is manual or auto")
     steps = raw["steps"]
+    clock = 0.0
     for index, item in enumerate(steps):
-        script.steps.append(_step(item, path, steps.line_of(index)))
+        step = parser.step(item, steps.line_of(index))
+        if step.at is not None:
+            if step.at < clock:
+                raise ScriptInvalid(
+                    f"{path}:{item.line_of('at')}: `at: {step.at:g}s` goes back in time: the "
+                    f"steps before it already reach {clock:g}s; `at:` counts from the start "
+                    "of the call, so give a later time or write `after:` for a delay")
+            clock = step.at
+        else:
+            clock += step.after or 0.0
+        script.steps.append(step)
     return script
 
 
-def _flow_for(path: Path, declared: Any) -> Path:
+def _flow_for(path: Path, raw: YMap, override: str | Path | None) -> Path:
+    if override:
+        flow = Path(override)
+        if not flow.is_file():
+            raise ScriptInvalid(f"{path}:1: the flow given with --flow, {flow}, is not a file; "
+                                "pass the path of an existing flows.yaml")
+        return flow
+    declared = raw.get("flow")
     if declared:
-        return (path.parent / str(declared)).resolve()
+        flow = (path.parent / str(declared)).resolve()
+        if not flow.is_file():
+            raise ScriptInvalid(f"{path}:{raw.line_of('flow')}: `flow: {declared}` is not a "
+                                f"file ({flow}); the path is relative to the script; fix it "
+                                "or pass `dialflow test --flow FILE`")
+        return flow
     for folder in [path.parent.resolve(), *path.parent.resolve().parents]:
         candidate = folder / "flows.yaml"
-        if candidate.exists():
+        if candidate.is_file():
             return candidate
-    raise ScriptInvalid(f"{path}:1: no flows.yaml above this script; add `flow: path`")
+    raise ScriptInvalid(f"{path}:1: no flows.yaml in {path.parent.resolve()} or any folder "
+                        "above it, so this script has no flow to run against; pass "
+                        "`dialflow test --flow path/to/flows.yaml` or add "
+                        "`flow: path/to/flows.yaml` to the script")
 
 
-def _check_keys(raw: YMap, allowed: tuple[str, ...], path: Path) -> None:
-    for key in raw:
-        if key not in allowed:
-            raise ScriptInvalid(f"{path}:{raw.line_of(key)}: unknown key '{key}': "
+class _Parser:
+    """Shape checks of one script file; collects the `Ref`s for the flow check."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.refs: list[Ref] = []
+
+    def fail(self, line: int, message: str) -> ScriptInvalid:
+        return ScriptInvalid(f"{self.path}:{line}: {message}")
+
+    def ref(self, kind: str, name: Any, line: int) -> None:
+        self.refs.append(Ref(kind, str(name), line))
+
+    def keys(self, raw: YMap, allowed: tuple[str, ...], where: str = "") -> None:
+        for key in raw:
+            if key not in allowed:
+                raise self.fail(raw.line_of(key), f"unknown key '{key}'{where}: "
                                 f"{did_you_mean(key, allowed)}")
 
+    def mapping(self, raw: Any, line: int, what: str) -> YMap:
+        if not isinstance(raw, YMap):
+            raise self.fail(line, f"{what} must be a mapping")
+        return raw
 
-def _answers(raw: Any, path: Path, line: int) -> list[dict[str, Any]]:
-    if raw is None:
-        return []
-    items = list(raw) if isinstance(raw, list) else [raw]
-    for item in items:
-        if not isinstance(item, dict) or not ({"reply", "tool_call", "error", "hang"} & set(item)):
-            raise ScriptInvalid(f"{path}:{line}: an llm answer is {{reply: text}}, "
-                                "{tool_call: {name, args}}, {error: text} or {hang: true}")
-    return [dict(i) for i in items]
+    def mode(self, raw: YMap, key: str) -> str | None:
+        if key not in raw:
+            return None
+        if raw[key] not in FAKE_MODES:
+            raise self.fail(raw.line_of(key), f"{key} is one of {', '.join(FAKE_MODES)}, "
+                            f"not {raw[key]!r}")
+        return str(raw[key])
 
+    def answers(self, raw: Any, line: int) -> list[dict[str, Any]]:
+        if raw is None:
+            return []
+        items = list(raw) if isinstance(raw, list) else [raw]
+        lines = [raw.line_of(i) for i in range(len(items))] if isinstance(raw, YList) \
+            else [line] * len(items)
+        for item, item_line in zip(items, lines, strict=True):
+            if not isinstance(item, YMap) or not (set(LLM_KEYS[:4]) & set(item)):
+                raise self.fail(item_line, "an llm answer is {reply: text}, {tool_call: "
+                                "{name, args}}, {error: text} or {hang: true} (a reply "
+                                "followed by error or hang speaks first, then fails)")
+            self.keys(item, LLM_KEYS, " in an llm answer")
+            if "tool_call" in item:
+                call = self.mapping(item["tool_call"], item.line_of("tool_call"), "tool_call")
+                self.keys(call, TOOL_CALL_KEYS, " in a tool_call")
+                if not call.get("unknown_tool"):
+                    self.ref("tool", call.get("name", ""), call.line_of("name"))
+        return [dict(i) for i in items]
 
-def _transfer(raw: Any, path: Path, line: int) -> str:
-    if raw not in TRANSFER_MODES:
-        raise ScriptInvalid(f"{path}:{line}: transfer is one of {', '.join(TRANSFER_MODES)}")
-    return str(raw)
+    def tools(self, raw: Any, line: int) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        tools = self.mapping(raw, line, "tools (tool name: answer)")
+        for name, value in tools.items():
+            self.ref("tool", name, tools.line_of(name))
+            items = value if isinstance(value, YList) else [value]
+            for index, answer in enumerate(items):
+                at = value.line_of(index) if isinstance(value, YList) else tools.line_of(name)
+                answer = self.mapping(answer, at, f"the answer of tool {name}")
+                self.keys(answer, TOOL_ANSWER_KEYS, f" in the answer of tool {name}")
+        return dict(tools)
 
+    def step(self, item: Any, line: int) -> ScriptStep:
+        item = self.mapping(item, line, "a step (event, after, expect…)")
+        self.keys(item, STEP_KEYS)
+        step = ScriptStep(line=line)
+        try:
+            if "at" in item:
+                step.at = parse_duration(item["at"]) if item["at"] != 0 else 0.0
+            if "after" in item:
+                step.after = parse_duration(item["after"])
+        except ValueError as exc:
+            raise self.fail(line, f"{exc}; write e.g. `after: 2s`") from None
+        data = self.mapping(item.get("data") or YMap(), item.line_of("data"), "data")
+        step.event = self._event(item)
+        if step.event:
+            self._fields(step.event, data)
+        step.data = dict(data)
+        if "caller" in item:
+            step.data = {"text": str(item["caller"]), "confidence": item.get("confidence", 0.95),
+                         **step.data}
+        elif "dtmf" in item:
+            step.data = {"digit": str(item["dtmf"]), **step.data}
+        expect = self.mapping(item.get("expect") or YMap(), item.line_of("expect"), "expect")
+        self.keys(expect, EXPECT_KEYS, " in expect")
+        for key, value in expect.items():
+            self._expectation(key, value, expect.line_of(key))
+        step.expect = dict(expect)
+        step.expect_lines = {k: expect.line_of(k) for k in expect}
+        step.llm = self.answers(item.get("llm"), item.line_of("llm"))
+        step.tools = self.tools(item.get("tools"), item.line_of("tools"))
+        step.transfer = self.mode(item, "transfer")
+        step.speaker = self.mode(item, "speaker")
+        return step
 
-def _step(item: Any, path: Path, line: int) -> ScriptStep:
-    if not isinstance(item, YMap):
-        raise ScriptInvalid(f"{path}:{line}: a step is a mapping (event, after, expect…)")
-    _check_keys(item, STEP_KEYS, path)
-    step = ScriptStep(line=line)
-    try:
-        if "at" in item:
-            step.at = parse_duration(item["at"]) if item["at"] != 0 else 0.0
-        if "after" in item:
-            step.after = parse_duration(item["after"])
-    except ValueError as exc:
-        raise ScriptInvalid(f"{path}:{line}: {exc}; write e.g. `after: 2s`") from None
-    step.data = dict(item.get("data") or {})
-    if "caller" in item:
-        step.event = "caller.utterance"
-        step.data = {"text": str(item["caller"]), "confidence": item.get("confidence", 0.95),
-                     **step.data}
-    elif "dtmf" in item:
-        step.event = "caller.dtmf"
-        step.data = {"digit": str(item["dtmf"]), **step.data}
-    elif "event" in item:
-        step.event = str(item["event"])
-        if step.event not in EVENTS:
-            raise ScriptInvalid(f"{path}:{item.line_of('event')}: unknown event "
-                                f"'{step.event}': {did_you_mean(step.event, EVENTS)}")
-    expect = item.get("expect") or YMap()
-    if not isinstance(expect, YMap):
-        raise ScriptInvalid(f"{path}:{item.line_of('expect')}: expect is a mapping")
-    _check_keys(expect, EXPECT_KEYS, path)
-    step.expect = dict(expect)
-    step.expect_lines = {k: expect.line_of(k) for k in expect}
-    step.llm = _answers(item.get("llm"), path, item.line_of("llm"))
-    step.tools = dict(item.get("tools") or {})
-    if "transfer" in item:
-        step.transfer = _transfer(item["transfer"], path, item.line_of("transfer"))
-    return step
+    def _event(self, item: YMap) -> str | None:
+        if "caller" in item:
+            return "caller.utterance"
+        if "dtmf" in item:
+            return "caller.dtmf"
+        if "event" not in item:
+            return None
+        event = str(item["event"])
+        if event not in EVENTS:
+            raise self.fail(item.line_of("event"), f"unknown event '{event}': "
+                            f"{did_you_mean(event, EVENTS)}")
+        return event
+
+    def _fields(self, event: str, data: YMap) -> None:
+        fields = EVENTS[event].fields + (("reply_done",) if event == PLAYBACK_DONE else ())
+        for key in data:
+            if key not in fields:
+                hint = did_you_mean(key, fields) if fields else "it carries no data"
+                raise self.fail(data.line_of(key), f"unknown field '{key}' of {event}: {hint}")
+
+    def _expectation(self, key: str, value: Any, line: int) -> None:
+        names = value if isinstance(value, list) else [value]
+        if key in BOOL_EXPECTS and not isinstance(value, bool):
+            raise self.fail(line, f"expect {key} is true or false, not {value!r}")
+        if key in ("state", "states"):
+            for name in names:
+                self.ref("state", name, line)
+        elif key == "said":
+            for name in names:
+                self.ref("prompt", name, line)
+        elif key in ("effect", "effects", "no_effect"):
+            for name in names:
+                self.ref("effect", name, line)
+        elif key == "counters":
+            for name in self.mapping(value, line, "expect counters (name: value)"):
+                self.ref("counter", name, value.line_of(name))
+        elif key == "tool":
+            name = value
+            if not isinstance(value, str):
+                tool = self.mapping(value, line, "expect tool (a name or {name, args})")
+                self.keys(tool, ("name", "args"), " in expect tool")
+                name = tool.get("name", "")
+            self.ref("tool", name, line)
+        elif key == "ticket" and not isinstance(value, bool):
+            self.keys(self.mapping(value, line, "expect ticket (true, false or {reason, "
+                                   "summary})"), TICKET_KEYS, " in expect ticket")
+        elif key == "tickets" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self.fail(line, "expect tickets is how many tickets were opened, e.g. 1")
+        elif key == "brain":
+            self.keys(self.mapping(value, line, "expect brain ({text, heard})"), BRAIN_KEYS,
+                      " in expect brain")
+        elif key == "timer":
+            self._timer(value, line)
+        elif key == "ignored" and not isinstance(value, bool):
+            for name in names:
+                if name not in EVENTS:
+                    raise self.fail(line, f"ignored names the event that must be ignored; "
+                                    f"unknown event '{name}': {did_you_mean(str(name), EVENTS)}")
+
+    def _timer(self, value: Any, line: int) -> None:
+        if value in (None, False, "none"):
+            return
+        event = value
+        if isinstance(value, YMap):
+            self.keys(value, TIMER_KEYS, " in expect timer")
+            event = value.get("event")
+            try:
+                if "in" in value:
+                    parse_duration(value["in"])
+            except ValueError as exc:
+                raise self.fail(line, f"{exc}; write e.g. `in: 8s`") from None
+        if event not in TIMER_EVENTS:
+            raise self.fail(line, f"expect timer names the armed timer or `none`; unknown timer "
+                            f"'{event}': {did_you_mean(str(event), TIMER_EVENTS)}")

@@ -13,6 +13,7 @@ import pytest
 from engine.scripts.format import ScriptInvalid, load_script
 from engine.scripts.report import format_result
 from engine.scripts.runner import run_script
+from flows import FlowInvalid
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.File | None:
@@ -34,7 +35,7 @@ class ScriptItem(pytest.Item):
     def runtest(self) -> None:
         try:
             result = run_script(load_script(self.path))
-        except ScriptInvalid as exc:
+        except (ScriptInvalid, FlowInvalid) as exc:
             raise ScriptFailed(str(exc)) from None
         if not result.passed:
             raise ScriptFailed(format_result(result))

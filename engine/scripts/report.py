@@ -14,7 +14,7 @@ def format_result(result: ScriptResult, show_trace: bool = False) -> str:
     if result.passed and not show_trace:
         return f"PASS  {script.path}  {script.name}"
     head = "PASS" if result.passed else "FAIL"
-    lines = [f"{head}  {script.path}  {script.name}"]
+    lines = [f"{head}  {script.path}  {script.name}", f"  flow: {script.flow_path}"]
     lines += [f"  {failure}" for failure in result.failures]
     lines.append("  trace (time, event, state, effects):")
     marks = list(result.marks)

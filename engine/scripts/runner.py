@@ -17,7 +17,8 @@ from engine.clock import run_virtual
 from engine.machine import FlowMachine
 from engine.scripts.expect import Window, check_step
 from engine.scripts.fakes import FakeWorld
-from engine.scripts.format import Script, ScriptStep
+from engine.scripts.format import Script, ScriptInvalid, ScriptStep
+from engine.scripts.validate import check_refs
 from engine.trace import Trace
 from flows import Flow, load_flow
 from states.time_guards import local_clock
@@ -41,8 +42,12 @@ class ScriptResult:
 
 
 def run_script(script: Script, flow: Flow | None = None) -> ScriptResult:
-    """Run `script` against `flow` (default: the script's flow file)."""
+    """Run `script` against `flow` (default: the script's flow file). Raises
+    `ScriptInvalid` when the script names a tool, state, prompt or counter the flow lacks."""
     flow = flow or load_flow(script.flow_path)
+    problems = check_refs(script, flow)
+    if problems:
+        raise ScriptInvalid("\n".join(problems))
     return run_virtual(_drive(script, FlowMachine(flow)))
 
 
@@ -57,7 +62,7 @@ async def settle(call: Call) -> None:
 async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
     loop = asyncio.get_running_loop()
     world = FakeWorld(clock=loop.time, playback_auto=script.playback == "auto",
-                      transfer=script.transfer)
+                      transfer=script.transfer, speaker=script.speaker)
     world.llm.extend(script.llm)
     world.add_tools(script.tools)
     call = Call(machine, world.ports(), call_id=Path(script.path).stem)
@@ -77,8 +82,8 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
             await settle(call)
             world.llm.extend(step.llm)
             world.add_tools(step.tools)
-            if step.transfer:
-                world.transfer = step.transfer
+            world.transfer = step.transfer or world.transfer
+            world.speaker = step.speaker or world.speaker
             if step.event:
                 data = dict(step.data)
                 if step.event == "call.started":

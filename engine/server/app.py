@@ -78,7 +78,7 @@ def create_app(services: Services) -> FastAPI:
             "knowledge_ready": services.knowledge_ready,
             "active_calls": len(services.streams),
             "flow": {"path": str(services.flows.path), "version": services.flows.version,
-                     "last_error": services.flows.last_error},
+                     **services.flows.describe()},  # digest, last_error, last_refusal
             "providers": services.describe(),
             "keys_configured": {key: bool(os.environ.get(key)) for key in PROVIDER_KEYS},
         })

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.server.flow_source import FlowSource
 from engine.server.services import Services
+from engine.server.staged_reload import Startup, choose_providers, prepare_reload
 from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever
@@ -71,22 +73,27 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     flow = flows.current().flow
     settings = flow.settings
     raw = settings.raw
-    own_llm_server = bool((raw.get("llm") or {}).get("base_url") or env.get("OPENAI_BASE_URL"))
-    chosen = {slot: choose(slot, (raw.get(slot) or {}).get("provider"), env,
-                           keyless=slot == "llm" and own_llm_server)
-              for slot in ("stt", "tts", "llm")}
+    chosen = choose_providers(raw, env)
     for slot, choice in chosen.items():
         log.info("provider for %s: %s", slot, choice.name)
     knowledge = KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or load(chosen["stt"])()
     tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)
-    registry = overrides.pop("registry", None) or build_registry(flow.http_tools)
-    brain = overrides.pop("brain", None)
-    if brain is None:
-        brains = [build_brain(c, settings, retriever, registry, env) for c in
-                  [chosen["llm"], *fallbacks("llm", raw.get("llm") or {}, chosen["llm"], env)]]
-        brain = FallbackBrain(brains) if len(brains) > 1 else brains[0]
+    given_registry, given_brain = overrides.pop("registry", None), overrides.pop("brain", None)
+    registry = given_registry or build_registry(flow.http_tools)
+
+    def brain_for(flow: Any, registry: ToolRegistry, warm: bool = False) -> Any:
+        """The brain (with its fallbacks) for `flow`; a live reload builds it warm."""
+        brains = [build_brain(c, flow.settings, retriever, registry, env) for c in
+                  [chosen["llm"], *fallbacks("llm", flow.settings.raw.get("llm") or {},
+                                             chosen["llm"], env)]]
+        for one in brains if warm else ():
+            if callable(getattr(one, "warm_up", None)):
+                one.warm_up()
+        return FallbackBrain(brains) if len(brains) > 1 else brains[0]
+
+    brain = given_brain or brain_for(flow, registry)
     twilio = None
     if env.get(ACCOUNT_SID_ENV) and env.get(AUTH_TOKEN_ENV):
         twilio = TwilioRest.from_env(env)
@@ -99,6 +106,9 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         twilio=twilio, retriever=retriever,
         transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
         **overrides)
+    flows.prepare = partial(prepare_reload, services, Startup(
+        env, chosen, None if given_registry else lambda f: build_registry(f.http_tools),
+        None if given_brain else partial(brain_for, warm=True)))
     if hasattr(stt, "on_first_result"):  # cloud STT reports its time to first result
         stt.on_first_result = lambda call_id, seconds: services.metrics.ttfb("stt", seconds)
     return services
