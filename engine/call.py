@@ -47,6 +47,7 @@ from states.time_guards import fixed_clock
 log = logging.getLogger("dialflow.call")
 CALL_OWNED = "*call*"  # tasks that must finish even when the state changes (hang-up, ticket)
 FINAL_TASKS_DEADLINE = 5.0
+MAX_CONVERSATION = 400  # turns kept for a ticket
 _ids = itertools.count(1)
 
 
@@ -217,7 +218,7 @@ class Call:
                 return
         if event.name == "caller.utterance":
             self.utterances.append(str(event.data.get("text") or ""))
-            self.conversation.append(("caller", self.utterances[-1]))
+            self._converse("caller", self.utterances[-1])
             if self.transcript is not None:
                 self.transcript.write("caller", text=self.utterances[-1],
                                       confidence=event.data.get("confidence"))
@@ -243,10 +244,15 @@ class Call:
     def _write_heard(self) -> None:
         heard = self.playback.heard
         for speech in heard[self._written:]:
-            self.conversation.append(("agent", speech.text))
+            self._converse("agent", speech.text)
             if self.transcript is not None:
                 self.transcript.write("agent", text=speech.text)
         self._written = len(heard)
+
+    def _converse(self, who: str, text: str) -> None:
+        self.conversation.append((who, text))
+        if len(self.conversation) > MAX_CONVERSATION:  # bounded; a ticket keeps the latest
+            del self.conversation[0]
 
     def _playback_status(self, data: dict[str, Any]) -> str:
         if data.get("reply_done"):

@@ -134,7 +134,7 @@ class SetVar(Effect):
     kind = "set"
 
     def describe(self) -> str:
-        return f"{self.name}={self.value!r}"
+        return f"set {self.name}"  # not the value: it may be a caller's name or number
 
 
 @dataclass(frozen=True)
