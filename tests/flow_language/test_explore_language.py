@@ -23,14 +23,9 @@ def test_the_default_flow_is_clean_and_every_greeting_is_explored() -> None:
     states = {c.state for c in graph.order}
     assert {"greeting", "after_hours", "closed_holiday", "message_name",
             "message_text"} <= states
-    # after_hours is followed exactly: key 2 leads from listening to a message only when set
+    # after_hours is followed exactly: the message states are reached only with it set
     index = report.rules.var_names.index("after_hours")
-    key_two = [(c, m) for c in graph.order if c.state == "listening"
-               for m in graph.moves[c] if m.stimulus.digit == "2"]
-    assert {c.vars[index] for c, m in key_two if m.after.state == "message_name"} == {True}
-    assert any(c.vars[index] is False and m.after.state == "listening" for c, m in key_two)
-    # and a failed transfer brings the caller to the message states with it unset
-    assert any(c.state == "message_name" and c.vars[index] is False for c in graph.order)
+    assert all(c.vars[index] is True for c in graph.order if c.state.startswith("message_"))
     starts = {m.after.state: m.stimulus.clock for m in graph.moves[graph.start.after]}
     assert set(starts) == {"greeting", "after_hours", "closed_holiday"}
     assert starts["closed_holiday"][:10] in ("2026-12-24", "2026-12-25")

@@ -88,7 +88,7 @@ def test_templated_prompts_are_filled_in_and_the_ticket_holds_the_conversation()
     assert "Noted: after_hours: True." in summary
     # the whole conversation, in order: the greeting they heard and both answers
     assert summary.index("caller: Jane Doe") < summary.index("caller: Please call me back")
-    assert "agent: May I have your name, please? / caller: Jane Doe" in summary
+    assert "agent: Of course. May I have your name, please?" in summary
 
 
 def test_repeat_last_says_the_last_reply_again() -> None:

@@ -79,7 +79,7 @@ def test_greeting_barge_in_and_dtmf_transfer(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_failed_transfer_brings_the_caller_back_to_leave_a_message(tmp_path: Path) -> None:
+def test_failed_transfer_takes_a_message_and_says_goodbye(tmp_path: Path) -> None:
     async def scenario() -> None:
         with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as rest:
             rest.fail_with(404, 20404, "The requested resource was not found")
@@ -90,21 +90,21 @@ def test_failed_transfer_brings_the_caller_back_to_leave_a_message(tmp_path: Pat
                 call = the_call(server)
                 await until(lambda: call.state == "listening")
                 await caller.press("0")
-                await until(lambda: call.state == "message_name", timeout=30)
+                await until(lambda: call.ended, timeout=30)
                 states = call.trace.states()
-                assert states[-3:] == ["escalating", "transferring", "message_name"]
+                assert states[-4:] == ["escalating", "transferring", "goodbye", "ended"]
+                goodbye = [t for t in server.tts.spoken if t.endswith("Goodbye!")]
+                assert goodbye, server.tts.spoken
+                # The goodbye was heard (its mark came back) before the hang-up.
+                assert call.playback.heard[-1].text == goodbye[-1]
+                tickets = server.services.storage.list_tickets()
+                assert len(tickets) == 1 and tickets[0].call_id == "CA200"
                 assert rest.requests  # the transfer really was attempted
-                await until(lambda: any(t.startswith("May I have your name")
-                                        for t in server.tts.spoken), timeout=10)
-                await caller.stop()  # the caller hangs up while asked for their name
-                await until(lambda: call.ended, timeout=10)
-                await until(lambda: len(server.services.storage.list_tickets()) == 1)
-                [ticket] = server.services.storage.list_tickets()
-                assert ticket.call_id == "CA200"
-                assert ticket.reason == "the caller hung up leaving a message"
             lines = TranscriptStore.read(tmp_path / "transcripts" / "CA200.jsonl")
             kinds = [line["kind"] for line in lines]
-            assert kinds[0] == "start" and kinds[-1] == "end" and lines[-1]["state"] == "hung_up"
+            assert kinds[0] == "start" and kinds[-1] == "end" and lines[-1]["state"] == "ended"
+            heard = [line["text"] for line in lines if line["kind"] == "agent"]
+            assert heard[0].startswith("Thank you for calling") and heard[-1] == goodbye[-1]
 
     asyncio.run(scenario())
 
