@@ -40,7 +40,11 @@ def doubled(text: str) -> str:
     data = _plain(raw)
     states = data["states"]
     finals = {name for name, spec in states.items() if spec.get("final")}
-    for name in [n for n in states if n not in finals and n != data["initial"]]:
+    # the initial state's call.started branches (after hours) stay single: only the
+    # initial state (not copied) leads to them
+    started = states[data["initial"]].get("on", {}).get("call.started") or []
+    branches = {h["to"] for h in started if isinstance(h, dict) and h.get("to")}
+    for name in [n for n in states if n not in finals | branches and n != data["initial"]]:
         spec = dict(states[name])
         spec["on"] = {event: _renamed(value, finals)
                       for event, value in (spec.get("on") or {}).items()}

@@ -17,10 +17,20 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.effects import ArmTimer, Effect, HangUp, SetCounter, StopTimer
+from engine.effects import (
+    ArmTimer,
+    CollectDigits,
+    Effect,
+    HangUp,
+    SetCounter,
+    SetVar,
+    StopTimer,
+)
 from engine.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event
+from engine.keypad import DigitCollector
 from engine.latency import TurnTimeline
 from engine.machine import FlowMachine
 from engine.playback import PlaybackLedger
@@ -32,10 +42,12 @@ from engine.transcripts import CallTranscript
 from engine.watchdog import Watchdog
 from flows.model import StateSpec, Step, TransitionSpec
 from states.registry import ACTIONS, GUARDS, StepContext
+from states.time_guards import fixed_clock
 
 log = logging.getLogger("dialflow.call")
 CALL_OWNED = "*call*"  # tasks that must finish even when the state changes (hang-up, ticket)
 FINAL_TASKS_DEADLINE = 5.0
+MAX_CONVERSATION = 400  # turns kept for a ticket
 _ids = itertools.count(1)
 
 
@@ -56,9 +68,16 @@ class Call:
         self.transcript: CallTranscript | None = None  # set by the server to keep a record
         self._written = 0  # heard sentences already in the transcript
         self.runner = EffectRunner(self, ports)
+        self.keypad = DigitCollector(self.post)
         self.caller = ""
         self.utterances: list[str] = []
+        self.conversation: list[tuple[str, str]] = []  # (caller|agent, text) as heard
         self.last_utterance = ""
+        self.vars = dict(self.flow.vars)
+        self.last_said = ""  # set by the runner: the last speech queued for the caller
+        self.last_reply = ""  # set by the runner: the brain's last whole reply
+        self.wall_start: datetime | None = None  # the wall clock at call.started (scripts)
+        self._started_at = 0.0
         self.ended = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -128,14 +147,38 @@ class Call:
             self._cleanup()
         return self.trace
 
+    @property
+    def wall_now(self) -> datetime:
+        """The call's wall clock: real time, or the script's `clock:` moved on by the loop."""
+        if self.wall_start is None:
+            return datetime.now(UTC)
+        return self.wall_start + timedelta(seconds=self.now - self._started_at)
+
     def _start(self, event: Event) -> None:
         self.caller = str(event.data.get("caller", ""))
+        self._started_at = self.now
+        self.wall_start = self.wall_start or fixed_clock(self.flow)
         self._event = event
         spec = self.flow.states[self.flow.initial]
-        self.state_entered(spec, event.name, event.data)
+        self._entered = False
+        if self.flow.transitions_from_for(spec.name, CALL_STARTED):
+            self._branch_at_start(event)  # the initial state's handlers decide first
+        if not self._entered and self.state == spec.name:  # none led away: enter it
+            self.state_entered(spec, event.name, event.data)
         self._commit(event, "", "", handled=True)
         if self._loop is not None and not self.ended:
             self.watchdog.start(self._loop)
+
+    def _branch_at_start(self, event: Event) -> None:
+        self._handling = True
+        try:
+            self.trigger(event.name, **event.data)
+        except Exception:  # a bad guard must not kill the call: greet as usual
+            log.exception("call %s: call.started handlers failed", self.call_id)
+            self._effects.clear()
+            self._log.append("call.started handlers failed; entering the initial state")
+        finally:
+            self._handling = False
 
     def force_end(self, reason: str) -> None:
         """End the call from outside the flow (the watchdog): hang up, stop consuming."""
@@ -160,6 +203,13 @@ class Call:
         if event.timer_gen is not None and event.timer_gen != self._timer_gen:
             self._record(event, before, "stale timer")
             return
+        if event.name.startswith("dtmf.") and not self.keypad.is_current(event.data):
+            self._record(event, before, "stale: that digit collection was cancelled")
+            return
+        if event.name == "caller.dtmf" and self.keypad.active:
+            note = self.keypad.press(str(event.data.get("digit", "")))
+            self._record(event, before, f"keypad: {note}")
+            return
         if event.name == PLAYBACK_DONE:
             status = self._playback_status(event.data)
             self._write_heard()
@@ -168,6 +218,7 @@ class Call:
                 return
         if event.name == "caller.utterance":
             self.utterances.append(str(event.data.get("text") or ""))
+            self._converse("caller", self.utterances[-1])
             if self.transcript is not None:
                 self.transcript.write("caller", text=self.utterances[-1],
                                       confidence=event.data.get("confidence"))
@@ -192,10 +243,16 @@ class Call:
 
     def _write_heard(self) -> None:
         heard = self.playback.heard
-        if self.transcript is not None:
-            for speech in heard[self._written:]:
+        for speech in heard[self._written:]:
+            self._converse("agent", speech.text)
+            if self.transcript is not None:
                 self.transcript.write("agent", text=speech.text)
         self._written = len(heard)
+
+    def _converse(self, who: str, text: str) -> None:
+        self.conversation.append((who, text))
+        if len(self.conversation) > MAX_CONVERSATION:  # bounded; a ticket keeps the latest
+            del self.conversation[0]
 
     def _playback_status(self, data: dict[str, Any]) -> str:
         if data.get("reply_done"):
@@ -219,7 +276,9 @@ class Call:
 
     # -- called by the machine's callbacks ---------------------------------------------------
     def _context(self, state: str, data: dict[str, Any]) -> StepContext:
-        return StepContext(self.flow, state, self._event.name, data, self.counters)
+        return StepContext(self.flow, state, self._event.name, data, self.counters,
+                           self.vars, self.wall_now, self.caller, self.last_said,
+                           self.last_reply)
 
     def guards_hold(self, spec: TransitionSpec, data: dict[str, Any]) -> bool:
         ctx = self._context(spec.source, data)
@@ -232,6 +291,8 @@ class Call:
     def state_exited(self, spec: StateSpec, dest: str | None) -> None:
         keep = bool(self._transition and self._transition.keep_tasks)
         self.tasks.leave(spec.name, dest, keep)
+        if not keep:
+            self.keypad.cancel()
         self._stop_timer()
         self._run_steps(spec.name, spec.exit, self._event.data)
 
@@ -248,6 +309,10 @@ class Call:
     def _apply(self, effect: Effect) -> None:
         if isinstance(effect, SetCounter):
             self.counters[effect.name] = effect.value
+        elif isinstance(effect, SetVar):
+            self.vars[effect.name] = effect.value
+        elif isinstance(effect, CollectDigits):
+            self.keypad.start(effect, self._loop)
         elif isinstance(effect, ArmTimer):
             self._arm_timer(self.flow.states[self.state])
         elif isinstance(effect, StopTimer):
@@ -288,6 +353,7 @@ class Call:
             self.transcript.write("end", state=self.state)
             self.transcript.close()
         self._stop_timer()
+        self.keypad.cancel()
         self.watchdog.stop()
         self.tasks.cancel_all()
         self.runner.ports.brain.forget(self.call_id)

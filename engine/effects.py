@@ -35,6 +35,31 @@ class Say(Effect):
 
 
 @dataclass(frozen=True)
+class Repeat(Say):
+    """Say again what the caller last heard (`repeat_last`)."""
+
+    kind = "repeat_last"
+
+    def describe(self) -> str:
+        return "repeat_last"
+
+
+@dataclass(frozen=True)
+class Filler(Effect):
+    """Say `text` after `after` seconds, then every `every` seconds (None: once), while the
+    call stays in the state that asked; a stop_speaking (barge-in) ends it."""
+
+    prompt: str
+    text: str
+    after: float
+    every: float | None = None
+    kind = "filler"
+
+    def describe(self) -> str:
+        return f"filler {self.prompt}"
+
+
+@dataclass(frozen=True)
 class Respond(Effect):
     """Ask the brain for the next reply (text streams to speech; may end in a tool call)."""
 
@@ -48,6 +73,7 @@ class RunTool(Effect):
     name: str
     args: dict[str, Any] = field(default_factory=dict, hash=False)
     call_id: str = ""
+    from_flow: bool = False  # `call_tool` in flows.yaml: the brain is not told
     kind = "run_tool"
 
     def describe(self) -> str:
@@ -100,6 +126,31 @@ class SetCounter(Effect):
 
 
 @dataclass(frozen=True)
+class SetVar(Effect):
+    """Control effect: set a call variable declared under `vars:`."""
+
+    name: str
+    value: Any = field(default=None, hash=False)
+    kind = "set"
+
+    def describe(self) -> str:
+        return f"set {self.name}"  # not the value: it may be a caller's name or number
+
+
+@dataclass(frozen=True)
+class CollectDigits(Effect):
+    """Control effect: gather keypad digits until `count` or the `finish` key, then post
+    dtmf.collected; `timeout` between keys (and before the first) starts over up to
+    `retries` times (dtmf.retry), then dtmf.timeout."""
+
+    count: int | None = None
+    finish: str | None = None
+    timeout: float = 5.0
+    retries: int = 0
+    kind = "collect_digits"
+
+
+@dataclass(frozen=True)
 class ArmTimer(Effect):
     """Control effect: (re)arm the current state's timer."""
 
@@ -113,4 +164,4 @@ class StopTimer(Effect):
     kind = "stop_timer"
 
 
-CONTROL_EFFECTS = (SetCounter, ArmTimer, StopTimer)
+CONTROL_EFFECTS = (SetCounter, SetVar, CollectDigits, ArmTimer, StopTimer)

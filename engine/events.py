@@ -39,6 +39,12 @@ _SPECS = [
     EventSpec("caller.utterance", "the caller's turn ended; `ended_at` (perf_counter) is when "
               "their speech ended, if the STT knows", ("text", "confidence", "ended_at")),
     EventSpec("caller.dtmf", "the caller pressed a key", ("digit",)),
+    EventSpec("dtmf.collected", "collect_digits got its digits (the count, or the finishing "
+              "key); `digits` has them without the finishing key", ("digits", "collection")),
+    EventSpec("dtmf.retry", "collect_digits waited too long between keys and starts over "
+              "(`attempt` of its `retries`)", ("digits", "attempt", "collection")),
+    EventSpec("dtmf.timeout", "collect_digits waited too long and has no retries left; "
+              "`digits` has what was typed", ("digits", "collection")),
     EventSpec("agent.reply_started", "the first sentence of a reply went to speech", ("text",)),
     EventSpec(
         "agent.playback_done",

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from engine.effects import (
     Effect,
+    Filler,
     HangUp,
+    Repeat,
     Respond,
     RunTool,
     Say,
@@ -23,6 +25,7 @@ from engine.effects import (
     Transfer,
 )
 from engine.ports import NoHumanToTransferTo, Ports, Sentence, ToolCall, ToolOutcome, Turn
+from engine.ticket_summary import ticket_summary
 
 if TYPE_CHECKING:
     from engine.call import Call
@@ -36,17 +39,24 @@ class EffectRunner:
         self.call = call
         self.ports = ports
         self._last_tool: ToolCall | None = None
+        self._interruptions = 0  # stop_speaking count: a filler started before one ends
 
     def execute(self, effect: Effect) -> None:
         call = self.call
         if isinstance(effect, Say):
+            if not isinstance(effect, Repeat):
+                call.last_said = effect.text
             speech_id = call.playback.begin(effect.text)
             call.spawn(self._say(speech_id, effect.text), f"say:{effect.prompt}")
         elif isinstance(effect, Respond):
             call.spawn(self._respond(), "respond")
         elif isinstance(effect, RunTool):
             call.spawn(self._run_tool(effect), f"tool:{effect.name}")
+        elif isinstance(effect, Filler):
+            call.spawn(self._filler(effect, call.state, self._interruptions),
+                       f"filler:{effect.prompt}")
         elif isinstance(effect, StopSpeaking):
+            self._interruptions += 1
             self.ports.speaker.clear()
             call.playback.clear()
             call.post("agent.playback_cleared")
@@ -67,6 +77,16 @@ class EffectRunner:
         except Exception as exc:
             self._failed("tts.error", "speaker", exc)
 
+    async def _filler(self, effect: Filler, state: str, interruptions: int) -> None:
+        """Until the state is left (its result came) or the caller cuts in."""
+        await asyncio.sleep(effect.after)
+        while self.call.state == state and self._interruptions == interruptions:
+            speech_id = self.call.playback.begin(effect.text)
+            await self._say(speech_id, effect.text)
+            if effect.every is None:
+                return
+            await asyncio.sleep(effect.every)
+
     async def _respond(self) -> None:
         call = self.call
         turn = Turn(call_id=call.call_id, caller=call.caller, text=call.last_utterance,
@@ -74,10 +94,13 @@ class EffectRunner:
         hold = f"reply:{call.next_id()}"
         call.playback.hold(hold)
         spoke = False
+        said: list[str] = []
         try:
             async for item in self.ports.brain.respond(turn):
                 if isinstance(item, Sentence):
                     speech_id = call.playback.begin(item.text)
+                    said.append(item.text)
+                    call.last_reply = " ".join(said)
                     if not spoke:
                         spoke = True
                         call.timeline.mark("first_sentence")
@@ -101,8 +124,9 @@ class EffectRunner:
 
     async def _run_tool(self, effect: RunTool) -> None:
         outcome = await self._tool(effect.name, effect.args)
-        call_ = self._last_tool or ToolCall(effect.name, effect.args, effect.call_id)
-        self.ports.brain.tool_result(call_, outcome)
+        if not effect.from_flow:  # the brain asked for it: it gets the result
+            call_ = self._last_tool or ToolCall(effect.name, effect.args, effect.call_id)
+            self.ports.brain.tool_result(call_, outcome)
         if outcome.ok:
             self.call.post("tool.done", name=effect.name, result=outcome.result)
         else:
@@ -133,7 +157,8 @@ class EffectRunner:
         self.call.post("transfer.done")
 
     async def _take_message(self, reason: str) -> None:
-        summary = " / ".join(self.call.utterances[-3:]) or "no words from the caller"
+        call = self.call
+        summary = ticket_summary(reason, call.caller, call.vars, call.conversation)
         outcome = await self._tool(ESCALATION_TOOL, {"reason": reason, "summary": summary})
         if not outcome.ok:
             log.error("call %s: could not take a message: %s", self.call.call_id, outcome.error)

@@ -46,6 +46,7 @@ def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
                                  f"state '{name}' raises {state.timeout.event} but does not "
                                  "handle it", f"add `{state.timeout.event}: <next state>` "
                                  "under its `on:`"))
+    out += _results_handled(flow)
     if not any(s.final for s in flow.states.values()):
         out.append(FlowError(flow.path, 1, "the flow has no final state",
                              "add a state with `final: true`, e.g. `ended`"))
@@ -62,3 +63,24 @@ def _reachable(flow: Flow) -> set[str]:
                 seen.add(t.target)
                 todo.append(t.target)
     return seen
+
+
+# A behaviour whose result comes back as events the state must handle.
+_RESULTS = {"collect_digits": ("dtmf.collected", "dtmf.timeout"),
+            "call_tool": ("tool.done", "tool.failed")}
+
+
+def _results_handled(flow: Flow) -> list[FlowError]:
+    out = []
+    for name, state in flow.states.items():
+        own = [t for t in flow.transitions_from(name) if not t.from_any]
+        steps = [*state.enter, *(s for t in own if t.dest is None for s in t.actions)]
+        handled = {t.event for t in flow.transitions_from(name)}
+        for step in steps:
+            missing = [e for e in _RESULTS.get(step.name, ()) if e not in handled]
+            if missing:
+                out.append(FlowError(flow.path, step.line or state.line,
+                                     f"'{name}' runs {step.name} but does not handle "
+                                     f"{' or '.join(missing)}: the call would wait for nothing",
+                                     f"add `{missing[0]}: <next state>` under its `on:`"))
+    return out

@@ -21,7 +21,7 @@ from flows.steps import parse_guards, parse_steps
 from flows.yaml_lines import YList, YMap, load_yaml, load_yaml_file
 
 TOP_KEYS = ("version", "name", "description", "initial", "settings", "prompts", "counters",
-            "states", "any", "http_tools")
+            "states", "any", "http_tools", "vars")
 STATE_KEYS = ("description", "final", "enter", "exit", "timeout", "on", "ignore")
 TRANSITION_KEYS = ("to", "if", "unless", "do", "keep_tasks")
 
@@ -103,7 +103,12 @@ class _Parser:
                        "add `states:` with at least an initial and a final state")
             return None
         names = [str(n) for n in states_raw]
-        ctx = _Names(names, prompts, counters)
+        from flows.steps import check_prompts  # here: keeps the import block as it was
+        from flows.variables import parse_vars
+
+        variables = parse_vars(raw.get("vars"), raw.line_of("vars"), self.error)
+        ctx = _Names(names, prompts, counters, variables, settings.raw.get("business"))
+        check_prompts(raw.get("prompts"), ctx, self.error)
         states: dict[str, StateSpec] = {}
         transitions: list[TransitionSpec] = []
         for name in names:
@@ -128,6 +133,7 @@ class _Parser:
             initial=str(initial), states=states, transitions=tuple(transitions),
             prompts=prompts, counters=counters, settings=settings,
             http_tools=tuple(dict(t) for t in http_tools if isinstance(t, dict)),
+            vars=variables,
         )
 
     def _check_http_tools(self, raw: Any) -> None:
@@ -322,6 +328,9 @@ def _dedupe(errors: list[FlowError]) -> None:
 class _Names:
     """The names a step or guard argument may refer to."""
 
-    def __init__(self, states: list[str], prompts: dict[str, str], counters: dict[str, int]):
+    def __init__(self, states: list[str], prompts: dict[str, str], counters: dict[str, int],
+                 variables: dict[str, Any] | None = None, business: Any = None):
         self.states, self.prompts, self.counters = states, prompts, counters
+        self.vars = variables or {}
+        self.business = dict(business) if isinstance(business, dict) else None
 

@@ -10,6 +10,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def arg_label(arg: Any) -> str:
+    """`{member_id: "{event.digits}"}` as `member_id={event.digits}`, lists as `sat, sun`."""
+    if isinstance(arg, dict):
+        return ", ".join(f"{k}={_literal(v)}" for k, v in arg.items())
+    if isinstance(arg, list):
+        return ", ".join(map(str, arg))
+    return str(arg)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Step:
     """One named behaviour with its optional argument, e.g. `{say: greeting}`."""
@@ -19,7 +34,7 @@ class Step:
     line: int = 0
 
     def label(self) -> str:
-        return self.name if self.arg is None else f"{self.name} {self.arg}"
+        return self.name if self.arg is None else f"{self.name} {arg_label(self.arg)}"
 
 
 @dataclass(frozen=True)
@@ -32,7 +47,7 @@ class GuardRef:
     line: int = 0
 
     def label(self) -> str:
-        text = self.name if self.arg is None else f"{self.name} {self.arg}"
+        text = self.name if self.arg is None else f"{self.name} {arg_label(self.arg)}"
         return f"not {text}" if self.negate else text
 
 
@@ -114,10 +129,15 @@ class Flow:
     counters: dict[str, int]
     settings: Settings
     http_tools: tuple[dict[str, Any], ...] = ()
+    vars: dict[str, Any] = field(default_factory=dict)  # `vars:` name -> starting value
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
         """Transitions leaving `state`, in the order they are tried."""
         return [t for t in self.transitions if t.source == state]
+
+    def transitions_from_for(self, state: str, event: str) -> list[TransitionSpec]:
+        """The transitions of `state` for `event`, in order."""
+        return [t for t in self.transitions if t.source == state and t.event == event]
 
     def events(self) -> set[str]:
         return {t.event for t in self.transitions}

@@ -204,7 +204,7 @@ def test_alternatives_to_one_state_share_an_edge(flow: Flow) -> None:
     assert to_escalating[0].lines == ("caller.utterance / say not_understood",
                                       "timer.silence after 8s / say no_response")
     stays = [e for e in diagram.edges if e.source == "listening" and e.kind == STAY]
-    assert len(stays) == 1 and len(stays[0].lines) == 6
+    assert len(stays) == 1 and len(stays[0].lines) == 7  # incl. DTMF 1: repeat_last
     assert sum(e.source == ANY for e in diagram.edges) == 4
 
 

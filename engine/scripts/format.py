@@ -7,6 +7,8 @@
     tools: {book_appointment: {result: {id: 7}}}  # per tool: result | error | hang
     transfer: ok                    # ok | fail | hang
     speaker: ok                     # ok | fail | hang (text-to-speech)
+    clock: 2026-12-24T18:30         # the call's wall clock (business timezone); default
+                                    # 2026-12-01T10:00, a Tuesday morning
     steps:
       - event: call.started         # or `caller: "words"` / `dtmf: "0"` shorthands
         expect: {state: greeting, said: greeting}
@@ -21,6 +23,7 @@ as `Ref`s with their line and checked against the flow by `engine/scripts/valida
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,8 @@ from flows.errors import did_you_mean
 from flows.yaml_lines import YList, YMap, load_yaml_file
 
 TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer", "speaker",
-            "steps")
+            "steps",
+            "clock")
 STEP_KEYS = ("event", "data", "caller", "confidence", "dtmf", "at", "after", "expect", "llm",
              "tools", "transfer", "speaker", "note")
 EXPECT_KEYS = ("state", "said", "reply", "effect", "effects", "no_effect", "tool", "transfer",
@@ -93,6 +97,7 @@ class Script:
     speaker: str = "ok"
     steps: list[ScriptStep] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)
+    clock: str | None = None  # the wall clock at call.started, e.g. 2026-12-24T18:30
 
 
 def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script:
@@ -112,6 +117,13 @@ def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script
                     tools=parser.tools(raw.get("tools"), raw.line_of("tools")),
                     transfer=parser.mode(raw, "transfer") or "ok",
                     speaker=parser.mode(raw, "speaker") or "ok", refs=parser.refs)
+    if "clock" in raw:
+        script.clock = str(raw["clock"])
+        try:
+            datetime.fromisoformat(script.clock)
+        except ValueError:
+            raise ScriptInvalid(f"{path}:{raw.line_of('clock')}: clock is a date and time "
+                                "like 2026-12-24T18:30 (business timezone)") from None
     if script.playback not in ("manual", "auto"):
         raise ScriptInvalid(f"{path}:{raw.line_of('playback')}: playback is manual or auto")
     steps = raw["steps"]

@@ -21,9 +21,11 @@ from engine.scripts.format import Script, ScriptInvalid, ScriptStep
 from engine.scripts.validate import check_refs
 from engine.trace import Trace
 from flows import Flow, load_flow
+from states.time_guards import local_clock
 
 SETTLE_ROUNDS = 8
 DEFAULT_CALLER = "+15550001111"
+DEFAULT_CLOCK = "2026-12-01T10:00"  # a Tuesday morning: a script without `clock:` is open
 
 
 @dataclass
@@ -65,6 +67,8 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
     world.add_tools(script.tools)
     call = Call(machine, world.ports(), call_id=Path(script.path).stem)
     world.post = call.post
+    business = machine.flow.settings.raw.get("business") or {}
+    call.wall_start = local_clock(script.clock or DEFAULT_CLOCK, business.get("timezone"))
     result = ScriptResult(script, call.trace, world=world)
     consumer = loop.create_task(call.run(), name=f"{call.call_id}:consumer")
     start, now = loop.time(), loop.time()

@@ -58,10 +58,11 @@ def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
     (tried for any sentence the previous one fails to start)."""
     from adapters.speech.fallback import FallbackTts
     from adapters.speech.prompt_cache import CachedPrompts
+    from flows.templates import static_texts
 
     section = flow.settings.raw.get("tts") or {}
     cache_dir = Path(env.get("DIALFLOW_TTS_CACHE", "data/tts-cache"))
-    prompts = list(flow.prompts.values())
+    prompts = static_texts(flow.prompts, flow.settings.raw.get("business"))
     voice = section.get("voice")
     kwargs = {"env": env, **({"voice_id": voice} if voice else {})} \
         if choice.name != "local" else {}

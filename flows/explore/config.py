@@ -42,6 +42,9 @@ class Config(NamedTuple):
     stt_dead: bool = False
     transfer_failed: bool = False
     limit: int = 0  # 0: not reached, 1: call.time_limit posted
+    started: bool = True  # False: the initial state's call.started handlers have not run
+    vars: tuple[Any, ...] = ()  # values of the variables set only to literals
+    collecting: int = 0  # collect_digits is gathering keys (1; 2: with retries left)
 
     def but(self, **changes: Any) -> Config:
         return self._replace(**changes)
@@ -57,8 +60,15 @@ class Stimulus:
     long: bool = True
     digit: str = ""
     tool: str = ""
+    opaque: frozenset[str] = frozenset()  # the clock/variable guards that hold (by key)
+    clock: str = ""  # call.started: a moment that makes exactly those clock guards hold
+    guessed: bool = False  # a clock/variable guard outcome assumed, not known
 
     def label(self) -> str:
+        text = self._label()
+        return f"{text} [{', '.join(sorted(self.opaque))}]" if self.opaque else text
+
+    def _label(self) -> str:
         if self.event == "caller.utterance":
             return f"{self.event} ({'understood' if self.understood else 'not understood'})"
         if self.event == "caller.speech_started":

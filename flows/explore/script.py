@@ -68,8 +68,8 @@ class _Writer:
         if before is None:
             self.steps.append({"event": "call.started", "note": "the call starts"})
             return
-        if s.kind == INTERNAL or event == "agent.playback_cleared":
-            return
+        if s.kind == INTERNAL or event in ("agent.playback_cleared", "call.started"):
+            return  # call.started: the initial state's handlers run on the first one
         note = s.label()
         if s.kind == RELIABLE and event.startswith("timer."):
             wait = math.ceil(((self.due or self.t) - self.t) * 1000) / 1000
@@ -173,6 +173,9 @@ def witness_script(rules: Rules, finding: Finding, flow_ref: str) -> dict[str, A
         "flow": flow_ref, "playback": "manual", "transfer": "hang",
         "llm": [*writer.llm, {"hang": True}, {"hang": True}],
     }
+    clock = next((m.stimulus.clock for m in witness.moves if m.stimulus.clock), "")
+    if clock:
+        script["clock"] = clock  # the moment that takes the start's clock branches
     if tools:
         script["tools"] = tools
     script["steps"] = writer.steps

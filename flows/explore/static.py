@@ -1,7 +1,7 @@
 """Findings that need no exploration: dead constructs and names that clash or do not exist.
 
-Warnings: a handler for a timer the state never arms, a `call.started` handler (the engine
-starts the call itself), a transition after an unguarded one for the same event, a
+Warnings: a handler for a timer the state never arms, a `call.started` handler outside the initial
+state (only the initial state sees it), a transition after an unguarded one for the same event, a
 `{tool: name}` guard naming no tool the flow can call. Errors: an unknown provider name, an
 HTTP tool whose name clashes with a built-in tool or another HTTP tool.
 """
@@ -43,19 +43,37 @@ def dead_constructs(flow: Flow, tools: frozenset[str] | None, rules: Rules | Non
                      "runs: an earlier one for the same event has no guard",
                      "move it before the unguarded one, or give the earlier one an `if:`",
                      _shadow_witness(spec, rules, graph))
+    if tools is not None:
+        out += _unknown_flow_tools(flow, tools)
     for spec in flow.transitions:
-        if spec.event == "call.started":
+        if spec.event == "call.started" and spec.source != flow.initial:
             witness = None
             if rules is not None and spec.target != flow.initial:
                 witness = Witness((rules.initial(),), {"state": spec.target})
-            warn("dead", spec.line, "call.started never reaches a state: the engine starts "
-                 f"the call by entering '{flow.initial}'", "put what should happen first "
-                 f"in the `enter:` of '{flow.initial}' and remove this handler", witness)
+            warn("dead", spec.line, f"call.started never reaches '{spec.source}': the engine "
+                 f"starts the call in '{flow.initial}', and only its handlers see the event",
+                 f"move this handler under the `on:` of '{flow.initial}' (e.g. "
+                 "`call.started: {unless: open_now, to: after_hours}`)", witness)
         for guard in spec.guards:
             if guard.name == "tool" and tools is not None and str(guard.arg) not in tools:
                 warn("dead", guard.line or spec.line, f"no tool named '{guard.arg}' can be "
                      "called, so this guard never holds", "use one of: "
                      + ", ".join(sorted(tools)))
+    return out
+
+
+def _unknown_flow_tools(flow: Flow, tools: frozenset[str]) -> list[Finding]:
+    """`call_tool` naming a tool that is not installed: an error (it would always fail)."""
+    steps = [s for st in flow.states.values() for s in (*st.enter, *st.exit)]
+    steps += [s for t in flow.transitions for s in t.actions]
+    out, seen = [], set()
+    for step in steps:
+        name = str((step.arg or {}).get("name")) if step.name == "call_tool" else None
+        if name is not None and name not in tools and step.line not in seen:
+            seen.add(step.line)
+            out.append(Finding("unknown-tool", ERROR, flow.path, step.line,
+                               f"call_tool names no tool '{name}'", "use one of: "
+                               + ", ".join(sorted(tools))))
     return out
 
 

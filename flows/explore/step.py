@@ -11,6 +11,8 @@ nothing it can see.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flows.explore.config import (
     CALLER,
     HANGUP,
@@ -27,9 +29,22 @@ from flows.explore.config import (
     Move,
     Stimulus,
 )
+from flows.explore.opaque import (
+    OPAQUE_GUARDS,
+    TIME_GUARDS,
+    VAR_GUARDS,
+    clock_outcomes,
+    guard_var,
+    opaque_key,
+    tracked_vars,
+    var_holds,
+)
 from flows.model import Flow, GuardRef, Step, TransitionSpec
 
-SIDE_EFFECTS = ("say", "transfer", "take_message", "hang_up")
+SIDE_EFFECTS = ("say", "repeat_last", "transfer", "take_message", "hang_up")
+# `filler` is not modelled: it speaks only if the state is still waiting seconds later, so
+# a call may leave before it says anything (and its marks are not waited for by the flow).
+MAX_OPAQUE = 4  # beyond this many per handler, only all-hold and none-hold are tried
 FINISHED = "reply.finished"  # not an event: the reply stopped adding speech
 FORCED = "watchdog.hang_up"  # not an event: the watchdog ended the call
 OTHER_DIGIT = "5"
@@ -45,18 +60,25 @@ class Rules:
         self.table: dict[tuple[str, str], list[TransitionSpec]] = {}
         for spec in flow.transitions:
             self.table.setdefault((spec.source, spec.event), []).append(spec)
-        named = {g.arg: g.name for t in flow.transitions for g in t.guards}
+        named = {g.arg: g.name for t in flow.transitions for g in t.guards
+                 if g.name in ("digit", "tool")}
         digits = sorted(str(a) for a, n in named.items() if n == "digit")
         self.digits = [*digits, OTHER_DIGIT if OTHER_DIGIT not in digits else "9"]
         guarded = sorted(str(a) for a, n in named.items() if n == "tool")
         other = sorted((tools or frozenset()) - set(guarded)) or ["a_tool"]
         self.tools = [*guarded, other[0]]
+        self.var_names = tracked_vars(flow)
+        self._clocks: dict[frozenset[str], str] | None = None
 
     def initial(self) -> Move:
         """Entering the initial state on `call.started`."""
-        start = Config(self.flow.initial, counters=(0,) * len(self.counter_names))
+        branches = (self.flow.initial, "call.started") in self.table
+        start = Config(self.flow.initial, counters=(0,) * len(self.counter_names),
+                       started=not branches,
+                       vars=tuple(self.flow.vars[n] for n in self.var_names))
         draft = _Draft(self, start)
-        draft.enter(self.flow.initial)
+        if not branches:
+            draft.enter(self.flow.initial)
         return draft.move(Stimulus("call.started", CALLER), True, ())
 
     def stimuli(self, c: Config) -> list[Stimulus]:
@@ -64,6 +86,8 @@ class Rules:
         state = self.flow.states.get(c.state)
         if state is None or state.final:  # over (or hung up by the watchdog)
             return []
+        if not c.started:  # the engine hands call.started to the initial state at once
+            return self._opaque(c, [Stimulus("call.started", RELIABLE)])
         if c.cleared:  # the runner queued the acknowledgement already: nothing comes first
             return [Stimulus("agent.playback_cleared", RELIABLE)]
         out = [Stimulus("caller.speech_started", CALLER, long=True),
@@ -73,7 +97,12 @@ class Rules:
                     Stimulus("caller.utterance", CALLER, understood=False),
                     Stimulus("caller.transcript", CALLER),
                     Stimulus("stt.error", PROVIDER)]
-        out += [Stimulus("caller.dtmf", CALLER, digit=d) for d in self.digits]
+        if c.collecting:  # the keys go to the collection, not to the flow
+            out.append(Stimulus("dtmf.collected", CALLER))  # with retries left, a pause
+            out.append(Stimulus("dtmf.retry" if c.collecting == 2 else "dtmf.timeout",
+                                RELIABLE))  # starts over first
+        else:
+            out += [Stimulus("caller.dtmf", CALLER, digit=d) for d in self.digits]
         out.append(Stimulus("call.hangup", HANGUP))
         if c.reply == PENDING:
             out.append(Stimulus("agent.reply_started", OUTCOME))
@@ -102,7 +131,33 @@ class Rules:
                 out.append(Stimulus("call.time_limit", WATCHDOG))
             else:
                 out.append(Stimulus(FORCED, WATCHDOG))
-        return out
+        return self._opaque(c, out)
+
+    def _opaque(self, c: Config, out: list[Stimulus]) -> list[Stimulus]:
+        """Each stimulus once per combination of the clock/variable guards its handlers test
+        (variables followed exactly are not guessed; the start's clock is tried for real)."""
+        expanded: list[Stimulus] = []
+        for s in out:
+            guards = [g for spec in self.table.get((c.state, s.event), ())
+                      for g in spec.guards if g.name in OPAQUE_GUARDS
+                      and not (g.name in VAR_GUARDS and guard_var(g) in self.var_names)]
+            keys = sorted({opaque_key(g) for g in guards})
+            if not keys:
+                expanded.append(s)
+                continue
+            if s.event == "call.started" and all(g.name in TIME_GUARDS for g in guards):
+                if self._clocks is None:
+                    self._clocks = clock_outcomes(self.flow, guards)
+                expanded += [replace(s, opaque=combo, clock=moment)
+                             for combo, moment in self._clocks.items()]
+                continue
+            if len(keys) > MAX_OPAQUE:
+                combos = [frozenset(), frozenset(keys)]
+            else:
+                combos = [frozenset(k for i, k in enumerate(keys) if mask >> i & 1)
+                          for mask in range(1 << len(keys))]
+            expanded += [replace(s, opaque=combo, guessed=True) for combo in combos]
+        return expanded
 
     def apply(self, c: Config, s: Stimulus) -> Move:
         """The move `s` makes from `c`."""
@@ -114,7 +169,12 @@ class Rules:
         for spec in self.table.get((c.state, s.event), ()):
             if all(self.holds(g, draft.c, s) for g in spec.guards):
                 draft.take(spec)
+                if s.event == "call.started" and spec.dest is None:
+                    draft.enter(c.state)  # stayed: the initial state is entered after all
                 return draft.move(s, True, (spec.line,), spec.dest)
+        if s.event == "call.started":  # no handler led away: the initial state is entered
+            draft.enter(c.state)
+            return draft.move(s, True, ())
         return draft.move(s, False, ())
 
     def holds(self, guard: GuardRef, c: Config, s: Stimulus) -> bool:
@@ -131,6 +191,10 @@ class Rules:
             value = s.digit == str(arg)
         elif name == "tool":
             value = s.tool == str(arg)
+        elif name in VAR_GUARDS and guard_var(guard) in self.var_names:
+            value = var_holds(self.flow, guard, dict(zip(self.var_names, c.vars, strict=True)))
+        elif name in OPAQUE_GUARDS:
+            value = opaque_key(guard) in s.opaque
         else:
             value = True  # a plugin guard: assume it can hold
         return value != guard.negate
@@ -139,6 +203,8 @@ class Rules:
 def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
     """What an event changes before any transition runs (the ledger, the task that ended)."""
     e = s.event
+    if e == "call.started":
+        return c.but(started=True)
     if e == "agent.playback_done":
         return c.but(playing=False)
     if e == "agent.reply_started":
@@ -147,6 +213,10 @@ def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
         return c.but(reply=IDLE)
     if e in ("tool.done", "tool.failed"):
         return c.but(tool=False)
+    if e in ("dtmf.collected", "dtmf.timeout"):
+        return c.but(collecting=0)
+    if e == "dtmf.retry":
+        return c.but(collecting=1)  # an abstraction: at least the last try is left
     if e in ("transfer.done", "transfer.failed"):
         return c.but(transfer=False, transfer_failed=c.transfer_failed or e == "transfer.failed")
     if e == "tts.error":
@@ -180,7 +250,7 @@ class _Draft:
         c = self.c
         if not spec.keep_tasks:
             abandoned = c.transfer
-            self.c = c.but(reply=IDLE, tool=False, transfer=False,
+            self.c = c.but(reply=IDLE, tool=False, transfer=False, collecting=0,
                            transfer_failed=c.transfer_failed or abandoned)
         self.c = self.c.but(timer=False)
         self.run(spec.source, self.rules.flow.states[spec.source].exit)
@@ -202,12 +272,15 @@ class _Draft:
         c, name = self.c, step.name
         if name in SIDE_EFFECTS:
             self.effects.append(f"say {step.arg}" if name == "say" else name)
-        if name == "say":
+        if name in ("say", "repeat_last"):
             self.c = c.but(tts_pending=True) if c.voice_dead else c.but(playing=True)
         elif name == "respond":
             self.c = c.but(reply=PENDING)
             self.spawned.append("reply")
-        elif name == "run_tool":
+        elif name == "collect_digits":
+            retries = (step.arg or {}).get("retries", 0) if isinstance(step.arg, dict) else 0
+            self.c = c.but(collecting=2 if retries else 1)
+        elif name in ("run_tool", "call_tool"):
             self.c = c.but(tool=True)
             self.spawned.append("tool")
         elif name == "transfer":
@@ -221,6 +294,13 @@ class _Draft:
             top = self.rules.flow.counters[step.arg]
             value = min(c.counters[index] + 1, top) if name == "count" else 0
             self.c = c.but(counters=(*c.counters[:index], value, *c.counters[index + 1:]))
+        elif name == "set" and isinstance(step.arg, dict):
+            names = self.rules.var_names
+            values = list(c.vars)
+            for var, value in step.arg.items():
+                if var in names:
+                    values[names.index(var)] = value
+            self.c = c.but(vars=tuple(values))
         elif name == "restart_timer":
             armed = self.rules.flow.states[state].timeout is not None
             self.c = c.but(timer=armed)

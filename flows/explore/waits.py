@@ -80,7 +80,7 @@ def lost_input(rules: Rules, graph: Graph) -> list[Finding]:
         for move in graph.moves[c]:
             if move.handled and move.after.state != c.state:
                 sources.setdefault(move.after.state, set()).add(c.state)
-        if not c.stt_dead and not c.cleared:
+        if not c.stt_dead and not c.cleared and c.started:  # call.started runs first
             first.setdefault(c.state, c)
     for name, c in first.items():
         state = flow.states.get(name)

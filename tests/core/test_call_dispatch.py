@@ -45,7 +45,7 @@ def test_an_event_posted_to_an_idle_call_is_handled_before_post_returns() -> Non
         return state, owned, queued
 
     state, owned, queued = run_virtual(main())
-    assert (state, owned, queued) == ("thinking", 1, 0)
+    assert (state, owned, queued) == ("thinking", 2, 0)  # respond and its filler
 
 
 def test_events_posted_while_one_is_handled_wait_their_turn() -> None:

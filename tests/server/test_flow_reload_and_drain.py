@@ -64,7 +64,7 @@ def test_running_server_picks_up_an_edit_for_new_calls_only(tmp_path: Path) -> N
                                     call_sid="CA-old") as old):
             await until(lambda: len(server.services.streams) == 1)
             old_call = the_call(server)
-            _write(flow_file, original.replace("Thank you for calling Bright Smile Dental, this",
+            _write(flow_file, original.replace("Thank you for calling {business.name}, this",
                                                "Hello from the edited flow, this"))
             await until(lambda: server.services.flows.version == 2, timeout=10)
             async with SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,

@@ -1,0 +1,32 @@
+"""The `collect_digits` behaviour: keypad input longer than one key.
+
+    enter:
+      - {say: ask_member_id}
+      - {collect_digits: {count: 6, finish: "#", timeout: 5s, retries: 2}}
+    on:
+      dtmf.collected: {to: checking, do: [{set: {member_id: "{event.digits}"}}]}
+      dtmf.retry: {do: [{say: try_again}]}
+      dtmf.timeout: {to: escalating}
+
+A one-key menu needs no collection: `caller.dtmf: [{if: {digit: "1"}, to: …}, …]`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.effects import CollectDigits, Effect
+from flows.durations import parse_duration
+from states.registry import ArgKind, StepContext, action
+
+DEFAULT_TIMEOUT = 5.0
+
+
+@action("collect_digits", ArgKind.DIGIT_COLLECTION)
+def collect_digits(ctx: StepContext, spec: Any) -> list[Effect]:
+    """Gather keypad digits (a count, or up to a finishing key) into dtmf.collected."""
+    timeout = spec.get("timeout")
+    return [CollectDigits(count=spec.get("count"),
+                          finish=str(spec["finish"]) if spec.get("finish") is not None else None,
+                          timeout=parse_duration(timeout) if timeout else DEFAULT_TIMEOUT,
+                          retries=int(spec.get("retries") or 0))]
