@@ -70,20 +70,9 @@ def _unavailable(ctx: ToolContext, requested: dt.datetime, reason: str, message:
     )
 
 
-@tool
-def book_appointment(
-    ctx: ToolContext, name: Text, phone: Phone, date: dt.date, time: dt.time, reason: Text
-) -> dict[str, Any]:
-    """Book an appointment at a free slot during opening hours.
-
-    Args:
-        name: The patient's full name.
-        phone: Phone number for the appointment: 10-digit US number or +country code.
-        date: Day of the appointment (YYYY-MM-DD).
-        time: Start time in the office's local time, 24-hour HH:MM.
-        reason: Why the appointment is needed, in a few words.
-    """
-    number = phone_argument(phone)
+def bookable_start(ctx: ToolContext, date: dt.date, time: dt.time) -> dt.datetime:
+    """The aware start of a bookable slot (within the booking horizon, open, in the future),
+    or the `slot_unavailable` error with alternatives. Booking and rescheduling share it."""
     cal = ctx.calendar
     within = cal.check_day(date, now=ctx.now())  # before any datetime arithmetic can overflow
     if within.reason == "too_far":
@@ -99,6 +88,25 @@ def book_appointment(
     check = cal.check(start, now=ctx.now())
     if not check.ok:
         raise _unavailable(ctx, start, check.reason or "unavailable", check.message)
+    return start
+
+
+@tool
+def book_appointment(
+    ctx: ToolContext, name: Text, phone: Phone, date: dt.date, time: dt.time, reason: Text
+) -> dict[str, Any]:
+    """Book an appointment at a free slot during opening hours.
+
+    Args:
+        name: The patient's full name.
+        phone: Phone number for the appointment: 10-digit US number or +country code.
+        date: Day of the appointment (YYYY-MM-DD).
+        time: Start time in the office's local time, 24-hour HH:MM.
+        reason: Why the appointment is needed, in a few words.
+    """
+    number = phone_argument(phone)
+    cal = ctx.calendar
+    start = bookable_start(ctx, date, time)
     try:
         appt = ctx.storage.book(
             name=name.strip(), phone=number, start=start, end=start + cal.slot_length,

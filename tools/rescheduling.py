@@ -13,25 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tools.appointments import _describe, _own_phone, _unavailable
+from tools.appointments import _describe, _own_phone, _unavailable, bookable_start
 from tools.context import ToolContext
 from tools.registry import tool
 from tools.result import ToolError
 from tools.storage import SlotTaken
-
-
-def _bookable_start(ctx: ToolContext, date: dt.date, time: dt.time) -> dt.datetime:
-    """The aware start of a bookable slot, or the `slot_unavailable` error with alternatives."""
-    cal = ctx.calendar
-    requested = dt.datetime.combine(date, time, tzinfo=cal.timezone)
-    try:
-        start = cal.local(date, time)
-    except ValueError as exc:
-        raise _unavailable(ctx, requested, "nonexistent_time", f"{exc}.") from exc
-    check = cal.check(start, now=ctx.now())
-    if not check.ok:
-        raise _unavailable(ctx, start, check.reason or "unavailable", check.message)
-    return start
 
 
 @tool
@@ -43,7 +29,7 @@ def check_availability(ctx: ToolContext, date: dt.date, time: dt.time) -> dict[s
         date: Day (YYYY-MM-DD).
         time: Start time in the office's local time, 24-hour HH:MM.
     """
-    start = _bookable_start(ctx, date, time)
+    start = bookable_start(ctx, date, time)
     if ctx.storage.appointment_at(start) is not None:
         raise _unavailable(ctx, start, "taken", "That time is already booked.")
     return {"free": True, **ctx.calendar.slot_info(start)}
@@ -73,7 +59,7 @@ def reschedule_appointment(
     if not matches:
         raise ToolError("not_found", f"No upcoming appointment at that time for the number "
                         f"ending in {own[-4:]}.")
-    start = _bookable_start(ctx, new_date, new_time)
+    start = bookable_start(ctx, new_date, new_time)
     try:
         moved = ctx.storage.reschedule(matches[0].id, phone=own, start=start,
                                        end=start + cal.slot_length, call_id=ctx.call_id)

@@ -77,3 +77,18 @@ def test_check_availability_books_nothing(registry, ctx, storage) -> None:
     first = taken["error"]["alternatives"][0]
     assert (first["date"], first["time"]) != ("2026-12-03", "15:30")
     assert len(storage.list_appointments()) == 1
+
+
+def test_a_new_date_outside_the_booking_horizon_keeps_the_old_appointment(
+        registry, ctx, storage) -> None:
+    """Rescheduling applies booking's own date rules: year 1 is in the past (it used to
+    reach datetime arithmetic unchecked) and year 9999 is beyond the horizon."""
+    assert book(registry, ctx, CALLER, "2026-12-02", "10:00")["ok"]
+    for new_date, reason in (("0001-01-02", "past"), ("9999-12-30", "too_far")):
+        out = call(registry, ctx, "reschedule_appointment", {
+            "date": "2026-12-02", "time": "10:00", "new_date": new_date, "new_time": "10:00"})
+        assert out["ok"] is False and out["error"]["code"] == "slot_unavailable", out
+        assert out["error"]["reason"] == reason, out
+        checked = call(registry, ctx, "check_availability", {"date": new_date, "time": "10:00"})
+        assert checked["ok"] is False and checked["error"]["reason"] == reason, checked
+    assert _booked(storage) == [("2026-12-02T15:00:00+00:00", CALLER, "booked")]
