@@ -10,9 +10,9 @@ and the line of the new flow responsible). Exit 2 when a log or flow cannot be r
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
+from engine.commands.quiet_logs import quiet_logs
 from engine.records.compare import first_divergence, side_by_side
 from engine.records.log import LogInvalid, read_log
 from engine.records.privacy import DataDirs
@@ -36,14 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logger = logging.getLogger("dialflow")
-    level = logger.level
-    if not args.verbose:  # recorded failures (a refused transfer…) are in the trace already
-        logger.setLevel(logging.CRITICAL)
-    try:
+    with quiet_logs(args.verbose):  # recorded failures are in the trace already
         return _run(args)
-    finally:
-        logger.setLevel(level)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -4,10 +4,10 @@ traces for failures; exit 1 if any script fails."""
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from engine.commands import test_from_call
+from engine.commands.quiet_logs import quiet_logs
 from engine.scripts import ScriptInvalid, load_script, run_script
 from engine.scripts.report import format_result
 from flows import FlowInvalid
@@ -46,14 +46,8 @@ def _missing(paths: list[str], flow: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    logger = logging.getLogger("dialflow")
-    level = logger.level
-    if not args.verbose:  # scripted failures (a refused transfer…) are in the trace already
-        logger.setLevel(logging.CRITICAL)
-    try:
+    with quiet_logs(args.verbose):  # scripted failures are in the trace already
         return _run(args)
-    finally:
-        logger.setLevel(level)
 
 
 def _run(args: argparse.Namespace) -> int:
