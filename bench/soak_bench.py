@@ -65,8 +65,8 @@ class SoakBrain:
         for sentence in ("Sure.", "We are open until seven tonight."):
             yield Sentence(sentence)
 
-    def tool_result(self, call: Any, outcome: Any) -> None:
-        self.tool_answered.add(call.call_id.rsplit("-tool", 1)[0])
+    def tool_result(self, call_id: str, tool: Any, outcome: Any) -> None:
+        self.tool_answered.add(call_id)
 
     def forget(self, call_id: str) -> None:
         self.turns.pop(call_id, None)

@@ -20,15 +20,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engine.effects import (
-    ArmTimer,
-    CollectDigits,
-    Effect,
-    HangUp,
-    SetCounter,
-    SetVar,
-    StopTimer,
-)
+from engine.effect import Effect
 from engine.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event
 from engine.keypad import DigitCollector
 from engine.latency import TurnTimeline
@@ -42,6 +34,7 @@ from engine.transcripts import CallTranscript
 from engine.watchdog import Watchdog
 from flows.model import StateSpec, Step, TransitionSpec
 from states.registry import ACTIONS, GUARDS, StepContext
+from states.telephony import HangUp
 from states.time_guards import fixed_clock
 
 log = logging.getLogger("dialflow.call")
@@ -307,19 +300,23 @@ class Call:
                 self._apply(effect)
 
     def _apply(self, effect: Effect) -> None:
-        if isinstance(effect, SetCounter):
-            self.counters[effect.name] = effect.value
-        elif isinstance(effect, SetVar):
-            self.vars[effect.name] = effect.value
-        elif isinstance(effect, CollectDigits):
-            self.keypad.start(effect, self._loop)
-        elif isinstance(effect, ArmTimer):
-            self._arm_timer(self.flow.states[self.state])
-        elif isinstance(effect, StopTimer):
-            self._stop_timer()
-        else:
-            self._effects.append(effect)
+        effect.apply(self)  # a control effect changes the call now; the others are deferred
         self._log.append(effect.describe())
+
+    # -- what control effects may change (engine.effect.CallControl) -------------------------
+    def defer(self, effect: Effect) -> None:
+        """Carry `effect` out once the event has run to completion."""
+        self._effects.append(effect)
+
+    def arm_timer(self) -> None:
+        self._arm_timer(self.flow.states[self.state])
+
+    def stop_timer(self) -> None:
+        self._stop_timer()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
 
     # -- timers and tasks -------------------------------------------------------------------
     def _arm_timer(self, spec: StateSpec) -> None:

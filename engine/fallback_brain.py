@@ -50,9 +50,9 @@ class FallbackBrain:
         if last_error is not None:  # pragma: no cover - the loop re-raises on the last brain
             raise last_error
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
-        for brain in self.brains:
-            brain.tool_result(call, outcome)
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
+        for brain in self.brains:  # each brain keeps only the results of calls it knows
+            brain.tool_result(call_id, tool, outcome)
 
     def forget(self, call_id: str) -> None:
         self._answering.pop(call_id, None)

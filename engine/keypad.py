@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.effects import CollectDigits
+if TYPE_CHECKING:
+    from states.keypad import CollectDigits
 
 MAX_DIGITS = 32  # bounded: a stuck key cannot grow the buffer
 

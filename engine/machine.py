@@ -1,22 +1,32 @@
 """`FlowMachine`: the one `transitions.Machine` built from a `Flow`, shared by every call.
 
 Calls join with `add_model` and leave with `remove_model`. Callbacks are closures over the
-flow's own data (never names resolved from YAML); they hand control to the `Call` model,
-which records effects. Synchronous only: no AsyncMachine, no queued mode, no Timeout states.
+flow's own data (never names resolved from YAML); they hand control to the model (a
+`FlowModel`: `engine/call.py`'s `Call`), which records effects. Synchronous only: no
+AsyncMachine, no queued mode, no Timeout states.
 """
 
 from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from transitions import EventData, Machine, State
 
 from flows.model import Flow, StateSpec, TransitionSpec
 
-if TYPE_CHECKING:
-    from engine.call import Call
+
+class FlowModel(Protocol):
+    """What the machine's callbacks hand control to (one per call)."""
+
+    def guards_hold(self, spec: TransitionSpec, data: dict[str, Any]) -> bool: ...
+
+    def transition_taken(self, spec: TransitionSpec, data: dict[str, Any]) -> None: ...
+
+    def state_entered(self, spec: StateSpec, event: str, data: dict[str, Any]) -> None: ...
+
+    def state_exited(self, spec: StateSpec, dest: str | None) -> None: ...
 
 # An event a state does not handle is normal (a late playback report, a key press during a
 # transfer); the call's trace records it, so the library's per-event warning is noise.
@@ -43,10 +53,10 @@ class FlowMachine:
                 before=[partial(_before, spec)],
             )
 
-    def add(self, call: Call) -> None:
+    def add(self, call: FlowModel) -> None:
         self.machine.add_model(call)
 
-    def remove(self, call: Call) -> None:
+    def remove(self, call: FlowModel) -> None:
         self.machine.remove_model(call)
 
     @property
@@ -54,7 +64,7 @@ class FlowMachine:
         return len(self.machine.models)
 
 
-def _model(event_data: EventData) -> Call:
+def _model(event_data: EventData) -> FlowModel:
     return event_data.model
 
 

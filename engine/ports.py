@@ -21,11 +21,14 @@ class Sentence:
 
 @dataclass(frozen=True)
 class ToolCall:
-    """The brain asks for a tool."""
+    """The brain asks for a tool. The one shape of a tool call end to end: the provider's
+    stream, the brain's output, the `llm.tool_call` event (`name`, `args`, `id`), the
+    run_tool effect, the conversation history and `Brain.tool_result`; `id` pairs the
+    result with the call that asked for it."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
-    call_id: str = ""
+    id: str = ""
 
 
 BrainOutput = Sentence | ToolCall
@@ -63,8 +66,9 @@ class Brain(Protocol):
     def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
         """Stream the reply: sentences as soon as they are complete, then maybe a tool call."""
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
-        """Give the brain a tool's outcome before the next `respond`."""
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
+        """Give the brain the outcome of `tool` (asked for in call `call_id`) before the
+        next `respond`; `tool.id` is the id the brain gave it."""
 
     def forget(self, call_id: str) -> None:
         """The call is over: drop its conversation state."""

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from engine.effects import Effect, SetCounter
+from engine.effect import CallControl, ControlEffect, Effect
 from states.registry import ArgKind, StepContext, action
+
+
+@dataclass(frozen=True)
+class SetCounter(ControlEffect):
+    """Set a per-call counter (at once: later guards of the event read it)."""
+
+    name: str
+    value: int
+    kind = "counter"
+
+    def describe(self) -> str:
+        return f"{self.name}={self.value}"
+
+    def apply(self, call: CallControl) -> None:
+        call.counters[self.name] = self.value
 
 
 @action("count", ArgKind.COUNTER)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.effects import Effect, RunTool
+from engine.effect import Effect
+from engine.ports import ToolCall
 from flows.templates import resolve
+from states.conversation import RunTool
 from states.registry import ArgKind, StepContext, action
 from states.variables import template_values
 
@@ -24,5 +26,5 @@ def call_tool(ctx: StepContext, spec: Any) -> list[Effect]:
     """Run a named tool with arguments from variables; branch on tool.done / tool.failed."""
     values = template_values(ctx)
     args = {str(k): resolve(v, values) for k, v in (spec.get("args") or {}).items()}
-    return [RunTool(name=str(spec["name"]), args=args, call_id=f"flow:{spec['name']}",
-                    from_flow=True)]
+    name = str(spec["name"])
+    return [RunTool(ToolCall(name, args, f"flow:{name}"), from_flow=True)]

@@ -13,13 +13,31 @@ A one-key menu needs no collection: `caller.dtmf: [{if: {digit: "1"}, to: …}, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from engine.effects import CollectDigits, Effect
+from engine.effect import CallControl, ControlEffect, Effect
 from flows.durations import parse_duration
 from states.registry import ArgKind, StepContext, action
 
 DEFAULT_TIMEOUT = 5.0
+
+
+
+@dataclass(frozen=True)
+class CollectDigits(ControlEffect):
+    """Gather keypad digits until `count` or the `finish` key, then post dtmf.collected;
+    `timeout` between keys (and before the first) starts over up to `retries` times
+    (dtmf.retry), then dtmf.timeout. Starts at once: the call's keypad collects."""
+
+    count: int | None = None
+    finish: str | None = None
+    timeout: float = 5.0
+    retries: int = 0
+    kind = "collect_digits"
+
+    def apply(self, call: CallControl) -> None:
+        call.keypad.start(self, call.loop)
 
 
 @action("collect_digits", ArgKind.DIGIT_COLLECTION)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.effects import Effect
+    from engine.effect import Effect
     from flows.model import Flow
 
 

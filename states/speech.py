@@ -1,14 +1,92 @@
-"""Behaviours that make the agent speak or stop speaking."""
+"""Behaviours that make the agent speak or stop speaking, their effects and how the speaker
+port carries them out."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
-from engine.effects import Effect, Filler, Repeat, Say, StopSpeaking
+from engine.effect import Effect, Runtime
 from flows.durations import parse_duration
 from flows.templates import is_templated, render
 from states.registry import ArgKind, StepContext, action
 from states.variables import template_values
+
+
+@dataclass(frozen=True)
+class Say(Effect):
+    """Speak a prompt from flows.yaml."""
+
+    prompt: str
+    text: str
+    kind = "say"
+
+    def describe(self) -> str:
+        return f"say {self.prompt}"
+
+    def carry_out(self, runtime: Runtime) -> None:
+        runtime.call.last_said = self.text
+        self._speak(runtime)
+
+    def _speak(self, runtime: Runtime) -> None:
+        speech_id = runtime.call.playback.begin(self.text)
+        runtime.spawn(runtime.say(speech_id, self.text), f"say:{self.prompt}")
+
+
+@dataclass(frozen=True)
+class Repeat(Say):
+    """Say again what the caller last heard (`repeat_last`)."""
+
+    kind = "repeat_last"
+
+    def describe(self) -> str:
+        return "repeat_last"
+
+    def carry_out(self, runtime: Runtime) -> None:
+        self._speak(runtime)  # what was said last stays what it was
+
+
+@dataclass(frozen=True)
+class Filler(Effect):
+    """Say `text` after `after` seconds, then every `every` seconds (None: once), while the
+    call stays in the state that asked; a stop_speaking (barge-in) ends it."""
+
+    prompt: str
+    text: str
+    after: float
+    every: float | None = None
+    kind = "filler"
+
+    def describe(self) -> str:
+        return f"filler {self.prompt}"
+
+    def carry_out(self, runtime: Runtime) -> None:
+        runtime.spawn(self._run(runtime, runtime.call.state, runtime.interruptions),
+                      f"filler:{self.prompt}")
+
+    async def _run(self, runtime: Runtime, state: str, interruptions: int) -> None:
+        """Until the state is left (its result came) or the caller cuts in."""
+        await asyncio.sleep(self.after)
+        while runtime.call.state == state and runtime.interruptions == interruptions:
+            speech_id = runtime.call.playback.begin(self.text)
+            await runtime.say(speech_id, self.text)
+            if self.every is None:
+                return
+            await asyncio.sleep(self.every)
+
+
+@dataclass(frozen=True)
+class StopSpeaking(Effect):
+    """Cancel speech in progress and clear what the telephony side has buffered."""
+
+    kind = "stop_speaking"
+
+    def carry_out(self, runtime: Runtime) -> None:
+        runtime.interruptions += 1
+        runtime.ports.speaker.clear()
+        runtime.call.playback.clear()
+        runtime.call.post("agent.playback_cleared")
 
 
 @action("say", ArgKind.PROMPT)

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from engine.effects import ArmTimer, Effect, StopTimer
+from engine.effect import CallControl, ControlEffect, Effect
 from states.registry import StepContext, action
+
+
+@dataclass(frozen=True)
+class ArmTimer(ControlEffect):
+    """(Re)arm the current state's timer."""
+
+    kind = "arm_timer"
+
+    def apply(self, call: CallControl) -> None:
+        call.arm_timer()
+
+
+@dataclass(frozen=True)
+class StopTimer(ControlEffect):
+    """Stop the current state's timer."""
+
+    kind = "stop_timer"
+
+    def apply(self, call: CallControl) -> None:
+        call.stop_timer()
 
 
 @action("restart_timer")

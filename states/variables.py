@@ -11,9 +11,10 @@ A value is a literal or a template (`{event.field}`, `{event.result.plan}`, `{va
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from engine.effects import Effect, SetVar
+from engine.effect import CallControl, ControlEffect, Effect
 from flows.templates import resolve
 from states.registry import ArgKind, StepContext, action, guard
 
@@ -23,6 +24,21 @@ def template_values(ctx: StepContext) -> dict[str, Any]:
     return {"business": dict(ctx.flow.settings.raw.get("business") or {}),
             "vars": dict(ctx.vars), "event": dict(ctx.data), "caller": ctx.caller,
             "last_reply": ctx.last_reply, "last_said": ctx.last_said}
+
+
+@dataclass(frozen=True)
+class SetVar(ControlEffect):
+    """Set a call variable declared under `vars:` (at once: later guards read it)."""
+
+    name: str
+    value: Any = field(default=None, hash=False)
+    kind = "set"
+
+    def describe(self) -> str:
+        return f"set {self.name}"  # not the value: it may be a caller's name or number
+
+    def apply(self, call: CallControl) -> None:
+        call.vars[self.name] = self.value
 
 
 @action("set", ArgKind.VAR_VALUES)

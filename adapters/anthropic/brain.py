@@ -36,9 +36,9 @@ from adapters.llm.streaming import (
     StreamEvent,
     StreamingBrain,
     TextDelta,
-    ToolRequest,
 )
 from adapters.llm.tools import anthropic_tools
+from engine.ports import ToolCall
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry
@@ -124,7 +124,7 @@ class ClaudeBrain(StreamingBrain):
                         tools[event.index].json_parts.append(delta.partial_json)
                 elif kind == "content_block_stop" and event.index in tools:
                     block = tools.pop(event.index)
-                    yield ToolRequest(block.id, block.name, self._args(block, call_id))
+                    yield ToolCall(block.name, self._args(block, call_id), block.id)
                 elif kind == "message_delta":
                     stop_reason = event.delta.stop_reason
                 elif kind == "message_stop":

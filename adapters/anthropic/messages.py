@@ -13,8 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from adapters.llm.conversation import Message, ToolReturn, ToolUse
+from adapters.llm.conversation import Message, ToolReturn
 from adapters.llm.prompt import Prompt
+from engine.ports import ToolCall
 
 EPHEMERAL = {"type": "ephemeral"}
 
@@ -45,8 +46,8 @@ def _content(message: Message) -> list[dict[str, Any]]:
     texts = iter(message.texts)
     in_text = False
     for part in message.parts:
-        if isinstance(part, ToolUse):
-            blocks.append({"type": "tool_use", "id": part.call_id, "name": part.name,
+        if isinstance(part, ToolCall):
+            blocks.append({"type": "tool_use", "id": part.id, "name": part.name,
                            "input": part.args})
             in_text = False
         elif isinstance(part, ToolReturn):

@@ -22,7 +22,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from engine.ports import ToolCall, ToolOutcome, Turn
@@ -64,13 +64,6 @@ class Spoken:
 
 
 @dataclass(frozen=True)
-class ToolUse:
-    call_id: str
-    name: str
-    args: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class ToolReturn:
     call_id: str
     name: str
@@ -78,7 +71,7 @@ class ToolReturn:
     is_error: bool = False
 
 
-Part = Utterance | Said | Spoken | ToolUse | ToolReturn
+Part = Utterance | Said | Spoken | ToolCall | ToolReturn
 TextPart = Utterance | Said | Spoken
 
 
@@ -108,8 +101,8 @@ class Message:
         return [joiner.join(run) for run in runs]
 
     @property
-    def tool_uses(self) -> list[ToolUse]:
-        return [p for p in self.parts if isinstance(p, ToolUse)]
+    def tool_uses(self) -> list[ToolCall]:
+        return [p for p in self.parts if isinstance(p, ToolCall)]
 
     @property
     def tool_returns(self) -> list[ToolReturn]:
@@ -140,7 +133,7 @@ class Conversation:
         self.last_text: str | None = None
         self._heard_seen = 0
         self._unchecked: list[Said] = []
-        self._pending: ToolUse | None = None
+        self._pending: ToolCall | None = None
         self._after_tool = False
 
     # --- turns -------------------------------------------------------------------------
@@ -173,26 +166,26 @@ class Conversation:
     def tool_call(self, call: ToolCall) -> None:
         """The brain yielded this tool call (its id must be set)."""
         self._close_pending()
-        self._pending = ToolUse(call.call_id, call.name, dict(call.args))
-        self.parts.append(self._pending)
+        self._pending = call
+        self.parts.append(call)
 
     def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> bool:
         """Record the outcome of the pending tool call; False when no call matches."""
         pending = self._pending
-        if pending is None or (call.call_id and call.call_id != pending.call_id) or (
-            not call.call_id and call.name != pending.name
+        if pending is None or (call.id and call.id != pending.id) or (
+            not call.id and call.name != pending.name
         ):
             log.warning("call %s: result for tool %s (%s) matches no pending tool call",
-                        self.call_id, call.name, call.call_id or "no id")
+                        self.call_id, call.name, call.id or "no id")
             return False
         content, failed = tool_result_json(outcome)
-        self.parts.append(ToolReturn(pending.call_id, pending.name, content, failed))
+        self.parts.append(ToolReturn(pending.id, pending.name, content, failed))
         self._pending = None
         self._after_tool = True
         return True
 
     @property
-    def pending_tool(self) -> ToolUse | None:
+    def pending_tool(self) -> ToolCall | None:
         return self._pending
 
     # --- views -------------------------------------------------------------------------
@@ -230,7 +223,7 @@ class Conversation:
         if pending is None:
             return
         content = json.dumps(NO_RESULT, separators=(",", ":"))
-        self.parts.append(ToolReturn(pending.call_id, pending.name, content, True))
+        self.parts.append(ToolReturn(pending.id, pending.name, content, True))
         self._pending = None
 
     def _trim(self) -> None:
@@ -269,43 +262,25 @@ class Conversations:
         self.max_calls = max_calls
         self.max_turns = max_turns
         self._calls: OrderedDict[str, Conversation] = OrderedDict()
-        self._tool_owner: dict[str, str] = {}
 
     def get(self, call_id: str) -> Conversation:
         conversation = self._calls.get(call_id)
         if conversation is None:
             conversation = self._calls[call_id] = Conversation(call_id, self.max_turns)
             while len(self._calls) > self.max_calls:
-                old, _ = self._calls.popitem(last=False)
-                self._drop_owner(old)
+                self._calls.popitem(last=False)
         self._calls.move_to_end(call_id)
         return conversation
 
-    def owns(self, tool_call_id: str, call_id: str) -> None:
-        """Remember which call a tool call id belongs to (for `tool_result`)."""
-        self._tool_owner[tool_call_id] = call_id
-
-    def owner(self, call: ToolCall) -> Conversation | None:
-        """The conversation waiting for this tool call's result."""
-        call_id = self._tool_owner.pop(call.call_id, None)
-        if call_id is not None:
-            return self._calls.get(call_id)
-        for conversation in self._calls.values():
-            pending = conversation.pending_tool
-            if pending is not None and pending.name == call.name and not call.call_id:
-                return conversation
-        return None
+    def peek(self, call_id: str) -> Conversation | None:
+        """The call's conversation if there is one (never creates it)."""
+        return self._calls.get(call_id)
 
     def forget(self, call_id: str) -> None:
         self._calls.pop(call_id, None)
-        self._drop_owner(call_id)
 
     def __contains__(self, call_id: object) -> bool:
         return call_id in self._calls
 
     def __len__(self) -> int:
         return len(self._calls)
-
-    def _drop_owner(self, call_id: str) -> None:
-        for tool_id in [t for t, c in self._tool_owner.items() if c == call_id]:
-            del self._tool_owner[tool_id]

@@ -9,7 +9,7 @@ most `max_retries` times and only while nothing has been yielded; a timeout is n
 (the flow's reply timer is already running). Then `LLMError`/`LLMTimeout` is raised and
 the engine turns it into `llm.error`.
 
-A provider adapter subclasses it with `_stream` (one request as `TextDelta`/`ToolRequest`
+A provider adapter subclasses it with `_stream` (one request as `TextDelta`/`ToolCall`
 events, raising `IncompleteStream` when the stream ends early), `_classify` (which failures
 are transient) and optionally `_retry_after`. Logs name the call id, never the key.
 Touches the retriever and, through the subclass, the provider's API.
@@ -23,7 +23,7 @@ import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -53,14 +53,7 @@ class TextDelta:
     text: str
 
 
-@dataclass(frozen=True)
-class ToolRequest:
-    call_id: str
-    name: str
-    args: dict[str, Any] = field(default_factory=dict)
-
-
-StreamEvent = TextDelta | ToolRequest
+StreamEvent = TextDelta | ToolCall  # a provider's tool call keeps its shape (and id) to the end
 
 
 class Failure(StrEnum):
@@ -120,13 +113,13 @@ class StreamingBrain(ABC):
         """Drop a call's history (call it when the call ends)."""
         self.conversations.forget(call_id)
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
-        conversation = self.conversations.owner(call)
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
+        conversation = self.conversations.peek(call_id)
         if conversation is None:
-            self.log.warning("tool result for %s (%s) belongs to no known call",
-                             call.name, call.call_id or "no id")
+            self.log.warning("call %s: tool result for %s (%s) belongs to no known call",
+                             call_id, tool.name, tool.id or "no id")
             return
-        conversation.tool_result(call, outcome)
+        conversation.tool_result(tool, outcome)
 
     async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
         conversation = self.conversations.get(turn.call_id)
@@ -150,7 +143,7 @@ class StreamingBrain(ABC):
             attempt += 1
             splitter = SentenceSplitter()
             spoke = False
-            tool: ToolRequest | None = None
+            tool: ToolCall | None = None
             try:
                 async with aclosing(self._stream(prompt, turn.call_id)) as events:
                     async for event in events:
@@ -186,9 +179,9 @@ class StreamingBrain(ABC):
                                  _short(exc), attempt, self.max_retries, delay)
                 await asyncio.sleep(delay)
         if tool is not None:
-            call = ToolCall(tool.name, tool.args, tool.call_id or f"tool_{secrets.token_hex(6)}")
+            call = tool if tool.id else ToolCall(tool.name, tool.args,
+                                                 f"tool_{secrets.token_hex(6)}")
             conversation.tool_call(call)
-            self.conversations.owns(call.call_id, turn.call_id)
             self.log.info("call %s: %s asks for tool %s", turn.call_id, self.name, call.name)
             yield call
         elif not spoke:

@@ -37,10 +37,10 @@ from adapters.llm.streaming import (
     StreamEvent,
     StreamingBrain,
     TextDelta,
-    ToolRequest,
 )
 from adapters.llm.tools import openai_tools
 from adapters.openai.brain_messages import chat_messages
+from engine.ports import ToolCall
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry
@@ -139,7 +139,7 @@ class OpenAIBrain(StreamingBrain):
         for index in sorted(calls):
             block = calls[index]
             if block.name:
-                yield ToolRequest(block.id, block.name, self._args(block, call_id))
+                yield ToolCall(block.name, self._args(block, call_id), block.id)
 
     @staticmethod
     def _add_piece(calls: dict[int, _ToolBlock], piece: Any) -> None:

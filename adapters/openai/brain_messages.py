@@ -23,7 +23,7 @@ def chat_messages(prompt: Prompt) -> list[dict[str, Any]]:
             entry: dict[str, Any] = {"role": "assistant", "content": text or None}
             if message.tool_uses:
                 entry["tool_calls"] = [
-                    {"id": use.call_id, "type": "function",
+                    {"id": use.id, "type": "function",
                      "function": {"name": use.name,
                                   "arguments": json.dumps(use.args, ensure_ascii=False)}}
                     for use in message.tool_uses

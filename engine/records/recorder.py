@@ -126,7 +126,7 @@ class _Brain:
             async for item in self.inner.respond(turn):
                 if isinstance(item, ToolCall):
                     rec["o"].append([self.rec.now(), {"tool": item.name, "args": item.args,
-                                                      "id": item.call_id}])
+                                                      "id": item.id}])
                     rec["end"] = self.rec.now()
                     done = True
                     self.rec.write(rec)  # the runner stops reading after a tool call
@@ -144,8 +144,8 @@ class _Brain:
             if not done:
                 self.rec.write(rec)
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
-        self.inner.tool_result(call, outcome)
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
+        self.inner.tool_result(call_id, tool, outcome)
 
     def forget(self, call_id: str) -> None:
         self.inner.forget(call_id)

@@ -156,7 +156,7 @@ class _Brain:
         if rec.get("err"):
             _raise(rec["err"])
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
         return None
 
     def forget(self, call_id: str) -> None:

@@ -119,8 +119,8 @@ class FakeBrain:
             yield ToolCall(str(spec.get("name", "")), dict(spec.get("args") or {}),
                            str(spec.get("id", "")))
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
-        self.world.record("tool_result", {"name": call.name, "ok": outcome.ok})
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
+        self.world.record("tool_result", {"name": tool.name, "ok": outcome.ok})
 
     def forget(self, call_id: str) -> None:
         self.world.record("forgotten", call_id)

@@ -8,7 +8,7 @@ built-in tool list; touches nothing.
 
 from __future__ import annotations
 
-from engine.effects import Effect
+from engine.effect import Effect
 from engine.scripts.format import Script
 from flows.errors import did_you_mean
 from flows.model import Flow
@@ -27,6 +27,8 @@ def known_tools(flow: Flow) -> set[str]:
 
 def effect_kinds(flow: Flow) -> set[str]:
     """What `effect:`/`no_effect:` may name: every effect kind, and counters (`reprompts=1`)."""
+    import states.registry  # noqa: F401  (every behaviour module, so every effect class)
+
     kinds = {cls.kind for cls in _subclasses(Effect)} - {"counter", "effect"}
     return kinds | set(flow.counters)
 

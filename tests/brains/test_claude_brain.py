@@ -86,7 +86,7 @@ def test_a_tool_use_becomes_a_tool_call_and_claude_continues_with_its_result(
     assert first == [Sentence("Let me book that."),
                      ToolCall("book_appointment", args, "toolu_01")]
     outcome = {"ok": True, "data": {"appointment_id": 7, "when": "Tuesday 3 PM"}}
-    brain.tool_result(first[-1], ToolOutcome(True, outcome))
+    brain.tool_result(t.call_id, first[-1], ToolOutcome(True, outcome))
     assert reply(brain, t) == [Sentence("You're booked for Tuesday at 3 p.m."),
                                Sentence("See you then!")]
 

@@ -15,7 +15,6 @@ from adapters.llm.conversation import (
     Said,
     Spoken,
     ToolReturn,
-    ToolUse,
     Utterance,
 )
 from adapters.llm.prompt import build_prompt, fetch_knowledge, now_line
@@ -31,7 +30,7 @@ def shape(conversation: Conversation) -> list[tuple[str, list[str]]]:
     for message in conversation.messages():
         parts = []
         for p in message.parts:
-            if isinstance(p, ToolUse):
+            if isinstance(p, ToolCall):
                 parts.append(f"use:{p.name}")
             elif isinstance(p, ToolReturn):
                 parts.append(f"result:{json.loads(p.content)['ok']}")
@@ -171,15 +170,15 @@ def test_conversations_are_kept_per_call_forgotten_and_bounded() -> None:
     assert calls.get("a").parts == []
 
 
-def test_tool_results_find_their_call_by_tool_call_id() -> None:
+def test_a_tool_result_names_its_call_and_its_tool_call_id() -> None:
     calls = Conversations()
     for call_id in ("a", "b"):
         calls.get(call_id).begin(turn("check", call_id=call_id))
     call = ToolCall("check_appointment", {}, "toolu_b")
     calls.get("b").tool_call(call)
-    calls.owns("toolu_b", "b")
-    assert calls.owner(call) is calls.get("b")
-    assert calls.owner(ToolCall("check_appointment", {}, "toolu_unknown")) is None
+    assert calls.peek("b") is calls.get("b") and calls.peek("nobody") is None
+    assert not calls.peek("a").tool_result(call, ToolOutcome(True, {}))  # not a's tool call
+    assert calls.peek("b").tool_result(call, ToolOutcome(True, {}))
 
 
 def test_the_prompt_has_the_date_in_the_business_zone_and_the_knowledge() -> None:

@@ -89,7 +89,7 @@ def test_streamed_tool_calls_are_assembled_and_the_model_continues_with_the_resu
     first = reply(brain, t)
     assert first == [Sentence("One moment."), ToolCall("check_appointment", args, "call_abc")]
     outcome = {"ok": True, "data": [{"id": 3, "when": "Tuesday 3 PM"}]}
-    brain.tool_result(first[-1], ToolOutcome(True, outcome))
+    brain.tool_result(t.call_id, first[-1], ToolOutcome(True, outcome))
     assert reply(brain, t) == [Sentence("You have a cleaning on Tuesday at 3 p.m.")]
 
     messages = bodies(openai_server)[-1]["messages"]
@@ -110,12 +110,12 @@ def test_a_server_that_sends_no_tool_call_id_gets_a_consistent_one(
     brain = make_brain(openai_server)
     t = turn("Let me talk to a person.")
     [call] = reply(brain, t)
-    assert isinstance(call, ToolCall) and call.call_id
+    assert isinstance(call, ToolCall) and call.id
     assert call.name == "transfer_to_human" and call.args == {"reason": "billing"}
-    brain.tool_result(call, ToolOutcome(False, None, "transfer failed"))
+    brain.tool_result(t.call_id, call, ToolOutcome(False, None, "transfer failed"))
     reply(brain, t)
     messages = bodies(openai_server)[-1]["messages"]
-    assert messages[2]["tool_calls"][0]["id"] == call.call_id == messages[3]["tool_call_id"]
+    assert messages[2]["tool_calls"][0]["id"] == call.id == messages[3]["tool_call_id"]
 
 
 def test_only_heard_sentences_stay_in_the_history(openai_server: FakeOpenAIServer) -> None:

@@ -29,8 +29,8 @@ class Scripted:
         if self.fail_after is not None and self.fail_after >= len(self.sentences):
             raise ConnectionError(f"{self.name} is down")
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
-        self.results.append(call.name)
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
+        self.results.append(tool.name)
 
     def forget(self, call_id: str) -> None:
         self.forgotten.append(call_id)
@@ -49,7 +49,7 @@ def test_a_brain_that_fails_before_speaking_hands_the_turn_on() -> None:
     brain = FallbackBrain([primary, secondary])
     assert brain.name == "claude>rules"
     assert _collect(brain) == ["We open at eight."]
-    brain.tool_result(ToolCall("book_appointment"), ToolOutcome(ok=True))
+    brain.tool_result("CA1", ToolCall("book_appointment"), ToolOutcome(ok=True))
     brain.forget("CA1")
     assert primary.results == secondary.results == ["book_appointment"]
     assert primary.forgotten == secondary.forgotten == ["CA1"]

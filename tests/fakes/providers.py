@@ -152,7 +152,7 @@ class CannedBrain:
         for sentence in self.reply.split(". "):
             yield Sentence(sentence if sentence.endswith(".") else sentence + ".")
 
-    def tool_result(self, call: Any, outcome: Any) -> None:
+    def tool_result(self, call_id: str, tool: Any, outcome: Any) -> None:
         return None
 
     def forget(self, call_id: str) -> None:

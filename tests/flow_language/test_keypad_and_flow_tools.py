@@ -12,7 +12,6 @@ import pytest
 from engine.call import Call
 from engine.clock import run_virtual
 from engine.commands.check import examine
-from engine.effects import CollectDigits
 from engine.keypad import MAX_DIGITS, DigitCollector
 from engine.machine import FlowMachine
 from engine.scripts.fakes import FakeWorld
@@ -20,6 +19,7 @@ from engine.scripts.format import load_script
 from engine.scripts.runner import run_script, settle
 from flows import load_flow
 from flows.loader import load_flow_text
+from states.keypad import CollectDigits
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).parent / "scripts"

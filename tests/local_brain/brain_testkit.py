@@ -124,7 +124,7 @@ class Dialogue:
                 return reply
             outcome = await self.tools.run(call.name, call.args, self.call_id)
             reply.outcomes.append(outcome)
-            self.brain.tool_result(call, outcome)
+            self.brain.tool_result(self.call_id, call, outcome)
         raise AssertionError("the brain kept asking for tools")
 
     def say(self, text: str) -> Reply:

@@ -63,7 +63,7 @@ async def play(brain, storage, call_id: str, stats: dict[str, list[tuple[float, 
             total += time.perf_counter() - start
             if call is None or call.name in ("end_call", "transfer_to_human"):
                 break
-            brain.tool_result(call, await tools.run(call.name, call.args, call_id))
+            brain.tool_result(call_id, call, await tools.run(call.name, call.args, call_id))
         stats[kind].append((first, total))
     brain.forget(call_id)
 

@@ -59,7 +59,7 @@ def test_a_whole_booking_through_respond_and_tool_result(brain: RulesBrain) -> N
     data = {"appointment_id": 7, "name": "Ana Lopez", "date": "2026-12-03", "time": "17:30",
             "spoken": "Thursday, December 3 at 5:30 PM", "end_time": "18:00",
             "reason": "cleaning", "status": "booked", "already_booked": False}
-    brain.tool_result(call, ToolOutcome(ok=True, result={"ok": True, "data": data}))
+    brain.tool_result("CA-book", call, ToolOutcome(ok=True, result={"ok": True, "data": data}))
     done = respond(brain, "yes please")
     assert texts(done) == [
         "You're all set: a cleaning on Thursday, December 3rd at 5:30 PM for Ana Lopez.",
@@ -184,7 +184,8 @@ def test_a_failed_booking_apologises_and_offers_a_person(brain: RulesBrain) -> N
     respond(brain, "Book a cleaning for Ana Lopez tomorrow at 9", call_id="CA-fail")
     [call] = tool_calls(respond(brain, "yes", call_id="CA-fail"))
     failure = {"ok": False, "error": {"code": "timeout", "message": "no answer"}}
-    brain.tool_result(call, ToolOutcome(ok=False, result=failure, error="timeout: no answer"))
+    brain.tool_result("CA-fail", call,
+                      ToolOutcome(ok=False, result=failure, error="timeout: no answer"))
     reply = texts(respond(brain, "yes", call_id="CA-fail"))
     assert reply[0].startswith("I'm sorry")
     assert reply[-1].endswith("connect you with someone now. Which would you prefer?")

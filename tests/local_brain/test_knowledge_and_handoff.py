@@ -121,8 +121,8 @@ def test_the_engine_can_pass_its_own_tool_call_back(brain: RulesBrain) -> None:
         items = [i async for i in brain.respond(Turn("CA-id", "+15551230001", "when is my "
                                                      "appointment?"))]
         call = items[-1]
-        assert isinstance(call, ToolCall) and call.call_id
-        brain.tool_result(ToolCall(call.name, call.args),
+        assert isinstance(call, ToolCall) and call.id
+        brain.tool_result("CA-id", ToolCall(call.name, call.args),
                           ToolOutcome(ok=True, result={"ok": True, "data": {"appointments": []}}))
         again = [i async for i in brain.respond(Turn("CA-id", "+15551230001", "when is my "
                                                      "appointment?"))]

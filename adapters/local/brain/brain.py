@@ -171,11 +171,12 @@ class RulesBrain:
                 self.forget(turn.call_id)
             yield item
 
-    def tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
+    def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
         """Keep a tool's outcome for the next `respond` of the call that asked for it."""
-        state = self._states.waiting_for(call)
+        state = self._states.waiting_for(call_id, tool)
         if state is None:
-            log.warning("tool result for %s matches no waiting call", call.name)
+            log.warning("call %s: tool result for %s matches no waiting tool call", call_id,
+                        tool.name)
             return
         state.outcome = outcome
 

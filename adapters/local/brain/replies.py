@@ -94,7 +94,7 @@ def ask(state: CallState, *texts: str) -> list[Out]:
 def use_tool(state: CallState, name: str, args: dict[str, Any], *before: str) -> list[Out]:
     """Say `before`, then ask the flow to run tool `name`; its outcome comes back later."""
     state.before_tool, state.stage = state.stage, Stage.WAIT_TOOL
-    call = ToolCall(name, dict(args), call_id=f"rules-{uuid.uuid4().hex[:12]}")
+    call = ToolCall(name, dict(args), id=f"rules-{uuid.uuid4().hex[:12]}")
     state.pending, state.outcome = call, None
     return [*say(*before), call]
 

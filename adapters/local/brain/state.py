@@ -122,17 +122,16 @@ class CallStates:
     def peek(self, call_id: str) -> CallState | None:
         return self._states.get(call_id)
 
-    def waiting_for(self, call: ToolCall) -> CallState | None:
-        """The call whose pending tool call is `call` (by id, else by name and arguments)."""
-        for state in self._states.values():
-            pending = state.pending
-            if pending is None:
-                continue
-            if call.call_id and pending.call_id == call.call_id:
-                return state
-            if not call.call_id and (pending.name, pending.args) == (call.name, call.args):
-                return state
-        return None
+    def waiting_for(self, call_id: str, call: ToolCall) -> CallState | None:
+        """Call `call_id`'s state when `call` is its pending tool call (by id, else by name
+        and arguments)."""
+        state = self._states.get(call_id)
+        pending = state.pending if state is not None else None
+        if pending is None:
+            return None
+        same = (pending.id == call.id if call.id
+                else (pending.name, pending.args) == (call.name, call.args))
+        return state if same else None
 
     def forget(self, call_id: str) -> None:
         self._states.pop(call_id, None)
