@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.effect import Effect
-from engine.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event
 from engine.keypad import DigitCollector
 from engine.latency import TurnTimeline
 from engine.machine import FlowMachine
@@ -32,6 +31,7 @@ from engine.tasks import CallTasks
 from engine.trace import Trace, TraceEntry
 from engine.transcripts import CallTranscript
 from engine.watchdog import Watchdog
+from flows.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event, check_event
 from flows.model import StateSpec, Step, TransitionSpec
 from states.registry import ACTIONS, GUARDS, StepContext
 from states.telephony import HangUp
@@ -90,7 +90,9 @@ class Call:
     # -- inputs ---------------------------------------------------------------------------
     def post(self, event: str, /, **data: Any) -> None:
         """Queue an event for this call (from adapters, timers, the runner or a script).
+        Raises `flows.events.EventError` for a name or fields the event does not declare.
         Events for a call that has ended are dropped."""
+        check_event(event, data)
         if not self.ended:
             self._deliver(Event(event, data))
 

@@ -12,9 +12,10 @@ Pure data: no I/O here. `flows/diagram_mermaid.py` and `flows/diagram_dot.py` re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from engine.trace import Trace
 from flows.durations import format_duration
 from flows.model import Flow, TransitionSpec
 
@@ -123,7 +124,18 @@ def transition_label(flow: Flow, spec: TransitionSpec, actions: bool = True) -> 
     return " ".join(text.split())
 
 
-def highlight_trace(flow: Flow, trace: Trace) -> Highlight:
+class Visits(Protocol):
+    """A call's record as the diagram reads it (`engine/trace.py`'s `Trace` is one)."""
+
+    @property
+    def entries(self) -> Sequence[Any]: ...  # each with `before` and `after` state names
+
+    def states(self) -> list[str]: ...
+
+    def edges(self) -> list[tuple[str, str, str]]: ...
+
+
+def highlight_trace(flow: Flow, trace: Visits) -> Highlight:
     """The states `trace` visited and every transition that matches an edge it took."""
     taken: set[int] = set()
     for source, event, dest in trace.edges():

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.events import EVENTS
 from flows.errors import did_you_mean
+from flows.events import EVENTS
 from flows.yaml_lines import YList
 
 ErrorSink = Callable[[int, str, str], None]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.events import EVENTS, TIMER_EVENTS
 from flows.durations import parse_duration
 from flows.errors import FlowError, FlowInvalid, did_you_mean
+from flows.events import EVENTS, TIMER_EVENTS
 from flows.ignore import parse_ignore
 from flows.lint import lint_graph
 from flows.model import Flow, StateSpec, Timeout, TransitionSpec

@@ -1,22 +1,22 @@
 """Parse the behaviours (`enter`, `exit`, `do`) and guards (`if`, `unless`) of flows.yaml.
 
 A step is a registered name, alone or with one argument: `respond`, `{say: greeting}`,
-`{count: reprompts}`. Names are looked up in `states/registry.py` only; a dotted path or any
-other name is an error, never an import.
+`{count: reprompts}`. Names are looked up in the signatures of `flows/signatures.py` only;
+a dotted path or any other name is an error, never an import.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from flows.durations import parse_duration
 from flows.errors import did_you_mean
 from flows.model import GuardRef, Step
+from flows.signatures import ArgKind, Registered, behaviours, guards
 from flows.templates import check_names
 from flows.yaml_lines import YList, YMap
-from states.registry import ACTIONS, GUARDS, ArgKind, Registered
 
 ErrorSink = Callable[[int, str, str], None]
 _DIGITS = set("0123456789*#")
@@ -46,7 +46,7 @@ def parse_steps(raw: Any, line: int, names: Names, error: ErrorSink) -> tuple[St
     """`enter:`/`exit:`/`do:` as a tuple of `Step`."""
     out = []
     for item, item_line in _items(raw, line):
-        parsed = _named(item, item_line, "action", ACTIONS, names, error)
+        parsed = _named(item, item_line, "action", behaviours(), names, error)
         if parsed:
             out.append(Step(parsed[0], parsed[1], item_line))
     return tuple(out)
@@ -57,7 +57,7 @@ def parse_guards(raw: Any, line: int, negate: bool, names: Names,
     """`if:`/`unless:` as a tuple of `GuardRef`; all must hold."""
     out = []
     for item, item_line in _items(raw, line):
-        parsed = _named(item, item_line, "guard", GUARDS, names, error)
+        parsed = _named(item, item_line, "guard", guards(), names, error)
         if parsed:
             out.append(GuardRef(parsed[0], parsed[1], negate, item_line))
     return tuple(out)
@@ -71,7 +71,7 @@ def _items(raw: Any, line: int) -> list[tuple[Any, int]]:
     return [(raw, line)]
 
 
-def _named(item: Any, line: int, what: str, registry: dict[str, Registered], names: Names,
+def _named(item: Any, line: int, what: str, registry: Mapping[str, Registered], names: Names,
            error: ErrorSink) -> tuple[str, Any] | None:
     if isinstance(item, str):
         name, arg = item, None

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.effect import Effect, Runtime
 from engine.ports import Sentence, ToolCall, Turn
-from states.registry import StepContext, action
+from flows.signatures import StepContext, action
 
 
 @dataclass(frozen=True)

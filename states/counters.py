@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.effect import CallControl, ControlEffect, Effect
-from states.registry import ArgKind, StepContext, action
+from flows.signatures import ArgKind, StepContext, action
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Any
 
 from engine.effect import Effect
 from engine.ports import ToolCall
+from flows.signatures import ArgKind, StepContext, action
 from flows.templates import resolve
 from states.conversation import RunTool
-from states.registry import ArgKind, StepContext, action
 from states.variables import template_values
 
 

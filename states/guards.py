@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from states.registry import ArgKind, StepContext, guard
+from flows.signatures import ArgKind, StepContext, guard
 
 
 @guard("below_limit", ArgKind.COUNTER)

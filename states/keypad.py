@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.effect import CallControl, ControlEffect, Effect
 from flows.durations import parse_duration
-from states.registry import ArgKind, StepContext, action
+from flows.signatures import ArgKind, StepContext, action
 
 DEFAULT_TIMEOUT = 5.0
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from engine.effect import Effect, Runtime
 from flows.durations import parse_duration
+from flows.signatures import ArgKind, StepContext, action
 from flows.templates import is_templated, render
-from states.registry import ArgKind, StepContext, action
 from states.variables import template_values
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from engine.effect import Effect, Runtime
 from engine.ports import NoHumanToTransferTo
 from engine.ticket_summary import ticket_summary
-from states.registry import ArgKind, StepContext, action
+from flows.signatures import ArgKind, StepContext, action
 
 log = logging.getLogger("dialflow.runner")
 ESCALATION_TOOL = "escalate_to_human"

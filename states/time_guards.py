@@ -14,7 +14,7 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from states.registry import ArgKind, StepContext, guard
+from flows.signatures import ArgKind, StepContext, guard
 
 log = logging.getLogger("dialflow.clock")
 CLOCK_ENV = "DIALFLOW_CLOCK"  # a fixed start time for every call (demos, tests)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.effect import CallControl, ControlEffect, Effect
-from states.registry import StepContext, action
+from flows.signatures import StepContext, action
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.effect import CallControl, ControlEffect, Effect
+from flows.signatures import ArgKind, StepContext, action, guard
 from flows.templates import resolve
-from states.registry import ArgKind, StepContext, action, guard
 
 
 def template_values(ctx: StepContext) -> dict[str, Any]:

@@ -17,13 +17,14 @@ from flows import check_flow
 from flows.explore import ERROR, Finding, Report, explore_flow
 from flows.explore.script import write_witnesses
 from flows.model import Flow
-from states.registry import ACTIONS, GUARDS
+from flows.signatures import behaviours, guards
 
 DEFAULT_FLOW = "flows.yaml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    epilog = "behaviours: " + ", ".join(sorted(ACTIONS)) + "\nguards: " + ", ".join(sorted(GUARDS))
+    epilog = ("behaviours: " + ", ".join(sorted(behaviours())) + "\nguards: "
+              + ", ".join(sorted(guards())))
     parser = subparsers.add_parser("check", help="validate a flows.yaml and explore its paths",
                                    description=__doc__, epilog=epilog,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)

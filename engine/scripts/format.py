@@ -27,9 +27,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.events import EVENTS, PLAYBACK_DONE, TIMER_EVENTS
 from flows.durations import parse_duration
 from flows.errors import did_you_mean
+from flows.events import EVENTS, TIMER_EVENTS
 from flows.yaml_lines import YList, YMap, load_yaml_file
 
 TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer", "speaker",
@@ -253,6 +253,8 @@ class _Parser:
                          **step.data}
         elif "dtmf" in item:
             step.data = {"digit": str(item["dtmf"]), **step.data}
+        if step.event:
+            self._required(step.event, step.data, line)
         expect = self.mapping(item.get("expect") or YMap(), item.line_of("expect"), "expect")
         self.keys(expect, EXPECT_KEYS, " in expect")
         for key, value in expect.items():
@@ -279,11 +281,17 @@ class _Parser:
         return event
 
     def _fields(self, event: str, data: YMap) -> None:
-        fields = EVENTS[event].fields + (("reply_done",) if event == PLAYBACK_DONE else ())
+        fields = EVENTS[event].fields + EVENTS[event].optional
         for key in data:
             if key not in fields:
                 hint = did_you_mean(key, fields) if fields else "it carries no data"
                 raise self.fail(data.line_of(key), f"unknown field '{key}' of {event}: {hint}")
+
+    def _required(self, event: str, data: dict[str, Any], line: int) -> None:
+        missing = [f for f in EVENTS[event].fields if f not in data]
+        if missing:
+            raise self.fail(line, f"{event} needs " + ", ".join(missing) + ": add them under "
+                            "`data:`")
 
     def _expectation(self, key: str, value: Any, line: int) -> None:
         names = value if isinstance(value, list) else [value]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flows import signatures
 from flows.model import Flow, GuardRef
+from flows.signatures import StepContext
 from flows.templates import is_templated
-from states.registry import GUARDS, StepContext
 
 TIME_GUARDS = frozenset({"open_now", "holiday", "day_of_week", "time_between"})
 VAR_GUARDS = frozenset({"is", "equals", "above", "below"})
@@ -41,7 +42,7 @@ def tracked_vars(flow: Flow) -> tuple[str, ...]:
 
 def var_holds(flow: Flow, guard: GuardRef, values: dict[str, Any]) -> bool:
     ctx = StepContext(flow, "", "", {}, {}, values)
-    return bool(GUARDS[guard.name].fn(ctx, guard.arg))
+    return bool(signatures.guards()[guard.name].fn(ctx, guard.arg))
 
 
 def guard_var(guard: GuardRef) -> str:
@@ -70,6 +71,6 @@ def clock_outcomes(flow: Flow, guards: list[GuardRef]) -> dict[frozenset[str], s
     for moment in candidate_clocks(flow):
         ctx = StepContext(flow, "", "call.started", {}, {}, now=moment)
         holding = frozenset(opaque_key(g) for g in guards
-                            if GUARDS[g.name].fn(ctx, g.arg))
+                            if signatures.guards()[g.name].fn(ctx, g.arg))
         out.setdefault(holding, moment.isoformat(timespec="minutes"))
     return out

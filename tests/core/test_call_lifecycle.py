@@ -9,11 +9,11 @@ from pathlib import Path
 
 from engine.call import Call
 from engine.clock import run_virtual
-from engine.events import Event
 from engine.machine import FlowMachine
 from engine.scripts.fakes import FakeWorld
 from engine.scripts.runner import settle
 from flows import Flow, load_flow
+from flows.events import Event
 
 ROOT = Path(__file__).resolve().parents[2]
 

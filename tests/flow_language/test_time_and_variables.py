@@ -12,7 +12,8 @@ import pytest
 from engine.scripts.format import load_script
 from engine.scripts.runner import run_script
 from flows import load_flow
-from states.registry import GUARDS, StepContext
+from flows.signatures import GUARDS, StepContext
+from states import registry as _registered  # noqa: F401  (the built-in guards)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).parent / "scripts"

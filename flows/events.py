@@ -1,23 +1,52 @@
 """Every event a call can receive: its name, who emits it and the fields it carries.
 
-This is the single list `flows.yaml` is validated against: a name that is not here is an
-error in the flow file. Events are plain data (`Event`); only coarse events reach the state
-machine, never audio frames or LLM tokens. This module imports nothing from the project.
+This is the single list `flows.yaml` is validated against (a name that is not here is an
+error in the flow file) and the one posting checks: `check_event` rejects an unknown name,
+a field the event does not have and a required field left out, with the list of fields, so
+a wrong post is a clear error where it is made, never a silent dict. Events are plain data
+(`Event`); only coarse events reach the state machine, never audio frames or LLM tokens.
+Part of the flow language: imports nothing from the project.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 
+class EventError(ValueError):
+    """An event posted with a name or fields its `EventSpec` does not declare."""
+
+
 @dataclass(frozen=True)
 class EventSpec:
-    """What an event means and which fields it carries."""
+    """What an event means, the fields it always carries and those it may carry."""
 
     name: str
     doc: str
-    fields: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()  # required
+    optional: tuple[str, ...] = ()
+    required: frozenset[str] = field(init=False, repr=False, compare=False)
+    allowed: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "required", frozenset(self.fields))
+        object.__setattr__(self, "allowed", frozenset(self.fields + self.optional))
+
+    def problem(self, data: Mapping[str, Any]) -> str | None:
+        """Why `data` is not this event's fields, or None."""
+        unknown = sorted(set(data) - self.allowed)
+        missing = sorted(self.required - set(data))
+        if not unknown and not missing:
+            return None
+        what = []
+        if unknown:
+            what.append("has no field " + ", ".join(map(repr, unknown)))
+        if missing:
+            what.append("needs " + ", ".join(map(repr, missing)))
+        fields = ", ".join([*self.fields, *(f"{f} (optional)" for f in self.optional)])
+        return f"event {self.name!r} {' and '.join(what)}; its fields: {fields or 'none'}"
 
 
 @dataclass
@@ -30,14 +59,16 @@ class Event:
 
 
 _SPECS = [
-    EventSpec("call.started", "Twilio's stream started; the call begins", ("caller", "call_sid")),
+    EventSpec("call.started", "Twilio's stream started; the call begins (`caller`: the "
+              "caller's number, when known)", (), ("caller", "call_sid")),
     EventSpec("call.hangup", "the caller hung up or the stream stopped"),
     EventSpec("call.time_limit", "the call reached settings.limits.max_call; the engine hangs "
               "up by itself limits.hangup_after later"),
-    EventSpec("caller.speech_started", "VAD heard the caller start speaking", ("duration_ms",)),
+    EventSpec("caller.speech_started", "VAD heard the caller start speaking", (),
+              ("duration_ms",)),
     EventSpec("caller.transcript", "an interim transcript of what the caller is saying", ("text",)),
     EventSpec("caller.utterance", "the caller's turn ended; `ended_at` (perf_counter) is when "
-              "their speech ended, if the STT knows", ("text", "confidence", "ended_at")),
+              "their speech ended, if the STT knows", ("text",), ("confidence", "ended_at")),
     EventSpec("caller.dtmf", "the caller pressed a key", ("digit",)),
     EventSpec("dtmf.collected", "collect_digits got its digits (the count, or the finishing "
               "key); `digits` has them without the finishing key", ("digits", "collection")),
@@ -48,11 +79,13 @@ _SPECS = [
     EventSpec("agent.reply_started", "the first sentence of a reply went to speech", ("text",)),
     EventSpec(
         "agent.playback_done",
-        "the mark after the last frame came back: the caller has heard everything queued",
-        ("speech",),
+        "the mark after the last frame came back: the caller has heard everything queued "
+        "(`reply_done`: a reply finished streaming after all of it was heard)",
+        (), ("speech", "reply_done"),
     ),
     EventSpec("agent.playback_cleared", "a clear was acknowledged; nothing is playing"),
-    EventSpec("llm.tool_call", "the brain asked for a tool", ("name", "args", "id")),
+    EventSpec("llm.tool_call", "the brain asked for a tool; `id` pairs its result with it",
+              ("name",), ("args", "id")),
     EventSpec("tool.done", "a tool finished", ("name", "result")),
     EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
     EventSpec("transfer.done", "the call was handed to a human"),
@@ -79,3 +112,14 @@ PLAYBACK_DONE = "agent.playback_done"
 def is_known(name: str) -> bool:
     """True when `name` is an event the engine can emit."""
     return name in EVENTS
+
+
+def check_event(name: str, data: Mapping[str, Any]) -> None:
+    """Raise `EventError` unless `name` is an event and `data` are its fields. Cheap: two
+    set comparisons on the keys when all is well."""
+    spec = EVENTS.get(name)
+    if spec is None:
+        raise EventError(f"unknown event {name!r}: the events are listed in flows/events.py")
+    keys = data.keys()
+    if not (keys >= spec.required and keys <= spec.allowed):
+        raise EventError(spec.problem(data))
