@@ -82,23 +82,37 @@ GUARDS: dict[str, Registered] = {}
 
 
 def action(name: str, arg: ArgKind = ArgKind.NONE) -> Callable[[Action], Action]:
-    """Register a behaviour under `name`."""
+    """Register a behaviour under `name` (the first line of its docstring describes it)."""
 
     def register(fn: Action) -> Action:
-        ACTIONS[name] = Registered(name, fn, arg, (fn.__doc__ or "").strip().splitlines()[0])
+        _register(ACTIONS, "behaviour", name, fn, arg)
         return fn
 
     return register
 
 
 def guard(name: str, arg: ArgKind = ArgKind.NONE) -> Callable[[Guard], Guard]:
-    """Register a guard under `name`."""
+    """Register a guard under `name` (the first line of its docstring describes it)."""
 
     def register(fn: Guard) -> Guard:
-        GUARDS[name] = Registered(name, fn, arg, (fn.__doc__ or "").strip().splitlines()[0])
+        _register(GUARDS, "guard", name, fn, arg)
         return fn
 
     return register
+
+
+def _register(table: dict[str, Registered], what: str, name: str, fn: Callable[..., Any],
+              arg: ArgKind) -> None:
+    old = table.get(name)
+    if old is not None and _where(old.fn) != _where(fn):  # a re-import is no clash
+        raise ValueError(f"{what} {name!r} of {_where(fn)} is already registered by "
+                         f"{_where(old.fn)}: give it another name")
+    doc = (fn.__doc__ or "").strip().splitlines()
+    table[name] = Registered(name, fn, arg, doc[0] if doc else "")
+
+
+def _where(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{getattr(fn, '__qualname__', fn)}"
 
 
 def behaviours() -> Mapping[str, Registered]:
