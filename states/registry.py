@@ -1,25 +1,22 @@
-"""The catalogue of behaviours: imports every built-in behaviour module, then each installed
-`dialflow.behaviours` entry point (a team's module of `@action`s/`@guard`s), so the
-signatures in `flows/signatures.py` are complete. Importing `states` imports this.
+"""The catalogue of behaviours: imports every module of this package (each registers its
+behaviours and guards with `@action`/`@guard`), then each installed `dialflow.behaviours`
+entry point (a team's module of them), so the signatures in `flows/signatures.py` are
+complete. A new built-in behaviour is a new module here: nothing lists it. Importing
+`states` imports this.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
+import states
 from flows.plugins import BEHAVIOURS, load_group
 from flows.signatures import ACTIONS, GUARDS, ArgKind, Registered, StepContext, action, guard
-from states import (  # noqa: F401  (importing a module registers its behaviours)
-    conversation,
-    counters,
-    flow_tools,
-    guards,
-    keypad,
-    speech,
-    telephony,
-    time_guards,
-    timers,
-    variables,
-)
 
 __all__ = ["ACTIONS", "GUARDS", "ArgKind", "Registered", "StepContext", "action", "guard"]
 
+for _module in sorted(m.name for m in pkgutil.iter_modules(states.__path__)):
+    if _module != "registry":
+        importlib.import_module(f"states.{_module}")
 load_group(BEHAVIOURS)
