@@ -31,7 +31,7 @@ from engine.tasks import CallTasks
 from engine.trace import Trace, TraceEntry
 from engine.transcripts import CallTranscript
 from engine.watchdog import Watchdog
-from flows.events import CALL_STARTED, PLAYBACK_DONE, TIME_LIMIT, Event, check_event
+from flows.events import CALL_STARTED, EVENTS, PLAYBACK_DONE, TIME_LIMIT, Event, check_event
 from flows.model import StateSpec, Step, TransitionSpec
 from states.registry import ACTIONS, GUARDS, StepContext
 from states.telephony import HangUp
@@ -92,7 +92,9 @@ class Call:
         """Queue an event for this call (from adapters, timers, the runner or a script).
         Raises `flows.events.EventError` for a name or fields the event does not declare.
         Events for a call that has ended are dropped."""
-        check_event(event, data)
+        spec = EVENTS.get(event)  # check_event, inlined: this runs for every event
+        if spec is None or not (data.keys() >= spec.required and data.keys() <= spec.allowed):
+            check_event(event, data)  # raises, naming the field
         if not self.ended:
             self._deliver(Event(event, data))
 
@@ -297,8 +299,11 @@ class Call:
         self._run_steps(spec.name, spec.enter, data)
 
     def _run_steps(self, state: str, steps: tuple[Step, ...], data: dict[str, Any]) -> None:
+        if not steps:
+            return
+        ctx = self._context(state, data)  # one per list: counters and vars are live mappings
         for step in steps:
-            for effect in ACTIONS[step.name].fn(self._context(state, data), step.arg):
+            for effect in ACTIONS[step.name].fn(ctx, step.arg):
                 self._apply(effect)
 
     def _apply(self, effect: Effect) -> None:
