@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
-import states
 from flows.plugins import BEHAVIOURS, load_group
 from flows.signatures import ACTIONS, GUARDS, ArgKind, Registered, StepContext, action, guard
 
 __all__ = ["ACTIONS", "GUARDS", "ArgKind", "Registered", "StepContext", "action", "guard"]
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(states.__path__)):
+for _module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])):
     if _module != "registry":
         importlib.import_module(f"states.{_module}")
 load_group(BEHAVIOURS)
