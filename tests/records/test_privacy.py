@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from engine.records.audio import RecordingUnreadable, decrypt, load_key, new_key, wav_header
 from engine.records.compare import first_divergence
 from engine.records.log import read_log

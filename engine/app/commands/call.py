@@ -78,9 +78,9 @@ async def main(args: argparse.Namespace) -> int:
 async def in_process(args: argparse.Namespace, voice: object) -> int:
     import uvicorn
 
-    from engine.callsim.session import RecordingTts
-    from engine.server.app import create_app
-    from engine.server.bootstrap import build_services, warm
+    from engine.app.callsim.session import RecordingTts
+    from engine.app.server.app import create_app
+    from engine.app.server.bootstrap import build_services, warm
 
     token = secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
@@ -110,10 +110,10 @@ async def in_process(args: argparse.Namespace, voice: object) -> int:
 async def converse(args: argparse.Namespace, base_url: str, token: str, voice: object,
                    agent_lines: object) -> int:
     from adapters.twilio.caller import SimulatedCaller
-    from engine.callsim.narrator import HeardWords, Narrator, NoteHandler, Screen, SpokenLines
-    from engine.callsim.recorder import Recorder
-    from engine.callsim.session import CallSimulation, Line, place_call
-    from engine.callsim.typed import TypedLines
+    from engine.app.callsim.narrator import HeardWords, Narrator, NoteHandler, Screen, SpokenLines
+    from engine.app.callsim.recorder import Recorder
+    from engine.app.callsim.session import CallSimulation, Line, place_call
+    from engine.app.callsim.typed import TypedLines
 
     call_sid = "CA" + secrets.token_hex(16)
     stream_url, params = await place_call(base_url, token, args.caller, call_sid)

@@ -15,14 +15,14 @@ from typing import Any
 from adapters.twilio.redact import redact_private
 from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.app.server.flow_source import FlowSource
+from engine.app.server.limits import ServerLimits
+from engine.app.server.services import Services
+from engine.app.server.staged_reload import Startup, choose_providers, prepare_reload
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.records.privacy import DataDirs
 from engine.records.recorder import CallRecords
-from engine.server.flow_source import FlowSource
-from engine.server.limits import ServerLimits
-from engine.server.services import Services
-from engine.server.staged_reload import Startup, choose_providers, prepare_reload
 from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever

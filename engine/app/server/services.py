@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from adapters.twilio.binding import BINDING_TTL
 from adapters.twilio.rest import TwilioCalls, TwilioRest
 from adapters.twilio.signature import SignatureChecker
+from engine.app.server.flow_source import FlowSource
+from engine.app.server.limits import ServerLimits
+from engine.app.server.metrics import Metrics
 from engine.media import SttProvider, TtsProvider, describe
 from engine.ports import Brain
 from engine.records.recorder import CallRecords
-from engine.server.flow_source import FlowSource
-from engine.server.limits import ServerLimits
-from engine.server.metrics import Metrics
 from engine.tools_port import CallTools
 from engine.transcripts import TranscriptStore
 from tools.calendar import BusinessCalendar
@@ -28,7 +28,7 @@ from tools.registry import ToolRegistry
 from tools.storage import Storage
 
 if TYPE_CHECKING:
-    from engine.server.stream import MediaStream
+    from adapters.twilio.bridge.stream import MediaStream
 
 log = logging.getLogger("dialflow.server")
 

@@ -34,8 +34,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.server.board import WorkerBoard, WorkerSlot
-from engine.server.metrics import MULTIPROC_ENV, enable_multiprocess, worker_exited
+from engine.app.server.board import WorkerBoard, WorkerSlot
+from engine.app.server.metrics import MULTIPROC_ENV, enable_multiprocess, worker_exited
 
 log = logging.getLogger("dialflow.workers")
 POLL_SECONDS = 0.1

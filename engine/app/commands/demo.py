@@ -14,7 +14,7 @@ from engine.scripts import load_script, run_script
 from engine.scripts.runner import ScriptResult
 
 DEMO_SCRIPT = Path(__file__).with_name("demo_call.yaml")
-REPO_FLOW = Path(__file__).resolve().parents[2] / "flows.yaml"
+REPO_FLOW = Path(__file__).resolve().parents[3] / "flows.yaml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

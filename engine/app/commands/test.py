@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.commands import test_from_call
-from engine.commands.quiet_logs import quiet_logs
+from engine.app.commands import test_from_call
+from engine.app.commands.quiet_logs import quiet_logs
 from engine.scripts import ScriptInvalid, load_script, run_script
 from engine.scripts.report import format_result
 from flows import FlowInvalid

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from engine.server.board import WorkerSlot, WorkerState, monotonic_ms
+from engine.app.server.board import WorkerSlot, WorkerState, monotonic_ms
 
 if TYPE_CHECKING:
-    from engine.server.services import Services
+    from engine.app.server.services import Services
 
 PUBLISH_SECONDS = 0.25
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.commands.quiet_logs import quiet_logs
+from engine.app.commands.quiet_logs import quiet_logs
 from engine.records.compare import first_divergence, side_by_side
 from engine.records.log import LogInvalid, read_log
 from engine.records.privacy import DataDirs

@@ -80,9 +80,9 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
     from adapters.twilio.rest import TwilioConfigError
     from adapters.twilio.signature import SignatureConfigError
     from adapters.twilio.urls import PublicUrlError, check_exposure
-    from engine.server.app import create_app
-    from engine.server.bootstrap import build_services, warm
-    from engine.server.limits import LimitsError, ServerLimits
+    from engine.app.server.app import create_app
+    from engine.app.server.bootstrap import build_services, warm
+    from engine.app.server.limits import LimitsError, ServerLimits
     from knowledge.errors import KnowledgeError
 
     try:
@@ -121,8 +121,8 @@ async def serve_as_worker(server: uvicorn.Server, services: Any, slot: Any,
                           args: argparse.Namespace) -> None:
     """Bind this worker's own SO_REUSEPORT socket (only now, warmed up) and keep its row on
     the shared board current while it serves."""
-    from engine.server.capacity import publish_forever
-    from engine.server.workers import reuse_port_socket
+    from engine.app.server.capacity import publish_forever
+    from engine.app.server.workers import reuse_port_socket
 
     services.worker = slot
     publisher = asyncio.get_running_loop().create_task(
@@ -134,7 +134,7 @@ async def serve_as_worker(server: uvicorn.Server, services: Any, slot: Any,
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.server.workers import Supervisor, default_workers
+    from engine.app.server.workers import Supervisor, default_workers
 
     logging.getLogger("dialflow").setLevel(logging.INFO)
     workers = default_workers() if args.workers is None else args.workers
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         print("dialflow serve: --workers must be at least 1", file=sys.stderr)
         return 2
     if workers == 1:
-        from engine.server.metrics import enable_multiprocess, multiprocess_dir
+        from engine.app.server.metrics import enable_multiprocess, multiprocess_dir
 
         directory = multiprocess_dir()  # e.g. set for a container: make and wipe it
         if directory:

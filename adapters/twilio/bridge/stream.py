@@ -22,18 +22,18 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from adapters.twilio.binding import BindingRejected
+from adapters.twilio.bridge.outbound import OutboundAudio
+from adapters.twilio.bridge.speaker import TwilioSpeaker
 from adapters.twilio.messages import Dtmf, Mark, Media, ProtocolError, Start, Stop, parse_inbound
 from adapters.twilio.redact import escape_id, redact_number
 from adapters.twilio.session import StreamSession
 from engine.call import Call
 from engine.ports import Ports
 from engine.records.recorder import CallRecord
-from engine.server.outbound import OutboundAudio
-from engine.server.speaker import TwilioSpeaker
 from engine.transcripts import TranscriptBusy
 
 if TYPE_CHECKING:
-    from engine.server.services import Services
+    from adapters.twilio.bridge.host import StreamHost
 
 log = logging.getLogger("dialflow.stream")
 HANGUP_DEADLINE = 10.0
@@ -41,7 +41,7 @@ POLICY_VIOLATION = 1008  # WebSocket close code: no (acceptable) start
 
 
 class MediaStream:
-    def __init__(self, ws: WebSocket, services: Services):
+    def __init__(self, ws: WebSocket, services: StreamHost):
         self.ws = ws
         self.services = services
         self.session = StreamSession()

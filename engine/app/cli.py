@@ -14,15 +14,15 @@ from engine.scripts.format import ScriptInvalid
 from flows import FlowInvalid
 
 COMMAND_MODULES = (
-    "engine.commands.check",
-    "engine.commands.test",
-    "engine.commands.diagram",
-    "engine.commands.demo",
-    "engine.commands.serve",
-    "engine.commands.call",
-    "engine.commands.replay",
-    "engine.commands.calls",
-    "engine.commands.purge",
+    "engine.app.commands.check",
+    "engine.app.commands.test",
+    "engine.app.commands.diagram",
+    "engine.app.commands.demo",
+    "engine.app.commands.serve",
+    "engine.app.commands.call",
+    "engine.app.commands.replay",
+    "engine.app.commands.calls",
+    "engine.app.commands.purge",
     "knowledge.cli",
     "tools.cli",
 )

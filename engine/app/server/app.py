@@ -17,13 +17,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
+from adapters.twilio.bridge.stream import MediaStream
 from adapters.twilio.redact import escape_id
 from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
-from engine.server import capacity
-from engine.server.services import Services
-from engine.server.stream import MediaStream
+from engine.app.server import capacity
+from engine.app.server.services import Services
 
 log = logging.getLogger("dialflow.server")
 PROVIDER_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "DEEPGRAM_API_KEY",

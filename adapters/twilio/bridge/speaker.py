@@ -13,8 +13,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from adapters.twilio.bridge.outbound import OutboundAudio
 from engine.media import FRAME_BYTES, TtsProvider
-from engine.server.outbound import OutboundAudio
 
 log = logging.getLogger("dialflow.speaker")
 
