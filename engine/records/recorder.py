@@ -65,7 +65,8 @@ class CallRecord:
 
     def wrap(self, ports: Ports) -> Ports:
         return Ports(speaker=_Speaker(ports.speaker, self), brain=_Brain(ports.brain, self),
-                     tools=_Tools(ports.tools, self), telephony=_Telephony(ports.telephony, self))
+                     tools=_Tools(ports.tools, self), telephony=_Telephony(ports.telephony, self),
+                     playback=ports.playback)
 
     def agent_message(self, text: str) -> None:
         """An outbound Twilio message: its audio, if it is a media frame, goes to the

@@ -1,7 +1,8 @@
 """`MediaStream`: one Twilio Media Streams WebSocket bridged to one `Call`.
 
 Inbound: `start` creates the call (on the flow version current at that moment), `media`
-feeds the STT session, `mark` reports playback (the call's ledger decides what was heard),
+feeds the STT session, `mark` reports playback (the session records the echo in the call's
+one ledger, which decides what was heard),
 `dtmf` and `stop` become events. Bad input — binary frames, malformed JSON, huge numbers,
 unknown events, media before start, a second start, bad base64, oversized messages, unknown
 marks, anything a handler trips over — is logged with the (escaped) call id and dropped; it
@@ -162,7 +163,8 @@ class MediaStream:
                                 on_first_byte=self._tts_first_byte)
         ports = Ports(speaker=speaker, brain=services.brain,
                       tools=services.tools_for(self.call_id, caller),
-                      telephony=services.telephony_for(start.call_sid, self.call_id, self))
+                      telephony=services.telephony_for(start.call_sid, self.call_id, self),
+                      playback=self.session.ledger)
         if services.records is not None:
             try:
                 self.record = services.records.open(self.call_id, caller, machine.flow)
