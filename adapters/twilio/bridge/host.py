@@ -3,7 +3,8 @@
 The bridge (`stream.py`) is handed a host by the composition root (`engine/app/server/`,
 whose `Services` satisfies this protocol); it never imports the root, so the arrow points
 one way: the root knows the bridge, the bridge knows only this shape, the core's ports and
-its events. Imports nothing at run time.
+its events. Imports nothing at run time, and not the bridge (a stream is passed as `Any`), so no
+cycle.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from adapters.twilio.bridge.stream import MediaStream
     from adapters.twilio.signature import SignatureChecker
     from engine.media import SttProvider, TtsProvider
     from engine.ports import Brain
@@ -36,11 +36,11 @@ class StreamHost(Protocol):
     def tools_for(self, call_id: str, caller: str) -> Any:
         """The call's `Tools` port."""
 
-    def telephony_for(self, call_sid: str, call_id: str, stream: MediaStream) -> Any:
+    def telephony_for(self, call_sid: str, call_id: str, stream: Any) -> Any:
         """The call's `Telephony` port (transfer, hang-up)."""
 
-    def call_started(self, stream: MediaStream) -> None:
+    def call_started(self, stream: Any) -> None:
         """The stream's call began."""
 
-    def call_ended(self, stream: MediaStream) -> None:
+    def call_ended(self, stream: Any) -> None:
         """The stream is over (always called, whatever happened)."""
