@@ -11,19 +11,21 @@ adapters.twilio, other adapters, states, flows, tools, knowledge) counts as a cr
 Prints the crossings per pair of areas (calls and distinct file->file edges), the
 engine/adapters crossings (between the core or the composition root and any adapter), and
 the distinct files of ours that ran. The simulated caller (Twilio's side) and the test fakes
-are outside and not counted. Areas come from each file's path, so the figures follow the
-layout, whichever it is.
+are outside and not counted; neither is a coroutine or generator stepping again (an await
+chain resuming is not a new call). Areas come from each file's path, so the figures follow
+the layout, whichever it is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dis
 import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,7 @@ SIMULATED = ("adapters/twilio/caller.py", "adapters/twilio/playback.py",
 ROOT_PREFIXES = ("engine/app/", "engine/server/", "engine/commands/", "engine/callsim/",
                  "engine/cli.py")
 ADAPTERS = ("adapters.twilio", "other adapters")
+RESUMABLE = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 CORE = ("engine core", "composition root")
 
 
@@ -71,6 +74,7 @@ class Crossings:
         self.edges: set[tuple[str, str]] = set()
         self.files: set[str] = set()
         self._areas: dict[str, str] = {}
+        self._entry: dict[CodeType, int] = {}  # generator-like code -> offset of its start
 
     def _area(self, path: str) -> str:
         area = self._areas.get(path)
@@ -86,6 +90,9 @@ class Crossings:
         if callee_area == OUTSIDE:
             return
         self.files.add(callee)
+        code = frame.f_code
+        if code.co_flags & RESUMABLE and frame.f_lasti > self._start_of(code):
+            return  # a coroutine or generator stepping again, not a call
         back = frame.f_back
         while back is not None and self._area(back.f_code.co_filename) == OUTSIDE:
             if back.f_code.co_filename.startswith(str(ROOT) + "/"):
@@ -97,6 +104,13 @@ class Crossings:
         if caller_area != callee_area:
             self.calls[(caller_area, callee_area)] += 1
             self.edges.add((back.f_code.co_filename, callee))
+
+    def _start_of(self, code: CodeType) -> int:
+        start = self._entry.get(code)
+        if start is None:
+            start = self._entry[code] = next(
+                (i.offset for i in dis.get_instructions(code) if i.opname == "RESUME"), 0)
+        return start
 
     def engine_adapter_calls(self) -> int:
         return sum(n for (a, b), n in self.calls.items()
