@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from engine.audio_format import BYTES_PER_SECOND, SAMPLE_RATE
+
 KEY_ENV = "DEEPGRAM_API_KEY"
-SAMPLE_RATE = 8000  # Twilio Media Streams: 8 kHz mu-law, one byte per sample, mono
-BYTES_PER_SECOND = SAMPLE_RATE
 MAX_KEYTERMS = 100  # Deepgram's limit on key terms per request
 KEYWORD_BOOST = 2  # intensifier for `keywords` (models before nova-3)
 
