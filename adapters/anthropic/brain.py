@@ -29,7 +29,6 @@ from adapters.anthropic.messages import cached_tools, message_params, system_blo
 from adapters.llm.config import LLMConfig, api_key
 from adapters.llm.errors import IncompleteStream
 from adapters.llm.prompt import Prompt, Searcher
-from adapters.llm.retry import Backoff, retry_after
 from adapters.llm.streaming import (
     DEFAULT_TIMEOUT_S,
     Failure,
@@ -39,6 +38,7 @@ from adapters.llm.streaming import (
     ToolRequest,
 )
 from adapters.llm.tools import anthropic_tools
+from adapters.retry import Backoff, retry_after
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry

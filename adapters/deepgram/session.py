@@ -33,10 +33,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from adapters.deepgram.backoff import backoff_delay
 from adapters.deepgram.config import DeepgramOptions
 from adapters.deepgram.ledger import AudioLedger
 from adapters.deepgram.turns import Emission, TurnTracker
+from adapters.retry import backoff_delay
 from engine.audio_format import BYTES_PER_SECOND
 from engine.media import Emit
 

@@ -38,8 +38,8 @@ from adapters.llm.prompt import (
     fetch_knowledge,
     system_prompt,
 )
-from adapters.llm.retry import Backoff
 from adapters.llm.sentences import SentenceSplitter
+from adapters.retry import Backoff
 from engine.ports import BrainOutput, Sentence, ToolCall, ToolOutcome, Turn
 
 if TYPE_CHECKING:

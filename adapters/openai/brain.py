@@ -30,7 +30,6 @@ import openai
 from adapters.llm.config import LLMConfig, api_key
 from adapters.llm.errors import IncompleteStream
 from adapters.llm.prompt import Prompt, Searcher
-from adapters.llm.retry import Backoff, retry_after
 from adapters.llm.streaming import (
     DEFAULT_TIMEOUT_S,
     Failure,
@@ -41,6 +40,7 @@ from adapters.llm.streaming import (
 )
 from adapters.llm.tools import openai_tools
 from adapters.openai.brain_messages import chat_messages
+from adapters.retry import Backoff, retry_after
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry
