@@ -39,9 +39,9 @@ from adapters.twilio.messages import (
     parse_outbound,
 )
 from adapters.twilio.playback import PlaybackBuffer
-from adapters.twilio.redact import redact_number
 from adapters.twilio.signature import SIGNATURE_HEADER, sign
 from engine import audio_format
+from engine.redaction import redact_number
 
 log = logging.getLogger("dialflow.twilio.caller")
 FRAME_SECONDS = audio_format.FRAME_MS / 1000

@@ -25,7 +25,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from adapters.twilio import twiml
-from adapters.twilio.redact import escape_id, redact_number, redact_text
+from engine.redaction import escape_id, redact_number, redact_text
 
 log = logging.getLogger("dialflow.twilio.rest")
 _sdk_log = logging.getLogger("dialflow.twilio.sdk")  # the SDK's request dumps carry no call id

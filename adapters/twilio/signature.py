@@ -23,13 +23,13 @@ from urllib.parse import parse_qsl
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio.binding import BINDING_PARAM, BindingRejected, check_binding, make_binding
-from adapters.twilio.redact import escape_id
 from adapters.twilio.urls import (
     PublicUrlError,
     TrustedProxies,
     configured_public_url,
     external_url,
 )
+from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.twilio.signature")
 

@@ -17,10 +17,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
-from adapters.twilio.redact import escape_id
 from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
+from engine.redaction import escape_id
 from engine.server import capacity
 from engine.server.services import Services
 from engine.server.stream import MediaStream

@@ -12,13 +12,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from adapters.twilio.redact import redact_private
 from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.records.privacy import DataDirs
 from engine.records.recorder import CallRecords
+from engine.redaction import redact_private
 from engine.server.flow_source import FlowSource
 from engine.server.limits import ServerLimits
 from engine.server.services import Services

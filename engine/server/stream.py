@@ -23,11 +23,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from adapters.twilio.binding import BindingRejected
 from adapters.twilio.messages import Dtmf, Mark, Media, ProtocolError, Start, Stop, parse_inbound
-from adapters.twilio.redact import escape_id, redact_number
 from adapters.twilio.session import StreamSession
 from engine.call import Call
 from engine.ports import Ports
 from engine.records.recorder import CallRecord
+from engine.redaction import escape_id, redact_number
 from engine.server.outbound import OutboundAudio
 from engine.server.speaker import TwilioSpeaker
 from engine.transcripts import TranscriptBusy
