@@ -39,12 +39,13 @@ from adapters.llm.streaming import (
 )
 from adapters.llm.tools import anthropic_tools
 from adapters.retry import Backoff, retry_after
+from engine.environment import ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry
 
-KEY_ENV = "ANTHROPIC_API_KEY"
-BASE_URL_ENV = "ANTHROPIC_BASE_URL"
+KEY_ENV = ANTHROPIC_API_KEY
+BASE_URL_ENV = ANTHROPIC_BASE_URL
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-sonnet-5-5"  # flows.yaml usually names one
 TRANSIENT_STATUS = frozenset({408, 409, 429})

@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from engine.audio_format import BYTES_PER_SECOND, SAMPLE_RATE
+from engine.environment import DEEPGRAM_API_KEY
 
-KEY_ENV = "DEEPGRAM_API_KEY"
+KEY_ENV = DEEPGRAM_API_KEY
 MAX_KEYTERMS = 100  # Deepgram's limit on key terms per request
 KEYWORD_BOOST = 2  # intensifier for `keywords` (models before nova-3)
 

@@ -20,14 +20,21 @@ from fastapi.responses import JSONResponse, Response
 from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
+from engine.environment import (
+    ANTHROPIC_API_KEY,
+    DEEPGRAM_API_KEY,
+    ELEVENLABS_API_KEY,
+    OPENAI_API_KEY,
+    TWILIO_AUTH_TOKEN,
+)
 from engine.redaction import escape_id
 from engine.server import capacity
 from engine.server.services import Services
 from engine.server.stream import MediaStream
 
 log = logging.getLogger("dialflow.server")
-PROVIDER_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "DEEPGRAM_API_KEY",
-                 "ELEVENLABS_API_KEY", "TWILIO_AUTH_TOKEN")
+PROVIDER_KEYS = (ANTHROPIC_API_KEY, OPENAI_API_KEY, DEEPGRAM_API_KEY,
+                 ELEVENLABS_API_KEY, TWILIO_AUTH_TOKEN)
 
 
 def create_app(services: Services) -> FastAPI:

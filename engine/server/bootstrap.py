@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.environment import DIALFLOW_TRANSCRIPTS, DIALFLOW_TTS_CACHE
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.records.privacy import DataDirs
@@ -61,7 +62,7 @@ def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
     from flows.templates import static_texts
 
     section = flow.settings.raw.get("tts") or {}
-    cache_dir = Path(env.get("DIALFLOW_TTS_CACHE", "data/tts-cache"))
+    cache_dir = Path(env.get(DIALFLOW_TTS_CACHE, "data/tts-cache"))
     prompts = static_texts(flow.prompts, flow.settings.raw.get("business"))
     voice = section.get("voice")
     kwargs = {"env": env, **({"voice_id": voice} if voice else {})} \
@@ -113,7 +114,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         signatures=overrides.pop("signatures", None)
         or SignatureChecker(SignatureSettings.from_env(env)),
         twilio=twilio, retriever=retriever,
-        transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
+        transcripts=TranscriptStore(env.get(DIALFLOW_TRANSCRIPTS, "data/transcripts")),
         limits=overrides.pop("limits", None) or ServerLimits.from_env(env),
         records=overrides.pop("records", None)
         or CallRecords(DataDirs.from_env(env), redact=redact_private, env=env),
