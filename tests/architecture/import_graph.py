@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flows.explore.search import strongly_connected
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("engine", "states", "flows", "adapters", "knowledge", "tools")
 
@@ -118,53 +120,9 @@ def build_graph(root: Path = ROOT) -> Graph:
 
 
 def cycles(graph: Graph) -> list[list[str]]:
-    """File-level cycles: each strongly connected component of more than one file, sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-    counter = 0
-
-    for start in sorted(graph.files):
-        if start in index:
-            continue
-        work = [(start, iter(sorted(graph.edges.get(start, ()))))]
-        index[start] = low[start] = counter
-        counter += 1
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.edges.get(child, ())))))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    found.append(sorted(component))
-    return sorted(found)
+    """File-level cycles: each strongly connected set of more than one file, sorted."""
+    parts = strongly_connected(sorted(graph.files), lambda f: sorted(graph.edges.get(f, ())))
+    return sorted(sorted(part) for part in parts if len(part) > 1)
 
 
 def _package(path: str) -> str:
