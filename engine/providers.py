@@ -15,6 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.environment import (
+    ANTHROPIC_API_KEY,
+    DEEPGRAM_API_KEY,
+    ELEVENLABS_API_KEY,
+    OPENAI_API_KEY,
+)
+
 log = logging.getLogger("dialflow.providers")
 
 
@@ -28,19 +35,19 @@ class Choice:
 
 PROVIDERS: dict[str, dict[str, Choice]] = {
     "stt": {
-        "deepgram": Choice("deepgram", "DEEPGRAM_API_KEY", "adapters.deepgram.stt:DeepgramStt"),
+        "deepgram": Choice("deepgram", DEEPGRAM_API_KEY, "adapters.deepgram.stt:DeepgramStt"),
         "local": Choice("local", None, "adapters.local.stt:LocalWhisperStt"),
     },
     "tts": {
-        "elevenlabs": Choice("elevenlabs", "ELEVENLABS_API_KEY",
+        "elevenlabs": Choice("elevenlabs", ELEVENLABS_API_KEY,
                              "adapters.elevenlabs.tts:ElevenLabsTts"),
         "local": Choice("local", None, "adapters.local.tts:LocalPiperTts"),
     },
     "llm": {
-        "anthropic": Choice("anthropic", "ANTHROPIC_API_KEY",
+        "anthropic": Choice("anthropic", ANTHROPIC_API_KEY,
                             "adapters.anthropic.brain:ClaudeBrain"),
         # OPENAI_API_KEY may be set for embeddings only: the OpenAI brain is never automatic.
-        "openai": Choice("openai", "OPENAI_API_KEY", "adapters.openai.brain:OpenAIBrain",
+        "openai": Choice("openai", OPENAI_API_KEY, "adapters.openai.brain:OpenAIBrain",
                          auto=False),
         "rules": Choice("rules", None, "adapters.local.brain:RulesBrain"),
     },

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.environment import OPENAI_API_KEY, OPENAI_BASE_URL
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import EmbeddingError, KnowledgeConfigError
 
@@ -179,7 +180,7 @@ class LocalMiniLMEmbedder(Embedder):
 def choose_embeddings(config: KnowledgeConfig, env: Mapping[str, str] | None = None) -> str:
     """`local` or `openai`, as `make_embedder` would pick for this config and environment."""
     env = os.environ if env is None else env
-    has_key = bool(env.get("OPENAI_API_KEY", "").strip())
+    has_key = bool(env.get(OPENAI_API_KEY, "").strip())
     if config.embeddings == "local":
         return "local"
     if config.embeddings == "openai":
@@ -212,9 +213,9 @@ def make_embedder(
     from adapters.openai.embeddings import OpenAIEmbedder
 
     return OpenAIEmbedder(
-        api_key=env["OPENAI_API_KEY"].strip(),
+        api_key=env[OPENAI_API_KEY].strip(),
         model=config.openai_model,
-        base_url=config.openai_base_url or env.get("OPENAI_BASE_URL") or None,
+        base_url=config.openai_base_url or env.get(OPENAI_BASE_URL) or None,
         timeout_s=config.openai_timeout_s,
         max_retries=config.openai_max_retries,
     )

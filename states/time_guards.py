@@ -14,10 +14,11 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.environment import DIALFLOW_CLOCK
 from states.registry import ArgKind, StepContext, guard
 
 log = logging.getLogger("dialflow.clock")
-CLOCK_ENV = "DIALFLOW_CLOCK"  # a fixed start time for every call (demos, tests)
+CLOCK_ENV = DIALFLOW_CLOCK  # a fixed start time for every call (demos, tests)
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _cached: list[Any] = [None, None]  # [the business settings, their calendar]
 

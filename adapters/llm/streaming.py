@@ -38,9 +38,9 @@ from adapters.llm.prompt import (
     fetch_knowledge,
     system_prompt,
 )
-from adapters.llm.retry import Backoff
-from adapters.llm.sentences import SentenceSplitter
+from adapters.retry import Backoff
 from engine.ports import BrainOutput, Sentence, ToolCall, ToolOutcome, Turn
+from engine.sentences import SentenceSplitter
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry

@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
+from adapters.audio.mulaw import Resampler, lin2ulaw
 from adapters.local import models, workers
 from adapters.local.clauses import split_clauses
-from adapters.twilio.mulaw import SAMPLE_RATE, Resampler, lin2ulaw
+from engine.audio_format import SAMPLE_RATE
 
 if TYPE_CHECKING:
     from piper import SynthesisConfig

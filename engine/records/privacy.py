@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-KEY_ENV = "DIALFLOW_RECORDING_KEY"
-DATA_ENV = "DIALFLOW_DATA"
+from engine.environment import DIALFLOW_DATA, DIALFLOW_RECORDING_KEY, DIALFLOW_TRANSCRIPTS
+
+KEY_ENV = DIALFLOW_RECORDING_KEY
+DATA_ENV = DIALFLOW_DATA
 Redactor = Callable[[str], str]
 
 
@@ -54,7 +56,7 @@ class DataDirs:
         env = os.environ if env is None else env
         base = Path(root or env.get(DATA_ENV, "data"))
         return cls(calls=base / "calls", recordings=base / "recordings",
-                   transcripts=Path(env.get("DIALFLOW_TRANSCRIPTS", base / "transcripts")))
+                   transcripts=Path(env.get(DIALFLOW_TRANSCRIPTS, base / "transcripts")))
 
 
 def scrub(value: Any, redact: Redactor | None) -> Any:

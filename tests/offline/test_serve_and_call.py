@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from adapters.audio.mulaw import ulaw2lin
 from adapters.local.tts import LocalPiperTts
-from adapters.twilio.mulaw import ulaw2lin
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from adapters.twilio.messages import clear_message, mark_message, media_message
-from engine.media import FRAME_BYTES
+from engine.audio_format import frames
 
 log = logging.getLogger("dialflow.outbound")
 FRAME_SECONDS = 0.02
@@ -69,8 +69,7 @@ class OutboundAudio:
         """Queue whole 160-byte frames (the caller keeps any remainder)."""
         if self.gone:
             return
-        for start in range(0, len(ulaw) - FRAME_BYTES + 1, FRAME_BYTES):
-            self._items.append(ulaw[start:start + FRAME_BYTES])
+        self._items.extend(frames(ulaw, last="drop"))
         self._wake.set()
 
     def mark(self, name: str) -> None:

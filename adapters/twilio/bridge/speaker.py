@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 
 from adapters.twilio.bridge.outbound import OutboundAudio
-from engine.media import FRAME_BYTES, TtsProvider
+from engine.audio_format import FRAME_BYTES, pad_frame
+from engine.media import TtsProvider
 
 log = logging.getLogger("dialflow.speaker")
 
@@ -50,7 +51,7 @@ class TwilioSpeaker:
             finally:
                 if generation == self._generation:
                     if rest:
-                        self.outbound.frames(rest + b"\xff" * (FRAME_BYTES - len(rest)))
+                        self.outbound.frames(pad_frame(rest))
                     self.outbound.mark(speech_id)
 
     def clear(self) -> None:

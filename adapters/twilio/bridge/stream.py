@@ -26,11 +26,11 @@ from adapters.twilio.binding import BindingRejected
 from adapters.twilio.bridge.outbound import OutboundAudio
 from adapters.twilio.bridge.speaker import TwilioSpeaker
 from adapters.twilio.messages import Dtmf, Mark, Media, ProtocolError, Start, Stop, parse_inbound
-from adapters.twilio.redact import escape_id, redact_number
 from adapters.twilio.session import StreamSession
 from engine.call import Call
 from engine.ports import Ports
 from engine.records.recorder import CallRecord
+from engine.redaction import escape_id, redact_number
 from engine.transcripts import TranscriptBusy
 
 if TYPE_CHECKING:

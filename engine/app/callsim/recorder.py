@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from adapters.audio.mulaw import ulaw2lin
 from adapters.twilio.caller import SimulatedCaller
-from adapters.twilio.mulaw import ulaw2lin
 
 SILENCE = b"\xff"
 TICK = 0.02

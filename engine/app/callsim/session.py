@@ -20,9 +20,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from adapters.audio.mulaw import pcm_to_ulaw8k
 from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.messages import OutboundMedia
-from adapters.twilio.mulaw import pcm_to_ulaw8k
 from adapters.twilio.signature import SIGNATURE_HEADER, sign
 from engine.media import TtsProvider
 

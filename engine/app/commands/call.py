@@ -20,6 +20,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from engine.environment import TWILIO_AUTH_TOKEN
+
 DEFAULT_LINES = (
     "Hi, what time do you close on Thursday?",
     "I'd like to book a cleaning next Thursday at 5 PM. My name is Ana Lopez.",
@@ -34,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running server (default: start one in-process)")
-    parser.add_argument("--auth-token", default=os.environ.get("TWILIO_AUTH_TOKEN"),
+    parser.add_argument("--auth-token", default=os.environ.get(TWILIO_AUTH_TOKEN),
                         help="Twilio auth token the server checks (default: $TWILIO_AUTH_TOKEN)")
     parser.add_argument("--flow", default="flows.yaml", help="flow for the in-process server")
     parser.add_argument("--say", action="append", help="a caller line (repeatable)")
@@ -84,7 +86,7 @@ async def in_process(args: argparse.Namespace, voice: object) -> int:
 
     token = secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
-    env["TWILIO_AUTH_TOKEN"] = token
+    env[TWILIO_AUTH_TOKEN] = token
     print("starting the server in-process (loading models)…", flush=True)
     services = build_services(args.flow, env=env)
     services.tts = RecordingTts(services.tts)

@@ -14,11 +14,11 @@ import os
 import sys
 from pathlib import Path
 
-from adapters.twilio.redact import redact_number, redact_text
 from engine.records.log import LogInvalid, read_log, stem_of
 from engine.records.privacy import KEY_ENV, DataDirs
 from engine.records.summary import HEADERS, find_log, load_all, logs_in, summarise, table
 from engine.records.summary import timeline as call_timeline
+from engine.redaction import redact_number, redact_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

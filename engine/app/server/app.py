@@ -18,16 +18,23 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
 from adapters.twilio.bridge.stream import MediaStream
-from adapters.twilio.redact import escape_id
 from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
 from engine.app.server import capacity
 from engine.app.server.services import Services
+from engine.environment import (
+    ANTHROPIC_API_KEY,
+    DEEPGRAM_API_KEY,
+    ELEVENLABS_API_KEY,
+    OPENAI_API_KEY,
+    TWILIO_AUTH_TOKEN,
+)
+from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.server")
-PROVIDER_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "DEEPGRAM_API_KEY",
-                 "ELEVENLABS_API_KEY", "TWILIO_AUTH_TOKEN")
+PROVIDER_KEYS = (ANTHROPIC_API_KEY, OPENAI_API_KEY, DEEPGRAM_API_KEY,
+                 ELEVENLABS_API_KEY, TWILIO_AUTH_TOKEN)
 
 
 def create_app(services: Services) -> FastAPI:

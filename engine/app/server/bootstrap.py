@@ -12,17 +12,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from adapters.twilio.redact import redact_private
 from adapters.twilio.rest import ACCOUNT_SID_ENV, AUTH_TOKEN_ENV, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.app.server.flow_source import FlowSource
 from engine.app.server.limits import ServerLimits
 from engine.app.server.services import Services
 from engine.app.server.staged_reload import Startup, choose_providers, prepare_reload
+from engine.environment import DIALFLOW_TRANSCRIPTS, DIALFLOW_TTS_CACHE
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, choose, load
 from engine.records.privacy import DataDirs
 from engine.records.recorder import CallRecords
+from engine.redaction import redact_private
 from engine.transcripts import TranscriptStore
 from knowledge.config import KnowledgeConfig
 from knowledge.retrieval import Retriever
@@ -61,7 +62,7 @@ def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
     from flows.templates import static_texts
 
     section = flow.settings.raw.get("tts") or {}
-    cache_dir = Path(env.get("DIALFLOW_TTS_CACHE", "data/tts-cache"))
+    cache_dir = Path(env.get(DIALFLOW_TTS_CACHE, "data/tts-cache"))
     prompts = static_texts(flow.prompts, flow.settings.raw.get("business"))
     voice = section.get("voice")
     kwargs = {"env": env, **({"voice_id": voice} if voice else {})} \
@@ -113,7 +114,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         signatures=overrides.pop("signatures", None)
         or SignatureChecker(SignatureSettings.from_env(env)),
         twilio=twilio, retriever=retriever,
-        transcripts=TranscriptStore(env.get("DIALFLOW_TRANSCRIPTS", "data/transcripts")),
+        transcripts=TranscriptStore(env.get(DIALFLOW_TRANSCRIPTS, "data/transcripts")),
         limits=overrides.pop("limits", None) or ServerLimits.from_env(env),
         records=overrides.pop("records", None)
         or CallRecords(DataDirs.from_env(env), redact=redact_private, env=env),

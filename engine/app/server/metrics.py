@@ -14,7 +14,9 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from engine.environment import PROMETHEUS_MULTIPROC_DIR
+
+MULTIPROC_ENV = PROMETHEUS_MULTIPROC_DIR
 
 
 def multiprocess_dir() -> str | None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.environment import OPENAI_BASE_URL
 from engine.providers import Choice, choose
 from flows import Flow
 
@@ -31,7 +32,7 @@ class ReloadRefused(Exception):
 def choose_providers(raw: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Choice]:
     """The provider for each slot, as serve picks them (raises `ProviderError`)."""
     llm = raw.get("llm") or {}
-    own_llm_server = bool(llm.get("base_url") or env.get("OPENAI_BASE_URL"))
+    own_llm_server = bool(llm.get("base_url") or env.get(OPENAI_BASE_URL))
     return {slot: choose(slot, (raw.get(slot) or {}).get("provider"), env,
                          keyless=slot == "llm" and own_llm_server) for slot in SLOTS}
 

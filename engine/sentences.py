@@ -1,10 +1,13 @@
-"""`SentenceSplitter`: turn streamed text deltas into complete sentences as soon as they end.
+"""Sentence splitting, once for all of dialflow: `SentenceSplitter` turns streamed text deltas
+into complete sentences as soon as they end; `split_sentences` splits a whole text; the
+abbreviation lists say where a full stop is not an end. The LLM brains, the rules brain's
+knowledge answers, piper's clause splitter and the event-script fake brain all use these.
 
 A sentence ends at `.`, `!` or `?` (or a run of them, plus closing quotes or brackets)
 followed by whitespace, or at a line break. Not an end: decimals and times ("8.30", no
 space follows), titles ("Dr. Patel"), initials ("J. Smith"), "e.g."/"i.e."/"vs.". After
-"a.m.", "p.m.", "etc.", dotted acronyms and "..." the sentence ends only when the next word
-starts with a capital letter, so "at 8 a.m. tomorrow" stays whole. `flush()` returns what
+"a.m.", "p.m.", "etc.", "no.", dotted acronyms and "..." the sentence ends only when the next
+word starts with a capital letter, so "at 8 a.m. tomorrow" stays whole. `flush()` returns what
 is left once the stream is over. Very long runs without an end are cut at a comma or space
 so speech can start. Pure text processing; touches nothing.
 """
@@ -19,8 +22,15 @@ NEVER_ENDS = frozenset(
      "approx", "appt", "dept", "tel", "ext"}
 )
 #: Abbreviations that end the sentence only when a capitalised word follows.
-MAYBE_ENDS = frozenset({"a.m", "p.m", "etc", "inc", "ltd", "co", "jan", "feb", "aug", "sept",
-                        "oct", "nov", "dec"})
+MAYBE_ENDS = frozenset({"a.m", "p.m", "etc", "inc", "ltd", "co", "no", "jan", "feb", "aug",
+                        "sept", "oct", "nov", "dec"})
+#: Every abbreviation: where a splitter that cannot look ahead never cuts.
+ABBREVIATIONS = NEVER_ENDS | MAYBE_ENDS
+
+
+def is_abbreviation(word: str) -> bool:
+    """Is `word` (as written, e.g. "Dr." or "e.g.") one of `ABBREVIATIONS`?"""
+    return word.lower().rstrip(".") in ABBREVIATIONS
 
 _CLOSING = "\"'”’)]"
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")

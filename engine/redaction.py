@@ -1,7 +1,9 @@
-"""Making outside text safe for logs: phone numbers show only their last four digits, and
-ids from the wire are escaped so they cannot forge log lines.
+"""Making outside text safe for logs and displays: phone numbers show only their last four
+digits, ids from the wire are escaped so they cannot forge log lines, and stored transcripts
+can have cards and dates of birth masked too.
 
-Every Twilio module logs through these helpers when a number or an id could appear. Pure
+The one phone redactor of dialflow (`redact_number`: `***4567`): the server's and Twilio's
+logs, `dialflow calls`, the tools' results and `dialflow tools` listings all use it. Pure
 functions, no I/O, no project imports.
 """
 

@@ -1,6 +1,8 @@
-"""G.711 mu-law audio for Twilio Media Streams: encode, decode, resample, frame.
+"""The G.711 mu-law codec shared by every adapter: encode, decode, resample.
 
-Twilio carries 8 kHz mono mu-law in 20 ms frames of 160 bytes. The codec is bit-exact with
+The format itself (8 kHz mono mu-law in 20 ms frames of 160 bytes) and framing are defined
+once in `engine.audio_format`; Twilio, the offline speech stack, the prompt cache and the
+simulated caller all use this codec, so it lives with no provider. The codec is bit-exact with
 the `audioop.lin2ulaw`/`ulaw2lin` that Python 3.13 removed. `Resampler` converts int16 PCM
 between rates chunk by chunk (a short low-pass when going down, then linear interpolation),
 so a stream resampled in pieces equals the stream resampled at once. numpy only, no I/O.
@@ -10,10 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLE_RATE = 8000
-FRAME_MS = 20
-FRAME_BYTES = SAMPLE_RATE * FRAME_MS // 1000  # 160 samples of one byte each
-SILENCE = 0xFF  # mu-law code of linear 0
+from engine.audio_format import SAMPLE_RATE
 
 _SEG_ENDS = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
 _FILTER_TAPS = 31
@@ -37,14 +36,6 @@ def ulaw2lin(data: bytes) -> np.ndarray:
     u = ~np.frombuffer(data, np.uint8).astype(np.int32) & 0xFF
     x = ((((u & 0x0F) << 3) + 0x84) << ((u >> 4) & 7)) - 0x84
     return np.where(u & 0x80, -x, x).astype(np.int16)
-
-
-def frames(ulaw: bytes) -> list[bytes]:
-    """Split mu-law audio into 20 ms frames of 160 bytes; pad the last one with silence."""
-    out = [ulaw[i : i + FRAME_BYTES] for i in range(0, len(ulaw), FRAME_BYTES)]
-    if out and len(out[-1]) < FRAME_BYTES:
-        out[-1] = out[-1] + bytes([SILENCE]) * (FRAME_BYTES - len(out[-1]))
-    return out
 
 
 def _lowpass(cutoff: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""mu-law codec, framing and resampling (adapters/twilio/mulaw.py)."""
+"""mu-law codec and resampling (adapters/audio/mulaw.py), framing (engine/audio_format.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from functools import cache
 import numpy as np
 import pytest
 
-from adapters.twilio import mulaw
+from adapters.audio import mulaw
+from engine import audio_format
 
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int32).astype(np.int16)
 
@@ -85,12 +86,19 @@ def test_encode_refuses_non_int16_input() -> None:
 
 def test_frames_split_into_160_bytes_and_pad_with_silence() -> None:
     data = bytes(range(200)) + bytes(200)  # 400 bytes: 2 full frames and 80 left over
-    out = mulaw.frames(data)
+    out = audio_format.frames(data)
     assert [len(f) for f in out] == [160, 160, 160]
     assert b"".join(out)[:400] == data
     assert out[-1][80:] == bytes([0xFF]) * 80
-    assert mulaw.frames(b"") == []
-    assert mulaw.frames(bytes(320)) == [bytes(160), bytes(160)]
+    assert audio_format.frames(b"") == []
+    assert audio_format.frames(bytes(320)) == [bytes(160), bytes(160)]
+
+
+def test_frames_keep_or_drop_a_short_last_frame_when_asked() -> None:
+    data = bytes(range(200))  # one whole frame and 40 bytes
+    assert audio_format.frames(data, last="short") == [data[:160], data[160:]]
+    assert audio_format.frames(data, last="drop") == [data[:160]]
+    assert audio_format.pad_frame(b"\x01") == b"\x01" + b"\xff" * 159
 
 
 def _tone(freq: float, rate: int, seconds: float = 1.0, amp: float = 10000) -> np.ndarray:
