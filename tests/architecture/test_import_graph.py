@@ -21,36 +21,6 @@ import pytest
 from tests.architecture.import_graph import Graph, build_graph, cycles, violations
 
 KNOWN_VIOLATIONS: frozenset[str] = frozenset({
-    # 12b: the composition root engine/app/ (server, commands, callsim) and telephony.
-    "core imports adapter: engine/callsim/narrator.py -> adapters/local/transcribe.py",
-    "core imports adapter: engine/callsim/narrator.py -> adapters/twilio/caller.py",
-    "core imports adapter: engine/callsim/recorder.py -> adapters/audio/mulaw.py",
-    "core imports adapter: engine/callsim/recorder.py -> adapters/twilio/caller.py",
-    "core imports adapter: engine/callsim/session.py -> adapters/audio/mulaw.py",
-    "core imports adapter: engine/callsim/session.py -> adapters/twilio/caller.py",
-    "core imports adapter: engine/callsim/session.py -> adapters/twilio/messages.py",
-    "core imports adapter: engine/callsim/session.py -> adapters/twilio/signature.py",
-    "core imports adapter: engine/commands/call.py -> adapters/local/tts.py",
-    "core imports adapter: engine/commands/call.py -> adapters/twilio/caller.py",
-    "core imports adapter: engine/commands/check.py -> adapters/llm/tools.py",
-    "core imports adapter: engine/commands/serve.py -> adapters/twilio/rest.py",
-    "core imports adapter: engine/commands/serve.py -> adapters/twilio/signature.py",
-    "core imports adapter: engine/commands/serve.py -> adapters/twilio/urls.py",
-    "core imports adapter: engine/server/app.py -> adapters/twilio/signature.py",
-    "core imports adapter: engine/server/app.py -> adapters/twilio/twiml.py",
-    "core imports adapter: engine/server/app.py -> adapters/twilio/urls.py",
-    "core imports adapter: engine/server/bootstrap.py -> adapters/speech/fallback.py",
-    "core imports adapter: engine/server/bootstrap.py -> adapters/speech/prompt_cache.py",
-    "core imports adapter: engine/server/bootstrap.py -> adapters/twilio/rest.py",
-    "core imports adapter: engine/server/bootstrap.py -> adapters/twilio/signature.py",
-    "core imports adapter: engine/server/outbound.py -> adapters/twilio/messages.py",
-    "core imports adapter: engine/server/services.py -> adapters/twilio/binding.py",
-    "core imports adapter: engine/server/services.py -> adapters/twilio/rest.py",
-    "core imports adapter: engine/server/services.py -> adapters/twilio/signature.py",
-    "core imports adapter: engine/server/stream.py -> adapters/twilio/binding.py",
-    "core imports adapter: engine/server/stream.py -> adapters/twilio/messages.py",
-    "core imports adapter: engine/server/stream.py -> adapters/twilio/session.py",
-    "cycle: engine/server/services.py <-> engine/server/stream.py",
     # 12c: behaviours in one place (the registry cycle, runner type switch) and the flow
     # language moving into flows/.
     "cycle: engine/call.py <-> engine/machine.py <-> engine/runner.py",
