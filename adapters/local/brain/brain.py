@@ -55,8 +55,9 @@ from adapters.local.brain.replies import (
 )
 from adapters.local.brain.slots import reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
+from adapters.local.embeddings import LocalMiniLMEmbedder
 from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
-from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
+from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError
 from knowledge.retrieval import Retriever
 from tools.calendar import BusinessCalendar
