@@ -11,12 +11,13 @@ only ever picks a built-in. A class may set `key_env` (the variable holding its 
 missing key is reported by name.
 
 The provider constructor convention (every built-in follows it, and a team's provider
-must): the class has `from_settings(settings, env)`, a classmethod taking the flow's typed
-`flows.model.Settings` and the environment mapping (never `os.environ` behind the
+must): the class has `from_flow(settings, env, **extras)`, a classmethod taking the flow's
+typed `flows.model.Settings` and the environment mapping (never `os.environ` behind the
 caller's back), that returns a ready provider; it reads its own section (`settings.stt`,
-`settings.tts`, `settings.llm` or `settings.knowledge`) and its key from `env`. Brains also
-take the retriever and the tool registry as keywords (`retriever=`, `registry=`). Importing
-this module imports no adapter.
+`settings.tts`, `settings.llm` or `settings.knowledge`) and its key from `env`, and ignores
+extras it does not use. Brains get the retriever and the tool registry as extras
+(`retriever=`, `registry=`). `build` makes a chosen provider that way. Importing this
+module imports no adapter.
 """
 
 from __future__ import annotations
@@ -117,6 +118,17 @@ def provider_names() -> dict[str, frozenset[str]]:
 def load(choice: Choice) -> Any:
     module, attribute = choice.target.split(":")
     return getattr(importlib.import_module(module), attribute)
+
+
+def build(choice: Choice, settings: Any, env: Mapping[str, str], **extras: Any) -> Any:
+    """The provider `choice` names, made by the convention: `Class.from_flow(settings, env,
+    **extras)` with the flow's typed `Settings`."""
+    cls = load(choice)
+    make = getattr(cls, "from_flow", None)
+    if not callable(make):
+        raise ProviderError(f"the {choice.name} provider ({choice.target}) has no "
+                            "from_flow(settings, env) classmethod; see engine/providers.py")
+    return make(settings, env, **extras)
 
 
 def _installed(choice: Choice) -> bool:

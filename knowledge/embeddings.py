@@ -9,6 +9,7 @@ This module imports no adapter and no SDK.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from engine.environment import OPENAI_API_KEY, OPENAI_BASE_URL
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import EmbeddingError, KnowledgeConfigError
 
@@ -52,7 +52,8 @@ def make_embedder(
     The API key and base URL (`openai_base_url`, else `OPENAI_BASE_URL`) come from `env`
     (default `os.environ`); the key is never logged or stored.
     """
-    from engine.providers import ProviderError, choose, load
+    from engine.providers import ProviderError, build, choose
+    from flows.model import Settings
 
     if not isinstance(config, KnowledgeConfig):
         config = KnowledgeConfig.from_dict(config)
@@ -64,13 +65,4 @@ def make_embedder(
         choice = choose("embeddings", config.embeddings, env)
     except ProviderError as exc:
         raise EmbeddingError(f"{exc}; set it, or use embeddings: local (offline)") from None
-    cls = load(choice)
-    if choice.name == "local":
-        return cls()
-    return cls(
-        api_key=env[OPENAI_API_KEY].strip(),
-        model=config.openai_model,
-        base_url=config.openai_base_url or env.get(OPENAI_BASE_URL) or None,
-        timeout_s=config.openai_timeout_s,
-        max_retries=config.openai_max_retries,
-    )
+    return build(choice, Settings(knowledge=dataclasses.asdict(config)), env)

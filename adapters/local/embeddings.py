@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from flows.model import Settings
 from knowledge.embeddings import Embedder
 from knowledge.errors import EmbeddingError
 
@@ -116,6 +117,11 @@ class LocalMiniLMEmbedder(Embedder):
     """
 
     default_max_distance = LOCAL_MAX_DISTANCE
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], **_: Any) -> LocalMiniLMEmbedder:
+        """The provider convention (engine.providers): offline, nothing to read."""
+        return cls()
 
     def __init__(self, batch_size: int = 1) -> None:
         self.batch_size = max(1, batch_size)
