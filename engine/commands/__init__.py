@@ -1,1 +1,3 @@
-"""The engine's own `dialflow` subcommands: check, test, diagram, demo."""
+"""The `dialflow` subcommands, one module each (listed in `engine.cli.COMMAND_MODULES`):
+check, test, diagram, demo, serve, call, replay, calls, purge; `test_from_call` and
+`quiet_logs` are helpers they share."""
