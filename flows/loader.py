@@ -108,7 +108,7 @@ class _Parser:
         from flows.variables import parse_vars
 
         variables = parse_vars(raw.get("vars"), raw.line_of("vars"), self.error)
-        ctx = _Names(names, prompts, counters, variables, settings.raw.get("business"))
+        ctx = _Names(names, prompts, counters, variables, settings.business)
         check_prompts(raw.get("prompts"), ctx, self.error)
         states: dict[str, StateSpec] = {}
         transitions: list[TransitionSpec] = []

@@ -60,7 +60,7 @@ def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
 
     section = flow.settings.raw.get("tts") or {}
     cache_dir = Path(env.get(DIALFLOW_TTS_CACHE, "data/tts-cache"))
-    prompts = static_texts(flow.prompts, flow.settings.raw.get("business"))
+    prompts = static_texts(flow.prompts, flow.settings.business)
     first = CachedPrompts(build(choice, flow.settings, env), cache_dir, prompts)
     rest = [build(c, flow.settings, env) for c in fallbacks("tts", section, choice, env)]
     return FallbackTts([first, *rest]) if rest else first
@@ -78,11 +78,11 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     for slot, choice in chosen.items():
         log.info("provider for %s: %s", slot, choice.name)
     knowledge = server_from_env(  # DIALFLOW_CHROMA_HOST: the deployment's Chroma server
-        KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent), env)
+        KnowledgeConfig.from_dict(settings.knowledge, base_dir=Path(flow_path).parent), env)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
     stt = overrides.pop("stt", None) or build(chosen["stt"], settings, env)
     if hasattr(stt, "prime"):  # the business's own words, heard as such (issue 15)
-        stt.prime(load_vocabulary(knowledge.source, raw.get("business")))
+        stt.prime(load_vocabulary(knowledge.source, settings.business))
     tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)
     given_registry, given_brain = overrides.pop("registry", None), overrides.pop("brain", None)
     registry = given_registry or build_registry(flow.http_tools)
