@@ -209,8 +209,8 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
 def retrieval() -> None:
     """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split."""
     from adapters.local.brain.answers import find_answer
+    from adapters.local.embeddings import LocalMiniLMEmbedder
     from knowledge.config import KnowledgeConfig
-    from knowledge.embeddings import LocalMiniLMEmbedder
     from knowledge.ingest import ingest_file
     from knowledge.retrieval import Retriever
     from knowledge.store import KnowledgeStore

@@ -268,7 +268,7 @@ class CallRecords:
                 await self._purger
 
     def privacy(self, flow: Flow) -> PrivacySettings:
-        return PrivacySettings.from_settings(flow.settings.raw)
+        return flow.settings.privacy
 
     def open(self, call_id: str, caller: str, flow: Flow,
              clock: Callable[[], float] | None = None) -> CallRecord | None:

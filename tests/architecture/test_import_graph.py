@@ -32,13 +32,6 @@ KNOWN_VIOLATIONS: frozenset[str] = frozenset({
     "flows imports ours: flows/ignore.py -> engine/events.py",
     "flows imports ours: flows/loader.py -> engine/events.py",
     "flows imports ours: flows/steps.py -> states/registry.py",
-    # 12a (this helper) while it works: removed before it is done.
-    "flows imports ours: flows/loader.py -> tools/http_tools.py",
-    "flows imports ours: flows/settings.py -> knowledge/config.py",
-    "flows imports ours: flows/settings.py -> tools/calendar.py",
-    "sdk outside its adapter: knowledge/embeddings.py -> onnxruntime",
-    "sdk outside its adapter: knowledge/embeddings.py -> tokenizers",
-    "cycle: adapters/openai/embeddings.py <-> knowledge/embeddings.py",
 })
 
 

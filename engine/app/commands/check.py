@@ -38,12 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def known_names(flow: Flow) -> tuple[frozenset[str], frozenset[str], dict[str, frozenset[str]]]:
     """(every tool the brain may call, the built-in tool names, provider names per slot)."""
     from adapters.llm.tools import FLOW_TOOL_NAMES  # the CLI is wiring: it may name them
-    from engine.providers import PROVIDERS
+    from engine.providers import provider_names
     from tools.builtin import BUILTIN_TOOL_NAMES
 
     builtin = frozenset(BUILTIN_TOOL_NAMES | FLOW_TOOL_NAMES)
     http = frozenset(str(t.get("name", "")) for t in flow.http_tools)
-    providers = {slot: frozenset(table) for slot, table in PROVIDERS.items()}
+    providers = provider_names()
     return builtin | http, builtin, providers
 
 

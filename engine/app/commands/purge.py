@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     if days is None:
         if Path(args.flow).exists():
             try:
-                days = PrivacySettings.from_settings(load_flow(args.flow).settings.raw) \
+                days = load_flow(args.flow).settings.privacy \
                     .retention_days
             except FlowInvalid as exc:
                 print(f"dialflow purge: {exc}")

@@ -20,7 +20,7 @@ from engine.app.server.services import Services
 from engine.app.server.staged_reload import Startup, choose_providers, prepare_reload
 from engine.environment import DIALFLOW_TRANSCRIPTS, DIALFLOW_TTS_CACHE
 from engine.fallback_brain import FallbackBrain
-from engine.providers import Choice, choose, load
+from engine.providers import Choice, build, choose
 from engine.records.privacy import DataDirs
 from engine.records.recorder import CallRecords
 from engine.redaction import redact_private
@@ -38,10 +38,7 @@ log = logging.getLogger("dialflow.server")
 
 def build_brain(choice: Choice, settings: Any, retriever: Retriever, registry: ToolRegistry,
                 env: dict[str, str]) -> Any:
-    cls = load(choice)
-    if choice.name == "rules":
-        return cls.from_settings(settings.raw, retriever=retriever)
-    return cls(settings, retriever, registry, env=env)
+    return build(choice, settings, env, retriever=retriever, registry=registry)
 
 
 def fallbacks(slot: str, section: dict[str, Any], first: Choice,
@@ -63,12 +60,9 @@ def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
 
     section = flow.settings.raw.get("tts") or {}
     cache_dir = Path(env.get(DIALFLOW_TTS_CACHE, "data/tts-cache"))
-    prompts = static_texts(flow.prompts, flow.settings.raw.get("business"))
-    voice = section.get("voice")
-    kwargs = {"env": env, **({"voice_id": voice} if voice else {})} \
-        if choice.name != "local" else {}
-    first = CachedPrompts(load(choice)(**kwargs), cache_dir, prompts)
-    rest = [load(c)() for c in fallbacks("tts", section, choice, env)]
+    prompts = static_texts(flow.prompts, flow.settings.business)
+    first = CachedPrompts(build(choice, flow.settings, env), cache_dir, prompts)
+    rest = [build(c, flow.settings, env) for c in fallbacks("tts", section, choice, env)]
     return FallbackTts([first, *rest]) if rest else first
 
 
@@ -84,11 +78,11 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     for slot, choice in chosen.items():
         log.info("provider for %s: %s", slot, choice.name)
     knowledge = server_from_env(  # DIALFLOW_CHROMA_HOST: the deployment's Chroma server
-        KnowledgeConfig.from_dict(raw.get("knowledge"), base_dir=Path(flow_path).parent), env)
+        KnowledgeConfig.from_dict(settings.knowledge, base_dir=Path(flow_path).parent), env)
     retriever = overrides.pop("retriever", None) or Retriever(knowledge)
-    stt = overrides.pop("stt", None) or load(chosen["stt"])()
+    stt = overrides.pop("stt", None) or build(chosen["stt"], settings, env)
     if hasattr(stt, "prime"):  # the business's own words, heard as such (issue 15)
-        stt.prime(load_vocabulary(knowledge.source, raw.get("business")))
+        stt.prime(load_vocabulary(knowledge.source, settings.business))
     tts = overrides.pop("tts", None) or build_tts(chosen["tts"], flow, env)
     given_registry, given_brain = overrides.pop("registry", None), overrides.pop("brain", None)
     registry = given_registry or build_registry(flow.http_tools)

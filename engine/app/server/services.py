@@ -90,7 +90,7 @@ class Services:
         return ""
 
     def tools_for(self, call_id: str, caller: str) -> CallTools:
-        business = self.flows.current().flow.settings.raw.get("business") or {}
+        business = self.flows.current().flow.settings.business
         calendar = BusinessCalendar.from_settings(business)
         return CallTools(self.registry, self.storage, calendar, call_id, caller)
 
