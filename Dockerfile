@@ -16,7 +16,7 @@ COPY knowledge knowledge
 COPY tools tools
 RUN python -m venv /opt/dialflow \
  && /opt/dialflow/bin/pip install . \
- && /opt/dialflow/bin/python -c "import adapters.local.models as m, knowledge.embeddings as e; \
+ && /opt/dialflow/bin/python -c "import adapters.local.models as m, adapters.local.embeddings as e; \
 m.whisper_model(); m.piper_voice(); e.LocalMiniLMEmbedder().load(); print('offline models load')"
 
 FROM python:3.11-slim

@@ -24,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.commands.check import known_names  # noqa: E402
+from engine.app.commands.check import known_names  # noqa: E402
 from flows import load_flow  # noqa: E402
 from flows.explore import explore_flow  # noqa: E402
 from flows.yaml_lines import load_yaml  # noqa: E402

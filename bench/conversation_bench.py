@@ -100,9 +100,9 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
     from adapters.local.brain import RulesBrain
     from adapters.local.tts import LocalPiperTts
     from adapters.twilio.caller import SimulatedCaller
-    from engine.callsim.session import CallSimulation, Line, RecordingTts, place_call
-    from engine.server.app import create_app
-    from engine.server.bootstrap import build_services, warm
+    from engine.app.callsim.session import CallSimulation, Line, RecordingTts, place_call
+    from engine.app.server.app import create_app
+    from engine.app.server.bootstrap import build_services, warm
     from engine.tools_port import CallTools
     from tools.calendar import BusinessCalendar
     from tools.storage import Storage
@@ -209,8 +209,8 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
 def retrieval() -> None:
     """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split."""
     from adapters.local.brain.answers import find_answer
+    from adapters.local.embeddings import LocalMiniLMEmbedder
     from knowledge.config import KnowledgeConfig
-    from knowledge.embeddings import LocalMiniLMEmbedder
     from knowledge.ingest import ingest_file
     from knowledge.retrieval import Retriever
     from knowledge.store import KnowledgeStore

@@ -25,15 +25,15 @@ import uvicorn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from adapters.twilio.bridge.stream import MediaStream  # noqa: E402
 from adapters.twilio.signature import SignatureChecker, SignatureSettings  # noqa: E402
-from engine.commands.serve import freeze_startup_heap, run_fast, serve_as_worker  # noqa: E402
+from engine.app.commands.serve import freeze_startup_heap, run_fast, serve_as_worker  # noqa: E402
+from engine.app.server.app import create_app  # noqa: E402
+from engine.app.server.flow_source import FlowSource  # noqa: E402
+from engine.app.server.services import Services  # noqa: E402
+from engine.app.server.workers import Supervisor  # noqa: E402
 from engine.records.privacy import DataDirs  # noqa: E402
 from engine.records.recorder import CallRecords  # noqa: E402
-from engine.server.app import create_app  # noqa: E402
-from engine.server.flow_source import FlowSource  # noqa: E402
-from engine.server.services import Services  # noqa: E402
-from engine.server.stream import MediaStream  # noqa: E402
-from engine.server.workers import Supervisor  # noqa: E402
 from engine.transcripts import TranscriptStore  # noqa: E402
 from tests.fakes.providers import CannedBrain, EnergyStt, ToneTts  # noqa: E402
 from tools.builtin import build_registry  # noqa: E402

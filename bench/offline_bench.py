@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.local.tts import LocalPiperTts  # noqa: E402
 from adapters.twilio.caller import SimulatedCaller  # noqa: E402
-from engine.callsim.session import CallSimulation, Line, place_call  # noqa: E402
-from engine.commands.call import DEFAULT_LINES  # noqa: E402
+from engine.app.callsim.session import CallSimulation, Line, place_call  # noqa: E402
+from engine.app.commands.call import DEFAULT_LINES  # noqa: E402
+from engine.app.server.app import create_app  # noqa: E402
+from engine.app.server.bootstrap import build_services, warm  # noqa: E402
 from engine.latency import STAGES  # noqa: E402
-from engine.server.app import create_app  # noqa: E402
-from engine.server.bootstrap import build_services, warm  # noqa: E402
 from tools.storage import Storage  # noqa: E402
 
 

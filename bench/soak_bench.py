@@ -116,10 +116,10 @@ def serve(port: int) -> None:
     import uvicorn
 
     from adapters.twilio.signature import SignatureChecker, SignatureSettings
-    from engine.commands.serve import freeze_startup_heap, run_fast
-    from engine.server.app import create_app
-    from engine.server.flow_source import FlowSource
-    from engine.server.services import Services
+    from engine.app.commands.serve import freeze_startup_heap, run_fast
+    from engine.app.server.app import create_app
+    from engine.app.server.flow_source import FlowSource
+    from engine.app.server.services import Services
     from engine.transcripts import TranscriptStore
     from tests.fakes.providers import ToneTts
     from tools.builtin import build_registry

@@ -24,7 +24,6 @@ from engine.effect import Effect
 from engine.keypad import DigitCollector
 from engine.latency import TurnTimeline
 from engine.machine import FlowMachine
-from engine.playback import PlaybackLedger
 from engine.ports import Ports
 from engine.runner import EffectRunner
 from engine.tasks import CallTasks
@@ -54,7 +53,7 @@ class Call:
         self.call_id = call_id or f"call-{next(_ids)}"
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.counters = dict.fromkeys(self.flow.counters, 0)
-        self.playback = PlaybackLedger()
+        self.playback = ports.playback  # owned by the telephony side, if there is one
         self.tasks = CallTasks(self.call_id)
         self.trace = Trace()
         self.timeline = TurnTimeline(self.call_id)

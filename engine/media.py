@@ -3,8 +3,9 @@
 Audio never reaches the state machine: an STT session turns the caller's 8 kHz mu-law frames
 into coarse events (`caller.speech_started`, `caller.transcript`, `caller.utterance`,
 `stt.error`) through `emit`; a TTS provider turns text into 8 kHz mu-law audio that the
-telephony side sends in 20 ms frames. Adapters (Deepgram, ElevenLabs, the local whisper,
-piper and VAD stack, the test fakes) implement these. Nothing here imports a provider.
+telephony side sends in 20 ms frames (the format: `engine.audio_format`). Adapters
+(Deepgram, ElevenLabs, the local whisper, piper and VAD stack, the test fakes) implement
+these. Nothing here imports a provider.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
+from engine.audio_format import FRAME_BYTES, SAMPLE_RATE
+
+__all__ = ["FRAME_BYTES", "SAMPLE_RATE", "Emit", "SttProvider", "SttSession", "TtsProvider"]
+
 Emit = Callable[..., None]
 """`emit(event_name, **fields)`: queue an event on the call; safe to call from the loop only."""
-
-SAMPLE_RATE = 8000
-FRAME_BYTES = 160  # 20 ms of 8 kHz mu-law
 
 
 class SttSession(Protocol):

@@ -1,9 +1,15 @@
-"""`PlaybackLedger`: what the call has queued for the caller to hear, and what was heard.
+"""`PlaybackLedger`: the one record of a call's speech — queued, on the line, heard, cut off.
 
 Speech is registered when it is queued; a reply that is still streaming holds the ledger
 open. `agent.playback_done` reaches the state machine only when the last queued speech has
 been heard and nothing holds it open; a done event for speech that was cleared (barge-in) is
 stale and dropped. The heard texts are what the conversation history may keep.
+
+The telephony side keeps its marks here too (`mark_sent`, `mark_echoed`, `marks_cleared`):
+each speech id is sent as a Twilio mark after its audio, and the echo says it was heard.
+There is one ledger per call: the media-stream session (`adapters/twilio/session.py`) owns
+it and the bridge hands it to the call as `Ports.playback`; a call without telephony (event
+scripts, replays) gets a fresh one. Pure data: no clock, no I/O, imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ class PlaybackLedger:
         self._pending: dict[str, Speech] = {}
         self._holds: set[str] = set()
         self.heard: list[Speech] = []
+        self._marks: list[str] = []  # marks sent on the line, not yet echoed, oldest first
 
     def begin(self, text: str) -> str:
         """Register speech about to be queued; return its id."""
@@ -75,3 +82,28 @@ class PlaybackLedger:
     @property
     def playing(self) -> bool:
         return bool(self._pending)
+
+    # -- the telephony side: marks sent after each speech's audio, echoed once played ------
+    def mark_sent(self, name: str) -> None:
+        """A mark went out on the line; it will be echoed once playback reaches it."""
+        if name in self._marks:
+            raise ValueError(f"mark {name!r} is already pending; mark names must be unique")
+        self._marks.append(name)
+
+    def mark_echoed(self, name: str) -> tuple[str, ...] | None:
+        """An echo came back: None when no such mark is out, else the marks still out ahead
+        of it (empty in order). The echoed mark is no longer out."""
+        if name not in self._marks:
+            return None
+        index = self._marks.index(name)
+        skipped = tuple(self._marks[:index])
+        del self._marks[index]
+        return skipped
+
+    def marks_cleared(self) -> tuple[str, ...]:
+        """A clear went out: every mark still out will be echoed at once (oldest first)."""
+        return tuple(self._marks)
+
+    @property
+    def pending_marks(self) -> tuple[str, ...]:
+        return tuple(self._marks)

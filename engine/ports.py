@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine.playback import PlaybackLedger
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -98,3 +100,6 @@ class Ports:
     brain: Brain
     tools: Tools
     telephony: Telephony
+    playback: PlaybackLedger = field(default_factory=PlaybackLedger)
+    """The one record of what the caller has heard: the telephony side owns it (its marks
+    say what was heard) and hands it over; without telephony the call gets a fresh one."""

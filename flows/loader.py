@@ -13,6 +13,7 @@ from typing import Any
 from flows.durations import parse_duration
 from flows.errors import FlowError, FlowInvalid, did_you_mean
 from flows.events import EVENTS, TIMER_EVENTS
+from flows.http_tools_schema import validate_http_tool_config
 from flows.ignore import parse_ignore
 from flows.lint import lint_graph
 from flows.model import Flow, StateSpec, Timeout, TransitionSpec
@@ -107,7 +108,7 @@ class _Parser:
         from flows.variables import parse_vars
 
         variables = parse_vars(raw.get("vars"), raw.line_of("vars"), self.error)
-        ctx = _Names(names, prompts, counters, variables, settings.raw.get("business"))
+        ctx = _Names(names, prompts, counters, variables, settings.business)
         check_prompts(raw.get("prompts"), ctx, self.error)
         states: dict[str, StateSpec] = {}
         transitions: list[TransitionSpec] = []
@@ -142,10 +143,6 @@ class _Parser:
         if not isinstance(raw, YList):
             self.error(self.raw.line_of("http_tools"), "http_tools must be a list",
                        "start each tool with `- name: …`")
-            return
-        try:
-            from tools.http_tools import validate_http_tool_config
-        except ImportError:  # tools/ not installed: nothing to check against
             return
         for index, item in enumerate(raw):
             line = raw.line_of(index)

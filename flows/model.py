@@ -6,8 +6,11 @@ the linter. Nothing here does I/O or knows about the `transitions` library.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from flows.sections import LlmSettings, PrivacySettings, SttSettings, TtsSettings
 
 
 def arg_label(arg: Any) -> str:
@@ -107,15 +110,29 @@ class Limits:
 
 @dataclass(frozen=True)
 class Settings:
-    """Typed settings the engine reads; whole sections for other packages stay in `raw`."""
+    """`settings:` parsed once at load: one typed section per owner (see flows/sections.py).
 
-    min_speech_ms: int = 300
-    min_confidence: float = 0.5
+    `business` and `knowledge` are the validated mappings their packages build their own
+    objects from. `raw` is the whole validated section as written, for code that compares
+    or archives it (a live reload, `dialflow check`); read a typed field instead.
+    """
+
+    min_speech_ms: int = 300  # barge_in.min_speech_ms
+    min_confidence: float = 0.5  # stt.min_confidence
     escalation_number: str = ""
     system_prompt: str = ""
-    llm: dict[str, Any] = field(default_factory=dict)
+    llm: LlmSettings = field(default_factory=LlmSettings)
     raw: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    stt: SttSettings = field(default_factory=SttSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    business: Mapping[str, Any] = field(default_factory=dict)
+    knowledge: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.llm, Mapping):  # `Settings(llm={...})`, as tests write it
+            object.__setattr__(self, "llm", LlmSettings.from_mapping(self.llm))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""The `settings:` section of flows.yaml: its schema, defaults and validation.
+"""The `settings:` section of flows.yaml: its schema, defaults and validation, and the typed
+`Settings` built from it once at load (sections in flows/sections.py).
 
-Sections owned by other packages (`business` by tools/, `knowledge` by knowledge/) are
-checked by their own validators so each rule lives next to the code that uses it.
+`business` and `knowledge` have their own schema modules (flows/settings_business.py,
+flows/settings_knowledge.py), whose validators their owners (tools/, knowledge/) reuse.
+A bad value is a `FlowError` with file, line and fix. Imports only flows/ modules.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from typing import Any
 
 from flows.errors import FlowError, did_you_mean
 from flows.model import Settings
+from flows.sections import LlmSettings, PrivacySettings, SttSettings, TtsSettings
+from flows.settings_business import validate_business_settings
 from flows.settings_checks import check_ranges, parse_limits
+from flows.settings_knowledge import validate_knowledge_settings
 from flows.yaml_lines import YMap
 
 # section -> key -> (accepted types, what to write)
@@ -43,20 +48,11 @@ _LIMITS = "limits"
 _TEXT_KEYS = ("system_prompt",)
 
 
-def _external_validator(section: str) -> Callable[[dict[str, Any]], list[str]] | None:
-    """The validator that the owning package provides, when that package is installed."""
-    try:
-        if section == "business":
-            from tools.calendar import validate_business_settings
-
-            return validate_business_settings
-        if section == "knowledge":
-            from knowledge.config import validate_knowledge_settings
-
-            return validate_knowledge_settings
-    except ImportError:
-        return None
-    return None
+#: The sections with their own validator module (their owners build richer objects).
+_SECTION_VALIDATORS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "business": validate_business_settings,
+    "knowledge": validate_knowledge_settings,
+}
 
 
 def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> Settings:
@@ -139,8 +135,7 @@ def _check_free_section(section: str, value: Any, path: str, at: int,
         errors.append(FlowError(path, at, f"settings.{section} must be a mapping",
                                 f"indent its keys under `{section}:`"))
         return
-    validator = _external_validator(section)
-    for problem in validator(dict(value)) if validator else []:
+    for problem in _SECTION_VALIDATORS[section](dict(value)):
         key = next((k for k in value if f"{k}" in problem), None)
         errors.append(FlowError(path, value.line_of(key) if key else at,
                                 f"settings.{section}: {problem}",
@@ -158,11 +153,21 @@ def _build(raw: YMap) -> Settings:
         except (TypeError, ValueError, OverflowError):  # `.inf` is a float too
             return default  # already reported by the section check
 
+    def section(name: str) -> dict[str, Any]:
+        value = raw.get(name)
+        return dict(value) if isinstance(value, dict) else {}
+
+    stt = SttSettings.from_mapping(section("stt"))
     return Settings(
         min_speech_ms=number("barge_in", "min_speech_ms", int, 300),
-        min_confidence=number("stt", "min_confidence", float, 0.5),
+        min_confidence=stt.min_confidence,
         escalation_number=str(get("escalation", "number", "")),
         system_prompt=str(raw.get("system_prompt") or ""),
-        llm=dict(raw.get("llm") or {}),
+        llm=LlmSettings.from_mapping(section("llm")),
         raw={k: v for k, v in raw.items()},
+        stt=stt,
+        tts=TtsSettings.from_mapping(section("tts")),
+        privacy=PrivacySettings.from_mapping(section("privacy")),
+        business=section("business"),
+        knowledge=section("knowledge"),
     )

@@ -16,7 +16,7 @@ from typing import Any
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from knowledge.embeddings import LOCAL_MODEL_ID, Embedder, LocalMiniLMEmbedder
+from knowledge.embeddings import Embedder, make_embedder
 from knowledge.errors import EmbeddingError
 
 
@@ -46,8 +46,10 @@ class DialflowEmbeddingFunction(EmbeddingFunction[Documents]):
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> DialflowEmbeddingFunction:
         model = str(config.get("model", "unknown"))
-        if model == f"local:{LOCAL_MODEL_ID}":
-            return DialflowEmbeddingFunction(LocalMiniLMEmbedder())
+        if model.startswith("local:"):  # the offline model needs no credentials
+            local = make_embedder({"embeddings": "local"}, env={})
+            if local.name == model:
+                return DialflowEmbeddingFunction(local)
         return DialflowEmbeddingFunction(None, model=model)
 
     def is_legacy(self) -> bool:

@@ -29,6 +29,7 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
 from chromadb.errors import NotFoundError
 
+from engine.environment import DIALFLOW_CHROMA_HOST, DIALFLOW_CHROMA_PORT
 from knowledge.chroma_ef import DialflowEmbeddingFunction
 from knowledge.config import KnowledgeConfig
 from knowledge.embeddings import Embedder
@@ -73,7 +74,7 @@ class QueryRow:
     distance: float
 
 
-CHROMA_HOST_ENV, CHROMA_PORT_ENV = "DIALFLOW_CHROMA_HOST", "DIALFLOW_CHROMA_PORT"
+CHROMA_HOST_ENV, CHROMA_PORT_ENV = DIALFLOW_CHROMA_HOST, DIALFLOW_CHROMA_PORT
 
 
 def server_from_env(config: KnowledgeConfig, env: Mapping[str, str]) -> KnowledgeConfig:

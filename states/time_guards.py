@@ -14,10 +14,11 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.environment import DIALFLOW_CLOCK
 from flows.signatures import ArgKind, StepContext, guard
 
 log = logging.getLogger("dialflow.clock")
-CLOCK_ENV = "DIALFLOW_CLOCK"  # a fixed start time for every call (demos, tests)
+CLOCK_ENV = DIALFLOW_CLOCK  # a fixed start time for every call (demos, tests)
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _cached: list[Any] = [None, None]  # [the business settings, their calendar]
 
@@ -26,7 +27,7 @@ def business_calendar(ctx: StepContext) -> Any:
     """The flow's BusinessCalendar, built once per flow."""
     from tools.calendar import BusinessCalendar
 
-    business = ctx.flow.settings.raw.get("business") or {}
+    business = ctx.flow.settings.business
     if _cached[0] is not business:  # a reloaded flow brings new settings: build again
         _cached[:] = [business, BusinessCalendar.from_settings(dict(business))]
     return _cached[1]
@@ -49,7 +50,7 @@ def fixed_clock(flow: Any, env: Any = None) -> dt.datetime | None:
     text = (os.environ if env is None else env).get(CLOCK_ENV)
     if not text:
         return None
-    business = flow.settings.raw.get("business") or {}
+    business = flow.settings.business
     try:
         return local_clock(text, business.get("timezone"))
     except ValueError:

@@ -21,7 +21,7 @@ from flows.templates import resolve
 
 def template_values(ctx: StepContext) -> dict[str, Any]:
     """What `{…}` names can read in this context."""
-    return {"business": dict(ctx.flow.settings.raw.get("business") or {}),
+    return {"business": dict(ctx.flow.settings.business),
             "vars": dict(ctx.vars), "event": dict(ctx.data), "caller": ctx.caller,
             "last_reply": ctx.last_reply, "last_said": ctx.last_said}
 

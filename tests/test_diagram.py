@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from engine.scripts import load_script, run_script
 from flows import Flow, load_flow, load_flow_text
 from flows.diagram import ANY, REENTER, STAY, build_diagram, highlight_trace

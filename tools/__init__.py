@@ -3,8 +3,9 @@
 Modules: `registry` (`@tool`, `ToolRegistry`, schema export), `schema` (JSON schema from type
 hints and docstrings), `validation` (argument checks), `runner` (`run_tool`), `result`
 (`ToolResult`, `ToolError`), `context` (`ToolContext`), `calendar` (`BusinessCalendar`),
-`storage` (SQLAlchemy tables), `phone`, `appointments` and `escalation` (built-in tools),
-`http_tools` (tools declared in flows.yaml), `builtin` (`build_registry`), `service`
-`cli` (`appointments list`, `tickets list`).
+`storage` (SQLAlchemy tables; their Alembic `migrations`), `phone` (normalising numbers),
+`appointments`, `rescheduling` and `escalation` (built-in tools), `http_tools` (tools
+declared in flows.yaml), `builtin` (`build_registry`), `cli` (`appointments list`,
+`tickets list`).
 Importing this package imports nothing else.
 """

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+from engine.redaction import redact_number
 from tools.context import ToolContext
-from tools.phone import OptionalPhone, Phone, phone_argument, redact_phone
+from tools.phone import OptionalPhone, Phone, phone_argument
 from tools.registry import tool
 from tools.result import ToolError
 from tools.schema import text_rules
@@ -130,7 +131,7 @@ def check_appointment(ctx: ToolContext, phone: OptionalPhone = None) -> dict[str
     own = _own_phone(ctx, phone)
     found = ctx.storage.upcoming_for_phone(own, now=ctx.now())
     return {
-        "phone": redact_phone(own),
+        "phone": redact_number(own),
         "appointments": [_describe(ctx, appt) for appt in found],
         "message": f"{len(found)} upcoming appointment(s) for the number ending in {own[-4:]}.",
     }

@@ -1,8 +1,8 @@
 """Business calendar: opening hours, holidays and the slot grid from `settings.business`.
 
-`validate_business_settings` lists problems in the plain dict, each "path: problem" with the
-path relative to the section (e.g. "hours.thu: ..."), for the flows linter to locate.
-`BusinessCalendar.from_settings` builds the calendar, which answers whether a start time is
+The section's schema and validator belong to the flow language
+(`flows.settings_business.validate_business_settings`); `BusinessCalendar.from_settings`
+builds the calendar from the validated section, which answers whether a start time is
 bookable and which free slots are nearest to a requested one. The clock (`now`) is always
 passed in. Pure code: touches no storage, network or clock.
 """
@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-KNOWN_KEYS = ("name", "timezone", "hours", "holidays", "slot_minutes", "booking_days")
-_HHMM = r"([01][0-9]|2[0-3]):([0-5][0-9])"
-_RANGE = re.compile(rf"^{_HHMM}-{_HHMM}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MIN_SLOT, MAX_SLOT = 5, 480
-BOOKING_DAYS = 365  # default booking horizon: appointments start at most this many days ahead
-MAX_BOOKING_DAYS = 3 * 366
+from flows.settings_business import (
+    BOOKING_DAYS,
+    DAY_NAMES,
+    KNOWN_KEYS,
+    MAX_BOOKING_DAYS,
+    MIN_SLOT,
+    WEEKDAYS,
+    OpeningHours,
+    minutes,
+    parse_day,
+    parse_range,
+    validate_business_settings,
+)
+
+__all__ = ["BOOKING_DAYS", "KNOWN_KEYS", "MAX_BOOKING_DAYS", "MIN_SLOT", "BusinessCalendar",
+           "BusinessSettingsError", "OpeningHours", "SlotCheck", "validate_business_settings"]
 
 
 class BusinessSettingsError(ValueError):
@@ -38,137 +43,12 @@ class BusinessSettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class OpeningHours:
-    opens: dt.time
-    closes: dt.time
-
-
-@dataclass(frozen=True)
 class SlotCheck:
     """Whether a start time is bookable; `reason` is a short code when it is not."""
 
     ok: bool
     reason: str | None = None
     message: str = ""
-
-
-def _parse_range(value: Any) -> OpeningHours | str | None:
-    """OpeningHours, None for "closed", or a problem sentence."""
-    if isinstance(value, str) and value.strip().lower() == "closed":
-        return None
-    if not isinstance(value, str):
-        return f'must be a string like "08:00-17:00" or "closed" (quote it in YAML), got {value!r}'
-    match = _RANGE.match(value.strip())
-    if not match:
-        return f'{value!r} is not a time range like "08:00-17:00" (24-hour HH:MM) or "closed"'
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    opens, closes = dt.time(h1, m1), dt.time(h2, m2)
-    if closes <= opens:
-        return f"{value!r} closes before it opens"
-    return OpeningHours(opens, closes)
-
-
-def _parse_day(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _DATE.match(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _suggest(word: str, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _minutes(t: dt.time) -> int:
-    return t.hour * 60 + t.minute
-
-
-def validate_business_settings(settings: Any) -> list[str]:
-    """Every problem in a `settings.business` dict as "path: problem" ([] if fine).
-
-    Paths are relative to the section ("hours.thu", "holidays[2]"); messages avoid naming
-    other keys so a linter can find the line from the key a message mentions.
-    """
-    if not isinstance(settings, Mapping):
-        return ["must be a mapping with name, timezone, hours and slot_minutes"]
-    problems = [f"{key}: unknown setting{_suggest(key, KNOWN_KEYS)}"
-                for key in settings if key not in KNOWN_KEYS]
-    for key in ("name", "timezone", "hours", "slot_minutes"):
-        if key not in settings:
-            problems.append(f"{key}: missing")
-    name = settings.get("name")
-    if "name" in settings and (not isinstance(name, str) or not name.strip()):
-        problems.append("name: must be a non-empty string")
-    tz = settings.get("timezone")
-    if "timezone" in settings:
-        try:
-            if not isinstance(tz, str):
-                raise ValueError
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(
-                f"timezone: {tz!r} is not an IANA time zone like 'America/New_York'"
-            )
-    slot = settings.get("slot_minutes")
-    slot_ok = isinstance(slot, int) and not isinstance(slot, bool) and MIN_SLOT <= slot <= MAX_SLOT
-    if "slot_minutes" in settings and not slot_ok:
-        problems.append(
-            f"slot_minutes: must be a whole number of minutes from {MIN_SLOT} to "
-            f"{MAX_SLOT}, got {slot!r}"
-        )
-    days = settings.get("booking_days", BOOKING_DAYS)
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_BOOKING_DAYS:
-        problems.append(
-            f"booking_days: must be a whole number of days from 1 to {MAX_BOOKING_DAYS}, "
-            f"got {days!r}"
-        )
-    problems += _validate_hours(settings.get("hours"), slot if slot_ok else None, settings)
-    holidays = settings.get("holidays") or []
-    if not isinstance(holidays, list):
-        problems.append('holidays: must be a list of dates like "2026-12-25"')
-    else:
-        for i, day in enumerate(holidays):
-            if _parse_day(day) is None:
-                problems.append(
-                    f"holidays[{i}]: {day!r} is not a valid date (YYYY-MM-DD)"
-                )
-    return problems
-
-
-def _validate_hours(hours: Any, slot: int | None, settings: Mapping[str, Any]) -> list[str]:
-    if "hours" not in settings:
-        return []
-    if not isinstance(hours, Mapping):
-        return ["hours: must map weekdays (mon..sun) to 'HH:MM-HH:MM' or 'closed'"]
-    problems: list[str] = []
-    any_open = False
-    for day, value in hours.items():
-        if day not in WEEKDAYS:
-            problems.append(
-                f"hours.{day}: unknown weekday{_suggest(str(day), WEEKDAYS)} "
-                f"(use {', '.join(WEEKDAYS)})"
-            )
-            continue
-        parsed = _parse_range(value)
-        if isinstance(parsed, str):
-            problems.append(f"hours.{day}: {parsed}")
-        elif parsed is not None:
-            any_open = True
-            span = _minutes(parsed.closes) - _minutes(parsed.opens)
-            if slot is not None and span < slot:
-                problems.append(
-                    f"hours.{day}: {value!r} is shorter than one {slot}-minute slot"
-                )
-    if not problems and not any_open:
-        problems.append("hours: the business is closed every day")
-    return problems
 
 
 class BusinessCalendar:
@@ -199,10 +79,10 @@ class BusinessCalendar:
             raise BusinessSettingsError(problems)
         hours: dict[int, OpeningHours | None] = {}
         for day, value in settings["hours"].items():
-            parsed = _parse_range(value)
+            parsed = parse_range(value)
             assert not isinstance(parsed, str)
             hours[WEEKDAYS.index(day)] = parsed
-        holidays = [_parse_day(d) for d in settings.get("holidays") or []]
+        holidays = [parse_day(d) for d in settings.get("holidays") or []]
         return cls(
             name=settings["name"].strip(),
             timezone=ZoneInfo(settings["timezone"]),
@@ -251,7 +131,7 @@ class BusinessCalendar:
         """Is `start` a bookable slot start at time `now`?"""
         local = self.to_local(start)
         day = local.date()
-        weekday = _DAY_NAMES[day.weekday()]
+        weekday = DAY_NAMES[day.weekday()]
         if start <= now:
             return SlotCheck(False, "past", "That time has already passed.")
         within = self.check_day(day, now=now)
@@ -262,20 +142,20 @@ class BusinessCalendar:
         hours = self.hours[day.weekday()]
         if hours is None:
             return SlotCheck(False, "closed_day", f"{self.name} is closed on {weekday}s.")
-        at = _minutes(local.time())
+        at = minutes(local.time())
         open_text = f"{hours.opens:%H:%M}-{hours.closes:%H:%M}"
-        if at < _minutes(hours.opens) or at >= _minutes(hours.closes):
+        if at < minutes(hours.opens) or at >= minutes(hours.closes):
             return SlotCheck(
                 False, "outside_hours", f"On {weekday}s {self.name} is open {open_text}."
             )
-        if local.second or local.microsecond or (at - _minutes(hours.opens)) % self.slot_minutes:
+        if local.second or local.microsecond or (at - minutes(hours.opens)) % self.slot_minutes:
             return SlotCheck(
                 False,
                 "misaligned",
                 f"Appointments start every {self.slot_minutes} minutes from "
                 f"{hours.opens:%H:%M}.",
             )
-        if at + self.slot_minutes > _minutes(hours.closes):
+        if at + self.slot_minutes > minutes(hours.closes):
             last = self._day_slots(day)[-1]
             return SlotCheck(
                 False, "too_late", f"The last appointment on {weekday}s starts at {last:%H:%M}."
@@ -290,8 +170,8 @@ class BusinessCalendar:
         if hours is None or day in self.holidays:
             return []
         out = []
-        at = _minutes(hours.opens)
-        while at + self.slot_minutes <= _minutes(hours.closes):
+        at = minutes(hours.opens)
+        while at + self.slot_minutes <= minutes(hours.closes):
             with contextlib.suppress(ValueError):  # a time skipped by a DST change
                 out.append(self.local(day, dt.time(at // 60, at % 60)))
             at += self.slot_minutes

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from tools.phone import redact_phone
+from engine.redaction import redact_number
 from tools.storage import BOOKED, CANCELLED, DATABASE_URL_ENV, Storage, database_url
 
 MAX_TEXT = 40
@@ -154,7 +154,7 @@ def list_appointments(args: argparse.Namespace) -> int:
         start, end = _local(appt.start, appt.timezone), _local(appt.end, appt.timezone)
         return [
             str(appt.id), f"{start:%a %Y-%m-%d %H:%M}-{end:%H:%M} {start:%Z}", _short(appt.name),
-            redact_phone(appt.phone), _short(appt.reason), appt.status, appt.call_id or "-",
+            _phone(appt.phone), _short(appt.reason), appt.status, appt.call_id or "-",
         ]
 
     return _run(
@@ -173,7 +173,7 @@ def list_tickets(args: argparse.Namespace) -> int:
     def to_row(ticket: Any) -> list[str]:
         return [
             str(ticket.id), f"{ticket.created_at:%Y-%m-%d %H:%M} UTC", _short(ticket.reason),
-            _short(ticket.summary, 60), redact_phone(ticket.caller_phone), ticket.status,
+            _short(ticket.summary, 60), _phone(ticket.caller_phone), ticket.status,
             ticket.call_id or "-",
         ]
 
@@ -184,3 +184,8 @@ def list_tickets(args: argparse.Namespace) -> int:
         to_row,
         ["ID", "CREATED", "REASON", "SUMMARY", "PHONE", "STATUS", "CALL"],
     )
+
+
+def _phone(number: str | None) -> str:
+    """A stored number as listings show it: redacted like the logs, `-` when there is none."""
+    return redact_number(number) if number else "-"

@@ -1,7 +1,9 @@
 """HTTP tools declared under `http_tools:` in flows.yaml: a team's own system as a tool, no code.
 
-`validate_http_tool_config` / `validate_http_tools` list problems ("path: problem") for the
-flows linter; `HttpTool.from_config` builds a tool that the registry exports like any other.
+The schema of one entry is the flow language's (`flows.http_tools_schema`, whose
+`validate_http_tool_config` the loader uses); `validate_http_tools` checks a whole list
+("path: problem", names that repeat or clash); `HttpTool.from_config` builds a tool that
+the registry exports like any other.
 Arguments are validated against the declared JSON schema before any request; GET sends
 them as query parameters, other methods as a JSON body. Header values may reference
 `${VAR}` environment variables, read at call time; a missing one is a `config_error` naming
@@ -11,33 +13,36 @@ name, method, host and path only. Touches the network (httpx) and reads the envi
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
+from flows.http_tools_schema import (
+    DEFAULT_TIMEOUT,
+    ENV_REF,
+    KEYS,
+    MAX_TIMEOUT,
+    METHODS,
+    parse_duration,
+    plain_json,
+    validate_http_tool_config,
+)
 from tools.context import ToolContext
-from tools.registry import TOOL_NAME, Tool, ToolRegistry
+from tools.registry import Tool, ToolRegistry
 from tools.result import ToolError
 from tools.validation import validate_arguments
 
 logger = logging.getLogger(__name__)
+__all__ = ["DEFAULT_TIMEOUT", "KEYS", "MAX_TIMEOUT", "METHODS", "HttpTool", "HttpToolConfigError",
+           "parse_duration", "register_http_tools", "validate_http_tool_config",
+           "validate_http_tools"]
 
-KEYS = ("name", "description", "parameters", "url", "method", "headers", "timeout")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
-DEFAULT_TIMEOUT, MAX_TIMEOUT = 10.0, 60.0
 MAX_BODY_CHARS = 4000
 REDACTED = "[redacted]"
 
@@ -48,105 +53,6 @@ class HttpToolConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("invalid http tool: " + "; ".join(problems))
         self.problems = problems
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from "5s", "500ms", "1.5s", "2m" or a plain number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match:
-        raise ValueError(f"{value!r} is not a duration like '5s' or '500ms'")
-    number, unit = float(match.group(1)), match.group(2) or "s"
-    return number / 1000 if unit == "ms" else number * 60 if unit == "m" else number
-
-
-def validate_http_tool_config(config: Any) -> list[str]:
-    """Every problem in one `http_tools` entry, as "key: problem" sentences ([] if fine)."""
-    if not isinstance(config, Mapping):
-        return ["must be a mapping with name, description, url and parameters"]
-    problems = [f"{k}: unknown key{_suggest(k)}" for k in config if k not in KEYS]
-    problems += [f"{k}: missing" for k in ("name", "description", "url") if k not in config]
-    name = config.get("name")
-    if "name" in config and not (isinstance(name, str) and TOOL_NAME.match(name)):
-        problems.append(f"name: {name!r} must be 1-64 letters, digits, '_' or '-'")
-    description = config.get("description")
-    if "description" in config and not (isinstance(description, str) and description.strip()):
-        problems.append("description: must be a non-empty string (the LLM reads it)")
-    problems += _url_problems(config)
-    method = config.get("method", "POST")
-    if not isinstance(method, str) or method.upper() not in METHODS:
-        problems.append(f"method: {method!r} must be one of {', '.join(METHODS)}")
-    problems += _parameters_problems(config.get("parameters", {"type": "object"}))
-    problems += _headers_problems(config.get("headers", {}))
-    if "timeout" in config:
-        try:
-            seconds = parse_duration(config["timeout"])
-            if not 0 < seconds <= MAX_TIMEOUT:
-                problems.append(f"timeout: must be more than 0 and at most {MAX_TIMEOUT:g}s")
-        except ValueError as exc:
-            problems.append(f"timeout: {exc}")
-    return problems
-
-
-def _suggest(key: Any) -> str:
-    close = difflib.get_close_matches(str(key), KEYS, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _url_problems(config: Mapping[str, Any]) -> list[str]:
-    if "url" not in config:
-        return []
-    url = config["url"]
-    if not isinstance(url, str):
-        return ["url: must be a string"]
-    if "${" in url:
-        return ["url: ${VAR} references are only allowed in headers"]
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [f"url: {url!r} must be an absolute http:// or https:// URL"]
-    if parts.username or parts.password:
-        return ["url: must not contain credentials; send them in a header with ${VAR}"]
-    return []
-
-
-def _parameters_problems(schema: Any) -> list[str]:
-    if not isinstance(schema, Mapping):
-        return ["parameters: must be a JSON schema mapping with type: object"]
-    try:
-        _plain_json(schema)
-    except (TypeError, ValueError) as exc:
-        return [f"parameters: must be plain JSON ({exc})"]
-    problems = []
-    if schema.get("type") != "object":
-        problems.append("parameters: the schema's type must be 'object'")
-    try:
-        Draft202012Validator.check_schema(dict(schema))
-    except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
-        problems.append(f"parameters{'.' + where if where else ''}: {exc.message}")
-    return problems
-
-
-def _plain_json(value: Any) -> Any:
-    """A deep copy made of plain dicts and lists (YAML nodes may be dict subclasses)."""
-    return json.loads(json.dumps(value))
-
-
-def _headers_problems(headers: Any) -> list[str]:
-    if not isinstance(headers, Mapping):
-        return ["headers: must map header names to strings"]
-    problems = []
-    for key, value in headers.items():
-        if not isinstance(key, str) or not _HEADER_NAME.match(key):
-            problems.append(f"headers: {key!r} is not a valid header name")
-        elif not isinstance(value, str):
-            problems.append(f"headers.{key}: must be a string (quote it in YAML)")
-        elif "${" in ENV_REF.sub("", value):
-            problems.append(f"headers.{key}: environment references must look like ${{NAME}}")
-    return problems
 
 
 def _located(index: int, config: Any, problem: str) -> str:
@@ -216,7 +122,7 @@ class HttpTool(Tool):
         return cls(
             name=config["name"],
             description=config["description"].strip(),
-            parameters=_plain_json(config.get("parameters", {"type": "object", "properties": {}})),
+            parameters=plain_json(config.get("parameters", {"type": "object", "properties": {}})),
             url=config["url"],
             method=config.get("method", "POST").upper(),
             headers=dict(config.get("headers", {})),

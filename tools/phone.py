@@ -1,7 +1,7 @@
-"""Phone numbers: normalise what a caller says or telephony sends to E.164, and redact for display.
+"""Phone numbers: normalise what a caller says or telephony sends to E.164.
 
 Pure functions and the `Phone` argument types; imports only `tools.result`, touches nothing
-outside itself.
+outside itself. Redacting a number for display is `engine.redaction.redact_number`.
 """
 
 from __future__ import annotations
@@ -68,13 +68,3 @@ def try_normalize_phone(text: str | None) -> str | None:
         return normalize_phone(text)
     except InvalidPhoneNumber:
         return None
-
-
-def redact_phone(text: str | None) -> str:
-    """Hide all but the last 4 digits: `+15551234567` -> `***-4567`."""
-    if not text:
-        return "-"
-    digits = re.sub(r"\D", "", text)
-    if len(digits) <= 4:
-        return "***"
-    return "***-" + digits[-4:]

@@ -11,17 +11,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from flows.http_tools_schema import TOOL_NAME
 from tools.context import ToolContext
 from tools.result import ToolError
 from tools.schema import Converter, ToolDefinitionError, derive_signature
-
-TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 class Tool(ABC):

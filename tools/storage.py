@@ -40,8 +40,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from engine.environment import DIALFLOW_DATABASE_URL
+
 DEFAULT_DATABASE_URL = "sqlite:///data/dialflow.db"
-DATABASE_URL_ENV = "DIALFLOW_DATABASE_URL"
+DATABASE_URL_ENV = DIALFLOW_DATABASE_URL
 BOOKED, CANCELLED = "booked", "cancelled"
 TICKET_OPEN = "open"
 

@@ -29,7 +29,6 @@ from adapters.anthropic.messages import cached_tools, message_params, system_blo
 from adapters.llm.config import LLMConfig, api_key
 from adapters.llm.errors import IncompleteStream
 from adapters.llm.prompt import Prompt, Searcher
-from adapters.llm.retry import Backoff, retry_after
 from adapters.llm.streaming import (
     DEFAULT_TIMEOUT_S,
     Failure,
@@ -38,13 +37,15 @@ from adapters.llm.streaming import (
     TextDelta,
 )
 from adapters.llm.tools import anthropic_tools
+from adapters.retry import Backoff, retry_after
+from engine.environment import ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL
 from engine.ports import ToolCall
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry
 
-KEY_ENV = "ANTHROPIC_API_KEY"
-BASE_URL_ENV = "ANTHROPIC_BASE_URL"
+KEY_ENV = ANTHROPIC_API_KEY
+BASE_URL_ENV = ANTHROPIC_BASE_URL
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MODEL = "claude-sonnet-5-5"  # flows.yaml usually names one
 TRANSIENT_STATUS = frozenset({408, 409, 429})

@@ -3,6 +3,6 @@
 `stt.DeepgramStt` is the `SttProvider`; `session` runs one call's socket (send, KeepAlive,
 reconnect, finalize); `turns` turns Deepgram's results into the call's coarse events;
 `ledger` keeps the audio that is waiting or unconfirmed; `config` holds the options, the
-key and the query parameters; `backoff` the reconnect delays. Only this package imports
+key and the query parameters (reconnect delays: `adapters.retry`). Only this package imports
 the deepgram SDK.
 """

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-KEY_ENV = "DEEPGRAM_API_KEY"
-SAMPLE_RATE = 8000  # Twilio Media Streams: 8 kHz mu-law, one byte per sample, mono
-BYTES_PER_SECOND = SAMPLE_RATE
+from engine.audio_format import BYTES_PER_SECOND, SAMPLE_RATE
+from engine.environment import DEEPGRAM_API_KEY
+
+KEY_ENV = DEEPGRAM_API_KEY
 MAX_KEYTERMS = 100  # Deepgram's limit on key terms per request
 KEYWORD_BOOST = 2  # intensifier for `keywords` (models before nova-3)
 

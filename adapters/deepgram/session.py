@@ -33,10 +33,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from adapters.deepgram.backoff import backoff_delay
-from adapters.deepgram.config import BYTES_PER_SECOND, DeepgramOptions
+from adapters.deepgram.config import DeepgramOptions
 from adapters.deepgram.ledger import AudioLedger
 from adapters.deepgram.turns import Emission, TurnTracker
+from adapters.retry import backoff_delay
+from engine.audio_format import BYTES_PER_SECOND
 from engine.media import Emit
 
 FEED_CLOCK_FRAMES = 3000  # 60 s of 20 ms frames

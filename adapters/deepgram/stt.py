@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
+from typing import Any
 
 from deepgram import AsyncDeepgramClient
 from deepgram.environment import DeepgramClientEnvironment
@@ -20,12 +21,18 @@ from deepgram.environment import DeepgramClientEnvironment
 from adapters.deepgram.config import DeepgramOptions, api_key, listen_params, server_urls
 from adapters.deepgram.session import DeepgramSession, FirstResult, LiveSocket
 from engine.media import Emit
+from flows.model import Settings
 
 
 class DeepgramStt:
     """Speech-to-text by Deepgram (nova-3 by default), for 8 kHz mu-law phone audio."""
 
     name = "deepgram"
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], **_: Any) -> DeepgramStt:
+        """The provider convention (engine.providers): the key from `env`."""
+        return cls(env=env)
 
     def __init__(
         self,

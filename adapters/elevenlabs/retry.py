@@ -4,9 +4,9 @@ Transient: HTTP 408, 429 and 5xx answers, and connection failures (refused, rese
 keep-alive connection the server had already closed, a connect timeout). Not transient: any
 other 4xx (a bad key, an unknown voice, a rejected body) and a read timeout — a stalled
 synthesis has already cost the caller the whole timeout, so it is better to give up and let
-the engine say something else than to wait that long again. The wait is exponential
-backoff with jitter (half fixed, half random), or the server's `Retry-After` when it sends
-one; both are capped. The caller only retries before the first audio byte.
+the engine say something else than to wait that long again. The wait is the shared rule of
+`adapters.retry`: exponential backoff with jitter, at least the server's `Retry-After` when
+it sends one, capped. The caller only retries before the first audio byte.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import httpx
 from elevenlabs.core.api_error import ApiError
+
+from adapters.retry import Backoff, parse_retry_after
 
 TRANSIENT_STATUSES = frozenset({408, 429})
 
@@ -37,14 +39,12 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def retry_after(exc: BaseException) -> float | None:
-    """The server's `Retry-After` in seconds (numeric form only), if any."""
-    headers = getattr(exc, "headers", None) or {}
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and seconds >= 0 else None
+    """The server's `Retry-After` in seconds (see `adapters.retry`), if it sent one."""
+    return parse_retry_after(headers.get("retry-after")) if (headers := _headers(exc)) else None
+
+
+def _headers(exc: BaseException) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
 
 
 @dataclass
@@ -60,8 +60,7 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
-        if self.base < 0 or self.cap < 0:
-            raise ValueError("backoff times must be >= 0")
+        Backoff(self.base, self.cap)  # checks the times
 
     def should_retry(self, exc: BaseException, retries_done: int) -> bool:
         return retries_done < self.max_retries and is_transient(exc)
@@ -69,7 +68,4 @@ class RetryPolicy:
     def delay(self, retries_done: int, exc: BaseException | None = None) -> float:
         """Seconds to wait before retry number `retries_done + 1`."""
         told = retry_after(exc) if exc is not None else None
-        if told is not None:
-            return min(told, self.cap)
-        step = min(self.cap, self.base * (2 ** retries_done))
-        return step / 2 + self.rng.uniform(0, step / 2)
+        return Backoff(self.base, self.cap).delay(retries_done + 1, told, self.rng.random)

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-API_KEY_ENV = "ELEVENLABS_API_KEY"
-VOICE_ENV = "ELEVENLABS_VOICE_ID"
-API_URL_ENV = "DIALFLOW_ELEVENLABS_API_URL"
+from engine.environment import DIALFLOW_ELEVENLABS_API_URL, ELEVENLABS_API_KEY, ELEVENLABS_VOICE_ID
+
+API_KEY_ENV = ELEVENLABS_API_KEY
+VOICE_ENV = ELEVENLABS_VOICE_ID
+API_URL_ENV = DIALFLOW_ELEVENLABS_API_URL
 
 DEFAULT_VOICE_ID = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade voice every account has
 DEFAULT_MODEL_ID = "eleven_flash_v2_5"  # ElevenLabs' lowest-latency model

@@ -43,6 +43,7 @@ from adapters.elevenlabs.settings import (
     OUTPUT_FORMAT,
     ElevenLabsSettings,
 )
+from flows.model import Settings
 
 log = logging.getLogger("dialflow.elevenlabs.tts")
 
@@ -74,6 +75,11 @@ class ElevenLabsTts:
     """Text-to-speech through ElevenLabs, streamed as 8 kHz mu-law."""
 
     name = "elevenlabs"
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], **_: Any) -> ElevenLabsTts:
+        """The provider convention (engine.providers): `settings.tts.voice`, the key from `env`."""
+        return cls(env=env, voice_id=settings.tts.voice)
 
     def __init__(
         self,

@@ -1,4 +1,5 @@
-"""`LLMConfig` (model, max_tokens, temperature, base_url from `settings.llm`) and `api_key`.
+"""`LLMConfig` (model, max_tokens, temperature, base_url from the typed `settings.llm`) and
+`api_key`.
 
 Both brains read their settings here so the keys of flows.yaml mean the same to each. The
 key is read from the mapping the brain was given (the environment), never logged.
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from adapters.llm.errors import MissingKeyError
+from flows.sections import LlmSettings
 
 DEFAULT_MAX_TOKENS = 300
 
@@ -24,15 +25,12 @@ class LLMConfig:
     base_url: str | None = None
 
     @classmethod
-    def from_settings(cls, llm: Mapping[str, Any] | None, *, default_model: str) -> LLMConfig:
-        llm = llm or {}
-        temperature = llm.get("temperature")
-        return cls(
-            model=str(llm.get("model") or default_model),
-            max_tokens=int(llm.get("max_tokens") or DEFAULT_MAX_TOKENS),
-            temperature=None if temperature is None else float(temperature),
-            base_url=str(llm["base_url"]) if llm.get("base_url") else None,
-        )
+    def from_settings(cls, llm: LlmSettings | None, *, default_model: str) -> LLMConfig:
+        """From the flow's typed `settings.llm`, with this provider's default model."""
+        llm = llm or LlmSettings()
+        return cls(model=llm.model or default_model,
+                   max_tokens=llm.max_tokens or DEFAULT_MAX_TOKENS,
+                   temperature=llm.temperature, base_url=llm.base_url)
 
 
 def api_key(env: Mapping[str, str], variable: str, provider: str, hint: str = "") -> str:

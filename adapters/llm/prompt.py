@@ -44,8 +44,7 @@ def system_prompt(settings: Any) -> str:
 
 
 def business_timezone(settings: Any) -> ZoneInfo:
-    raw = getattr(settings, "raw", None) or {}
-    name = (raw.get("business") or {}).get("timezone") or "UTC"
+    name = (getattr(settings, "business", None) or {}).get("timezone") or "UTC"
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):

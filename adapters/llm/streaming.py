@@ -21,7 +21,7 @@ import asyncio
 import logging
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,9 +38,10 @@ from adapters.llm.prompt import (
     fetch_knowledge,
     system_prompt,
 )
-from adapters.llm.retry import Backoff
-from adapters.llm.sentences import SentenceSplitter
+from adapters.retry import Backoff
 from engine.ports import BrainOutput, Sentence, ToolCall, ToolOutcome, Turn
+from engine.sentences import SentenceSplitter
+from flows.model import Settings
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry
@@ -64,6 +65,14 @@ class Failure(StrEnum):
 
 class StreamingBrain(ABC):
     name = "llm"
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], *,
+                  retriever: Searcher | None = None, registry: ToolRegistry | None = None,
+                  **_: Any) -> StreamingBrain:
+        """The provider convention (engine.providers): `settings.llm` and the system
+        prompt; the key from `env`."""
+        return cls(settings, retriever, registry, env=env)  # type: ignore[call-arg]
 
     def __init__(
         self,

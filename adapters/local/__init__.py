@@ -12,6 +12,6 @@ downloads at run time and no API key is needed.
 - `tts`        `LocalPiperTts`, the `TtsProvider` (piper in a worker, 8 kHz mu-law out)
 - `measure`    `python -m adapters.local.measure`: latency figures on this machine
 
-Only `engine.media` (the interfaces) and `adapters.twilio.mulaw` (the codec) are imported
-from the project.
+Only `engine.media` (the interfaces), `engine.audio_format` (the format) and
+`adapters.audio.mulaw` (the codec) are imported from the project.
 """

@@ -3,7 +3,8 @@
 Piper's time to first audio grows with the length of what it is given, so a reply is
 synthesised piece by piece: a piece ends after `.`, `!`, `?`, `,`, `;` or `:` followed by
 white space (so "3.5" and "1,000" stay whole), but not after a common abbreviation
-("Dr.", "e.g."). Each piece keeps its punctuation, which gives piper the right intonation.
+("Dr.", "e.g.": the one list in `engine.sentences`). Each piece keeps its punctuation,
+which gives piper the right intonation.
 Pieces without a letter or digit are joined to the one before. Pure string functions.
 """
 
@@ -11,11 +12,9 @@ from __future__ import annotations
 
 import re
 
+from engine.sentences import is_abbreviation
+
 _BOUNDARY = re.compile(r"(?<=[.!?,;:])[\"')\]]*\s+")
-_ABBREVIATIONS = frozenset(
-    {"mr.", "mrs.", "ms.", "dr.", "st.", "jr.", "sr.", "prof.", "vs.", "etc.", "e.g.", "i.e.",
-     "no.", "approx.", "appt."}
-)
 _SPOKEN = re.compile(r"[^\W_]")
 
 
@@ -25,8 +24,8 @@ def split_clauses(text: str) -> list[str]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         candidate = text[start : match.start()].strip()
-        last_word = candidate.rsplit(None, 1)[-1].lower() if candidate else ""
-        if last_word in _ABBREVIATIONS:
+        last_word = candidate.rsplit(None, 1)[-1] if candidate else ""
+        if last_word.endswith(".") and is_abbreviation(last_word):
             continue
         _add(pieces, text[start : match.end()])
         start = match.end()

@@ -20,7 +20,7 @@ from adapters.local.stt import LocalWhisperStt
 from adapters.local.transcribe import transcribe
 from adapters.local.tts import LocalPiperTts
 from adapters.local.vad import WINDOW, EndPointer
-from adapters.twilio.mulaw import SAMPLE_RATE, SILENCE, frames
+from engine.audio_format import SAMPLE_RATE, SILENCE, frames
 
 PHRASES = [
     "I would like to book a cleaning on Tuesday.",

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from engine.environment import HF_HUB_OFFLINE
+
+os.environ.setdefault(HF_HUB_OFFLINE, "1")
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel

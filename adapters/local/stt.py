@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import Executor
+from typing import Any
 
 from adapters.local import models, workers
 from adapters.local.transcribe import Transcript, transcribe
 from adapters.local.vad import EndPointer, SpeechStarted, UtteranceEnded, VadParams
 from engine.media import Emit
+from flows.model import Settings
 from knowledge.vocabulary import whisper_prompt
 
 log = logging.getLogger("dialflow.local.stt")
@@ -131,6 +134,11 @@ class LocalWhisperStt:
     """Offline speech-to-text: whisper tiny.en with silero end-pointing, no network."""
 
     name = "local-whisper"
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], **_: Any) -> LocalWhisperStt:
+        """The provider convention (engine.providers): offline, nothing to read."""
+        return cls()
 
     def __init__(self, params: VadParams | None = None, executor: Executor | None = None) -> None:
         self.params = params or VadParams()

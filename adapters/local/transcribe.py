@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.audio.mulaw import ulaw_to_float16k
 from adapters.local import models
-from adapters.twilio.mulaw import ulaw_to_float16k
 
 NO_SPEECH_PROB = 0.6  # whisper's own rule: a segment above this ...
 SILENT_LOGPROB = -1.0  # ... and below this average log-probability is silence

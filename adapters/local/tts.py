@@ -13,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from adapters.audio.mulaw import Resampler, lin2ulaw
 from adapters.local import models, workers
 from adapters.local.clauses import split_clauses
-from adapters.twilio.mulaw import SAMPLE_RATE, Resampler, lin2ulaw
+from engine.audio_format import SAMPLE_RATE
+from flows.model import Settings
 
 if TYPE_CHECKING:
     from piper import SynthesisConfig
@@ -37,6 +39,11 @@ class LocalPiperTts:
     recogniser the same way on every run."""
 
     name = "local-piper"
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], **_: Any) -> LocalPiperTts:
+        """The provider convention (engine.providers): offline, nothing to read."""
+        return cls()
 
     def __init__(self, executor: Executor | None = None, volume: float = VOLUME,
                  steady: bool = False) -> None:

@@ -20,7 +20,8 @@ from typing import Protocol
 
 import numpy as np
 
-from adapters.twilio.mulaw import SAMPLE_RATE, ulaw2lin
+from adapters.audio.mulaw import ulaw2lin
+from engine.audio_format import SAMPLE_RATE
 
 WINDOW = 256  # samples per silero window at 8 kHz
 WINDOW_MS = WINDOW * 1000 // SAMPLE_RATE  # 32

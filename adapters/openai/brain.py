@@ -30,7 +30,6 @@ import openai
 from adapters.llm.config import LLMConfig, api_key
 from adapters.llm.errors import IncompleteStream
 from adapters.llm.prompt import Prompt, Searcher
-from adapters.llm.retry import Backoff, retry_after
 from adapters.llm.streaming import (
     DEFAULT_TIMEOUT_S,
     Failure,
@@ -40,13 +39,15 @@ from adapters.llm.streaming import (
 )
 from adapters.llm.tools import openai_tools
 from adapters.openai.brain_messages import chat_messages
+from adapters.retry import Backoff, retry_after
+from engine.environment import OPENAI_API_KEY, OPENAI_BASE_URL
 from engine.ports import ToolCall
 
 if TYPE_CHECKING:
     from tools.registry import ToolRegistry
 
-KEY_ENV = "OPENAI_API_KEY"
-BASE_URL_ENV = "OPENAI_BASE_URL"
+KEY_ENV = OPENAI_API_KEY
+BASE_URL_ENV = OPENAI_BASE_URL
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
 NO_KEY = "no-key-needed"  # sent to self-hosted servers when OPENAI_API_KEY is unset

@@ -10,11 +10,15 @@ never includes the key. Talks only to `base_url` (default: the SDK's, api.openai
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import openai
 
+from engine.environment import OPENAI_API_KEY, OPENAI_BASE_URL
+from flows.model import Settings
+from knowledge.config import KnowledgeConfig
 from knowledge.embeddings import Embedder
 from knowledge.errors import EmbeddingError
 
@@ -37,6 +41,15 @@ class OpenAIEmbedder(Embedder):
     """
 
     default_max_distance = 0.65
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], **_: Any) -> OpenAIEmbedder:
+        """The provider convention (engine.providers): `settings.knowledge` (model,
+        endpoint, timeout, retries); the key from `env`."""
+        config = KnowledgeConfig.from_dict(settings.knowledge)
+        return cls(api_key=(env.get(OPENAI_API_KEY) or "").strip(), model=config.openai_model,
+                   base_url=config.openai_base_url or env.get(OPENAI_BASE_URL) or None,
+                   timeout_s=config.openai_timeout_s, max_retries=config.openai_max_retries)
 
     def __init__(
         self,

@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 
 from adapters.speech.audio_store import AudioStore
-from adapters.speech.streams import frames, open_synthesis
+from adapters.speech.streams import open_synthesis
+from engine.audio_format import frames
 from engine.media import TtsProvider, describe
 
 log = logging.getLogger("dialflow.speech.prompts")
@@ -109,7 +110,7 @@ class CachedPrompts:
         audio = await self.cached(prompt)
         if audio is not None:
             log.debug("call %s: prompt %r from the cache", call_id, _short(prompt))
-            for frame in frames(audio):
+            for frame in frames(audio, last="short"):
                 yield frame
             return
         log.info("call %s: prompt %r not cached yet; synthesizing", call_id, _short(prompt))

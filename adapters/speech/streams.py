@@ -2,17 +2,17 @@
 
 `TtsProvider.synthesize(text)` takes only the text; the adapters in this repository also
 accept `call_id=` so their log lines name the call. `open_synthesis` passes the call id to
-providers that take it and leaves it out for those that do not. `frames` cuts audio into
-20 ms mu-law frames (the last one may be shorter).
+providers that take it and leaves it out for those that do not. (Cutting audio into 20 ms
+frames is `engine.audio_format.frames`.)
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import lru_cache
 
-from engine.media import FRAME_BYTES, TtsProvider
+from engine.media import TtsProvider
 
 
 def open_synthesis(provider: TtsProvider, text: str, call_id: str = "-") -> AsyncIterator[bytes]:
@@ -32,8 +32,3 @@ def _takes_call_id(kind: type) -> bool:
         return False
     return any(p.name == "call_id" or p.kind is inspect.Parameter.VAR_KEYWORD
                for p in parameters)
-
-
-def frames(audio: bytes, size: int = FRAME_BYTES) -> Iterator[bytes]:
-    for start in range(0, len(audio), size):
-        yield audio[start:start + size]

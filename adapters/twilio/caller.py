@@ -29,7 +29,6 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from adapters.twilio import mulaw
 from adapters.twilio.binding import BINDING_PARAM, make_binding
 from adapters.twilio.messages import (
     OutboundClear,
@@ -40,11 +39,12 @@ from adapters.twilio.messages import (
     parse_outbound,
 )
 from adapters.twilio.playback import PlaybackBuffer
-from adapters.twilio.redact import redact_number
 from adapters.twilio.signature import SIGNATURE_HEADER, sign
+from engine import audio_format
+from engine.redaction import redact_number
 
 log = logging.getLogger("dialflow.twilio.caller")
-FRAME_SECONDS = mulaw.FRAME_MS / 1000
+FRAME_SECONDS = audio_format.FRAME_MS / 1000
 
 
 @dataclass
@@ -191,7 +191,7 @@ class SimulatedCaller:
         every frame of it has been sent, paced at real time (or the socket closed)."""
         if self.closed:
             raise ConnectionError("the simulated call is not connected")
-        self._mic.extend(mulaw.frames(ulaw))
+        self._mic.extend(audio_format.frames(ulaw))
         self._mic_drained.clear()
         if wait:
             await self._mic_drained.wait()
@@ -254,7 +254,7 @@ class SimulatedCaller:
     async def _microphone_frames(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        silence = bytes([mulaw.SILENCE]) * mulaw.FRAME_BYTES
+        silence = bytes([audio_format.SILENCE]) * audio_format.FRAME_BYTES
         while True:
             if self._mic:
                 frame = self._mic.popleft()
@@ -272,7 +272,7 @@ class SimulatedCaller:
                     "media": {
                         "track": "inbound",
                         "chunk": str(chunk),
-                        "timestamp": str(self.frames_sent * mulaw.FRAME_MS),
+                        "timestamp": str(self.frames_sent * audio_format.FRAME_MS),
                         "payload": base64.b64encode(frame).decode("ascii"),
                     },
                 }
@@ -298,7 +298,7 @@ class SimulatedCaller:
                 started, played_total = loop.time(), 0
                 continue
             await asyncio.sleep(FRAME_SECONDS)
-            due = int((loop.time() - started) * mulaw.SAMPLE_RATE) - played_total
+            due = int((loop.time() - started) * audio_format.SAMPLE_RATE) - played_total
             played = self.playback.advance_bytes(max(0, due))
             played_total += len(played.audio)
             self._heard(loop.time(), played.audio, played.marks)

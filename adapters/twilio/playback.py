@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from adapters.twilio.mulaw import SAMPLE_RATE
+from engine.audio_format import SAMPLE_RATE
 
 
 @dataclass

@@ -25,16 +25,17 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from adapters.twilio import twiml
-from adapters.twilio.redact import escape_id, redact_number, redact_text
+from engine.environment import DIALFLOW_TWILIO_API_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from engine.redaction import escape_id, redact_number, redact_text
 
 log = logging.getLogger("dialflow.twilio.rest")
 _sdk_log = logging.getLogger("dialflow.twilio.sdk")  # the SDK's request dumps carry no call id
 if _sdk_log.level == logging.NOTSET:
     _sdk_log.setLevel(logging.WARNING)
 
-ACCOUNT_SID_ENV = "TWILIO_ACCOUNT_SID"
-AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
-API_URL_ENV = "DIALFLOW_TWILIO_API_URL"
+ACCOUNT_SID_ENV = TWILIO_ACCOUNT_SID
+AUTH_TOKEN_ENV = TWILIO_AUTH_TOKEN
+API_URL_ENV = DIALFLOW_TWILIO_API_URL
 DEFAULT_TIMEOUT = 10.0
 CALL_ALREADY_OVER = frozenset({20404, 21220})  # Twilio's codes for a call no longer live
 

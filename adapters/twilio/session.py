@@ -2,8 +2,9 @@
 
 Twilio sends `connected`, then one `start`, then `media`/`mark`/`dtmf`, then `stop`. The
 session rejects what breaks that order (`ProtocolError`), checks every message carries the
-stream's sid, and keeps the marks we sent so an echo we never asked for is flagged. The
-server feeds it each parsed message and each mark/clear it sends; it decides what to do
+stream's sid, and records the marks we sent in the call's one `PlaybackLedger` (the same
+record the call reads what was heard from), so an echo we never asked for is flagged. The
+bridge feeds it each parsed message and each mark/clear it sends; it decides what to do
 with errors (usually: log with the call id and close the socket).
 """
 
@@ -23,6 +24,7 @@ from adapters.twilio.messages import (
     Start,
     Stop,
 )
+from engine.playback import PlaybackLedger
 
 
 class Phase(Enum):
@@ -47,7 +49,7 @@ class Observation:
 
 
 class StreamSession:
-    def __init__(self) -> None:
+    def __init__(self, ledger: PlaybackLedger | None = None) -> None:
         self.phase = Phase.CONNECTING
         self.stream_sid = ""
         self.call_sid = ""
@@ -56,7 +58,7 @@ class StreamSession:
         self.media_frames = 0
         self.media_bytes = 0
         self._connected = False
-        self._pending_marks: list[str] = []
+        self.ledger = ledger or PlaybackLedger()  # the call's record of speech and marks
 
     # -- what Twilio sends -------------------------------------------------------------------
     def observe(self, message: InboundMessage) -> Observation:
@@ -93,11 +95,9 @@ class StreamSession:
         return Observation(message)
 
     def _mark_echoed(self, message: Mark) -> Observation:
-        if message.name not in self._pending_marks:
+        skipped = self.ledger.mark_echoed(message.name)
+        if skipped is None:
             return Observation(message, f"mark {message.name!r:.60} was never sent")
-        index = self._pending_marks.index(message.name)
-        skipped = tuple(self._pending_marks[:index])
-        del self._pending_marks[index]
         if skipped:
             return Observation(
                 message,
@@ -110,14 +110,12 @@ class StreamSession:
     def mark_sent(self, name: str) -> None:
         """Record a mark we sent; Twilio will echo it once playback reaches it."""
         self._require_streaming("mark")
-        if name in self._pending_marks:
-            raise ValueError(f"mark {name!r} is already pending; mark names must be unique")
-        self._pending_marks.append(name)
+        self.ledger.mark_sent(name)
 
     def clear_sent(self) -> tuple[str, ...]:
         """Record a clear; Twilio will echo every pending mark. Returns them, oldest first."""
         self._require_streaming("clear")
-        return tuple(self._pending_marks)
+        return self.ledger.marks_cleared()
 
     def _require_streaming(self, what: str) -> None:
         if self.phase is not Phase.STREAMING:
@@ -125,7 +123,7 @@ class StreamSession:
 
     @property
     def pending_marks(self) -> tuple[str, ...]:
-        return tuple(self._pending_marks)
+        return self.ledger.pending_marks
 
     @property
     def started(self) -> bool:

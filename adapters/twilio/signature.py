@@ -23,19 +23,20 @@ from urllib.parse import parse_qsl
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio.binding import BINDING_PARAM, BindingRejected, check_binding, make_binding
-from adapters.twilio.redact import escape_id
 from adapters.twilio.urls import (
     PublicUrlError,
     TrustedProxies,
     configured_public_url,
     external_url,
 )
+from engine.environment import DIALFLOW_INSECURE_SKIP_SIGNATURE, TWILIO_AUTH_TOKEN
+from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.twilio.signature")
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
-SKIP_ENV = "DIALFLOW_INSECURE_SKIP_SIGNATURE"
+AUTH_TOKEN_ENV = TWILIO_AUTH_TOKEN
+SKIP_ENV = DIALFLOW_INSECURE_SKIP_SIGNATURE
 _TRUE = {"1", "true", "yes", "on"}
 
 

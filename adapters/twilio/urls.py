@@ -18,8 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-PUBLIC_URL_ENV = "DIALFLOW_PUBLIC_URL"
-TRUSTED_PROXIES_ENV = "DIALFLOW_TRUSTED_PROXIES"
+from engine.environment import DIALFLOW_PUBLIC_URL, DIALFLOW_TRUSTED_PROXIES
+
+PUBLIC_URL_ENV = DIALFLOW_PUBLIC_URL
+TRUSTED_PROXIES_ENV = DIALFLOW_TRUSTED_PROXIES
 LOOPBACK_PROXIES = ("127.0.0.1", "::1")
 STREAM_PATH = "/ws/media"
 

@@ -1,4 +1,5 @@
-"""`settings.privacy` as typed data, where call records live, and scrubbing stored data.
+"""Where call records live, and scrubbing stored data; `settings.privacy` is the typed
+`flows.sections.PrivacySettings` the flow hands in (`flow.settings.privacy`):
 
     settings:
       privacy:
@@ -7,8 +8,8 @@
         redact_transcripts: false # mask phone numbers, card numbers, dates of birth
 
 Defaults apply when the section is absent. The redactor itself is handed in by the server
-(it lives with the telephony adapter's log redaction); this module only applies it to every
-string of a record.
+(`engine.redaction.redact_private`); this module only applies it to every string of a
+record.
 """
 
 from __future__ import annotations
@@ -19,24 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-KEY_ENV = "DIALFLOW_RECORDING_KEY"
-DATA_ENV = "DIALFLOW_DATA"
+from engine.environment import DIALFLOW_DATA, DIALFLOW_RECORDING_KEY, DIALFLOW_TRANSCRIPTS
+from flows.sections import PrivacySettings
+
+__all__ = ["DATA_ENV", "KEY_ENV", "DataDirs", "PrivacySettings", "Redactor", "scrub"]
+
+KEY_ENV = DIALFLOW_RECORDING_KEY
+DATA_ENV = DIALFLOW_DATA
 Redactor = Callable[[str], str]
-
-
-@dataclass(frozen=True)
-class PrivacySettings:
-    record_audio: bool = False
-    retention_days: int = 30
-    redact_transcripts: bool = False
-
-    @classmethod
-    def from_settings(cls, raw: Mapping[str, Any] | None) -> PrivacySettings:
-        """From `flow.settings.raw` (already validated by flows/settings.py)."""
-        section = (raw or {}).get("privacy") or {}
-        return cls(record_audio=bool(section.get("record_audio", False)),
-                   retention_days=int(section.get("retention_days", 30)),
-                   redact_transcripts=bool(section.get("redact_transcripts", False)))
 
 
 @dataclass(frozen=True)
@@ -54,7 +45,7 @@ class DataDirs:
         env = os.environ if env is None else env
         base = Path(root or env.get(DATA_ENV, "data"))
         return cls(calls=base / "calls", recordings=base / "recordings",
-                   transcripts=Path(env.get("DIALFLOW_TRANSCRIPTS", base / "transcripts")))
+                   transcripts=Path(env.get(DIALFLOW_TRANSCRIPTS, base / "transcripts")))
 
 
 def scrub(value: Any, redact: Redactor | None) -> Any:

@@ -65,7 +65,8 @@ class CallRecord:
 
     def wrap(self, ports: Ports) -> Ports:
         return Ports(speaker=_Speaker(ports.speaker, self), brain=_Brain(ports.brain, self),
-                     tools=_Tools(ports.tools, self), telephony=_Telephony(ports.telephony, self))
+                     tools=_Tools(ports.tools, self), telephony=_Telephony(ports.telephony, self),
+                     playback=ports.playback)
 
     def agent_message(self, text: str) -> None:
         """An outbound Twilio message: its audio, if it is a media frame, goes to the
@@ -267,7 +268,7 @@ class CallRecords:
                 await self._purger
 
     def privacy(self, flow: Flow) -> PrivacySettings:
-        return PrivacySettings.from_settings(flow.settings.raw)
+        return flow.settings.privacy
 
     def open(self, call_id: str, caller: str, flow: Flow,
              clock: Callable[[], float] | None = None) -> CallRecord | None:

@@ -8,13 +8,13 @@ assert it; a question the script did not answer is recorded as a script problem.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.ports import BrainOutput, Ports, Sentence, ToolCall, ToolOutcome, Turn
+from engine.sentences import split_sentences
 from flows.durations import parse_duration
 
 WORDS_PER_SECOND = 2.5  # how long `playback: auto` takes to "play" a text
@@ -163,10 +163,3 @@ class FakeTelephony:
 
     async def hang_up(self) -> None:
         self.world.record("hung_up")
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]

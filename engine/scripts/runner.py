@@ -67,7 +67,7 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
     world.add_tools(script.tools)
     call = Call(machine, world.ports(), call_id=Path(script.path).stem)
     world.post = call.post
-    business = machine.flow.settings.raw.get("business") or {}
+    business = machine.flow.settings.business
     call.wall_start = local_clock(script.clock or DEFAULT_CLOCK, business.get("timezone"))
     result = ScriptResult(script, call.trace, world=world)
     consumer = loop.create_task(call.run(), name=f"{call.call_id}:consumer")

@@ -53,7 +53,7 @@ def candidate_clocks(flow: Flow) -> list[dt.datetime]:
     """Moments worth trying, in the business timezone."""
     from zoneinfo import ZoneInfo
 
-    business = flow.settings.raw.get("business") or {}
+    business = flow.settings.business
     zone = ZoneInfo(business.get("timezone") or "UTC")
     days = [_FIRST_DAY + dt.timedelta(days=n) for n in range(14)]
     for holiday in business.get("holidays") or ():

@@ -2,18 +2,22 @@
 
 `Graph` keeps, for each configuration, the moves out of it and the move that first reached
 it, so the shortest path (a witness) to anything is read back from the parents.
-`cycles` finds strongly connected parts of a sub-graph (Tarjan, without recursion).
+`cycles` finds strongly connected parts of a sub-graph with `strongly_connected` (Tarjan,
+without recursion, for any graph: the import-graph test uses it too).
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flows.explore.config import WATCHDOG, Config, Move
 from flows.explore.step import Rules
+
+T = TypeVar("T")
 
 MAX_CONFIGS = 20_000  # a flow this large is reported as too large to explore, not hung on
 MAX_SECONDS = 10.0  # and so is one whose exploration takes longer than this
@@ -105,15 +109,28 @@ def shortest(graph: Graph, source: Config, goal: Callable[[Config], bool],
 
 def cycles(graph: Graph, keep: Callable[[Move], bool]) -> Iterator[set[Config]]:
     """Strongly connected sets (with at least one edge inside) of the `keep` sub-graph."""
-    index: dict[Config, int] = {}
-    low: dict[Config, int] = {}
-    stack: list[Config] = []
-    on_stack: set[Config] = set()
+    def successors(c: Config) -> list[Config]:
+        return _next(graph, c, keep)
+
+    for part in strongly_connected(graph.order, successors):
+        node = next(iter(part))
+        if len(part) > 1 or node in successors(node):
+            yield part
+
+
+def strongly_connected(roots: Iterable[T], successors: Callable[[T], Iterable[T]]
+                       ) -> Iterator[set[T]]:
+    """Every strongly connected set of the graph reachable from `roots` (Tarjan, without
+    recursion), single nodes included; any hashable node type."""
+    index: dict[T, int] = {}
+    low: dict[T, int] = {}
+    stack: list[T] = []
+    on_stack: set[T] = set()
     counter = 0
-    for root in graph.order:
+    for root in roots:
         if root in index:
             continue
-        work = [(root, iter(_next(graph, root, keep)))]
+        work = [(root, iter(successors(root)))]
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
@@ -127,7 +144,7 @@ def cycles(graph: Graph, keep: Callable[[Move], bool]) -> Iterator[set[Config]]:
                     counter += 1
                     stack.append(child)
                     on_stack.add(child)
-                    work.append((child, iter(_next(graph, child, keep))))
+                    work.append((child, iter(successors(child))))
                 elif child in on_stack:
                     low[node] = min(low[node], index[child])
                 continue
@@ -136,15 +153,14 @@ def cycles(graph: Graph, keep: Callable[[Move], bool]) -> Iterator[set[Config]]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
             if low[node] == index[node]:
-                part: set[Config] = set()
+                part: set[T] = set()
                 while True:
                     member = stack.pop()
                     on_stack.discard(member)
                     part.add(member)
                     if member == node:
                         break
-                if len(part) > 1 or node in _next(graph, node, keep):
-                    yield part
+                yield part
 
 
 def _next(graph: Graph, c: Config, keep: Callable[[Move], bool]) -> list[Config]:

@@ -120,8 +120,8 @@ def clashes(flow: Flow, text: str, builtin_tools: frozenset[str] | None,
                                f"'{name}'", "give each HTTP tool its own name"))
         seen.add(name)
     for slot, known in (providers or {}).items():
-        section = flow.settings.raw.get(slot)
-        wanted = section.get("provider") if isinstance(section, dict) else None
+        section = getattr(flow.settings, slot, None)  # embeddings: settings.knowledge's own
+        wanted = getattr(section, "provider", None)
         if isinstance(wanted, str) and wanted.strip().lower() not in {"auto", *known}:
             line = _line_of(lines, rf"^\s*provider:\s*['\"]?{re.escape(wanted)}")
             out.append(Finding("provider", ERROR, flow.path, line,

@@ -28,7 +28,7 @@ def make_settings(**llm: Any) -> Settings:
     llm.setdefault("model", "test-model")
     llm.setdefault("max_tokens", 123)
     return Settings(system_prompt=SYSTEM, llm=llm,
-                    raw={"business": {"timezone": "America/New_York"}})
+                    business={"timezone": "America/New_York"})
 
 
 class StubRetriever:

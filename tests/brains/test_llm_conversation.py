@@ -18,8 +18,8 @@ from adapters.llm.conversation import (
     Utterance,
 )
 from adapters.llm.prompt import build_prompt, fetch_knowledge, now_line
-from adapters.llm.retry import Backoff, retry_after
 from adapters.llm.tools import FLOW_TOOL_NAMES, anthropic_tools, openai_tools
+from adapters.retry import Backoff, retry_after
 from engine.ports import ToolCall, ToolOutcome
 from tools.registry import ToolRegistry
 
@@ -231,10 +231,12 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
         0.5, 1.0, 2.0, 4.0, 4.0]
     assert backoff.delay(3, rand=lambda: 0.0) == 1.0  # at least half the step
     assert backoff.delay(1, retry_after_s=3.0, rand=lambda: 0.0) == 3.0
-    assert backoff.delay(1, retry_after_s=60.0, rand=lambda: 0.0) == 0.25  # beyond the cap
+    assert backoff.delay(1, retry_after_s=60.0, rand=lambda: 0.0) == 4.0  # honoured up to the cap
     assert retry_after({"retry-after-ms": "250"}) == 0.25
     assert retry_after({"retry-after": "2"}) == 2.0
-    assert retry_after({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}) is None
+    # an HTTP-date (RFC 9110) counts from now
+    at = 1792567680.0  # Wed, 21 Oct 2026 07:28:00 GMT
+    assert retry_after({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, lambda: at - 3) == 3.0
     assert retry_after(None) is None
 
 

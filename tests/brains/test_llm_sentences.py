@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.llm.sentences import SentenceSplitter, split_sentences
+from engine.sentences import SentenceSplitter, split_sentences
 
 
 def feed_in_pieces(text: str, size: int) -> list[str]:

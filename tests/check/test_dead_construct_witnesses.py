@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.commands.check import examine
+from engine.app.commands.check import examine
 from engine.scripts import load_script, run_script
 from flows.explore.script import write_witnesses
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.commands.check import examine
+from engine.app.commands.check import examine
 from engine.scripts import load_script, run_script
 from flows.explore.config import WATCHDOG
 from flows.explore.finding import Finding, Witness

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands.check import examine
+from engine.app.commands.check import examine
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = (ROOT / "flows.yaml").read_text(encoding="utf-8")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.commands.check import examine
+from engine.app.cli import main
+from engine.app.commands.check import examine
 from engine.scripts import load_script, run_script
 from flows.explore.script import write_witnesses
 

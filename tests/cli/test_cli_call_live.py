@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from adapters.twilio.caller import HeardSegment, SimulatedCaller
-from engine.callsim.narrator import HeardWords, Narrator, Screen, SpokenLines
-from engine.callsim.typed import TypedLines
-from engine.commands.call import converse
+from engine.app.callsim.narrator import HeardWords, Narrator, Screen, SpokenLines
+from engine.app.callsim.typed import TypedLines
+from engine.app.commands.call import converse
 from tests.fakes.providers import ToneTts, silence, tone
 from tests.server.harness import AUTH_TOKEN, running_server
 

@@ -20,7 +20,7 @@ def closed_port() -> int:
 
 
 def dialflow(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "engine.app.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -18,10 +18,10 @@ from adapters.deepgram.stt import DeepgramStt
 from adapters.elevenlabs.tts import ElevenLabsTts
 from adapters.twilio.rest import TwilioCredentials, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.app.server.app import create_app
+from engine.app.server.flow_source import FlowSource
+from engine.app.server.services import Services
 from engine.records.recorder import CallRecords
-from engine.server.app import create_app
-from engine.server.flow_source import FlowSource
-from engine.server.services import Services
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.deepgram_server import Cue, FakeDeepgram
 from tests.fakes.elevenlabs_server import FakeElevenLabsServer

@@ -17,7 +17,7 @@ for path in (str(HERE), str(HERE.parent / "local_brain")):
 from brain_testkit import build_retriever, make_brain  # noqa: E402
 
 from adapters.local.brain import RulesBrain  # noqa: E402
-from knowledge.embeddings import LocalMiniLMEmbedder  # noqa: E402
+from adapters.local.embeddings import LocalMiniLMEmbedder  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 
 
 def test_demo_prints_a_whole_call(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from engine.app.server.bootstrap import fallbacks
 from engine.fallback_brain import FallbackBrain
 from engine.ports import Sentence, ToolCall, ToolOutcome, Turn
 from engine.providers import PROVIDERS, ProviderError
-from engine.server.bootstrap import fallbacks
 
 
 class Scripted:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from flows import FlowInvalid, load_flow, load_flow_text
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from engine.scripts import load_script, run_script
 from engine.scripts.report import format_result
 from flows import load_flow_text

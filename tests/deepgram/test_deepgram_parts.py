@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.deepgram.backoff import backoff_delay
 from adapters.deepgram.config import (
     DeepgramConfigError,
     DeepgramOptions,
@@ -15,6 +14,7 @@ from adapters.deepgram.config import (
 from adapters.deepgram.ledger import AudioLedger
 from adapters.deepgram.stt import environment
 from adapters.deepgram.turns import TurnTracker
+from adapters.retry import backoff_delay
 
 MS = 8  # bytes of 8 kHz mu-law per millisecond
 

@@ -57,7 +57,7 @@ class ServeProcess:
                     **self.extra_env})
         log = (self.workdir / "serve.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "serve", "--port", str(self.port),
+            [sys.executable, "-m", "engine.app.cli", "serve", "--port", str(self.port),
              "--workers", str(self.workers), "--drain", str(self.drain)],
             cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         log.close()

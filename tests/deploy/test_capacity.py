@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import httpx
 
 from adapters.twilio.caller import SimulatedCaller
-from engine.server import capacity
-from engine.server.board import STALE_SECONDS, WorkerBoard, WorkerSlot, monotonic_ms
-from engine.server.limits import ServerLimits
+from engine.app.server import capacity
+from engine.app.server.board import STALE_SECONDS, WorkerBoard, WorkerSlot, monotonic_ms
+from engine.app.server.limits import ServerLimits
 from tests.server.harness import AUTH_TOKEN, running_server
 
 

@@ -19,8 +19,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from engine.cli import build_parser
-from engine.server.app import create_app
+from engine.app.cli import build_parser
+from engine.app.server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -41,7 +41,7 @@ def serve_args(argv: list[str]) -> Any:
 def code_reads(name: str) -> bool:
     """True when some source file names this environment variable (as a string literal)."""
     if name == "PROMETHEUS_MULTIPROC_DIR":
-        return True  # read by prometheus_client itself (and by engine/server/metrics.py)
+        return True  # read by prometheus_client itself (and by engine/app/server/metrics.py)
     pattern = re.compile(rf"[\"']{re.escape(name)}[\"']")
     return any(pattern.search(p.read_text(errors="replace"))
                for d in SOURCE_DIRS for p in (ROOT / d).rglob("*.py"))

@@ -15,7 +15,8 @@ from tests.deploy.serve_process import ROOT
 def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DIALFLOW_")}
     full_env.update({"PYTHONPATH": str(ROOT), **env})
-    return subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--workers", "2", *args],
+    return subprocess.run([sys.executable, "-m", "engine.app.cli", "serve", "--workers", "2",
+                           *args],
                           cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120,
                           check=False)
 
@@ -37,7 +38,7 @@ def test_a_bad_setting_is_the_workers_one_line() -> None:
 
 
 def test_zero_workers_is_refused() -> None:
-    done = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--workers", "0"],
+    done = subprocess.run([sys.executable, "-m", "engine.app.cli", "serve", "--workers", "0"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 2 and "--workers must be at least 1" in done.stderr

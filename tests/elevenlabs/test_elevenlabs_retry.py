@@ -48,9 +48,10 @@ def test_backoff_doubles_with_jitter_and_is_capped() -> None:
 def test_retry_after_is_honoured_but_capped() -> None:
     policy = RetryPolicy(base=0.2, cap=2.0)
     assert retry_after(api_error(429, {"retry-after": "1"})) == 1.0
-    assert policy.delay(0, api_error(429, {"Retry-After": "1.5"})) == 1.5
+    assert policy.delay(0, api_error(429, {"Retry-After": "1"})) == 1.0
     assert policy.delay(0, api_error(429, {"retry-after": "30"})) == 2.0
-    assert retry_after(api_error(429, {"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"})) is None
+    assert retry_after(api_error(429, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+    assert retry_after(api_error(429, {"retry-after": "1.5"})) is None  # not delta-seconds
 
 
 def test_at_most_max_retries() -> None:

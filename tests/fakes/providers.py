@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.twilio.mulaw import lin2ulaw, ulaw2lin
+from adapters.audio.mulaw import lin2ulaw, ulaw2lin
 
 RATE = 8000
 END_SILENCE_MS = 300  # how much silence ends a caller's turn in the fake STT

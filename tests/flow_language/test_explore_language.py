@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.commands.check import examine
+from engine.app.commands.check import examine
 from engine.scripts import load_script, run_script
 from flows.explore.script import write_witnesses
 from flows.explore.search import explore

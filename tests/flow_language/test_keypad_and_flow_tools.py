@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.app.commands.check import examine
 from engine.call import Call
 from engine.clock import run_virtual
-from engine.commands.check import examine
 from engine.keypad import MAX_DIGITS, DigitCollector
 from engine.machine import FlowMachine
 from engine.scripts.fakes import FakeWorld

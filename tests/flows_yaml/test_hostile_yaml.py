@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from flows import FlowInvalid, check_flow, load_flow
 from flows.yaml_limits import MAX_DEPTH, MAX_VALUES
 from flows.yaml_lines import MAX_FILE_BYTES

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from adapters.local.embeddings import LocalMiniLMEmbedder  # noqa: E402
 from knowledge.config import KnowledgeConfig  # noqa: E402
-from knowledge.embeddings import Embedder, LocalMiniLMEmbedder  # noqa: E402
+from knowledge.embeddings import Embedder  # noqa: E402
 from knowledge.ingest import ingest_file  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
 from knowledge.store import KnowledgeStore  # noqa: E402

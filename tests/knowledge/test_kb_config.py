@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.local.embeddings import LocalMiniLMEmbedder
 from adapters.openai.embeddings import OpenAIEmbedder
 from knowledge.config import KnowledgeConfig, validate_knowledge_settings
-from knowledge.embeddings import LocalMiniLMEmbedder, make_embedder
+from knowledge.embeddings import make_embedder
 from knowledge.errors import EmbeddingError, KnowledgeConfigError
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.local.embeddings import LocalMiniLMEmbedder
 from knowledge.chroma_ef import DialflowEmbeddingFunction
 from knowledge.config import KnowledgeConfig
-from knowledge.embeddings import LocalMiniLMEmbedder
 from knowledge.ingest import ingest_file
 from knowledge.retrieval import Retriever
 from knowledge.store import KnowledgeStore

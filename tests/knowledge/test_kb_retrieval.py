@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from adapters.local.embeddings import LOCAL_MAX_DISTANCE, LocalMiniLMEmbedder
 from knowledge.documents import Document
-from knowledge.embeddings import LOCAL_MAX_DISTANCE, Embedder, LocalMiniLMEmbedder
+from knowledge.embeddings import Embedder
 from knowledge.ingest import ingest_documents
 from knowledge.retrieval import Hit, Retriever, format_for_prompt
 

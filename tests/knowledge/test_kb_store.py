@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from adapters.local.embeddings import LocalMiniLMEmbedder
 from knowledge.config import KnowledgeConfig
 from knowledge.documents import Document
-from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
+from knowledge.embeddings import Embedder
 from knowledge.errors import ModelMismatchError
 from knowledge.ingest import ingest_documents
 from knowledge.retrieval import Retriever

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from adapters.twilio.mulaw import SILENCE, frames, lin2ulaw
+from adapters.audio.mulaw import lin2ulaw
+from engine.audio_format import SILENCE, frames
 
 BOOKING = "I would like to book a cleaning on Tuesday"
 CONFIRM = "Yes, that works for me."

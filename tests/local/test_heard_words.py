@@ -8,7 +8,7 @@ import asyncio
 from local_speech_kit import BOOKING
 
 from adapters.twilio.caller import HeardSegment
-from engine.callsim.narrator import HeardWords
+from engine.app.callsim.narrator import HeardWords
 
 
 def test_heard_audio_is_transcribed_to_the_agent_s_words(spoken: dict[str, bytes]) -> None:

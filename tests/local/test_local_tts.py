@@ -7,9 +7,10 @@ import asyncio
 import numpy as np
 from local_speech_kit import BOOKING, CountingExecutor
 
+from adapters.audio.mulaw import ulaw2lin
 from adapters.local.clauses import split_clauses
 from adapters.local.tts import LocalPiperTts
-from adapters.twilio.mulaw import SAMPLE_RATE, ulaw2lin
+from engine.audio_format import SAMPLE_RATE
 
 LONG = (
     "Thanks for calling, this is the front desk. We are open Monday to Friday, "

@@ -21,10 +21,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from adapters.local.brain import RulesBrain  # noqa: E402
+from adapters.local.embeddings import LocalMiniLMEmbedder  # noqa: E402
 from engine.ports import Sentence, ToolCall, ToolOutcome, Turn  # noqa: E402
 from engine.tools_port import CallTools  # noqa: E402
 from knowledge.config import KnowledgeConfig  # noqa: E402
-from knowledge.embeddings import LocalMiniLMEmbedder  # noqa: E402
 from knowledge.ingest import ingest_file  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
 from knowledge.store import KnowledgeStore  # noqa: E402

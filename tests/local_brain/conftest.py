@@ -25,7 +25,7 @@ from brain_testkit import (  # noqa: E402
 )
 
 from adapters.local.brain import RulesBrain  # noqa: E402
-from knowledge.embeddings import LocalMiniLMEmbedder  # noqa: E402
+from adapters.local.embeddings import LocalMiniLMEmbedder  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
 from tools.storage import Storage  # noqa: E402
 

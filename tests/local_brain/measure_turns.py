@@ -28,8 +28,8 @@ from brain_testkit import (
     make_tools,
 )
 
+from adapters.local.embeddings import LocalMiniLMEmbedder
 from engine.ports import Sentence, ToolCall, Turn
-from knowledge.embeddings import LocalMiniLMEmbedder
 
 SCRIPT = [
     ("question", "When do you close on Friday?"),

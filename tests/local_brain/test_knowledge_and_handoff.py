@@ -10,9 +10,10 @@ import re
 from brain_testkit import SHIPPED_KB, Dialogue
 
 from adapters.local.brain import RulesBrain
-from adapters.local.brain.answers import MAX_ANSWER_CHARS, sentences, spoken_answer
+from adapters.local.brain.answers import MAX_ANSWER_CHARS, spoken_answer
 from adapters.local.brain.state import CallStates
 from engine.ports import Sentence, ToolCall, ToolOutcome, Turn
+from engine.sentences import split_sentences as sentences
 
 KB = {entry["id"]: entry["text"] for entry in json.loads(SHIPPED_KB.read_text())}
 DONT_KNOW = [

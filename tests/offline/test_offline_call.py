@@ -43,7 +43,7 @@ def test_offline_call_answers_a_question_and_books(tmp_path: Path) -> None:
                 "ELEVENLABS_API_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
         env.pop(key, None)
     prefix = _network_cut_prefix()
-    command = [*prefix, sys.executable, "-m", "engine.cli", "call", "--flow", "flows.yaml",
+    command = [*prefix, sys.executable, "-m", "engine.app.cli", "call", "--flow", "flows.yaml",
                "--record", str(tmp_path / "call.wav")]
     for line in LINES:
         command += ["--say", line]

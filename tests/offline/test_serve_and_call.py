@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from adapters.audio.mulaw import ulaw2lin
 from adapters.local.tts import LocalPiperTts
-from adapters.twilio.mulaw import ulaw2lin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_serve_and_call_as_two_processes(tmp_path: Path) -> None:
                 "DIALFLOW_DATABASE_URL": f"sqlite:///{db}",
                 "DIALFLOW_TTS_CACHE": str(tmp_path / "tts-cache")})
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "engine.app.cli", "serve", "--port", str(port),
                                "--flow", "flows.yaml"], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -71,7 +71,7 @@ def test_serve_and_call_as_two_processes(tmp_path: Path) -> None:
                 time.sleep(0.3)
         assert health["knowledge_ready"] and health["providers"]["stt"] == "local-whisper"
         call = subprocess.run(
-            [sys.executable, "-m", "engine.cli", "call", "--url", f"http://127.0.0.1:{port}",
+            [sys.executable, "-m", "engine.app.cli", "call", "--url", f"http://127.0.0.1:{port}",
              "--auth-token", "serve-test-token", "--say", f"wav:{question}", "--say", "dtmf:0"],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
         out = call.stdout

@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from adapters.twilio.caller import SimulatedCaller
-from adapters.twilio.redact import redact_private
 from engine.call import Call
 from engine.records.privacy import DataDirs
 from engine.records.recorder import CallRecords
+from engine.redaction import redact_private
 from tests.fakes.providers import silence, tone
 from tests.server.harness import AUTH_TOKEN, Running, running_server
 

@@ -64,7 +64,7 @@ def test_an_offline_stack_call_replays_identically(tmp_path: Path) -> None:
     for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "DEEPGRAM_API_KEY",
                 "ELEVENLABS_API_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DIALFLOW_DATA"):
         env.pop(key, None)
-    call = subprocess.run([sys.executable, "-m", "engine.cli", "call", "--flow", "flows.yaml",
+    call = subprocess.run([sys.executable, "-m", "engine.app.cli", "call", "--flow", "flows.yaml",
                            "--say", "Where are you located?", "--say", "No, that's all, bye."],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
                           check=False)
@@ -74,7 +74,7 @@ def test_an_offline_stack_call_replays_identically(tmp_path: Path) -> None:
     log = read_log(path)
     assert len(log.of("reply")) >= 1 and log.end is not None
     assert "caller.utterance" in [e.event for e in log.entries]
-    done = subprocess.run([sys.executable, "-m", "engine.cli", "replay", "--all",
+    done = subprocess.run([sys.executable, "-m", "engine.app.cli", "replay", "--all",
                            "data/calls"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from engine.records.audio import RecordingUnreadable, decrypt, load_key, new_key, wav_header
 from engine.records.compare import first_divergence
 from engine.records.log import read_log
@@ -188,7 +188,7 @@ def test_privacy_settings_are_validated_with_lines_and_default_when_absent() -> 
     text = (ROOT / "flows.yaml").read_text()
     assert "privacy:" not in text
     flow, problems = load_flow_text(text, "flows.yaml")
-    assert flow is not None and PrivacySettings.from_settings(flow.settings.raw) == \
+    assert flow is not None and flow.settings.privacy == \
         PrivacySettings(record_audio=False, retention_days=30, redact_transcripts=False)
     bad = text.replace("settings:\n", "settings:\n  privacy:\n    record_audio: yes\n"
                        "    retention_days: 0\n    redact: true\n", 1)

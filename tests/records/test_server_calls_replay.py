@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from engine.records.compare import canonical_trace, first_divergence
 from engine.records.log import read_log
 from engine.records.replay import replay

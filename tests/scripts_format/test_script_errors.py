@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.app.cli import main
 from engine.scripts import ScriptInvalid, load_script, run_script
 
 Writer = Callable[..., Path]

@@ -14,11 +14,11 @@ import uvicorn
 
 from adapters.twilio.rest import TwilioCredentials, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
+from engine.app.server.app import create_app
+from engine.app.server.flow_source import FlowSource
+from engine.app.server.services import Services
 from engine.records.recorder import CallRecords
 from engine.scripts.fakes import FakeBrain, FakeWorld
-from engine.server.app import create_app
-from engine.server.flow_source import FlowSource
-from engine.server.services import Services
 from engine.transcripts import TranscriptStore
 from tests.fakes.providers import EnergyStt, ToneTts
 from tools.builtin import build_registry

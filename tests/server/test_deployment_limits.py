@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.server.limits import LimitsError, ServerLimits
+from engine.app.server.limits import LimitsError, ServerLimits
 from engine.transcripts import TranscriptBusy, TranscriptStore, file_stem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def test_a_bad_limit_names_the_variable(name: str, value: str) -> None:
 def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIALFLOW_", "TWILIO_"))}
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", "serve", *args], cwd=ROOT, text=True,
+        [sys.executable, "-m", "engine.app.cli", "serve", *args], cwd=ROOT, text=True,
         capture_output=True, timeout=120,
         env={**clean, "TWILIO_AUTH_TOKEN": "t", **env})
 

@@ -1,6 +1,6 @@
 """Abrupt disconnects never leave a phantom call: a TCP connection that drops while agent
 audio is being sent still hangs the call up, and `/health` and `dialflow_active_calls` come
-back to 0 (engine/server/outbound.py, engine/server/stream.py)."""
+back to 0 (adapters/twilio/bridge/outbound.py, adapters/twilio/bridge/stream.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import httpx
 import uvicorn
 from starlette.websockets import WebSocketDisconnect
 
+from adapters.twilio.bridge.outbound import OutboundAudio
 from adapters.twilio.caller import SimulatedCaller
-from engine.commands.serve import DrainingServer
+from engine.app.commands.serve import DrainingServer
+from engine.app.server.app import create_app
 from engine.media import FRAME_BYTES
-from engine.server.app import create_app
-from engine.server.outbound import OutboundAudio
 from tests.server.harness import AUTH_TOKEN, running_server
 from tests.server.raw_stream import drop_tcp
 from tests.server.test_server_calls import until

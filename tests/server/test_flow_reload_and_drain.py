@@ -16,9 +16,9 @@ import uvicorn
 
 from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.signature import sign
-from engine.commands.serve import DrainingServer
-from engine.server.app import create_app
-from engine.server.flow_source import FlowSource
+from engine.app.commands.serve import DrainingServer
+from engine.app.server.app import create_app
+from engine.app.server.flow_source import FlowSource
 from tests.server.harness import AUTH_TOKEN, ROOT, free_port, running_server
 from tests.server.test_server_calls import the_call, until
 

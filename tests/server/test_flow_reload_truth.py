@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-import engine.server.flow_source as flow_source_module
+import engine.app.server.flow_source as flow_source_module
+from engine.app.server.bootstrap import build_services
+from engine.app.server.flow_source import FlowSource
 from engine.call import Call
 from engine.machine import FlowMachine
 from engine.providers import ProviderError
 from engine.scripts.fakes import FakeWorld
-from engine.server.bootstrap import build_services
-from engine.server.flow_source import FlowSource
 from flows import load_flow
 from tests.fakes.providers import EnergyStt, ToneTts
 from tests.flows_yaml.test_hostile_yaml import laughs

@@ -32,7 +32,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from adapters.twilio.caller import SimulatedCaller
-from engine.server.limits import ServerLimits
+from engine.app.server.limits import ServerLimits
 from engine.transcripts import TranscriptStore
 from tests.server.harness import AUTH_TOKEN, Running, running_server
 from tests.server.raw_stream import CONNECTED, handshake_headers, start_message

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from adapters.twilio.binding import make_binding
 from adapters.twilio.caller import SimulatedCaller
-from engine.server.limits import ServerLimits
+from engine.app.server.limits import ServerLimits
 from engine.transcripts import TranscriptStore
 from tests.server.harness import AUTH_TOKEN, running_server
 from tests.server.raw_stream import CONNECTED, handshake_headers, start_message

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from adapters.twilio.bridge.outbound import DEFAULT_LEAD, OutboundAudio
 from engine.clock import run_virtual
 from engine.media import FRAME_BYTES
-from engine.server.outbound import DEFAULT_LEAD, OutboundAudio
 
 
 def _frames(*codes: int) -> bytes:

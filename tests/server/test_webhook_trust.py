@@ -19,7 +19,7 @@ from adapters.twilio.binding import BINDING_PARAM
 from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.signature import SIGNATURE_HEADER, SignatureChecker, SignatureSettings, sign
 from adapters.twilio.urls import TrustedProxies
-from engine.server.limits import ServerLimits
+from engine.app.server.limits import ServerLimits
 from tests.server.harness import AUTH_TOKEN, running_server
 from tests.server.raw_stream import CONNECTED, handshake_headers, start_message
 from tests.server.test_hostile_streams import closed_with

@@ -12,9 +12,9 @@ import pytest
 
 from adapters.twilio.binding import BindingRejected, check_binding, make_binding
 from adapters.twilio.messages import ProtocolError, parse_inbound
-from adapters.twilio.redact import escape_id
 from adapters.twilio.twiml import busy
 from adapters.twilio.urls import PublicUrlError, TrustedProxies, check_exposure, external_url
+from engine.redaction import escape_id
 
 TOKEN = "test-auth-token-0123456789abcdef"
 

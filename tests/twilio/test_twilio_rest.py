@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
-from adapters.twilio.redact import redact_number, redact_text
 from adapters.twilio.rest import (
     TelephonyError,
     TwilioCalls,
@@ -18,6 +17,7 @@ from adapters.twilio.rest import (
     TwilioCredentials,
     TwilioRest,
 )
+from engine.redaction import redact_number, redact_text
 from tests.fakes.twilio_rest import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioRest
 
 CALL = "CA" + "a" * 32

@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 
 from adapters.local.brain.spoken import join, speakable
+from engine.sentences import split_sentences
 from knowledge.lexical import content_stems as lexical_stems
 from knowledge.retrieval import Hit, Retriever
 
@@ -55,7 +56,6 @@ _ASKS_PRICE = re.compile(
 )
 _PRICE_QUESTION = re.compile(r"\b(how much|cost|costs|price|prices|fee|fees|charge)\b", re.I)
 
-_ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "e.g", "i.e", "a.m", "p.m", "vs"})
 _STOP = frozenset(
     {
         "a", "an", "the", "and", "or", "but", "to", "for", "of", "on", "in", "at", "by", "with",
@@ -69,23 +69,6 @@ _STOP = frozenset(
 _GENERIC = frozenset({"$", "open", "clos", "hour", "time", "day", "days", "pric", "cost"})
 _MIN_LIST = 4  # items a sentence needs before it is cut down to the ones asked about
 _ASIDE = re.compile(r"\s*\([^)]*[/_][^)]*\)")
-
-
-def sentences(text: str) -> list[str]:
-    """Split on sentence ends, not after abbreviations like "Dr."."""
-    out: list[str] = []
-    start = 0
-    for match in re.finditer(r"[.!?](?=\s+[A-Z0-9\"'])", text):
-        before = text[start : match.start()].split()
-        last = before[-1].lower().rstrip(".") if before else ""
-        if last in _ABBREVIATIONS:
-            continue
-        out.append(text[start : match.end()].strip())
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
-    return out
 
 
 def _stems(text: str) -> set[str]:
@@ -214,7 +197,7 @@ def spoken_answer(
     text: str, question: str, *, max_chars: int = MAX_ANSWER_CHARS
 ) -> list[str]:
     """One or two sentences of `text` that answer `question`, within `max_chars` in all."""
-    parts = [speakable(_ASIDE.sub("", s).replace(" & ", " and ")) for s in sentences(text)]
+    parts = [speakable(_ASIDE.sub("", s).replace(" & ", " and ")) for s in split_sentences(text)]
     if not parts:
         return []
     asked = _stems(question)

@@ -55,12 +55,15 @@ from adapters.local.brain.replies import (
 )
 from adapters.local.brain.slots import reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
+from adapters.local.embeddings import LocalMiniLMEmbedder
 from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
-from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
+from flows.model import Settings
+from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError
 from knowledge.retrieval import Retriever
 from tools.calendar import BusinessCalendar
 from tools.phone import try_normalize_phone
+from tools.registry import ToolRegistry
 
 log = logging.getLogger("dialflow.brain.rules")
 
@@ -124,6 +127,15 @@ class RulesBrain:
         self.booking = BookingDialogue(calendar, check_slots=check_slots)
         self.max_answer_chars = max_answer_chars
         self._states = CallStates(max_calls)
+
+    @classmethod
+    def from_flow(cls, settings: Settings, env: Mapping[str, str], *,
+                  retriever: Retriever | None = None, registry: ToolRegistry | None = None,
+                  **_: Any) -> RulesBrain:
+        """The provider convention (engine.providers): `settings.business`, and
+        `settings.knowledge` unless a retriever is given."""
+        return cls.from_settings({"business": settings.business, "knowledge": settings.knowledge},
+                                 retriever=retriever)
 
     @classmethod
     def from_settings(

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from adapters.local.brain.examples import INTENT_EXAMPLES
-from knowledge.embeddings import Embedder, LocalMiniLMEmbedder
+from adapters.local.embeddings import LocalMiniLMEmbedder
+from knowledge.embeddings import Embedder
 
 BOOK, CHECK, CANCEL, HUMAN = "book", "check", "cancel", "human"
 GOODBYE, YES, NO, QUESTION = "goodbye", "yes", "no", "question"

@@ -1,0 +1,173 @@
+"""`OutboundAudio`: the paced sender of one media stream — 20 ms mu-law frames, marks, clear.
+
+Twilio plays what it receives in real time and buffers the rest. Frames are sent just ahead
+of playback (`lead` seconds), so the buffer stays short and a `clear` on barge-in drops
+little. Marks follow the frames queued before them. Sending is one task per stream, except
+the first frame after silence: `send_due` sends it from the producer's own task, so a
+reply's first audio does not wait a trip through a busy event loop for the sender to wake.
+`jitter` records how late each paced frame left compared with its schedule (frames within
+the lead go out at once and are not late). Once a send fails (the socket went away) the
+sender is `gone`: later sends are skipped and nothing raises, since the stream's receiving
+side sees the disconnect and hangs the call up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from adapters.twilio.messages import clear_message, mark_message, media_message
+from engine.audio_format import frames
+
+log = logging.getLogger("dialflow.outbound")
+FRAME_SECONDS = 0.02
+DEFAULT_LEAD = 0.2
+
+Send = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Mark:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Clear:
+    pass
+
+
+class OutboundAudio:
+    def __init__(self, send: Send, stream_sid: str, lead: float = DEFAULT_LEAD,
+                 on_frame: Callable[[], None] | None = None,
+                 on_mark: Callable[[str], object] | None = None,
+                 on_clear: Callable[[], object] | None = None):
+        self._send = send
+        self.stream_sid = stream_sid
+        self.lead = lead
+        self._items: deque[bytes | _Mark | _Clear] = deque()
+        self._wake = asyncio.Event()
+        self._playhead = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self.frames_sent = 0
+        self.jitter: list[float] = []  # lateness of paced frames, seconds
+        self._paced: float | None = None
+        self._parked = False  # the sender task waits for work
+        self._one_send = asyncio.Lock()  # FIFO: sends reach the socket in the order taken
+        self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
+        self.on_mark = on_mark  # the protocol tracker learns which marks may come back
+        self.on_clear = on_clear
+        self.gone = False  # a send failed: the socket is closed, nothing more goes out
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
+
+    def frames(self, ulaw: bytes) -> None:
+        """Queue whole 160-byte frames (the caller keeps any remainder)."""
+        if self.gone:
+            return
+        self._items.extend(frames(ulaw, last="drop"))
+        self._wake.set()
+
+    def mark(self, name: str) -> None:
+        if self.gone:
+            return
+        self._items.append(_Mark(name))
+        self._wake.set()
+
+    def clear(self) -> None:
+        """Drop everything not yet sent at once, and tell Twilio to drop what it buffered."""
+        self._items.clear()
+        self._items.append(_Clear())
+        self._playhead = 0.0
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._items)
+
+    async def send_due(self) -> None:
+        """Send the next frame now if the sender is parked and that frame is due: the first
+        audio after silence. Order holds: the frame leaves the queue before anything else
+        can, and sends go out in the order they were taken."""
+        if not self._parked or not self._items or not isinstance(self._items[0], bytes):
+            return
+        frame = self._take_due(asyncio.get_running_loop().time())
+        if frame is not None:
+            await self._send_frame(frame)
+
+    def _take_due(self, now: float) -> bytes | None:
+        """Pop the head frame if it is due at `now` (within the lead), advancing the
+        playhead; None if it has to wait."""
+        self._playhead = max(self._playhead, now)
+        if self._playhead - self.lead > now:
+            return None
+        frame = self._items.popleft()
+        assert isinstance(frame, bytes)
+        self._playhead += FRAME_SECONDS
+        if self.on_frame:
+            self.on_frame()
+        return frame
+
+    async def _send_frame(self, frame: bytes) -> None:
+        self.frames_sent += 1
+        await self._send_one(media_message(self.stream_sid, frame))
+
+    async def _send_one(self, text: str) -> None:
+        if self.gone:
+            return
+        async with self._one_send:
+            try:
+                await self._send(text)
+            except Exception as exc:  # the socket is gone; the receiving side hangs up
+                self.gone = True
+                self._items.clear()
+                log.info("stream %s: agent audio stopped, the socket is gone (%s)",
+                         self.stream_sid, type(exc).__name__)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._items:
+                self._wake.clear()
+                self._parked = True
+                try:
+                    await self._wake.wait()
+                finally:
+                    self._parked = False
+                continue
+            item = self._items[0]
+            if isinstance(item, _Clear):
+                self._items.popleft()
+                if self.on_clear:
+                    self.on_clear()
+                await self._send_one(clear_message(self.stream_sid))
+                continue
+            if isinstance(item, _Mark):
+                self._items.popleft()
+                if self.on_mark:
+                    self.on_mark(item.name)
+                await self._send_one(mark_message(self.stream_sid, item.name))
+                continue
+            now = loop.time()
+            frame = self._take_due(now)
+            if frame is None:
+                due = self._playhead - self.lead
+                await asyncio.sleep(due - now)
+                self._paced = due
+                continue  # a clear may have emptied the queue meanwhile
+            if self._paced is not None:  # woke up for this frame: how late was the wake-up?
+                self.jitter.append(max(0.0, now - self._paced))
+                self._paced = None
+            await self._send_frame(frame)
+
+    async def close(self) -> None:
+        """Stop the sender. Never raises: a sender that already died because the socket
+        went away (its send raised) must not stop the call's teardown."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task

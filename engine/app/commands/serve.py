@@ -1,0 +1,179 @@
+"""`dialflow serve [--host --port --flow FILE --workers N]`: the phone server for Twilio.
+
+Validates the flow, chooses providers, warms models and the knowledge base, then serves the
+webhook, the media stream, /health and /metrics. SIGTERM stops taking calls and lets active
+ones finish up to `--drain` seconds; a second SIGTERM stops at once. Serving beyond this
+machine (`--host` not loopback) needs `DIALFLOW_PUBLIC_URL` or `DIALFLOW_TRUSTED_PROXIES`;
+the call limits come from `DIALFLOW_MAX_CALLS`, `DIALFLOW_START_DEADLINE` and
+`DIALFLOW_MAX_MESSAGE_BYTES` (see `/health`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+import uvicorn
+
+from engine.providers import ProviderError
+from flows import FlowInvalid
+
+log = logging.getLogger("dialflow.serve")
+NEEDS = """environment:
+  TWILIO_AUTH_TOKEN   required: every webhook and media-stream handshake is checked against
+                      its X-Twilio-Signature; serve refuses to start without it
+  TWILIO_ACCOUNT_SID  with the token, lets serve transfer calls through Twilio's REST API
+  provider keys       DEEPGRAM_API_KEY, ANTHROPIC_API_KEY, OPENAI_API_KEY, ELEVENLABS_API_KEY
+                      choose cloud providers; without them serve runs the offline stack"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="run the phone server (needs TWILIO_AUTH_TOKEN)", description=__doc__,
+        epilog=NEEDS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--flow", default="flows.yaml")
+    parser.add_argument("--drain", type=float, default=60.0,
+                        help="seconds active calls may take to finish after SIGTERM")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="server processes sharing the port, each taking whole calls "
+                             "(default: one per core)")
+    parser.set_defaults(func=run)
+
+
+class DrainingServer(uvicorn.Server):
+    """First SIGTERM/SIGINT: refuse new calls, wait for active ones (up to a deadline)."""
+
+    def __init__(self, config: uvicorn.Config, services: Any, drain: float):
+        super().__init__(config)
+        self.services = services
+        self.drain = drain
+        self._draining: asyncio.Task[None] | None = None
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self._draining is not None or not self.services.streams:
+            self.services.accepting = False
+            super().handle_exit(sig, frame)
+            return
+        self.services.accepting = False
+        log.warning("signal %s: no new calls; waiting for %d active call(s), up to %ss",
+                    signal.Signals(sig).name, len(self.services.streams), self.drain)
+        self._draining = asyncio.get_event_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain
+        while self.services.streams and loop.time() < deadline:
+            await asyncio.sleep(0.2)
+        self.should_exit = True
+
+
+async def serve(args: argparse.Namespace, slot: Any = None) -> int:
+    """One server process; `slot` (a WorkerSlot) when it is one of `--workers N`."""
+    from adapters.twilio.rest import TwilioConfigError
+    from adapters.twilio.signature import SignatureConfigError
+    from adapters.twilio.urls import PublicUrlError, check_exposure
+    from engine.app.server.app import create_app
+    from engine.app.server.bootstrap import build_services, warm
+    from engine.app.server.limits import LimitsError, ServerLimits
+    from knowledge.errors import KnowledgeError
+
+    try:
+        check_exposure(args.host, os.environ)
+        ServerLimits.from_env(os.environ)
+        services = build_services(args.flow)
+    except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError,
+            PublicUrlError, LimitsError, KnowledgeError) as exc:
+        print(f"dialflow serve: {exc}", file=sys.stderr)
+        return 1
+    log.info("warming models and the knowledge base…")
+    try:
+        await warm(services)
+    except Exception as exc:  # one clear line, not a traceback; details with --verbose
+        if getattr(args, "verbose", False):
+            log.error("warming failed", exc_info=exc)
+        print(f"dialflow serve: {warm_failure(exc)}", file=sys.stderr)
+        return 1
+    freeze_startup_heap()
+    config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
+                            log_level="warning", lifespan="on", ws_per_message_deflate=False,
+                            ws_max_size=services.limits.transport_max_bytes)
+    server = DrainingServer(config, services, args.drain)
+    log.info("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
+                args.port, services.describe())
+    if slot is None:
+        await server.serve()
+    else:
+        await serve_as_worker(server, services, slot, args)
+    if services.transcripts is not None and not services.transcripts.sync():
+        log.error("transcripts: some lines were not synced to disk at shutdown")
+    return 0
+
+
+async def serve_as_worker(server: uvicorn.Server, services: Any, slot: Any,
+                          args: argparse.Namespace) -> None:
+    """Bind this worker's own SO_REUSEPORT socket (only now, warmed up) and keep its row on
+    the shared board current while it serves."""
+    from engine.app.server.capacity import publish_forever
+    from engine.app.server.workers import reuse_port_socket
+
+    services.worker = slot
+    publisher = asyncio.get_running_loop().create_task(
+        publish_forever(services, lambda: server.started and not server.should_exit))
+    try:
+        await server.serve(sockets=[reuse_port_socket(args.host, args.port)])
+    finally:
+        publisher.cancel()
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.app.server.workers import Supervisor, default_workers
+
+    logging.getLogger("dialflow").setLevel(logging.INFO)
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        print("dialflow serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if workers == 1:
+        from engine.app.server.metrics import enable_multiprocess, multiprocess_dir
+
+        directory = multiprocess_dir()  # e.g. set for a container: make and wipe it
+        if directory:
+            enable_multiprocess(directory)
+        return run_fast(serve(args))
+    return Supervisor(args, workers, lambda a, s: run_fast(serve(a, s))).run()
+
+
+def freeze_startup_heap() -> None:
+    """Collect once, then move every object start-up made (libraries, models, the flow) out
+    of the collector's reach. Its full passes during calls then walk only what calls create:
+    at 200 calls a full pass over the start-up heap stalled every stream for ~60 ms."""
+    gc.collect()
+    gc.freeze()
+
+
+def run_fast(main: Any) -> Any:
+    """Run on uvloop when it is installed (uvicorn[standard] brings it): the server's loop
+    handles thousands of media frames a second. Falls back to asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def warm_failure(exc: BaseException) -> str:
+    """The one line `serve` prints when warming failed (for example a cloud provider that
+    cannot be reached): what failed and what to do. Serving without the knowledge base or
+    a provider a flow asks for would fail every call, so start-up stops instead."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return (f"could not warm the models and the knowledge base ({reason}). Check the network "
+            "and the provider settings (API keys, *_BASE_URL), or run offline without "
+            "provider keys; `dialflow --verbose serve` shows the traceback")

@@ -1,0 +1,126 @@
+"""The FastAPI app: `POST /webhook/voice`, `WebSocket /ws/media`, `GET /health`, `GET /metrics`.
+
+Both Twilio entry points verify `X-Twilio-Signature` before anything starts: a forged or
+missing signature gets 403 (webhook) or a closed handshake (WebSocket). The webhook's answer
+binds the media stream to its call (a `<Parameter>` the stream's `start` must carry back).
+While the server drains for shutdown, new calls are refused; at the deployment's call limit
+the webhook answers with a polite busy message and a handshake is refused (1013).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse, Response
+
+from adapters.twilio.bridge.stream import MediaStream
+from adapters.twilio.signature import SignatureRejected
+from adapters.twilio.twiml import busy, connect_stream
+from adapters.twilio.urls import stream_url
+from engine.app.server import capacity
+from engine.app.server.services import Services
+from engine.environment import (
+    ANTHROPIC_API_KEY,
+    DEEPGRAM_API_KEY,
+    ELEVENLABS_API_KEY,
+    OPENAI_API_KEY,
+    TWILIO_AUTH_TOKEN,
+)
+from engine.redaction import escape_id
+
+log = logging.getLogger("dialflow.server")
+PROVIDER_KEYS = (ANTHROPIC_API_KEY, OPENAI_API_KEY, DEEPGRAM_API_KEY,
+                 ELEVENLABS_API_KEY, TWILIO_AUTH_TOKEN)
+
+
+def create_app(services: Services) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.flows.start()
+        if services.records is not None:
+            services.records.start(services.flows.current)
+        try:
+            yield
+        finally:
+            await services.flows.stop()
+            if services.records is not None:
+                await services.records.stop()
+
+    app = FastAPI(title="dialflow", lifespan=lifespan)
+    app.state.services = services
+
+    @app.post("/webhook/voice")
+    async def voice(request: Request) -> Response:
+        form = await request.form()
+        call_sid = str(form.get("CallSid", ""))
+        peer = request.client.host if request.client else None
+        try:
+            services.signatures.check_webhook(
+                scheme=request.url.scheme, path=request.url.path, query=request.url.query,
+                headers=request.headers, form=form, call_id=call_sid, peer=peer)
+        except SignatureRejected:
+            services.metrics.error("signature")
+            return Response("forbidden", status_code=403)
+        if not services.accepting:
+            return Response("shutting down", status_code=503)
+        if services.at_capacity:
+            services.metrics.error("busy")
+            log.warning("call %s: answered busy, %d media sockets open (the limit)",
+                        escape_id(call_sid), services.sockets)
+            return Response(busy(), media_type="application/xml")
+        caller = str(form.get("From", ""))
+        url = stream_url(scheme=request.url.scheme, headers=request.headers,
+                         public_url=services.signatures.settings.public_url,
+                         trust_forwarded=services.signatures.trusts(peer))
+        twiml = connect_stream(url, caller=caller, call_sid=call_sid,
+                               parameters=services.signatures.bind_call(call_sid, caller))
+        return Response(twiml, media_type="application/xml")
+
+    @app.websocket("/ws/media")
+    async def media(ws: WebSocket) -> None:
+        try:
+            services.signatures.check_websocket(
+                scheme=ws.url.scheme, path=ws.url.path, query=ws.url.query, headers=ws.headers,
+                peer=ws.client.host if ws.client else None)
+        except SignatureRejected:
+            services.metrics.error("signature")
+            await ws.close(code=1008)
+            return
+        if not services.accepting or services.at_capacity:
+            if services.accepting:
+                services.metrics.error("busy")
+                log.warning("media socket refused: %d open (the limit)", services.sockets)
+            await ws.close(code=1013)
+            return
+        services.sockets += 1
+        try:
+            await ws.accept()
+            await MediaStream(ws, services).run()
+        finally:
+            services.sockets -= 1
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        return JSONResponse({
+            **capacity.report(services),  # status, ready, active calls (all workers), capacity
+            "knowledge_ready": services.knowledge_ready,
+            "limits": services.limits.describe(),
+            "flow": {"path": str(services.flows.path), "version": services.flows.version,
+                     **services.flows.describe()},  # digest, last_error, last_refusal
+            "providers": services.describe(),
+            "keys_configured": {key: bool(os.environ.get(key)) for key in PROVIDER_KEYS},
+            "records": services.records.describe(services.flows.current().flow)
+            if services.records is not None else "off",
+        })
+
+    capacity.add_probes(app, services)  # /health/ready and /health/live
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app

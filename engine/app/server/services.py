@@ -1,0 +1,113 @@
+"""`Services`: what every call of one server process shares — the live flow, the STT and
+TTS providers, the brain, the tool registry and storage, telephony, signatures, metrics —
+the deployment's limits — and the set of active streams, the count of open media sockets
+and the CallSids that started lately (one stream per call: a replayed `start` is refused).
+Built once at start-up; calls only borrow from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from adapters.twilio.binding import BINDING_TTL
+from adapters.twilio.rest import TwilioCalls, TwilioRest
+from adapters.twilio.signature import SignatureChecker
+from engine.app.server.flow_source import FlowSource
+from engine.app.server.limits import ServerLimits
+from engine.app.server.metrics import Metrics
+from engine.media import SttProvider, TtsProvider, describe
+from engine.ports import Brain
+from engine.records.recorder import CallRecords
+from engine.tools_port import CallTools
+from engine.transcripts import TranscriptStore
+from tools.calendar import BusinessCalendar
+from tools.registry import ToolRegistry
+from tools.storage import Storage
+
+if TYPE_CHECKING:
+    from adapters.twilio.bridge.stream import MediaStream
+
+log = logging.getLogger("dialflow.server")
+
+
+class NoTelephony:
+    """Telephony when no Twilio credentials are configured (local simulated calls): a
+    transfer cannot be placed (the flow takes a message), hang-up closes the media socket."""
+
+    def __init__(self, stream: MediaStream):
+        self.stream = stream
+
+    async def transfer(self, number: str) -> None:
+        from engine.ports import NoHumanToTransferTo  # (imported here: keeps merges local)
+
+        raise NoHumanToTransferTo("no Twilio credentials are configured, so no transfer")
+
+    async def hang_up(self) -> None:
+        await self.stream.close()
+
+
+@dataclass
+class Services:
+    flows: FlowSource
+    stt: SttProvider
+    tts: TtsProvider
+    brain: Brain
+    registry: ToolRegistry
+    storage: Storage
+    signatures: SignatureChecker
+    twilio: TwilioRest | None = None
+    retriever: Any = None
+    transcripts: TranscriptStore | None = None
+    records: CallRecords | None = None  # event logs, recordings, retention (engine/records)
+    metrics: Metrics = field(default_factory=Metrics)
+    knowledge_ready: bool = False
+    accepting: bool = True
+    streams: set[MediaStream] = field(default_factory=set)
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    sockets: int = 0  # media sockets open now, started or not
+    worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
+    recent_call_sids: dict[str, float] = field(default_factory=dict)  # CallSid -> started at
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.sockets >= self.limits.max_calls
+
+    def claim_call_sid(self, call_sid: str) -> str:
+        """Record that a stream starts for `call_sid`; a reason (to log) when another stream
+        already did: live, or within the binding's lifetime (a replayed `start`)."""
+        now = time.monotonic()
+        for sid, at in list(self.recent_call_sids.items()):  # oldest first
+            if now - at < BINDING_TTL:
+                break
+            del self.recent_call_sids[sid]
+        if call_sid in self.recent_call_sids or any(
+                s.session.call_sid == call_sid for s in self.streams):
+            return "another stream already started for this CallSid"
+        self.recent_call_sids[call_sid] = now
+        return ""
+
+    def tools_for(self, call_id: str, caller: str) -> CallTools:
+        business = self.flows.current().flow.settings.business
+        calendar = BusinessCalendar.from_settings(business)
+        return CallTools(self.registry, self.storage, calendar, call_id, caller)
+
+    def telephony_for(self, call_sid: str, call_id: str, stream: MediaStream) -> Any:
+        if self.twilio is None:
+            return NoTelephony(stream)
+        return TwilioCalls(self.twilio, call_sid, call_id=call_id)
+
+    def call_started(self, stream: MediaStream) -> None:
+        self.streams.add(stream)
+        self.metrics.calls_total.inc()
+        self.metrics.active_calls.set(len(self.streams))
+
+    def call_ended(self, stream: MediaStream) -> None:
+        self.streams.discard(stream)
+        self.metrics.active_calls.set(len(self.streams))
+
+    def describe(self) -> dict[str, str]:
+        return {"stt": describe(self.stt), "tts": describe(self.tts),
+                "brain": describe(self.brain), "telephony": "twilio" if self.twilio else "none"}

@@ -1,1 +1,0 @@
-"""The engine's own `dialflow` subcommands: check, test, diagram, demo."""
