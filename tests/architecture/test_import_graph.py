@@ -20,19 +20,7 @@ import pytest
 
 from tests.architecture.import_graph import Graph, build_graph, cycles, violations
 
-KNOWN_VIOLATIONS: frozenset[str] = frozenset({
-    # 12c: behaviours in one place (the registry cycle, runner type switch) and the flow
-    # language moving into flows/.
-    "cycle: engine/call.py <-> engine/machine.py <-> engine/runner.py",
-    "cycle: states/conversation.py <-> states/counters.py <-> states/flow_tools.py <-> "
-    "states/guards.py <-> states/keypad.py <-> states/registry.py <-> states/speech.py <-> "
-    "states/telephony.py <-> states/time_guards.py <-> states/timers.py <-> states/variables.py",
-    "flows imports ours: flows/diagram.py -> engine/trace.py",
-    "flows imports ours: flows/explore/opaque.py -> states/registry.py",
-    "flows imports ours: flows/ignore.py -> engine/events.py",
-    "flows imports ours: flows/loader.py -> engine/events.py",
-    "flows imports ours: flows/steps.py -> states/registry.py",
-})
+KNOWN_VIOLATIONS: frozenset[str] = frozenset()
 
 
 def _problems(graph: Graph) -> set[str]:

@@ -52,7 +52,7 @@ def _python(*args: str, path: Path | None) -> subprocess.CompletedProcess[str]:
 
 
 def _check(path: Path | None) -> subprocess.CompletedProcess[str]:
-    return _python("-m", "engine.cli", "check", "--strict", str(FLOW), path=path)
+    return _python("-m", "engine.app.cli", "check", "--strict", str(FLOW), path=path)
 
 
 def test_a_call_uses_the_installed_tool_and_behaviour(site: Path) -> None:
