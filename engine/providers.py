@@ -36,10 +36,11 @@ from engine.environment import (
     ELEVENLABS_API_KEY,
     OPENAI_API_KEY,
 )
+from flows.settings_knowledge import PROVIDER_ENTRY_POINTS
 
 log = logging.getLogger("dialflow.providers")
 
-ENTRY_POINT_GROUP = "dialflow.providers"
+ENTRY_POINT_GROUP = PROVIDER_ENTRY_POINTS
 SLOTS = ("stt", "tts", "llm", "embeddings")
 #: Where flows.yaml names each slot's provider.
 SETTING = {"stt": "settings.stt.provider", "tts": "settings.tts.provider",

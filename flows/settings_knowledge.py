@@ -12,7 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-EMBEDDING_MODES = ("auto", "local", "openai")
+EMBEDDING_MODES = ("auto", "local", "openai")  # the built-ins
+#: The entry-point group through which packages add providers (see engine/providers.py).
+PROVIDER_ENTRY_POINTS = "dialflow.providers"
 KNOWN_KEYS = ("path", "host", "port", "collection", "top_k", "max_distance", "embeddings",
               "source", "reindex_on_mismatch", "openai_model", "openai_base_url",
               "openai_timeout_s", "openai_max_retries")
@@ -72,9 +74,10 @@ def validate_knowledge_settings(d: Any) -> list[str]:
             "settings.knowledge.max_distance: must be a number in (0, 2] (cosine distance) "
             f"or null, got {max_distance!r}"
         )
-    if "embeddings" in d and d["embeddings"] not in EMBEDDING_MODES:
+    if "embeddings" in d and d["embeddings"] not in EMBEDDING_MODES and (
+            d["embeddings"] not in (modes := embedding_modes())):  # registered ones: rare
         problems.append(
-            f"settings.knowledge.embeddings: must be one of {', '.join(EMBEDDING_MODES)}, "
+            f"settings.knowledge.embeddings: must be one of {', '.join(modes)}, "
             f"got {d['embeddings']!r}"
         )
     if "reindex_on_mismatch" in d and not isinstance(d["reindex_on_mismatch"], bool):
@@ -100,3 +103,14 @@ def validate_knowledge_settings(d: Any) -> list[str]:
             f"settings.knowledge.openai_max_retries: must be an integer 0-10, got {retries!r}"
         )
     return problems
+
+
+def embedding_modes() -> tuple[str, ...]:
+    """The built-in modes, then the embedders installed packages register as
+    `embeddings.<name>` in the `dialflow.providers` entry-point group."""
+    from importlib.metadata import entry_points
+
+    extra = sorted({ep.name.partition(".")[2].strip().lower()
+                    for ep in entry_points(group=PROVIDER_ENTRY_POINTS)
+                    if ep.name.startswith("embeddings.")} - {"", *EMBEDDING_MODES})
+    return (*EMBEDDING_MODES, *extra)

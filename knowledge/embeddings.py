@@ -3,7 +3,8 @@
 The embedders themselves are adapters (`adapters.local.embeddings` runs MiniLM offline,
 `adapters.openai.embeddings` calls OpenAI); which one a flow gets is decided by the one
 provider chooser, `engine.providers`, for the `embeddings` slot: `settings.knowledge.
-embeddings` is `auto` (OpenAI when `OPENAI_API_KEY` is set, else local), `local` or `openai`.
+embeddings` is `auto` (OpenAI when `OPENAI_API_KEY` is set, else local), `local`, `openai`
+or an embedder a package registers as `embeddings.<name>` (`dialflow.providers` entry points).
 This module imports no adapter and no SDK.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.config import KnowledgeConfig
-from knowledge.errors import EmbeddingError, KnowledgeConfigError
+from knowledge.errors import EmbeddingError
 
 
 class Embedder(ABC):
@@ -58,9 +59,6 @@ def make_embedder(
     if not isinstance(config, KnowledgeConfig):
         config = KnowledgeConfig.from_dict(config)
     env = os.environ if env is None else env
-    if config.embeddings not in ("auto", "local", "openai"):
-        raise KnowledgeConfigError(
-            [f"settings.knowledge.embeddings: unknown {config.embeddings!r}"])
     try:
         choice = choose("embeddings", config.embeddings, env)
     except ProviderError as exc:

@@ -45,10 +45,21 @@ class AcmeTts:
 
 class Constructorless:
     name = "odd"
+
+
+class AcmeEmbedder:
+    name = "acme:vectors"
+
+    @classmethod
+    def from_flow(cls, settings, env, **extras):
+        made = cls()
+        made.top_k = settings.knowledge["top_k"]
+        return made
 '''
 ENTRY_POINTS = """\
 [dialflow.providers]
 tts.acme = acme_voice:AcmeTts
+embeddings.acme = acme_voice:AcmeEmbedder
 stt.odd = acme_voice:Constructorless
 tts.local = acme_voice:AcmeTts
 nonsense = acme_voice:AcmeTts
@@ -131,3 +142,14 @@ def test_the_embeddings_slot_is_chosen_like_the_others() -> None:
     with pytest.raises(ProviderError, match=r"settings\.knowledge\.embeddings is openai, "
                                             "but OPENAI_API_KEY is not set"):
         choose("embeddings", "openai", {})
+
+
+def test_a_registered_embedder_is_named_in_settings_knowledge(acme_installed: Path) -> None:
+    from flows.settings_knowledge import validate_knowledge_settings
+    from knowledge.embeddings import make_embedder
+
+    assert validate_knowledge_settings({"embeddings": "acme"}) == []
+    assert validate_knowledge_settings({"embeddings": "cohere"}) != []
+    embedder = make_embedder({"embeddings": "acme", "top_k": 4}, env={})
+    assert type(embedder).__name__ == "AcmeEmbedder" and embedder.top_k == 4
+
