@@ -1,0 +1,38 @@
+"""One stream per CallSid, held in the database every worker shares (SQLite file here; the
+PostgreSQL twin is tests/postgres/test_pg_stream_claims.py): a claim made through one
+Storage is seen by another, expires with the binding, and racing processes win each CallSid
+exactly once; a database that cannot record the claim refuses the stream."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from engine.server.services import Services
+from tests.server.stream_claims_kit import (
+    check_claims_between_two_stores,
+    racing_processes_claim_each_call_once,
+)
+
+
+def test_claims_are_shared_through_the_sqlite_file(tmp_path: Path) -> None:
+    check_claims_between_two_stores(f"sqlite:///{tmp_path / 'calls.db'}")
+
+
+def test_racing_processes_win_each_call_sid_once(tmp_path: Path) -> None:
+    won = racing_processes_claim_each_call_once(f"sqlite:///{tmp_path / 'calls.db'}")
+    assert sum(won) == 20
+
+
+class BrokenStorage:
+    def claim_stream(self, *args: object, **kwargs: object) -> bool:
+        raise OSError("disk I/O error")
+
+
+def test_a_claim_the_database_cannot_record_refuses_the_stream() -> None:
+    from engine.server.metrics import Metrics
+
+    services = Services.__new__(Services)  # only what claim_call_sid reads
+    services.streams, services.storage, services.metrics = set(), BrokenStorage(), Metrics()
+    reason = asyncio.run(services.claim_call_sid("CA1"))
+    assert "could not be recorded (OSError)" in reason
