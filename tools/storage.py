@@ -13,8 +13,10 @@ This module touches only the database (and creates the SQLite file's folder).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -205,10 +207,12 @@ class Storage:
         if parsed.get_backend_name() == "postgresql":
             options = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._serial: Any = contextlib.nullcontext()
         if self.is_sqlite:
             db = parsed.database or ""
-            if db in ("", ":memory:"):
+            if db in ("", ":memory:"):  # one connection, used by one thread at a time
                 options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+                self._serial = threading.RLock()
             elif not db.startswith("file:"):
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(parsed, **options)
@@ -239,7 +243,7 @@ class Storage:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
+        with self._serial, self._sessions.begin() as session:
             yield session
 
     # -- appointments ---------------------------------------------------------------------
@@ -404,7 +408,7 @@ class Storage:
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.call_sid], set_={"claimed_at": now},
             where=table.c.claimed_at < cutoff).returning(table.c.call_sid)
-        with self.engine.begin() as conn:
+        with self._serial, self.engine.begin() as conn:
             conn.execute(table.delete().where(table.c.claimed_at < cutoff))
             return conn.execute(statement).first() is not None
 

@@ -36,3 +36,25 @@ def test_a_claim_the_database_cannot_record_refuses_the_stream() -> None:
     services.streams, services.storage, services.metrics = set(), BrokenStorage(), Metrics()
     reason = asyncio.run(services.claim_call_sid("CA1"))
     assert "could not be recorded (OSError)" in reason
+
+
+def test_an_in_memory_database_serves_threads_one_at_a_time() -> None:
+    """One shared connection (StaticPool): claims and tickets from many threads at once used
+    to interleave their transactions ("cannot start a transaction within a transaction"),
+    and the connection they invalidated came back as a new, empty database."""
+    import datetime as dt
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tools.storage import Storage
+
+    storage = Storage("sqlite://")
+    now = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+
+    def work(i: int) -> bool:
+        storage.create_ticket(reason="other", summary=f"ticket {i}", caller_phone=None,
+                              call_id=f"CA{i}")
+        return storage.claim_stream(f"CA{i}", now=now, ttl=dt.timedelta(minutes=5))
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(work, range(400)))
+    assert len(storage.list_tickets()) == 400
