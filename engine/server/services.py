@@ -71,6 +71,7 @@ class Services:
     limits: ServerLimits = field(default_factory=ServerLimits)
     sockets: int = 0  # media sockets open now, started or not
     worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
+    memory: Any = None  # MemoryRelease (memory_release.py), started with the app
 
     @property
     def at_capacity(self) -> bool:
