@@ -31,7 +31,6 @@ COPY data/knowledge.json data/knowledge.json
 ENV PATH=/opt/dialflow/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PYTHONMALLOC=malloc \
     HF_HUB_OFFLINE=1 \
     HOME=/tmp \
     DIALFLOW_TTS_CACHE=/var/lib/dialflow/tts-cache \

@@ -329,8 +329,8 @@ def main() -> None:
         return
     for allocator in args.allocator:
         print(f"== server allocator: {allocator} "
-              + ("(PYTHONMALLOC=malloc, as the Dockerfile runs it)" if allocator == "malloc"
-                 else "(CPython's default pymalloc)"), flush=True)
+              + ("(PYTHONMALLOC=malloc: glibc's heap, trimmed after bursts)"
+                 if allocator == "malloc" else "(CPython's default pymalloc)"), flush=True)
         run(args, allocator)
 
 

@@ -5,9 +5,11 @@ burst's high-water mark. With CPython's default small-object allocator (pymalloc
 arena stays mapped while any object in it lives, and the few hundred objects that outlive a
 burst (CPython's sqlite3 keeps up to 200 dead cursor weakrefs per connection, statement
 caches, open transcripts) sit in the burst's arenas: +8 to 9 MiB after 100 concurrent calls,
-never returned. Under `PYTHONMALLOC=malloc` (what the Dockerfile and `serve` set, see
-`ALLOCATOR_ENV`) every object lives in glibc's heap, whose free pages `malloc_trim(0)`
-returns even between live blocks, so the memory comes back once the calls are gone.
+kept (bounded: a second burst of the same size adds none). Under `PYTHONMALLOC=malloc`
+(`ALLOCATOR_ENV`, a deployment's choice) every object lives in glibc's heap, whose free
+pages `malloc_trim(0)` returns even between live blocks, so that memory comes back once the
+calls are gone, at a CPU cost (`bench.engine_bench`: about +30 % per event). Under pymalloc
+the release still returns glibc's free pages (native libraries, large buffers).
 
 When: checked every `interval` seconds; a release runs (in a worker thread) when the open
 media sockets fell by at least `min_drop` below their peak since the last release, so a

@@ -1,6 +1,6 @@
 """After a burst of calls the server hands the burst's memory back (`MemoryRelease`): only
 when the open sockets fell well below their peak (a steady load never pays for it), and
-under glibc malloc (`PYTHONMALLOC=malloc`, as the Dockerfile runs it) the RSS really comes
+under glibc malloc (`PYTHONMALLOC=malloc`, a deployment's choice) the RSS really comes
 down even though a few objects from the burst live on, which pymalloc's arenas cannot do."""
 
 from __future__ import annotations
