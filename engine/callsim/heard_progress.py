@@ -5,7 +5,9 @@ Once the first `HEAD_SECONDS` of a sentence were heard, the audio is cut at the 
 20 ms inside `CUT_WINDOW` (a gap between words, so no word is split), the part before it is
 transcribed by the offline whisper model and shown at once, ending in ` …`; when the
 sentence ends (its mark, or a barge-in's `clear`), the rest is transcribed and shown as a
-`… rest` line. A sentence shorter than `HEAD_SECONDS` is shown whole when it ends. Nothing
+`… rest` line; a long one gets a `… more …` line for every `CHUNK_SECONDS` while it plays,
+so only the last few seconds wait for its end. A sentence shorter than `HEAD_SECONDS` is
+shown whole when it ends. Nothing
 here waits for the caller, so the caller's next line is never held back by a
 transcription. Touches nothing but the whisper model (in a worker thread).
 """
@@ -21,6 +23,7 @@ from adapters.twilio.mulaw import FRAME_BYTES, SAMPLE_RATE, ulaw2lin
 
 HEAD_SECONDS = 1.6  # heard this much of a sentence: show its start
 CUT_WINDOW = (0.8, 1.6)  # seconds: where to look for a pause to cut at
+CHUNK_SECONDS = 3.0  # then, while it plays, one more line per this much audio
 CONTINUES = " …"
 
 
@@ -53,6 +56,17 @@ class ProgressiveHeardWords:
         cut = self.cuts[index] = quiet_cut(audio)
         head = await self._text(audio[:cut])
         return (head or "(agent audio)") + CONTINUES
+
+    async def more(self, index: int, segment: HeardSegment) -> str:
+        """While it plays: the next `CHUNK_SECONDS` after the last cut, once heard ("" if
+        not yet)."""
+        cut = self.cuts.get(index)
+        audio = bytes(segment.audio)
+        if cut is None or len(audio) - cut < (CHUNK_SECONDS + 0.6) * SAMPLE_RATE:
+            return ""
+        end = cut + quiet_cut(audio[cut:], (CHUNK_SECONDS - 0.8, CHUNK_SECONDS))
+        self.cuts[index] = end
+        return "… " + ((await self._text(audio[cut:end])) or "(agent audio)") + CONTINUES
 
     async def rest(self, index: int, segment: HeardSegment) -> str:
         """The words after the head's cut ("" when the sentence was shown whole)."""

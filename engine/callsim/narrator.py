@@ -136,6 +136,9 @@ class Narrator:
             self.screen.show("AGENT", text, note, at=segment.started_at)
         for segment in segments[self._finished:self._printed]:
             if not segment.ended:
+                more = getattr(self.words, "more", None)  # a long line, while it plays
+                if more is not None and tails and (text := await more(self._finished, segment)):
+                    self.screen.show("AGENT", text, at=segment.started_at)
                 break
             rest = getattr(self.words, "rest", None)  # the end of a line shown at its start
             if rest is not None and not tails:

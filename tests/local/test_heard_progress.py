@@ -106,3 +106,27 @@ def test_real_speech_is_shown_in_two_parts_that_keep_its_words(spoken: dict[str,
     assert head.endswith(" …") and rest.startswith("… ")
     heard = (head + " " + rest).lower()
     assert "book" in heard and "cleaning" in heard and "tuesday" in heard, (head, rest)
+
+
+def test_a_long_line_gets_more_lines_while_it_plays(capsys: pytest.CaptureFixture[str]) -> None:
+    async def scenario() -> None:
+        caller, words = FakeCaller(), CountingWords()
+        screen = Screen(asyncio.get_running_loop().time())
+        narrator = Narrator(caller, screen, words)
+        segment = HeardSegment(screen.start + 0.5, bytearray(tone(1.7)))
+        caller.segments.append(segment)
+        await narrator.catch_up()
+        assert capsys.readouterr().out.rstrip().endswith(" …")  # its start
+        segment.audio += tone(2.0)
+        await narrator.catch_up()
+        assert capsys.readouterr().out == ""  # not 3 s more yet
+        segment.audio += tone(2.0)
+        await narrator.catch_up()
+        more = capsys.readouterr().out
+        assert more.startswith("00:00.5  AGENT   … ") and more.rstrip().endswith(" …")
+        segment.mark = "s1"
+        words.release.set()
+        await narrator.catch_up()
+        assert capsys.readouterr().out.startswith("00:00.5  AGENT   … ")  # the rest
+
+    asyncio.run(scenario())
