@@ -368,7 +368,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
                     phantom += settle(http, base)
                 time.sleep(2.0)
                 again = server_figures(server.pid, http, base, "again", "after")
-            sockets = http.get(f"{base}/health").json()["media_sockets"]
+            final_health = http.get(f"{base}/health").json()
+            sockets = final_health["media_sockets"]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -382,6 +383,9 @@ def run(args: argparse.Namespace, allocator: str) -> None:
           f"{cold['fds']:.0f} file descriptors, {cold['tasks']:.0f} tasks, "
           f"{cold['blocks_k']:.0f}k Python blocks, RSS {cold['rss_mib']:.0f} MiB; "
           "the baseline below is after it")
+    released = final_health["memory"]
+    print(f"the server's own memory releases after bursts: "
+          f"{released['releases_after_bursts']}, {released['released_mib']} MiB handed back")
     print("where the memory is (MiB):")
     for label, figures in (("cold", cold), ("before", before), ("after", after)) + (
             (("after all rounds", again),) if args.rounds > 1 else ()):
