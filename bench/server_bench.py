@@ -10,7 +10,9 @@ with mark echoes), has each take a few turns, and prints: calls held, engine-add
 per turn (caller's end of turn -> first agent frame sent, minus the fakes' own latencies)
 p50/p99, outbound frame pacing jitter p50/p99/max, server RSS per call, and server CPU per
 call-second (all server processes together). With several `--workers` values it runs once
-for each and ends with a table: the cost per call should not grow with the worker count.
+for each and ends with a table and a verdict per worker count: the cost per call (the idle
+processes' own CPU, measured for a few seconds before the calls, subtracted) should stay flat
+as workers are added.
 The simulated callers run in this process, on the same cores as the server.
 """
 
@@ -44,6 +46,10 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+IDLE_SECONDS = 3.0
+FLAT_TOLERANCE = 0.10  # per-call CPU within 10 % of the fewest workers' counts as flat
 
 
 def server_pids(pid: int) -> list[int]:
@@ -111,6 +117,9 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
     held = asyncio.Event()
     ready: list[int] = []
     base = rss_kib(pid)
+    idle_start, idle_wall = cpu_seconds(pid), time.perf_counter()
+    await asyncio.sleep(IDLE_SECONDS)  # what the processes cost with no call at all
+    cpu_idle = (cpu_seconds(pid) - idle_start) / (time.perf_counter() - idle_wall)
     tasks = []
     for index in range(calls):
         tasks.append(asyncio.create_task(one_call(url, index, turns, held, ready)))
@@ -126,6 +135,7 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
     results = await asyncio.gather(*tasks, return_exceptions=True)
     completed = sum(1 for r in results if isinstance(r, int) and r == turns)
     return {"held": float(len(ready)), "completed": float(completed), "cpu_held": cpu_held,
+            "cpu_idle": cpu_idle,
             "rss_per_call_kib": (peak - base) / max(1, calls), "rss_base_kib": float(base)}
 
 
@@ -180,6 +190,8 @@ def run(args: argparse.Namespace, workers: int) -> dict[str, float]:
     jitter = [j * 1000 for j in stats["jitter"]]
     figures["p50_ms"], figures["p99_ms"] = pct(added, .5) * 1000, pct(added, .99) * 1000
     figures["cpu_ms_per_call_second"] = figures["cpu_held"] * 1000 / max(1.0, figures["held"])
+    figures["cpu_ms_per_call_second_marginal"] = (
+        (figures["cpu_held"] - figures["cpu_idle"]) * 1000 / max(1.0, figures["held"]))
     print(f"--workers {workers}: {args.calls} calls requested, {figures['held']:.0f} held at "
           f"once, {figures['completed']:.0f} completed {args.turns} turns")
     print(f"turns measured: {len(added)}; engine-added latency p50 {figures['p50_ms']:.1f} ms,"
@@ -195,8 +207,30 @@ def run(args: argparse.Namespace, workers: int) -> dict[str, float]:
     print(f"server RSS: {figures['rss_base_kib'] / 1024:.0f} MiB idle, "
           f"{figures['rss_per_call_kib']:.0f} KiB per call; server CPU with every call held: "
           f"{figures['cpu_held'] * 100:.0f} % of one core = "
-          f"{figures['cpu_ms_per_call_second']:.2f} ms per call-second")
+          f"{figures['cpu_ms_per_call_second']:.2f} ms per call-second; idle "
+          f"{figures['cpu_idle'] * 100:.1f} % of one core, so the calls themselves cost "
+          f"{figures['cpu_ms_per_call_second_marginal']:.2f} ms per call-second")
     return figures
+
+
+def flat_cost(results: dict[int, dict[str, float]]) -> list[str]:
+    """Per-call CPU at each worker count against the fewest workers: flat means within
+    `FLAT_TOLERANCE`; the fixed cost of idle workers is shown apart."""
+    first = min(results)
+    base = results[first]["cpu_ms_per_call_second_marginal"]
+    lines = []
+    for workers, f in sorted(results.items()):
+        if workers == first:
+            continue
+        change = (f["cpu_ms_per_call_second_marginal"] - base) / base if base > 0 else 0.0
+        verdict = "flat" if abs(change) <= FLAT_TOLERANCE else (
+            "grows" if change > 0 else "falls")
+        lines.append(
+            f"per-call CPU with {workers} workers: {f['cpu_ms_per_call_second_marginal']:.2f} "
+            f"ms per call-second vs {base:.2f} with {first} ({change * 100:+.0f} %: {verdict}; "
+            f"flat = within {FLAT_TOLERANCE * 100:.0f} %); idle processes "
+            f"{f['cpu_idle'] * 100:.1f} % vs {results[first]['cpu_idle'] * 100:.1f} % of a core")
+    return lines
 
 
 def main() -> None:
@@ -215,11 +249,15 @@ def main() -> None:
     print(f"(cpu count {os.cpu_count()}; the simulated callers run in this process and share "
           "these cores with the server)")
     if len(results) > 1:
-        print("| workers | calls held | engine-added p50 | p99 | server CPU per call-second |")
-        print("|---|---|---|---|---|")
+        print("| workers | calls held | engine-added p50 | p99 | server CPU per call-second "
+              "| of it, the calls (idle subtracted) |")
+        print("|---|---|---|---|---|---|")
         for workers, f in results.items():
             print(f"| {workers} | {f['held']:.0f} | {f['p50_ms']:.1f} ms | {f['p99_ms']:.1f} ms "
-                  f"| {f['cpu_ms_per_call_second']:.2f} ms |")
+                  f"| {f['cpu_ms_per_call_second']:.2f} ms "
+                  f"| {f['cpu_ms_per_call_second_marginal']:.2f} ms |")
+        for line in flat_cost(results):
+            print(line)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import signal
 import subprocess
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.twilio.caller import SimulatedCaller  # noqa: E402
+from bench.memory_probe import rss_by_mapping  # noqa: E402
 from bench.server_bench import free_port, quiet, rss_kib  # noqa: E402
 from tests.fakes.providers import silence, tone  # noqa: E402
 from tests.server.raw_stream import drop_tcp  # noqa: E402
@@ -111,7 +113,9 @@ def soak_stt() -> Any:
 
 
 def serve(port: int) -> None:
+    import os
     import tempfile
+    import tracemalloc
 
     import uvicorn
 
@@ -125,6 +129,8 @@ def serve(port: int) -> None:
     from tools.builtin import build_registry
     from tools.storage import Storage
 
+    if os.environ.get("SOAK_TRACEMALLOC"):  # where memory grows (slow: diagnosis only)
+        tracemalloc.start(int(os.environ["SOAK_TRACEMALLOC"]))
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     services = Services(
         flows=FlowSource(ROOT / "flows.yaml"),
@@ -147,6 +153,20 @@ def serve(port: int) -> None:
         if collect:  # the before/after figures count live objects, not garbage
             gc.collect()
         return {"tasks": len(asyncio.all_tasks()), "blocks": sys.getallocatedblocks()}
+
+    @app.get("/bench/memory")
+    async def memory(snapshot: str = "", since: str = "") -> dict[str, Any]:
+        import gc
+
+        from bench import memory_probe
+
+        gc.collect()
+        if snapshot:
+            memory_probe.snapshot(snapshot)
+        return {**memory_probe.report(), "grown": memory_probe.grown(since) if since else [],
+                "types_grown": memory_probe.types_grown(snapshot, since) if snapshot else [],
+                "pinning": memory_probe.pinning_objects(snapshot, since) if snapshot else [],
+                "weakref_holders": memory_probe.dead_weakref_holders()}
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                            lifespan="on", ws_per_message_deflate=False))
@@ -217,12 +237,31 @@ def fd_kinds(pid: int) -> Counter[str]:
     return kinds
 
 
-def server_figures(pid: int, http: httpx.Client, base: str) -> dict[str, Any]:
+def server_figures(pid: int, http: httpx.Client, base: str, label: str,
+                   since: str = "") -> dict[str, Any]:
     kinds = fd_kinds(pid)
+    if os.environ.get("SOAK_SMAPS_DIR"):  # every mapping, to compare by address
+        Path(os.environ["SOAK_SMAPS_DIR"], f"smaps-{label}.txt").write_text(
+            Path(f"/proc/{pid}/smaps").read_text())
     inside = http.get(f"{base}/bench/tasks", params={"collect": "1"}).json()
+    memory = http.get(f"{base}/bench/memory", params={"snapshot": label, "since": since},
+                      timeout=120).json()
     return {"fds": float(sum(kinds.values())), "tasks": float(inside["tasks"]),
             "blocks_k": inside["blocks"] / 1000, "rss_mib": rss_kib(pid) / 1024,
-            "fd_kinds": kinds}
+            "fd_kinds": kinds, "memory": memory, "mappings": rss_by_mapping(pid),
+            "threads": float(len(list(Path(f"/proc/{pid}/task").iterdir())))}
+
+
+def memory_line(label: str, figures: dict[str, Any]) -> str:
+    memory = figures["memory"]
+    malloc, smaps = memory["malloc"], memory["smaps"]
+    traced = memory.get("traced_mib")
+    return (f"  {label}: RSS {figures['rss_mib']:.1f} MiB (anonymous "
+            f"{smaps.get('Anonymous', 0):.1f}); pymalloc arenas "
+            f"{memory['pymalloc_arenas_mib']:.1f}; malloc heap {malloc.get('heap', 0):.1f} "
+            f"(in use {malloc.get('in_use', 0):.1f}, freed but kept "
+            f"{malloc.get('free_kept', 0):.1f}), mmapped {malloc.get('mmapped', 0):.1f}"
+            + (f"; traced {traced:.1f}" if traced is not None else ""))
 
 
 async def sample_peak(pid: int, base: str, peak: dict[str, float], done: asyncio.Event) -> None:
@@ -254,13 +293,21 @@ async def soak(url: str, base: str, pid: int, calls: int, concurrency: int,
 
 
 def settle(http: httpx.Client, base: str, limit: float = 30.0) -> int:
-    """Wait for the server's active calls to reach 0; the phantom calls left after `limit`."""
+    """Wait for the server's active calls to reach 0, then for the server's own memory
+    release after the burst (`engine/app/server/memory_release.py`, checked every 10 s); the
+    phantom calls left after `limit`."""
     start = time.perf_counter()
     while True:
-        active = int(http.get(f"{base}/health").json()["active_calls"])
+        health = http.get(f"{base}/health").json()
+        active = int(health["active_calls"])
         if active == 0 or time.perf_counter() - start > limit:
-            return active
+            break
         time.sleep(0.2)
+    releases = health["memory"]["releases_after_bursts"]
+    while time.perf_counter() - start < limit + 15 and (
+            http.get(f"{base}/health").json()["memory"]["releases_after_bursts"] == releases):
+        time.sleep(0.5)
+    return active
 
 
 def main() -> None:
@@ -272,14 +319,28 @@ def main() -> None:
                         "and the allocator have seen a full burst once)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="soak rounds; the figures after the last are printed too")
+    parser.add_argument("--allocator", nargs="+", choices=("malloc", "pymalloc"),
+                        default=["malloc", "pymalloc"],
+                        help="the server's Python allocator; each runs the whole soak")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return
+    for allocator in args.allocator:
+        print(f"== server allocator: {allocator} "
+              + ("(PYTHONMALLOC=malloc: glibc's heap, trimmed after bursts)"
+                 if allocator == "malloc" else "(CPython's default pymalloc)"), flush=True)
+        run(args, allocator)
+
+
+def run(args: argparse.Namespace, allocator: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC"}
+    if allocator == "malloc":
+        env["PYTHONMALLOC"] = "malloc"
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "bench.soak_bench", "--serve", str(port)],
-                              cwd=ROOT)
+                              cwd=ROOT, env=env)
     base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/media"
     started = time.perf_counter()
     try:
@@ -289,25 +350,26 @@ def main() -> None:
                     http.get(f"{base}/health")
                     break
                 time.sleep(0.1)
-            cold = server_figures(server.pid, http, base)
+            cold = server_figures(server.pid, http, base, "cold")
             asyncio.run(soak(url, base, server.pid, args.warmup or args.concurrency,
                              args.concurrency, 10**7))
             settle(http, base)
             time.sleep(2.0)
-            before = server_figures(server.pid, http, base)
+            before = server_figures(server.pid, http, base, "before", "cold")
             outcomes, drops, peak = asyncio.run(
                 soak(url, base, server.pid, args.calls, args.concurrency, 0))
             phantom = settle(http, base)
             time.sleep(2.0)
-            after = server_figures(server.pid, http, base)
+            after = server_figures(server.pid, http, base, "after", "before")
             if args.rounds > 1:  # does what stays after the first round keep growing?
                 for round_index in range(1, args.rounds):
                     asyncio.run(soak(url, base, server.pid, args.calls, args.concurrency,
                                      round_index * 10**6))
                     phantom += settle(http, base)
                 time.sleep(2.0)
-                again = server_figures(server.pid, http, base)
-            sockets = http.get(f"{base}/health").json()["media_sockets"]
+                again = server_figures(server.pid, http, base, "again", "after")
+            final_health = http.get(f"{base}/health").json()
+            sockets = final_health["media_sockets"]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -321,17 +383,47 @@ def main() -> None:
           f"{cold['fds']:.0f} file descriptors, {cold['tasks']:.0f} tasks, "
           f"{cold['blocks_k']:.0f}k Python blocks, RSS {cold['rss_mib']:.0f} MiB; "
           "the baseline below is after it")
+    released = final_health["memory"]
+    print(f"the server's own memory releases after bursts: "
+          f"{released['releases_after_bursts']}, {released['released_mib']} MiB handed back")
+    print("where the memory is (MiB):")
+    for label, figures in (("cold", cold), ("before", before), ("after", after)) + (
+            (("after all rounds", again),) if args.rounds > 1 else ()):
+        print(memory_line(label, figures))
+        for site in figures["memory"]["grown"][:12]:
+            print("      " + site)
+        for pin in figures["memory"]["pinning"][:8]:
+            print("      in arenas mapped since: " + pin)
+        for chain in figures["memory"]["weakref_holders"][:1]:
+            print("      dead weakrefs held: " + chain)
+        if figures["memory"]["types_grown"]:
+            print("      live objects that grew, by type: "
+                  + ", ".join(figures["memory"]["types_grown"]))
+    mappings = {kind: after["mappings"].get(kind, 0) - mib
+                for kind, mib in before["mappings"].items()}
+    print("resident memory that grew from before to after, by mapping (MiB): " + ", ".join(
+        f"{kind} {mib:+.1f}" for kind, mib in sorted(mappings.items(), key=lambda x: -x[1])
+        if abs(mib) >= 0.3))
     grown = after["fd_kinds"] - before["fd_kinds"]
     if grown:
         print("descriptors added since the baseline: " + ", ".join(
             f"{n} {what}" for what, n in grown.most_common()))
     for key, label in (("fds", "file descriptors"), ("tasks", "asyncio tasks"),
                        ("blocks_k", "Python objects alive, thousands of blocks"),
-                       ("rss_mib", "RSS MiB")):
+                       ("threads", "threads"), ("rss_mib", "RSS MiB")):
+        if not before[key]:  # pymalloc's block count is 0 under PYTHONMALLOC=malloc
+            print(f"{label}: not counted with this allocator")
+            continue
         change = (after[key] - before[key]) / before[key] * 100
-        print(f"{label}: before {before[key]:.0f}, peak {peak.get(key, 0):.0f}, "
+        top = f"{peak[key]:.0f}" if key in peak else "not sampled"
+        print(f"{label}: before {before[key]:.0f}, peak {top}, "
               f"after {after[key]:.0f} ({change:+.1f} % of the baseline; budget within 5 %)"
-              + (f"; after {args.rounds} rounds {again[key]:.0f}" if args.rounds > 1 else ""))
+              + (f"; after {args.rounds} rounds {again[key]:.0f}" if args.rounds > 1 else "")
+              + (f"; cold (before any call) {cold[key]:.0f}" if key == "rss_mib" else ""))
+    if args.rounds > 1:  # the first round raised the allocator's high-water; the next?
+        change = (again["rss_mib"] - after["rss_mib"]) / after["rss_mib"] * 100
+        print(f"RSS after {args.rounds} rounds vs after the first: {change:+.1f} % (the "
+              "baseline once this concurrency's high-water mark is reached)")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ This module touches only the database (and creates the SQLite file's folder).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,6 +121,15 @@ class TicketRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class StreamClaimRow(Base):
+    """A CallSid whose media stream started at `claimed_at` (see `Storage.claim_stream`)."""
+
+    __tablename__ = "stream_claims"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 @dataclass(frozen=True)
 class Appointment:
     id: int
@@ -198,10 +209,12 @@ class Storage:
         if parsed.get_backend_name() == "postgresql":
             options = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._serial: Any = contextlib.nullcontext()
         if self.is_sqlite:
             db = parsed.database or ""
-            if db in ("", ":memory:"):
+            if db in ("", ":memory:"):  # one connection, used by one thread at a time
                 options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+                self._serial = threading.RLock()
             elif not db.startswith("file:"):
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(parsed, **options)
@@ -232,7 +245,7 @@ class Storage:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
+        with self._serial, self._sessions.begin() as session:
             yield session
 
     # -- appointments ---------------------------------------------------------------------
@@ -379,6 +392,27 @@ class Storage:
             session.add(row)
             session.flush()
             return Ticket.from_row(row)
+
+    # -- media-stream claims (one stream per call, across workers and machines) -------------
+
+    def claim_stream(self, call_sid: str, *, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        """Record that a media stream starts for `call_sid`; False when another stream did
+        less than `ttl` ago (in any process using this database). One atomic statement, so
+        two racing claims cannot both win. Claims older than `ttl` are deleted."""
+        cutoff = now - ttl
+        table = StreamClaimRow.__table__
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table).values(call_sid=call_sid, claimed_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.call_sid], set_={"claimed_at": now},
+            where=table.c.claimed_at < cutoff).returning(table.c.call_sid)
+        with self._serial, self.engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.claimed_at < cutoff))
+            return conn.execute(statement).first() is not None
 
     def list_tickets(self, *, status: str | None = None, limit: int | None = None) -> list[Ticket]:
         """Tickets, newest first."""

@@ -139,7 +139,7 @@ class MediaStream:
         try:
             self.services.signatures.check_binding(start.call_sid, caller,
                                                    start.custom_parameters)
-            reason = self.services.claim_call_sid(start.call_sid)
+            reason = await self.services.claim_call_sid(start.call_sid)
         except BindingRejected as exc:
             reason = exc.reason
         if reason:

@@ -4,7 +4,8 @@ Each agent sentence is printed when the caller starts hearing it (the simulated 
 `segments`), and marked `[cut off]` when a barge-in's `clear` stopped it. Its words come from
 `AgentWords`: the server's own text in an in-process call (`SpokenLines`), or, for a remote
 server whose words reach the caller only as audio, a local whisper transcription of what was
-heard (`HeardWords`, printed when the sentence ends, at the time it started). `Screen` keeps
+heard (`HeardWords`, printed when the sentence ends, at the time it started; or
+`heard_progress.ProgressiveHeardWords`: its start while it plays, then the rest). `Screen` keeps
 those lines from breaking the `you> ` prompt of an interactive call. Touches stdout only.
 """
 
@@ -110,7 +111,7 @@ class Narrator:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 while any(s.ended and s.audio for s in self.caller.segments[self._printed:]):
-                    await self.catch_up()
+                    await self.catch_up(tails=False)  # a line's rest may follow the caller's
                     await asyncio.sleep(TICK)
 
     async def _run(self) -> None:
@@ -118,15 +119,16 @@ class Narrator:
             await self.catch_up()
             await asyncio.sleep(TICK)
 
-    async def catch_up(self, final: bool = False) -> None:
+    async def catch_up(self, final: bool = False, tails: bool = True) -> None:
         async with self._lock:
-            await self._catch_up(final)
+            await self._catch_up(final, tails)
 
-    async def _catch_up(self, final: bool) -> None:
+    async def _catch_up(self, final: bool, tails: bool) -> None:
         segments = self.caller.segments
         while self._printed < len(segments):
             segment = segments[self._printed]
-            if not segment.audio or not (self.words.live or segment.ended or final):
+            ready = getattr(self.words, "ready", lambda _: self.words.live)
+            if not segment.audio or not (ready(segment) or segment.ended or final):
                 return
             note = self.note()
             text = await self.words.words(self._printed, segment)
@@ -134,8 +136,16 @@ class Narrator:
             self.screen.show("AGENT", text, note, at=segment.started_at)
         for segment in segments[self._finished:self._printed]:
             if not segment.ended:
+                more = getattr(self.words, "more", None)  # a long line, while it plays
+                if more is not None and tails and (text := await more(self._finished, segment)):
+                    self.screen.show("AGENT", text, at=segment.started_at)
+                break
+            rest = getattr(self.words, "rest", None)  # the end of a line shown at its start
+            if rest is not None and not tails:
                 break
             self._finished += 1
+            if rest is not None and (text := await rest(self._finished - 1, segment)):
+                self.screen.show("AGENT", text, at=segment.started_at)
             if segment.cut_off:
                 self.screen.show("", "[cut off: the caller spoke over it]")
 

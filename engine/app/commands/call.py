@@ -112,7 +112,8 @@ async def in_process(args: argparse.Namespace, voice: object) -> int:
 async def converse(args: argparse.Namespace, base_url: str, token: str, voice: object,
                    agent_lines: object) -> int:
     from adapters.twilio.caller import SimulatedCaller
-    from engine.app.callsim.narrator import HeardWords, Narrator, NoteHandler, Screen, SpokenLines
+    from engine.app.callsim.heard_progress import ProgressiveHeardWords
+    from engine.app.callsim.narrator import Narrator, NoteHandler, Screen, SpokenLines
     from engine.app.callsim.recorder import Recorder
     from engine.app.callsim.session import CallSimulation, Line, place_call
     from engine.app.callsim.typed import TypedLines
@@ -137,7 +138,7 @@ async def converse(args: argparse.Namespace, base_url: str, token: str, voice: o
         recorder = Recorder(caller)
         recorder.start()
         sim = CallSimulation(caller, voice, agent_lines)  # type: ignore[arg-type]
-        words = HeardWords() if agent_lines is None else SpokenLines(agent_lines)  # type: ignore[arg-type]
+        words = ProgressiveHeardWords() if agent_lines is None else SpokenLines(agent_lines)  # type: ignore[arg-type]
         waiting = [False]  # a caller line was sent and its answer has not started yet
 
         def latency_note() -> str:

@@ -22,6 +22,7 @@ from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
 from engine.app.server import capacity
+from engine.app.server.memory_release import MemoryRelease
 from engine.app.server.services import Services
 from engine.environment import (
     ANTHROPIC_API_KEY,
@@ -43,9 +44,12 @@ def create_app(services: Services) -> FastAPI:
         services.flows.start()
         if services.records is not None:
             services.records.start(services.flows.current)
+        memory = services.memory = MemoryRelease(lambda: services.sockets)  # after bursts
+        memory.start()
         try:
             yield
         finally:
+            await memory.stop()
             await services.flows.stop()
             if services.records is not None:
                 await services.records.stop()
@@ -115,6 +119,7 @@ def create_app(services: Services) -> FastAPI:
             "keys_configured": {key: bool(os.environ.get(key)) for key in PROVIDER_KEYS},
             "records": services.records.describe(services.flows.current().flow)
             if services.records is not None else "off",
+            "memory": services.memory.describe() if services.memory is not None else "off",
         })
 
     capacity.add_probes(app, services)  # /health/ready and /health/live

@@ -1,14 +1,16 @@
 """`Services`: what every call of one server process shares — the live flow, the STT and
 TTS providers, the brain, the tool registry and storage, telephony, signatures, metrics —
 the deployment's limits — and the set of active streams, the count of open media sockets
-and the CallSids that started lately (one stream per call: a replayed `start` is refused).
+and the one-stream-per-CallSid claims (in the shared database: a replayed `start` is refused
+by every worker and machine).
 Built once at start-up; calls only borrow from it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -69,25 +71,27 @@ class Services:
     limits: ServerLimits = field(default_factory=ServerLimits)
     sockets: int = 0  # media sockets open now, started or not
     worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
-    recent_call_sids: dict[str, float] = field(default_factory=dict)  # CallSid -> started at
+    memory: Any = None  # MemoryRelease (memory_release.py), started with the app
 
     @property
     def at_capacity(self) -> bool:
         return self.sockets >= self.limits.max_calls
 
-    def claim_call_sid(self, call_sid: str) -> str:
+    async def claim_call_sid(self, call_sid: str) -> str:
         """Record that a stream starts for `call_sid`; a reason (to log) when another stream
-        already did: live, or within the binding's lifetime (a replayed `start`)."""
-        now = time.monotonic()
-        for sid, at in list(self.recent_call_sids.items()):  # oldest first
-            if now - at < BINDING_TTL:
-                break
-            del self.recent_call_sids[sid]
-        if call_sid in self.recent_call_sids or any(
-                s.session.call_sid == call_sid for s in self.streams):
+        already did: live here, or within the binding's lifetime in any worker or machine
+        sharing the database (a replayed `start`; `Storage.claim_stream`)."""
+        if any(s.session.call_sid == call_sid for s in self.streams):
             return "another stream already started for this CallSid"
-        self.recent_call_sids[call_sid] = now
-        return ""
+        now = dt.datetime.now(dt.UTC)
+        ttl = dt.timedelta(seconds=BINDING_TTL)
+        try:
+            claimed = await asyncio.to_thread(self.storage.claim_stream, call_sid, now=now,
+                                              ttl=ttl)
+        except Exception as exc:  # the database is down: refuse rather than admit a replay
+            self.metrics.error("storage")
+            return f"the stream claim could not be recorded ({type(exc).__name__})"
+        return "" if claimed else "another stream already started for this CallSid"
 
     def tools_for(self, call_id: str, caller: str) -> CallTools:
         business = self.flows.current().flow.settings.business
