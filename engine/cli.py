@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "engine.commands.replay",
     "engine.commands.calls",
     "engine.commands.purge",
+    "engine.server.console.command",
     "knowledge.cli",
     "tools.cli",
 )

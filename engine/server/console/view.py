@@ -105,7 +105,7 @@ class CallView:
             self.state = after
             self._add("state", t, frm=before, to=after, e=event)
         if event == "caller.utterance":
-            self._add("caller", t, text=clip(data.get("text", "")))
+            self._add("caller", t, text=clip(data.get("text", "")) or "(nothing understood)")
         elif event == "caller.dtmf":
             self._add("caller", t, text=f"(pressed {clip(data.get('digit', '?'), 8)})")
         elif event == PLAYBACK_DONE:
