@@ -21,6 +21,7 @@ import pytest
 
 from adapters.twilio.caller import SimulatedCaller
 from engine.call import Call
+from engine.records.log import EventLogWriter
 from tests.fakes.providers import silence, tone
 from tests.records.kit import records_for, until
 from tests.server.harness import AUTH_TOKEN, Running, running_server
@@ -32,6 +33,7 @@ DRIVER = "chromedriver"
 INSTALL = ("the console's browser tests need headless Chromium and its driver: install "
            "them with `sudo apt-get install chromium chromium-driver` (Debian/Ubuntu; .ci/run "
            "does this) and Selenium with `.venv/bin/pip install -e '.[dev]'`")
+HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 LONG_REPLY = ("We accept most PPO plans. That includes Delta Dental, Cigna and Aetna, and "
               "several regional plans that many of our patients use every day. We also offer a "
               "membership plan for patients without any insurance at all, which covers two "
@@ -140,6 +142,12 @@ class LiveServer:
         await until(lambda: call.state == "speaking")
         return call.state
 
+    async def heard(self, sid: str) -> str:
+        """Returns once the caller has heard everything and the call listens again."""
+        _, call = self.calls[sid]
+        await until(lambda: call.state == "listening" and call.playback.idle)
+        return call.state
+
     async def talk_over(self, sid: str) -> str:
         """The caller talks over the agent (a barge-in); returns once the call listens."""
         caller, call = self.calls[sid]
@@ -167,3 +175,22 @@ def console_token(token: str = TOKEN) -> Iterator[None]:
             os.environ.pop("DIALFLOW_CONSOLE_TOKEN", None)
         else:
             os.environ["DIALFLOW_CONSOLE_TOKEN"] = before
+
+
+def write_hostile_log(calls_dir: Path) -> str:
+    """A recorded call whose id, caller, words and states are markup."""
+    calls_dir.mkdir(parents=True, exist_ok=True)
+    writer = EventLogWriter(calls_dir / "hostile-0123456789abcdef.jsonl.gz")
+    for rec in [
+        {"v": 1, "k": "call", "id": HOSTILE, "start": 1796176041.6, "flow": HOSTILE,
+         "caller": HOSTILE, "flow_name": HOSTILE},
+        {"k": "ev", "t": 0.0, "e": "call.started", "b": "", "a": HOSTILE},
+        {"k": "ev", "t": 1.0, "e": "caller.utterance", "d": {"text": HOSTILE}, "b": HOSTILE,
+         "a": "listening"},
+        {"k": "say", "t": 1.1, "id": HOSTILE, "text": HOSTILE, "end": 1.2},
+        {"k": "tool", "t": 1.3, "name": HOSTILE, "args": {HOSTILE: HOSTILE}, "ok": 0,
+         "err": HOSTILE, "end": 1.4},
+        {"k": "end", "t": 2.0, "state": HOSTILE}]:
+        writer.write(rec)
+    writer.close()
+    return "hostile-0123456789abcdef"

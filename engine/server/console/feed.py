@@ -129,12 +129,18 @@ class LogFeed:
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._last_scan = 0.0
+        self._lock = asyncio.Lock()  # one pass at a time (the feed's task, a page render)
+        self.passes = 0
 
     # -- viewers ----------------------------------------------------------------------------
     def attach(self) -> None:
         self._viewers += 1
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="console-feed")
+
+    @property
+    def watched(self) -> bool:
+        return self._viewers > 0
 
     def detach(self) -> None:
         self._viewers = max(0, self._viewers - 1)
@@ -160,6 +166,16 @@ class LogFeed:
         """One pass: look for new logs (every `SCAN` s), read what each live one gained."""
         if self.directory is None:
             return
+        async with self._lock:
+            await self._pass()
+        self.passes += 1
+
+    async def ready(self) -> None:
+        """Return once at least one pass has run (a new viewer's first answer is complete)."""
+        if not self.passes:
+            await self.refresh()
+
+    async def _pass(self) -> None:
         now = time.monotonic()
         if now - self._last_scan >= SCAN:
             self._last_scan = now

@@ -69,8 +69,10 @@ class Console:
 
     async def fresh(self) -> None:
         """Read the logs once unless the feed is running for viewers already."""
-        if not self.feed._viewers:
+        if not self.feed.watched:
             await self.feed.refresh()
+        else:
+            await self.feed.ready()
 
     async def view_of(self, key: str) -> CallView | None:
         await self.fresh()
@@ -226,6 +228,7 @@ def stream(console: Console, events: AsyncIterator[str]) -> Response:
 
 
 async def live_events(console: Console) -> AsyncIterator[str]:
+    await console.feed.ready()
     while True:
         now = time.time()
         yield event("calls", {"now": now, "calls": [v.row(now) for v in console.feed.live()]})

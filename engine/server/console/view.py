@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.twilio.redact import escape_id, redact_number, redact_text
 
-MAX_ITEMS = 20_000  # per call; past this the view says so and keeps only the end line
+MAX_ITEMS = 20_000  # per call; past this the view says so and keeps only how it ended
 MAX_TEXT = 2_000  # characters of one transcript line or trace detail
 PLAYBACK_DONE = "agent.playback_done"
 STOP_SPEAKING = "stop_speaking"
@@ -74,9 +74,9 @@ class CallView:
         self.last_t = max(self.last_t, _num(rec.get("end", rec.get("t"))))
 
     def _add(self, kind: str, t: Any, **fields: Any) -> None:
-        if self.truncated:
+        if self.truncated and kind != "end":
             return
-        if len(self.items) >= MAX_ITEMS:
+        if len(self.items) >= MAX_ITEMS and not self.truncated:
             self.truncated = True
             fields, kind = {"text": f"more than {MAX_ITEMS} items: the rest is not shown"}, \
                 "note"
