@@ -71,12 +71,23 @@ def inline_svg(text: str) -> str:
     return re.sub(r'\son[a-z]+\s*=\s*"[^"]*"', "", svg, flags=re.I)
 
 
+_flows: dict[tuple[Path, str], Flow | None] = {}
+
+
 def archived_flow(calls_dir: Path | None, version: str) -> Flow | None:
-    """The flow a recorded call ran on, from the archive; None when it is not there."""
+    """The flow a recorded call ran on, from the archive (loaded once per version: its
+    file never changes); None when it is not there."""
     if calls_dir is None or not re.fullmatch(r"[0-9a-f]{16}", version):
         return None
+    if (calls_dir, version) in _flows:
+        return _flows[calls_dir, version]
     path = calls_dir / "flows" / f"{version}.yaml"
     try:
-        return load_flow(path) if path.is_file() else None
+        flow = load_flow(path) if path.is_file() else None
     except FlowInvalid:
-        return None
+        flow = None
+    if flow is not None:
+        if len(_flows) >= MAX_CACHED:
+            _flows.pop(next(iter(_flows)))
+        _flows[calls_dir, version] = flow
+    return flow

@@ -31,7 +31,7 @@ from engine.records.log import MAX_LINE, SUFFIX, stem_of
 
 from .view import CallView
 
-POLL = 0.25  # seconds between reads of the live logs
+POLL = 0.5  # seconds between reads of the live logs
 SCAN = 1.0  # seconds between looks for new logs
 MAX_READ = 256 * 1024  # compressed bytes read from one log per pass
 MAX_TEXT = 64 * 1024 * 1024  # decompressed bytes of one log ever read (the writer caps 16 MB)
@@ -131,6 +131,7 @@ class LogFeed:
         self._last_scan = 0.0
         self._lock = asyncio.Lock()  # one pass at a time (the feed's task, a page render)
         self.passes = 0
+        self.version = 0  # passes that changed something
 
     # -- viewers ----------------------------------------------------------------------------
     def attach(self) -> None:
@@ -188,6 +189,7 @@ class LogFeed:
                 del self.tails[key]
             await asyncio.sleep(0)  # let the calls on this loop run between logs
         if changed:
+            self.version += 1
             self._changed.set()
             self._changed = asyncio.Event()
 

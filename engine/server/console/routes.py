@@ -41,6 +41,7 @@ MAX_LOGIN_BODY = 2048
 LOGIN_FAILURES = (20, 60.0)  # this many failed logins within this many seconds: 429
 CHUNK = 500  # items per pushed message
 HEARTBEAT = 10.0
+LIST_EVERY = 1.0  # seconds between two pushes of the live list to one viewer
 STATIC = {"console.js": "text/javascript", "console.css": "text/css"}
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -63,6 +64,14 @@ class Console:
         self.flow_path = flow_path
         self.streams = 0
         self._failures: deque[float] = deque()
+        self._live: tuple[int, float, str] = (-1, 0.0, "")  # (feed version, when, message)
+
+    def live_message(self) -> str:
+        if self._live[0] != self.feed.version or time.time() - self._live[1] > 2.0:
+            now = time.time()
+            rows = [v.row(now) for v in self.feed.live()]
+            self._live = (self.feed.version, now, event("calls", {"now": now, "calls": rows}))
+        return self._live[2]
 
     def allowed(self, request: Request) -> bool:
         return self.access.allows(request.headers, request.cookies)
@@ -228,11 +237,13 @@ def stream(console: Console, events: AsyncIterator[str]) -> Response:
 
 
 async def live_events(console: Console) -> AsyncIterator[str]:
+    """The live list at most once a second (and every few seconds without changes): the
+    message is made once per change and shared by every viewer of the list."""
     await console.feed.ready()
     while True:
-        now = time.time()
-        yield event("calls", {"now": now, "calls": [v.row(now) for v in console.feed.live()]})
-        await console.feed.changed(2.0)
+        yield console.live_message()
+        await asyncio.sleep(LIST_EVERY)
+        await console.feed.changed(3.0)
 
 
 async def call_events(console: Console, view: CallView, cursor: int) -> AsyncIterator[str]:
