@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from engine.records.log import SUFFIX
@@ -20,9 +21,11 @@ from .view import CallView
 
 KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,159}")
 PAGE = 50
-MAX_CACHED = 256
+MAX_CALLS = 8  # whole calls kept for their pages (a view holds up to 20,000 items)
+MAX_ROWS = 1024  # calls kept as list rows only (no items)
 
-_cache: dict[str, tuple[tuple[int, int], CallView]] = {}
+_calls: dict[str, tuple[tuple[int, int], CallView]] = {}
+_rows: dict[str, tuple[tuple[int, int], CallView]] = {}
 
 
 def valid_key(key: str) -> bool:
@@ -37,18 +40,27 @@ def log_path(calls_dir: Path | None, key: str) -> Path | None:
     return path if path.is_file() and path.parent == calls_dir else None
 
 
-def read_call(path: Path) -> CallView:
-    """The whole log as a view; the same file unchanged is read once."""
+def read_call(path: Path, rows_only: bool = False) -> CallView:
+    """The whole log as a view (or, `rows_only`, without its items: what a list row needs);
+    the same file unchanged is read once."""
     stat = path.stat()
     stamp = (stat.st_size, stat.st_mtime_ns)
-    cached = _cache.get(path.name)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
+    for cache in (_rows, _calls) if rows_only else (_calls,):
+        cached = cache.get(path.name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
     view = LogTail(path).read_all()
-    if len(_cache) >= MAX_CACHED:
-        _cache.pop(next(iter(_cache)))
-    _cache[path.name] = (stamp, view)
-    return view
+    _keep(_calls, MAX_CALLS, path.name, stamp, view)
+    _keep(_rows, MAX_ROWS, path.name, stamp, replace(view, items=[], _pending=set()))
+    return _rows[path.name][1] if rows_only else view
+
+
+def _keep(cache: dict[str, tuple[tuple[int, int], CallView]], limit: int, name: str,
+          stamp: tuple[int, int], view: CallView) -> None:
+    cache.pop(name, None)
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[name] = (stamp, view)
 
 
 def newest(calls_dir: Path | None, skip: set[str], limit: int = PAGE,
@@ -71,7 +83,7 @@ def newest(calls_dir: Path | None, skip: set[str], limit: int = PAGE,
     views = []
     for _, name in entries[offset:offset + limit]:
         try:
-            views.append(read_call(calls_dir / name))
+            views.append(read_call(calls_dir / name, rows_only=True))
         except OSError:
             continue
     return views, len(entries)

@@ -37,7 +37,7 @@ MAX_READ = 256 * 1024  # compressed bytes read from one log per pass
 MAX_TEXT = 64 * 1024 * 1024  # decompressed bytes of one log ever read (the writer caps 16 MB)
 KEEP_ENDED = 120.0  # seconds an ended call stays in memory for the viewers watching it
 STALE = 3600.0  # a log without news for this long is not live any more
-RECENT = 6 * 3600.0  # at start, logs changed within this long may still be live
+RECENT = 600.0  # when the console first looks, logs changed within this long may be live
 PID_CHECK = 2.0  # seconds between checks that a live log's process still runs
 HOST = socket.gethostname()
 

@@ -87,7 +87,7 @@ def calls_page(live: list[dict[str, Any]], past: list[CallView], total: int, pag
         f'<tr><td>{_e(when(v.started))}</td><td><a href="/console/calls/{_e(v.key)}">'
         f"{_e(v.call_id)}</a></td><td>{_e(v.caller)}</td><td>{v.last_t:.1f}s</td>"
         f"<td>{_e(v.ended or v.state + ' (no end)')}</td>"
-        f"<td>{sum(1 for i in v.items if i['k'] == 'turn')}</td><td>{_e(v.flow)}</td></tr>"
+        f"<td>{v.turns}</td><td>{_e(v.flow)}</td></tr>"
         for v in past)
     more = "".join(
         f'<a href="/console?page={n}"{" class=current" if n == page else ""}>{n + 1}</a> '

@@ -57,6 +57,7 @@ class CallView:
     timer: tuple[str, float] | None = None  # (event, deadline in call seconds)
     items: list[dict[str, Any]] = field(default_factory=list)
     truncated: bool = False
+    turns: int = 0  # finished turns (their latency recorded)
     _pending: set[str] = field(default_factory=set)
 
     # -- reading records ------------------------------------------------------------------
@@ -174,6 +175,7 @@ class CallView:
     def _on_turn(self, rec: dict[str, Any]) -> None:
         stages = rec.get("ms") if isinstance(rec.get("ms"), dict) else {}
         ms = {s: round(_num(stages[s]), 1) for s in LATENCY_STAGES if s in stages}
+        self.turns += 1
         self._add("turn", rec.get("t"), n=int(_num(rec.get("n"))), ms=ms)
 
     def _on_end(self, rec: dict[str, Any]) -> None:
