@@ -118,6 +118,31 @@ def test_event_streams_are_capped(server: LiveServer) -> None:
     assert statuses == [200] * MAX_VIEWERS and extra == 503
 
 
+def test_event_streams_end_when_the_server_goes_down(tmp_path: Path) -> None:
+    """A viewer's open stream must not hold `serve`'s shutdown open: once the server
+    drains with no call left, every stream ends."""
+    with console_token(), LiveServer(tmp_path) as live:
+        async def watch() -> list[str]:
+            async with httpx.AsyncClient(base_url=live.url, headers=bearer(),
+                                         timeout=30) as client, \
+                    client.stream("GET", "/console/live.sse") as answer:
+                assert answer.status_code == 200
+                lines = []
+                async for line in answer.aiter_lines():
+                    lines.append(line)
+                    if line.startswith("data:"):
+                        assert live.server is not None
+                        live.server.services.accepting = False  # SIGTERM, no calls left
+                return lines
+
+        async def bounded() -> list[str]:
+            async with asyncio.timeout(20):
+                return await watch()
+
+        lines = asyncio.run(bounded())
+    assert any(line.startswith("data:") for line in lines)
+
+
 def test_repeated_wrong_tokens_are_throttled(server: LiveServer) -> None:
     """(Last in this module: it leaves this server's sign-in throttled for a minute.)"""
     codes = [httpx.post(server.url + "/console/login", data={"token": f"guess{n}"}).status_code

@@ -48,7 +48,8 @@ def mount_console(app: FastAPI, services: Any, env: Mapping[str, str] | None = N
                     "print(secrets.token_urlsafe(32))')", TOKEN_ENV, MIN_TOKEN)
     records = getattr(services, "records", None)
     console = Console(access, records.dirs.calls if records is not None else None,
-                      flows=services.flows)
+                      flows=services.flows,
+                      stopping=lambda: not services.accepting and not services.streams)
     mount(app, console)
     app.state.console = console
     return console

@@ -62,5 +62,6 @@ def run(args: argparse.Namespace) -> int:
     mount(app, Console(ConsoleAccess(token), directory.resolve(), flow_path=args.flow))
     print(f"dialflow console: {directory} on http://{args.host}:{args.port}/console",
           file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                timeout_graceful_shutdown=2)  # open event streams never end by themselves
     return 0

@@ -13,7 +13,8 @@ Everything but login and the two static files answers 401 without the token (see
 from this origin only, no inline script, no framing) and `Cache-Control: no-store`. Request
 sizes are bounded; at most `MAX_VIEWERS` event streams are open at once per process (the
 next gets 503), and streams read shared state with a cursor, so a slow viewer costs its
-own socket buffer and nothing else.
+own socket buffer and nothing else. Streams end once the server is going down (`stopping`:
+under `serve`, draining with no call left), or they would hold its shutdown open.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,10 @@ class Console:
     """The console of one process: who may see it, where the logs are, the live feed."""
 
     def __init__(self, access: ConsoleAccess, calls_dir: Path | None, flows: Any = None,
-                 flow_path: str | None = None):
+                 flow_path: str | None = None,
+                 stopping: Callable[[], bool] = lambda: False):
         self.access = access
+        self.stopping = stopping  # True once the server is going down: streams end
         self.calls_dir = calls_dir
         self.feed = LogFeed(calls_dir)
         self.flows = flows  # the server's FlowSource, or None (`dialflow console DIR`)
@@ -240,10 +243,10 @@ async def live_events(console: Console) -> AsyncIterator[str]:
     """The live list at most once a second (and every few seconds without changes): the
     message is made once per change and shared by every viewer of the list."""
     await console.feed.ready()
-    while True:
+    while not console.stopping():
         yield console.live_message()
         await asyncio.sleep(LIST_EVERY)
-        await console.feed.changed(3.0)
+        await console.feed.changed(1.0)
 
 
 async def call_events(console: Console, view: CallView, cursor: int) -> AsyncIterator[str]:
@@ -265,8 +268,10 @@ async def call_events(console: Console, view: CallView, cursor: int) -> AsyncIte
         if tail is None or view.ended:
             yield event("done", {"call": view.row(time.time()), "now": time.time()}, cursor)
             return
+        if console.stopping():
+            return
         started = time.monotonic()
-        await console.feed.changed(HEARTBEAT)
+        await console.feed.changed(1.0)
         quiet += time.monotonic() - started
         if quiet >= HEARTBEAT:
             quiet = 0.0
