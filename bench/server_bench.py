@@ -1,6 +1,6 @@
 """Concurrent calls against one server process with fake providers.
 
-    python -m bench.server_bench --calls 200 --turns 6 [--workers 1 2]
+    python -m bench.server_bench --calls 200 --turns 6 [--workers 1 2] [--console-viewers 0 10]
 
 Starts `bench/fake_server.py` in its own process (with `--workers N`: a supervisor and N
 worker processes on one port, as `dialflow serve --workers N`), connects simulated Twilio
@@ -12,7 +12,10 @@ p50/p99, outbound frame pacing jitter p50/p99/max, server RSS per call, and serv
 call-second (all server processes together). With several `--workers` values it runs once
 for each and ends with a table and a verdict per worker count: the cost per call (the idle
 processes' own CPU, measured for a few seconds before the calls, subtracted) should stay flat
-as workers are added.
+as workers are added. With
+`--console-viewers N` that many call-console viewers (bench/console_viewers.py) are attached
+to the server the whole time (several values: a run for each, with event logs on in every
+run, since the console reads them).
 The simulated callers run in this process, on the same cores as the server.
 """
 
@@ -38,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.twilio.caller import SimulatedCaller  # noqa: E402
+from bench import console_viewers  # noqa: E402
 from bench.fake_server import AUTH_TOKEN  # noqa: E402
 from tests.fakes.providers import END_SILENCE_MS, silence, tone  # noqa: E402
 
@@ -113,7 +117,11 @@ async def one_call(url: str, index: int, turns: int, held: asyncio.Event,
         return done
 
 
-async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
+CONSOLE_TOKEN = "bench-console-token-0123456789"
+
+
+async def drive(url: str, calls: int, turns: int, pid: int, viewers: int = 0
+                ) -> dict[str, float]:
     held = asyncio.Event()
     ready: list[int] = []
     base = rss_kib(pid)
@@ -121,6 +129,8 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
     await asyncio.sleep(IDLE_SECONDS)  # what the processes cost with no call at all
     cpu_idle = (cpu_seconds(pid) - idle_start) / (time.perf_counter() - idle_wall)
     tasks = []
+    http = url.replace("ws://", "http://").rsplit("/ws/", 1)[0]
+    watching, seen = console_viewers.start(http, CONSOLE_TOKEN, viewers)
     for index in range(calls):
         tasks.append(asyncio.create_task(one_call(url, index, turns, held, ready)))
         await asyncio.sleep(0.02)  # calls arrive over a few seconds, not all in one tick
@@ -133,7 +143,12 @@ async def drive(url: str, calls: int, turns: int, pid: int) -> dict[str, float]:
     peak = rss_kib(pid)
     held.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
+    await console_viewers.stop(watching)
     completed = sum(1 for r in results if isinstance(r, int) and r == turns)
+    if viewers:
+        print(f"console viewers: {viewers} attached; they received {seen.messages} pushed "
+              f"messages ({seen.items} call items) and {seen.pages} page loads; "
+              f"{seen.refused} refused")
     return {"held": float(len(ready)), "completed": float(completed), "cpu_held": cpu_held,
             "cpu_idle": cpu_idle,
             "rss_per_call_kib": (peak - base) / max(1, calls), "rss_base_kib": float(base)}
@@ -166,19 +181,20 @@ def read_stats(stats_file: Path, workers: int) -> dict[str, list]:
     return merged
 
 
-def run(args: argparse.Namespace, workers: int) -> dict[str, float]:
+def run(args: argparse.Namespace, workers: int, viewers: int = 0) -> dict[str, float]:
     port = free_port()
     stats_file = Path(tempfile.mkdtemp()) / "stats.json"
+    env = {**os.environ, **({"DIALFLOW_CONSOLE_TOKEN": CONSOLE_TOKEN} if viewers else {})}
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.fake_server", "--port", str(port), "--stats",
          str(stats_file), "--workers", str(workers), "--stt-latency", str(args.stt_latency),
          "--llm-latency", str(args.llm_latency), "--tts-latency", str(args.tts_latency),
          *(["--event-logs", args.event_logs] if args.event_logs else [])],
-        cwd=ROOT)
+        cwd=ROOT, env=env)
     try:
         wait_ready(port, workers, server)
         figures = asyncio.run(drive(f"ws://127.0.0.1:{port}/ws/media", args.calls, args.turns,
-                                    server.pid))
+                                    server.pid, viewers))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -192,8 +208,10 @@ def run(args: argparse.Namespace, workers: int) -> dict[str, float]:
     figures["cpu_ms_per_call_second"] = figures["cpu_held"] * 1000 / max(1.0, figures["held"])
     figures["cpu_ms_per_call_second_marginal"] = (
         (figures["cpu_held"] - figures["cpu_idle"]) * 1000 / max(1.0, figures["held"]))
-    print(f"--workers {workers}: {args.calls} calls requested, {figures['held']:.0f} held at "
-          f"once, {figures['completed']:.0f} completed {args.turns} turns")
+    print(f"--workers {workers}, {viewers} console viewers, event logs "
+          f"{'on' if args.event_logs else 'off'}: {args.calls} calls requested, "
+          f"{figures['held']:.0f} held at once, {figures['completed']:.0f} completed "
+          f"{args.turns} turns")
     print(f"turns measured: {len(added)}; engine-added latency p50 {figures['p50_ms']:.1f} ms,"
           f" p99 {figures['p99_ms']:.1f} ms (providers' own {providers * 1000:.0f} ms "
           "subtracted)")
@@ -244,20 +262,29 @@ def main() -> None:
     parser.add_argument("--tts-latency", type=float, default=0.0)
     parser.add_argument("--event-logs", metavar="DIR", help="the server records each call's "
                         "event log under DIR/calls (see bench/eventlog_bench.py)")
+    parser.add_argument("--console-viewers", type=int, nargs="+", default=[0], metavar="N",
+                        help="call-console viewers attached during the run; several values "
+                        "run the bench once for each (event logs on in every run)")
     args = parser.parse_args()
-    results = {workers: run(args, workers) for workers in args.workers}
+    if any(args.console_viewers) and not args.event_logs:
+        args.event_logs = tempfile.mkdtemp(prefix="bench-event-logs-")  # the console reads them
+    results = {(workers, viewers): run(args, workers, viewers) for workers in args.workers
+               for viewers in args.console_viewers}
     print(f"(cpu count {os.cpu_count()}; the simulated callers run in this process and share "
           "these cores with the server)")
     if len(results) > 1:
-        print("| workers | calls held | engine-added p50 | p99 | server CPU per call-second "
-              "| of it, the calls (idle subtracted) |")
-        print("|---|---|---|---|---|---|")
-        for workers, f in results.items():
-            print(f"| {workers} | {f['held']:.0f} | {f['p50_ms']:.1f} ms | {f['p99_ms']:.1f} ms "
-                  f"| {f['cpu_ms_per_call_second']:.2f} ms "
+        print("| workers | console viewers | calls held | engine-added p50 | p99 | "
+              "server CPU per call-second | of it, the calls (idle subtracted) |")
+        print("|---|---|---|---|---|---|---|")
+        for (workers, viewers), f in results.items():
+            print(f"| {workers} | {viewers} | {f['held']:.0f} | {f['p50_ms']:.1f} ms | "
+                  f"{f['p99_ms']:.1f} ms | {f['cpu_ms_per_call_second']:.2f} ms "
                   f"| {f['cpu_ms_per_call_second_marginal']:.2f} ms |")
-        for line in flat_cost(results):
-            print(line)
+        for viewers in args.console_viewers:
+            by_workers = {w: f for (w, v), f in results.items() if v == viewers}
+            if len(by_workers) > 1:
+                for line in flat_cost(by_workers):
+                    print(line)
 
 
 if __name__ == "__main__":

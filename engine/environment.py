@@ -89,6 +89,9 @@ DIALFLOW_TRANSCRIPTS = _declare(
 DIALFLOW_RECORDING_KEY = _declare(
     "DIALFLOW_RECORDING_KEY", "key that encrypts call recordings (`dialflow calls new-key`);"
     " unset: no audio is recorded", secret=True)
+DIALFLOW_CONSOLE_TOKEN = _declare(
+    "DIALFLOW_CONSOLE_TOKEN", "token that opens the call console (`/console`, `dialflow console`);"
+    " unset: the console is off on serve", secret=True)
 DIALFLOW_TTS_CACHE = _declare(
     "DIALFLOW_TTS_CACHE", "directory of the synthesised-prompt cache", "data/tts-cache")
 DIALFLOW_DATABASE_URL = _declare(

@@ -35,8 +35,10 @@ class DiagramError(Exception):
     """The image could not be drawn: no `dot` on PATH, or `dot` failed."""
 
 
-def render_dot(diagram: Diagram, highlight: Highlight | None = None) -> str:
-    """The whole DOT text, ending with a newline; same input, same text."""
+def render_dot(diagram: Diagram, highlight: Highlight | None = None, ids: bool = False) -> str:
+    """The whole DOT text, ending with a newline; same input, same text. `ids=True` gives
+    the SVG elements stable ids a page can highlight: `state-<name>` for each state,
+    `edge-<n>` for `diagram.edges[n]`, `edge-start` for the arrow into the initial state."""
     names = {n.name for n in diagram.nodes}
     start, end, any_id = (_fresh(base, names) for base in ("__start", "__end", "__any"))
     out = [
@@ -48,7 +50,8 @@ def render_dot(diagram: Diagram, highlight: Highlight | None = None) -> str:
         f"  {_quote(start)} [shape=circle, style=filled, fillcolor=black, width=0.18, "
         'label=""];',
     ]
-    out += [f"  {_quote(n.name)} [{_node_attrs(n, highlight)}];" for n in diagram.nodes]
+    out += [f"  {_quote(n.name)} [{_node_attrs(n, highlight)}{_id('state-' + n.name, ids)}];"
+            for n in diagram.nodes]
     finals = [n.name for n in diagram.nodes if n.final]
     if finals:
         out.append(f"  {_quote(end)} [shape=doublecircle, style=filled, fillcolor=black, "
@@ -58,10 +61,13 @@ def render_dot(diagram: Diagram, highlight: Highlight | None = None) -> str:
         out.append(f"  {_quote(any_id)} [label={label}, style=\"rounded,dashed\", "
                    f'color="{QUIET}", fontcolor="{QUIET_TEXT}"];')
     start_taken = None if highlight is None else highlight.started
-    out.append(f"  {_quote(start)} -> {_quote(diagram.initial)}{_edge_style(start_taken)};")
-    for edge in diagram.edges:
+    start_id = f" [id={_quote('edge-start')}]" if ids else ""
+    out.append(f"  {_quote(start)} -> {_quote(diagram.initial)}{_edge_style(start_taken)}"
+               f"{start_id};")
+    for n, edge in enumerate(diagram.edges):
         source = any_id if edge.source == ANY else edge.source
-        out.append(f"  {_quote(source)} -> {_quote(edge.dest)} [{_edge_attrs(edge, highlight)}];")
+        out.append(f"  {_quote(source)} -> {_quote(edge.dest)} "
+                   f"[{_edge_attrs(edge, highlight)}{_id(f'edge-{n}', ids)}];")
     for name in finals:
         taken = None if highlight is None else name == highlight.last
         out.append(f"  {_quote(name)} -> {_quote(end)}{_edge_style(taken)};")
@@ -144,6 +150,10 @@ def _edge_style(taken: bool | None) -> str:
 def _html_label(title: str, lines: tuple[str, ...]) -> str:
     rows = "".join(f'<br/><font point-size="9">{html.escape(line)}</font>' for line in lines)
     return f"<<b>{html.escape(title)}</b>{rows}>"
+
+
+def _id(value: str, wanted: bool) -> str:
+    return f", id={_quote(value)}" if wanted else ""
 
 
 def _quote(value: str) -> str:

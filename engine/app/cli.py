@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "engine.app.commands.replay",
     "engine.app.commands.calls",
     "engine.app.commands.purge",
+    "engine.app.server.console.command",
     "knowledge.cli",
     "tools.cli",
 )

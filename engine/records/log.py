@@ -11,16 +11,19 @@ in a gzip stream flushed after every line (`zcat CALL.jsonl.gz | jq .` reads it)
     {"k":"end","t":12.4,"state":"ended"}
 
 `t` and `end` are seconds from the start of the call. `ev` is one handled event, as in the
-call's trace: `b`efore and `a`fter state (`a` omitted when unchanged), effects `x`, note `n`,
-`h: 0` when the machine did not handle it. A log stops at 16 MB (a flood of events) with
-`{"k":"full"}`. Brain replies list their items with the time each
-came out (`[t, "sentence"]` or `[t, {"tool": name, "args": …, "id": …}]`); `cut: 1` means the
-reply was cancelled there (barge-in); `err` is `[exception type, message]`. The lines of
-each event-loop iteration are compressed and sync-flushed together right after it (a
-complete deflate block: readable without what follows), so a `kill -9` loses at most the
-lines of the iteration it interrupted and a torn last line, which the reader skips; the
-fsync runs on the transcripts' background syncer. The gzip stream keeps an 8 KB window
-(48 KB of zlib state per call) and makes a log about six times smaller than plain lines.
+call's trace: `b`efore and `a`fter state (`a` omitted when unchanged), effects `x`, note
+`n`, `h: 0` when the machine did not handle it, `tm` when the state timer changed with it
+(`[event, seconds left]` armed, `0` none armed). The header's `pid` and `host` name the
+process that writes the log (the console tells a live call from one whose worker died). A
+log stops at 16 MB (a flood of events) with `{"k":"full"}`. Brain replies list their items
+with the time each came out (`[t, "sentence"]` or `[t, {"tool": name, "args": …, "id":
+…}]`); `cut: 1` means the reply was cancelled there (barge-in); `err` is `[exception type,
+message]`. The lines of each event-loop iteration are compressed and sync-flushed together
+right after it (a complete deflate block: readable without what follows), so a `kill -9`
+loses at most the lines of the iteration it interrupted and a torn last line, which the
+reader skips; the fsync runs on the transcripts' background syncer. The gzip stream keeps an
+8 KB window (48 KB of zlib state per call) and makes a log about six times smaller than
+plain lines.
 """
 
 from __future__ import annotations

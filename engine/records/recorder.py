@@ -16,6 +16,8 @@ import base64
 import contextlib
 import json
 import logging
+import os
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -102,6 +104,8 @@ class _RecordingTrace(Trace):
         self._record = record
         self._timeline = call.timeline
         self._turns = 0
+        self._call = call
+        self._timer: tuple[str, float] | None = None  # (event, deadline) last written
 
     def add(self, entry: TraceEntry) -> None:
         super().add(entry)
@@ -112,7 +116,21 @@ class _RecordingTrace(Trace):
             rec.write({"k": "turn", "t": rec.now(), "n": timeline.turns,
                        "ms": {k: round(v * 1000, 1) for k, v in timeline.last.items()
                               if k != "caller_done"}})
-        rec.write(entry_record(entry, rec.now()))
+        line = entry_record(entry, rec.now())
+        timer = self._timer_change(line["t"])
+        if timer is not None:
+            line["tm"] = timer
+        rec.write(line)
+
+    def _timer_change(self, t: float) -> list[Any] | int | None:
+        """`tm` of an `ev` line when the state timer changed with it: `[event, seconds
+        left]` when one was (re)armed, 0 when none is armed any more; None when unchanged."""
+        armed = self._call.armed_timer()
+        now = None if armed is None else (armed[0], round(t + armed[1], 2))
+        if now == self._timer:
+            return None
+        self._timer = now
+        return 0 if armed is None else [armed[0], round(armed[1], 2)]
 
 
 class _Brain:
@@ -288,7 +306,8 @@ class CallRecords:
         record.write({"v": FORMAT_VERSION, "k": "call", "id": call_id,
                       "start": round(time.time(), 3), "flow": self.flows.version_of(flow),
                       "flow_path": flow.path, "flow_name": flow.name, "caller": caller,
-                      "audio": int(audio is not None)})
+                      "audio": int(audio is not None), "pid": os.getpid(),
+                      "host": socket.gethostname()})
         return record
 
     def _audio(self, privacy: PrivacySettings, name: str) -> AudioRecorder | None:

@@ -1,4 +1,5 @@
-"""The FastAPI app: `POST /webhook/voice`, `WebSocket /ws/media`, `GET /health`, `GET /metrics`.
+"""The FastAPI app: `POST /webhook/voice`, `WebSocket /ws/media`, `GET /health`, `GET /metrics`,
+and the call console under `/console` (engine/app/server/console, off without its token).
 
 Both Twilio entry points verify `X-Twilio-Signature` before anything starts: a forged or
 missing signature gets 403 (webhook) or a closed handshake (WebSocket). The webhook's answer
@@ -123,6 +124,9 @@ def create_app(services: Services) -> FastAPI:
         })
 
     capacity.add_probes(app, services)  # /health/ready and /health/live
+    from engine.app.server.console import mount_console
+
+    mount_console(app, services)  # /console, when DIALFLOW_CONSOLE_TOKEN is set
 
     @app.get("/metrics")
     async def metrics() -> Response:

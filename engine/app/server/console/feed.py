@@ -1,0 +1,248 @@
+"""`LogFeed`: the live calls, read from their event logs as the server writes them.
+
+Every server process (each worker of `serve --workers N`) writes each call's event log to
+the shared data directory and flushes it after every event-loop pass (a complete deflate
+block: readable while the call goes on). The console reads those files rather than the
+calls themselves, so whichever worker a viewer's request lands on sees every worker's
+calls, and a call pays nothing for being watched: no hook on its path, no queue, no lock.
+
+`LogTail` reads one log incrementally (its own decompressor, the offset read so far, the
+unfinished last line) into a `CallView`. `LogFeed` runs only while viewers are attached:
+every `POLL` seconds it reads what each live log gained (at most `MAX_READ` bytes per log
+per pass, yielding to the event loop between logs, so the calls on this process's loop wait
+for no long stretch), and every `SCAN` seconds looks for new logs by name. A log whose
+header names a process of this host that is gone is shown as cut off. Waiters are woken
+once per pass that changed anything (slow viewers simply get more at once: nothing queues
+per viewer). Touches: reads the data directory, nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import time
+import zlib
+from pathlib import Path
+
+from engine.records.log import MAX_LINE, SUFFIX, stem_of
+
+from .view import CallView
+
+POLL = 0.5  # seconds between reads of the live logs
+SCAN = 1.0  # seconds between looks for new logs
+MAX_READ = 256 * 1024  # compressed bytes read from one log per pass
+MAX_TEXT = 64 * 1024 * 1024  # decompressed bytes of one log ever read (the writer caps 16 MB)
+KEEP_ENDED = 120.0  # seconds an ended call stays in memory for the viewers watching it
+STALE = 3600.0  # a log without news for this long is not live any more
+RECENT = 600.0  # when the console first looks, logs changed within this long may be live
+PID_CHECK = 2.0  # seconds between checks that a live log's process still runs
+HOST = socket.gethostname()
+
+
+class LogTail:
+    """One event log, read as far as it has been written."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.view = CallView(stem_of(path))
+        self.offset = 0
+        self.text_bytes = 0
+        self._unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._partial = b""
+        self.broken = ""  # why the rest of this file cannot be read
+        self.ended_at = 0.0  # monotonic time it was seen to end
+        self.checked_at = 0.0
+
+    def read(self, limit: int = MAX_READ) -> bool:
+        """Read what was added since the last call (at most `limit` compressed bytes);
+        True when the view changed."""
+        if self.broken:
+            return False
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                data = f.read(limit)
+        except OSError as exc:
+            self.broken = f"cannot read: {exc.strerror}"
+            return False
+        if not data:
+            return False
+        self.offset += len(data)
+        try:
+            text = self._unzip.decompress(data)
+        except zlib.error:
+            self.broken = "not a readable gzip stream"
+            return False
+        self.text_bytes += len(text)
+        if self.text_bytes > MAX_TEXT:
+            self.broken = "over the size an event log may have"
+            return False
+        lines = (self._partial + text).split(b"\n")
+        self._partial = lines.pop()
+        if len(self._partial) > MAX_LINE:
+            self._partial = b""  # an oversized line is skipped, as the reader does
+        before = len(self.view.items), self.view.state, self.view.ended
+        for line in lines:
+            if not line or len(line) > MAX_LINE:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                self.view.apply(rec)
+        return (len(self.view.items), self.view.state, self.view.ended) != before
+
+    def read_all(self) -> CallView:
+        while self.read():
+            pass
+        while not self.broken and self.read():  # a pass that only completed a line
+            pass
+        return self.view
+
+    def process_gone(self) -> bool:
+        """The log's writer ran on this host and is no longer running."""
+        pid, host = self.view.pid, self.view.host
+        if pid <= 0 or host != HOST or pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False  # alive, owned by someone else
+        return False
+
+
+class LogFeed:
+    """The live calls under one `calls` directory, kept current while viewers watch."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory
+        self.tails: dict[str, LogTail] = {}
+        self._seen: set[str] = set()
+        self._since = time.time() - RECENT
+        self._viewers = 0
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._last_scan = 0.0
+        self._lock = asyncio.Lock()  # one pass at a time (the feed's task, a page render)
+        self.passes = 0
+        self.version = 0  # passes that changed something
+
+    # -- viewers ----------------------------------------------------------------------------
+    def attach(self) -> None:
+        self._viewers += 1
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="console-feed")
+
+    @property
+    def watched(self) -> bool:
+        return self._viewers > 0
+
+    def detach(self) -> None:
+        self._viewers = max(0, self._viewers - 1)
+
+    async def changed(self, timeout: float) -> None:
+        """Wait until a pass changed something (or `timeout` seconds)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._changed.wait()), timeout)
+
+    async def _run(self) -> None:
+        while self._viewers > 0:
+            await self.refresh()
+            await asyncio.sleep(POLL)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    # -- reading ----------------------------------------------------------------------------
+    async def refresh(self) -> None:
+        """One pass: look for new logs (every `SCAN` s), read what each live one gained."""
+        if self.directory is None:
+            return
+        async with self._lock:
+            await self._pass()
+        self.passes += 1
+
+    async def ready(self) -> None:
+        """Return once at least one pass has run (a new viewer's first answer is complete)."""
+        if not self.passes:
+            await self.refresh()
+
+    async def _pass(self) -> None:
+        now = time.monotonic()
+        if now - self._last_scan >= SCAN:
+            self._last_scan = now
+            for tail in await asyncio.to_thread(self._scan):  # new logs' first reads: off loop
+                self.tails.setdefault(tail.view.key, tail)
+        changed = False
+        for key, tail in list(self.tails.items()):
+            changed |= self._read(tail, now)
+            if tail.ended_at and now - tail.ended_at > KEEP_ENDED:
+                del self.tails[key]
+            await asyncio.sleep(0)  # let the calls on this loop run between logs
+        if changed:
+            self.version += 1
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    def _read(self, tail: LogTail, now: float) -> bool:
+        changed = tail.read()
+        view = tail.view
+        if view.ended or tail.ended_at:
+            if not tail.ended_at:
+                tail.ended_at = now
+            return changed
+        if now - tail.checked_at >= PID_CHECK:
+            tail.checked_at = now
+            reason = ""
+            if tail.broken:
+                reason = f"log unreadable: {tail.broken}"
+            elif tail.process_gone():
+                reason = "cut off: its server process is gone"
+            else:
+                with contextlib.suppress(OSError):
+                    if time.time() - tail.path.stat().st_mtime > STALE:
+                        reason = "no news for an hour"
+            if reason:
+                view.ended, view.timer, tail.ended_at = reason, None, now
+                return True
+        return changed
+
+    def _scan(self) -> list[LogTail]:
+        """The logs that appeared since the last scan and have not ended (in a thread)."""
+        found: list[LogTail] = []
+        try:
+            names = [e.name for e in os.scandir(self.directory) if e.name.endswith(SUFFIX)]
+        except OSError:
+            return found
+        for name in names:
+            if name in self._seen:
+                continue
+            self._seen.add(name)
+            path = self.directory / name  # type: ignore[operator]
+            try:
+                if path.stat().st_mtime < self._since:
+                    continue
+            except OSError:
+                continue
+            tail = LogTail(path)
+            tail.read()
+            if not tail.view.ended:  # one that ended before we looked is a past call
+                found.append(tail)
+        return found
+
+    def live(self) -> list[CallView]:
+        """The calls in progress, oldest first."""
+        return sorted((t.view for t in self.tails.values() if not t.view.ended),
+                      key=lambda v: v.started)
+
+    def get(self, key: str) -> LogTail | None:
+        return self.tails.get(key)
