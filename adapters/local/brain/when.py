@@ -69,6 +69,12 @@ _CLOCK_PATTERNS = tuple(
         r"\b(?P<h>\d{1,2}) o ?'?clock\b",
         r"\b(?:at|around|round|about|by|make it|how about|what about|say) (?P<h>\d{1,2})"
         r"(?: (?P<m>\d{2}))?\b(?!/| ?(?:st|nd|rd|th)\b)",
+        # "can we do 11?", "try 3 instead" ("do 2 fillings" is not a time)
+        r"\b(?:do|try) (?P<h>\d{1,2})(?: (?P<m>\d{2}))?(?=\s*$| (?:instead|then|please|"
+        r"on|in the|tomorrow|today|this|next)\b)",
+        # "can we do 11 instead?", "11 works better": a bare hour said as a change of time
+        r"\b(?P<h>\d{1,2})(?: (?P<m>\d{2}))? (?:instead|works better|would be better|"
+        r"is better|would work better)\b",
         r"\b(?P<h>\d{1,2}) (?:in the (?:morning|afternoon|evening)|tonight|at night)\b",
     )
 )
@@ -106,9 +112,20 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
+_ORDINAL_LEAD = re.compile(rf"\b(the|on|of|{_MONTH_RE}|" + "|".join(WEEKDAYS) + r") $")
+
+
 def _ordinal_digits(text: str) -> str:
-    """"the third" -> "the 3rd" (any suffix; only the number matters)."""
-    return _ORD_WORD_RE.sub(lambda m: f"{_ORDINALS[m.group(1)]}th", text)
+    """"the third" -> "the 3rd" (any suffix; only the number matters). An ordinal word is a
+    day of the month only after "the", "on", "of", a month or a weekday: "first thing" and
+    "first, ..." are not the 1st."""
+
+    def repl(m: re.Match[str]) -> str:
+        if not _ORDINAL_LEAD.search(text[: m.start()]):
+            return m.group(0)
+        return f"{_ORDINALS[m.group(1)]}th"
+
+    return _ORD_WORD_RE.sub(repl, text)
 
 
 def _dateparser(fragment: str, today: dt.date) -> dt.date | None:
