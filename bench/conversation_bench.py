@@ -218,8 +218,8 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
             print(f"  heard in {call_id}: {texts}")
 
 
-def retrieval() -> None:
-    """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split."""
+def retrieval(only: str | None = None) -> None:
+    """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split (or one)."""
     from adapters.local.brain.answers import find_answer
     from knowledge.config import KnowledgeConfig
     from knowledge.embeddings import LocalMiniLMEmbedder
@@ -234,6 +234,8 @@ def retrieval() -> None:
     retriever = Retriever(config, store=store)
     print(f"knowledge base: {report.documents} entries, {report.rows} rows")
     for split, items in load_paraphrases().items():
+        if only not in (None, split):
+            continue
         right = refused = answerable = unanswerable = 0
         misses, took = [], []
         for question, expected in items:
@@ -323,7 +325,7 @@ if __name__ == "__main__":
     parser.add_argument("--hearing", action="store_true")
     args = parser.parse_args()
     if args.retrieval:
-        retrieval()
+        retrieval(args.split)
     elif args.hearing:
         hearing()
     else:

@@ -42,12 +42,18 @@ _OWN_RECORDS = re.compile(
     r"\bmy (last |latest |recent )?(x ?rays?|scans?|tests?) (results?|show|showed|said)\b",
     re.I,
 )
-#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions.
+#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions: jobs,
+#: and the opening hours of some other place ("what time does the bank open?").
 _NOT_COVERED = re.compile(
     r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|"
-    r"work (for|at) (you|your))\b",
+    r"work (for|at) (you|your))\b|"
+    r"\b(does|do|is|are) the (?!office\b|clinic\b|practice\b|front desk\b|reception\b|"
+    r"dentists?\b|surgery\b)[a-z]+( [a-z]+)? (open|close|closed|shut)\b",
     re.I,
 )
+#: "Where exactly are you?": a question with no topic word but where, about the address.
+_WHERE_ONLY = re.compile(r"^\s*where\b", re.I)
+WHERE_QUERY = "where is the office, what is the address and location"
 #: A question about what something costs ("how much is...", not "how much lighter").
 _ASKS_PRICE = re.compile(
     r"\b(cost|costs|price|prices|pricing|charge|charges|fee|fees)\b|"
@@ -128,6 +134,8 @@ def find_answer(retriever: Retriever, question: str) -> Hit | None:
     if about_own_records(question) or _NOT_COVERED.search(question):
         return None
     limit = retriever.max_distance
+    if not lexical_stems(question) and _WHERE_ONLY.match(question):
+        question = WHERE_QUERY
     hits = retriever.search(question, max_distance=limit + RESCUE_MARGIN)
     lexical = retriever.lexical
     words = {s for s in lexical_stems(question)}
