@@ -36,8 +36,9 @@ UNKNOWN_SHARE = 0.5
 STRICT_DISTANCE = 0.45
 #: Questions about the caller's own records, which the knowledge base cannot hold.
 _OWN_RECORDS = re.compile(
-    r"\b(my|our) (own )?(bill|balance|account|chart|records?|results?|claims?|statement|invoice|"
-    r"file|payment history)\b|\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
+    r"\b(my|our) (own |dental |medical |patient |treatment |insurance )?(bill|balance|account|"
+    r"chart|records?|results?|claims?|statement|invoice|file|payment history)\b|"
+    r"\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
     r"\b(what|how much) (i|we) paid\b|\b(my|the) (insurance )?claim (go|went)\b|"
     r"\bmy (last |latest |recent )?(x ?rays?|scans?|tests?) (results?|show|showed|said)\b",
     re.I,

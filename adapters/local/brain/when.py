@@ -152,8 +152,15 @@ def _day_of_month(day: int, today: dt.date) -> dt.date | None:
     return None
 
 
-def _weekday(name: str, modifier: str, today: dt.date) -> dt.date:
+def _weekday(name: str, modifier: str, today: dt.date,
+             week_of: dt.date | None = None) -> dt.date:
     target = WEEKDAYS.index(name)
+    if week_of is not None and not modifier:
+        # a change of day ("Tuesday the 8th ... make it Wednesday instead"): that week's
+        # Wednesday, the 9th, if it has not passed
+        same_week = week_of - dt.timedelta(days=week_of.weekday()) + dt.timedelta(days=target)
+        if same_week > today:
+            return same_week
     if modifier == "next":
         next_monday = today + dt.timedelta(days=7 - today.weekday())
         return next_monday + dt.timedelta(days=target)
@@ -163,8 +170,10 @@ def _weekday(name: str, modifier: str, today: dt.date) -> dt.date:
     return today + dt.timedelta(days=ahead)
 
 
-def parse_date(text: str, today: dt.date) -> dt.date | None:
-    """The day `text` names, on or after `today`; None when it names none."""
+def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> dt.date | None:
+    """The day `text` names, on or after `today`; None when it names none. `week_of` is the
+    day already chosen, when the caller is changing it: a bare weekday is then the one of
+    that week (if still to come)."""
     words = _ordinal_digits(clean(text))
     month_day = re.search(rf"\b{_MONTH_RE} (the )?(\d{{1,2}})(st|nd|rd|th)?\b", words)
     day_month = re.search(rf"\b(the )?(\d{{1,2}})(st|nd|rd|th)? (of )?{_MONTH_RE}\b", words)
@@ -187,7 +196,7 @@ def parse_date(text: str, today: dt.date) -> dt.date | None:
     weekday = re.search(r"\b(?:(this|next|coming) )?(" + "|".join(WEEKDAYS) + r")s?\b", words)
     if weekday:
         modifier = weekday.group(1) or ("next" if "next week" in words else "")
-        return _weekday(weekday.group(2), modifier, today)
+        return _weekday(weekday.group(2), modifier, today, week_of)
     relative = re.search(
         r"\bin (a|an|one|two|three|four|five|six|\d+) (days?|weeks?)\b", words
     )
@@ -277,9 +286,10 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
     return None
 
 
-def parse_when(text: str, today: dt.date, *, bare_time: bool = False) -> When:
+def parse_when(text: str, today: dt.date, *, bare_time: bool = False,
+               week_of: dt.date | None = None) -> When:
     """Both halves at once; see `parse_date` and `parse_time`."""
-    return When(parse_date(text, today), parse_time(text, bare=bare_time))
+    return When(parse_date(text, today, week_of=week_of), parse_time(text, bare=bare_time))
 
 
 def month_name(month: int) -> str:
