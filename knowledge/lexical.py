@@ -45,7 +45,8 @@ SYNONYMS = {
     "cost": "price", "charg": "price", "fee": "price", "pay": "payme",
     "hurt": "pain", "ache": "pain", "chip": "broke", "docto": "denti", "dr": "denti",
     "locat": "addre", "open": "hour", "close": "hour", "zip": "addre", "postc": "addre",
-    "swoll": "swell", "puffy": "swell",
+    "swoll": "swell", "puffy": "swell", "pull": "extra", "norma": "routi", "regul": "routi",
+    "usual": "routi",
 }
 _SUFFIXES = ("ings", "ing", "ied", "ed", "ly", "s")
 

@@ -36,3 +36,25 @@ def test_our_own_hours_and_where_are_answered(shipped_retriever: Retriever, ques
 def test_everyday_words_map_to_the_entries_words() -> None:
     assert content_stems("zip code") == ["addre", "code"]
     assert content_stems("my face is swollen") == ["face", "swell"]
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [("Can you pull a tooth?", "services"),
+     ("How long is a normal checkup?", "cleanings"),
+     ("Does my child's MassHealth work at your office?", "insurance")],
+)
+def test_everyday_words_find_their_entries(shipped_retriever: Retriever, question: str,
+                                           doc_id: str) -> None:
+    hit = find_answer(shipped_retriever, question)
+    assert hit is not None and hit.doc_id == doc_id
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did I pay at my last visit?", "What's the weather going to be like tomorrow?",
+     "Could I work for you as a hygienist?"],
+)
+def test_own_payments_weather_and_jobs_are_refused(shipped_retriever: Retriever,
+                                                  question: str) -> None:
+    assert find_answer(shipped_retriever, question) is None

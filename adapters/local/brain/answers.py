@@ -39,15 +39,17 @@ _OWN_RECORDS = re.compile(
     r"\b(my|our) (own |dental |medical |patient |treatment |insurance )?(bill|balance|account|"
     r"chart|records?|results?|claims?|statement|invoice|file|payment history)\b|"
     r"\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
-    r"\b(what|how much) (i|we) paid\b|\b(my|the) (insurance )?claim (go|went)\b|"
+    r"\b(what|how much) (i|we) paid\b|\b(what|how much) (did|do) (i|we) (pay|owe)\b|"
+    r"\b(my|the) (insurance )?claim (go|went)\b|"
     r"\bmy (last |latest |recent )?(x ?rays?|scans?|tests?) (results?|show|showed|said)\b",
     re.I,
 )
 #: Topics a clinic's knowledge base for callers does not cover, whatever it mentions: jobs,
 #: and the opening hours of some other place ("what time does the bank open?").
 _NOT_COVERED = re.compile(
-    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|"
-    r"work (for|at) (you|your))\b|"
+    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|weather|"
+    r"forecast|"
+    r"\b(i|to|me) work (for|at) (you|your))\b|"
     r"\b(does|do|is|are) the (?!office\b|clinic\b|practice\b|front desk\b|reception\b|"
     r"dentists?\b|surgery\b)[a-z]+( [a-z]+)? (open|close|closed|shut)\b",
     re.I,
