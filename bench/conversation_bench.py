@@ -12,7 +12,8 @@ the business vocabulary), answered by the rules brain with the real tools on a f
 database, spoken by piper. The brain and the tools run on the call set's clock (Tuesday
 1 December 2026, 09:00 New York). Each agent turn is judged on what the agent said (the
 server's TTS input), each call on the database afterwards. Prints the task success and turn
-correctness per split, the latency (end of caller audio -> first agent frame, the
+correctness per split (a caller the agent asks to repeat says the line once more, as
+people do; the count is printed), the latency (end of caller audio -> first agent frame, the
 end-of-turn silence included) of knowledge-answer turns next to the other turns, and every
 failure with what whisper heard.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import socket
 import statistics
@@ -52,6 +54,9 @@ from callset import (  # noqa: E402
 )
 
 from engine.ports import Turn  # noqa: E402
+
+#: The agent's "Sorry, could you repeat that?" / "Could you say that again?"
+ASKED_AGAIN = re.compile(r"\b(could you repeat that|could you say that again)\?$", re.I)
 
 
 @dataclass
@@ -145,6 +150,7 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
     results: dict[str, list[CallResult]] = defaultdict(list)
     latency: dict[str, list[float]] = defaultdict(list)
     started = time.perf_counter()
+    repeats = 0
     for n, call in enumerate(calls):
         storage = storage_box["db"] = Storage(f"sqlite:///{tmp / (call.id + '.db')}")
         await asyncio.to_thread(seed, storage, call)  # seed() runs its own event loop
@@ -163,6 +169,11 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
                 first = len(heard.answered)
                 turn = await sim.play(Line("say", line["say"]))
                 said = " ".join(turn.agent)
+                if ASKED_AGAIN.search(said) and not caller.closed:
+                    # a caller asked to repeat says it again, once (as people do)
+                    repeats += 1
+                    turn = await sim.play(Line("say", line["say"]))
+                    said = " ".join(turn.agent)
                 transferred = transferred or TRANSFER in said
                 result.turns.append((line["say"], said, judge_turn(line, said)))
                 if turn.latency is not None and len(heard.answered) > first:
@@ -188,6 +199,7 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
             print("  " + summary(results[name], name))
     everything = [r for rs in results.values() for r in rs]
     print("  " + summary(everything, "all"))
+    print(f"  the agent asked the caller to repeat {repeats} times (the caller repeats once)")
     for kind in ("knowledge", "other"):
         values = latency.get(kind) or []
         brain_s = [t for t, k in zip(heard.brain_s, heard.answered, strict=True)
@@ -206,8 +218,8 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
             print(f"  heard in {call_id}: {texts}")
 
 
-def retrieval() -> None:
-    """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split."""
+def retrieval(only: str | None = None) -> None:
+    """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split (or one)."""
     from adapters.local.brain.answers import find_answer
     from adapters.local.embeddings import LocalMiniLMEmbedder
     from knowledge.config import KnowledgeConfig
@@ -222,6 +234,8 @@ def retrieval() -> None:
     retriever = Retriever(config, store=store)
     print(f"knowledge base: {report.documents} entries, {report.rows} rows")
     for split, items in load_paraphrases().items():
+        if only not in (None, split):
+            continue
         right = refused = answerable = unanswerable = 0
         misses, took = [], []
         for question, expected in items:
@@ -247,38 +261,93 @@ def retrieval() -> None:
 
 
 def hearing() -> None:
-    """whisper tiny.en on the business's own words, plain and primed, over the phone path."""
+    """whisper tiny.en on the business's own words over the phone path: plain, primed with
+    `initial_prompt`, with `hotwords`, both, a wider beam; each also with the sound-alike
+    fixer (knowledge.soundalike) on its output. Accuracy and time per utterance."""
+    from adapters.audio.mulaw import ulaw_to_float16k
     from adapters.local import models
-    from adapters.local.transcribe import transcribe
+    from adapters.local.transcribe import combine
     from adapters.local.tts import LocalPiperTts
-    from knowledge.vocabulary import load_vocabulary, whisper_prompt
+    from knowledge.soundalike import SoundalikeFixer
+    from knowledge.vocabulary import WEEKDAYS, load_vocabulary, whisper_prompt
 
     lines = ["Do you take Cigna?", "Thursday.", "Can I come in on Thursday?", "Around 2 please.",
              "3:30 PM works.", "Three thirty on Thursday.", "Do you accept MetLife or Aetna?",
              "I'd like an Invisalign consultation.", "Is that on Maple Avenue?",
              "Do you take MassHealth?", "Can I use CareCredit?", "My name is Priya Alvarez.",
-             "Do you take Delta Dental?", "Humana please.", "Is Doctor Nair in on Friday?"]
+             "Do you take Delta Dental?", "Humana please.", "Is Doctor Nair in on Friday?",
+             "Do you take Cigna insurance?", "Are you in network with Aetna?",
+             "Can I pay with Sunbit?", "I need a checkup on Thursday.", "Is Dr. Chen in today?"]
+    names = ("Cigna", "Thursday", "MetLife", "Aetna", "Invisalign", "MassHealth", "CareCredit",
+             "Alvarez", "Delta Dental", "Humana", "Nair", "Maple Avenue", "Sunbit", "Chen")
     models.warm_whisper()
     voice = LocalPiperTts(steady=True)
 
     async def speak(text: str) -> bytes:
         return b"".join([chunk async for chunk in voice.synthesize(text)])
 
-    audio = [asyncio.run(speak(line)) for line in lines]
-    prompt = whisper_prompt(load_vocabulary(ROOT / "data" / "knowledge.json",
-                                            {"name": "Bright Smile Dental"}))
-    for label, primer in (("plain", None), ("primed", prompt)):
+    audio = [ulaw_to_float16k(asyncio.run(speak(line))) for line in lines]
+    terms = load_vocabulary(ROOT / "data" / "knowledge.json", {"name": "Bright Smile Dental"})
+    prompt = whisper_prompt(terms)
+    hot = ", ".join(terms[:40])
+    fixer = SoundalikeFixer([*WEEKDAYS, *terms])
+    configs = {
+        "plain": {},
+        "initial_prompt (shipped)": {"initial_prompt": prompt},
+        "hotwords": {"hotwords": hot},
+        "initial_prompt + hotwords": {"initial_prompt": prompt, "hotwords": hot},
+        "initial_prompt, beam 5": {"initial_prompt": prompt, "beam_size": 5},
+    }
+    for label, extra in configs.items():
+        options = {**models.WHISPER_OPTIONS, **extra}
         start = time.perf_counter()
-        outs = [transcribe(a, primer).text for a in audio]
+        outs = [combine(models.whisper_model().transcribe(a, **options)[0]).text for a in audio]
         took = (time.perf_counter() - start) / len(audio)
-        names = ("Cigna", "Thursday", "MetLife", "Aetna", "Invisalign", "MassHealth",
-                 "CareCredit", "Alvarez", "Delta Dental", "Humana", "Nair", "Maple Avenue")
         said = sum(n in line for line in lines for n in names)
-        got = sum(n in line and n in out for line, out in zip(lines, outs, strict=True)
-                  for n in names)
-        print(f"{label}: business words heard {got}/{said}, {took * 1000:.0f} ms per utterance")
+        for fixed in (False, True):
+            heard = [fixer.fix(o) for o in outs] if fixed else outs
+            got = sum(n in line and n in out for line, out in zip(lines, heard, strict=True)
+                      for n in names)
+            print(f"{label}{' + fixer' if fixed else ''}: business words heard {got}/{said}, "
+                  f"{took * 1000:.0f} ms per utterance")
         for line, out in zip(lines, outs, strict=True):
-            print(f"    {line!r:42} -> {out!r}")
+            mark = "" if out == fixer.fix(out) else f"  fixed: {fixer.fix(out)!r}"
+            print(f"    {line!r:42} -> {out!r}{mark}")
+
+
+def text(split: str | None) -> None:
+    """The same calls at text level (no audio): the rules brain and the real tools on a fresh
+    SQLite database per call, judged as tests/conversations/test_calls_text.py judges them;
+    this is where the held-out split's text figures are reported against the budgets."""
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests" / "local_brain"))
+    from brain_testkit import build_retriever, make_brain
+    from callset import run_text
+
+    from adapters.local.embeddings import LocalMiniLMEmbedder
+    from tools.storage import Storage
+
+    embedder = LocalMiniLMEmbedder()
+    embedder.load()
+    with tempfile.TemporaryDirectory() as tmp:
+        brain = make_brain(build_retriever(Path(tmp) / "chroma", embedder), embedder,
+                           check_slots=True)
+        results: dict[str, list[CallResult]] = {}
+        for call in load_calls():
+            if split and call.split != split:
+                continue
+            storage = Storage(f"sqlite:///{Path(tmp) / (call.id + '.db')}")
+            try:
+                results.setdefault(call.split, []).append(run_text(call, brain, storage))
+            finally:
+                storage.close()
+    print("text level (rules brain + real tools, no audio; budgets: tasks >= 90 %, "
+          "turns >= 95 %):")
+    for name, rs in results.items():
+        print("  " + summary(rs, name))
+    for line in failures([r for rs in results.values() for r in rs]):
+        print("  " + line)
 
 
 if __name__ == "__main__":
@@ -289,9 +358,13 @@ if __name__ == "__main__":
     parser.add_argument("--start", type=int, default=0, help="skip the first N calls")
     parser.add_argument("--retrieval", action="store_true")
     parser.add_argument("--hearing", action="store_true")
+    parser.add_argument("--text", action="store_true",
+                        help="judge the calls at text level (fast), held-out split included")
     args = parser.parse_args()
-    if args.retrieval:
-        retrieval()
+    if args.text:
+        text(args.split)
+    elif args.retrieval:
+        retrieval(args.split)
     elif args.hearing:
         hearing()
     else:

@@ -44,7 +44,9 @@ SYNONYMS = {
     "scare": "anxi", "scar": "anxi", "afrai": "anxi", "nervo": "anxi", "fear": "anxi",
     "cost": "price", "charg": "price", "fee": "price", "pay": "payme",
     "hurt": "pain", "ache": "pain", "chip": "broke", "docto": "denti", "dr": "denti",
-    "locat": "addre", "open": "hour", "close": "hour",
+    "locat": "addre", "open": "hour", "close": "hour", "zip": "addre", "postc": "addre",
+    "swoll": "swell", "puffy": "swell", "pull": "extra", "norma": "routi", "regul": "routi",
+    "usual": "routi",
 }
 _SUFFIXES = ("ings", "ing", "ied", "ed", "ly", "s")
 

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 MAX_TERMS = 80
 MAX_PROMPT_CHARS = 600  # whisper keeps ~224 prompt tokens; stay well inside
 _NAME_RUN = re.compile(r"(?<![.!?:;] )(?<!^)\b[A-Z][a-zA-Z]+(?:[ -][A-Z][a-zA-Z]+)*\b")
-_WEEK = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _NOT_NAMES = frozenset(
     {
         "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -79,7 +79,7 @@ def whisper_prompt(terms: Iterable[str]) -> str:
     """The weekdays and the terms as one comma-separated line, within `MAX_PROMPT_CHARS`.
     (No example sentence: with one ending "at 3:30 p.m." whisper dropped a caller's "3:30 PM"
     as already said; without the weekdays "Thursday." came out as "First day.".)"""
-    prompt = ", ".join([*_WEEK, *terms])
+    prompt = ", ".join([*WEEKDAYS, *terms])
     if len(prompt) > MAX_PROMPT_CHARS:
         prompt = prompt[:MAX_PROMPT_CHARS].rsplit(", ", 1)[0]
     return f"{prompt}."

@@ -4,7 +4,9 @@ A session runs the end-pointer on every fed frame, on the event loop (about 0.1 
 window), and emits `caller.speech_started {duration_ms}` as speech grows. When an utterance
 ends its audio goes to the shared stt worker pool; the result comes back to the loop in a
 task, which emits `caller.utterance {text, confidence}` - in utterance order, and only ever
-on the loop thread. A failure emits `stt.error {error}` once and the session stops.
+on the loop thread; the text has sure sound-alikes of the business's words corrected
+(`knowledge.soundalike`) once `prime` gave them. A failure emits `stt.error {error}` once
+and the session stops.
 Touches the event loop, the stt worker pool and the shared models; logs carry the call id.
 """
 
@@ -22,7 +24,8 @@ from adapters.local.transcribe import Transcript, transcribe
 from adapters.local.vad import EndPointer, SpeechStarted, UtteranceEnded, VadParams
 from engine.media import Emit
 from flows.model import Settings
-from knowledge.vocabulary import whisper_prompt
+from knowledge.soundalike import SoundalikeFixer
+from knowledge.vocabulary import WEEKDAYS, whisper_prompt
 
 log = logging.getLogger("dialflow.local.stt")
 
@@ -33,9 +36,10 @@ class LocalWhisperSession:
     """One call's recognition. `feed` and `close` must be called on the event loop."""
 
     def __init__(self, call_id: str, emit: Emit, params: VadParams, executor: Executor,
-                 prompt: str | None = None) -> None:
+                 prompt: str | None = None, fixer: SoundalikeFixer | None = None) -> None:
         self.call_id = call_id
         self._prompt = prompt
+        self._fixer = fixer
         self._emit = emit
         self._executor = executor
         self._vad = models.take_vad()
@@ -111,15 +115,19 @@ class LocalWhisperSession:
             return
         if self._failed:
             return
+        text = result.text if self._fixer is None else self._fixer.fix(result.text)
+        if text != result.text:
+            log.debug("call %s: %r corrected toward the business's words", self.call_id,
+                      result.text)
         log.debug(
             "call %s: utterance of %d ms%s -> %r (confidence %.2f)",
             self.call_id,
             event.duration_ms,
             " (truncated)" if event.truncated else "",
-            result.text,
+            text,
             result.confidence,
         )
-        self._emit("caller.utterance", text=result.text, confidence=result.confidence,
+        self._emit("caller.utterance", text=text, confidence=result.confidence,
                    ended_at=ended_at)
 
     def _fail(self, exc: BaseException) -> None:
@@ -144,18 +152,22 @@ class LocalWhisperStt:
         self.params = params or VadParams()
         self._executor = executor
         self.prompt: str | None = None  # whisper's initial_prompt, see `prime`
+        self.fixer: SoundalikeFixer | None = None  # sure sound-alikes -> the business's words
 
     @property
     def executor(self) -> Executor:
         return self._executor or workers.stt_executor()
 
     def open(self, call_id: str, emit: Emit) -> LocalWhisperSession:
-        return LocalWhisperSession(call_id, emit, self.params, self.executor, self.prompt)
+        return LocalWhisperSession(call_id, emit, self.params, self.executor, self.prompt,
+                                   self.fixer)
 
     def prime(self, terms: list[str] | tuple[str, ...]) -> None:
         """Prime whisper with the business's own words (`knowledge.vocabulary`) from the next
-        call on; an empty list turns priming off."""
+        call on, and correct sure sound-alikes of them (`knowledge.soundalike`) in what it
+        writes; an empty list turns both off."""
         self.prompt = whisper_prompt(terms) if terms else None
+        self.fixer = SoundalikeFixer([*WEEKDAYS, *terms]) if terms else None
 
     async def warm(self) -> None:
         loop = asyncio.get_running_loop()

@@ -65,8 +65,8 @@ def test_the_tune_split_meets_the_budgets(shipped_retriever: Retriever) -> None:
     tune = yaml.safe_load(PARAPHRASES.read_text())["tune"]
     answerable = [(q, d) for q, d in tune if d is not None]
     unanswerable = [q for q, d in tune if d is None]
-    right = sum(getattr(find_answer(shipped_retriever, q), "doc_id", None) == d
-                for q, d in answerable)
+    right = sum(getattr(find_answer(shipped_retriever, q), "doc_id", None)
+                in (d if isinstance(d, list) else [d]) for q, d in answerable)
     refused = sum(find_answer(shipped_retriever, q) is None for q in unanswerable)
     assert right / len(answerable) >= 0.95, right
     assert refused / len(unanswerable) >= 0.95, refused

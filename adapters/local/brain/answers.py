@@ -37,18 +37,27 @@ UNKNOWN_SHARE = 0.5
 STRICT_DISTANCE = 0.45
 #: Questions about the caller's own records, which the knowledge base cannot hold.
 _OWN_RECORDS = re.compile(
-    r"\b(my|our) (own )?(bill|balance|account|chart|records?|results?|claims?|statement|invoice|"
-    r"file|payment history)\b|\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
-    r"\b(what|how much) (i|we) paid\b|\b(my|the) (insurance )?claim (go|went)\b|"
+    r"\b(my|our) (own |dental |medical |patient |treatment |insurance )?(bill|balance|account|"
+    r"chart|records?|results?|claims?|statement|invoice|file|payment history)\b|"
+    r"\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
+    r"\b(what|how much) (i|we) paid\b|\b(what|how much) (did|do) (i|we) (pay|owe)\b|"
+    r"\b(my|the) (insurance )?claim (go|went)\b|"
     r"\bmy (last |latest |recent )?(x ?rays?|scans?|tests?) (results?|show|showed|said)\b",
     re.I,
 )
-#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions.
+#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions: jobs,
+#: and the opening hours of some other place ("what time does the bank open?").
 _NOT_COVERED = re.compile(
-    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|"
-    r"work (for|at) (you|your))\b",
+    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|weather|"
+    r"forecast|"
+    r"\b(i|to|me) work (for|at) (you|your))\b|"
+    r"\b(does|do|is|are) the (?!office\b|clinic\b|practice\b|front desk\b|reception\b|"
+    r"dentists?\b|surgery\b)[a-z]+( [a-z]+)? (open|close|closed|shut)\b",
     re.I,
 )
+#: "Where exactly are you?": a question with no topic word but where, about the address.
+_WHERE_ONLY = re.compile(r"^\s*where\b", re.I)
+WHERE_QUERY = "where is the office, what is the address and location"
 #: A question about what something costs ("how much is...", not "how much lighter").
 _ASKS_PRICE = re.compile(
     r"\b(cost|costs|price|prices|pricing|charge|charges|fee|fees)\b|"
@@ -111,6 +120,8 @@ def find_answer(retriever: Retriever, question: str) -> Hit | None:
     if about_own_records(question) or _NOT_COVERED.search(question):
         return None
     limit = retriever.max_distance
+    if not lexical_stems(question) and _WHERE_ONLY.match(question):
+        question = WHERE_QUERY
     hits = retriever.search(question, max_distance=limit + RESCUE_MARGIN)
     lexical = retriever.lexical
     words = {s for s in lexical_stems(question)}

@@ -195,7 +195,7 @@ class BookingDialogue:
     def _fill(self, booking: Booking, ctx: TurnContext, *, asked: str | None) -> bool:
         """Copy the details `ctx.text` gives into `booking`; True when anything changed."""
         text = ctx.text
-        when = parse_when(text, ctx.today, bare_time=asked == "time")
+        when = parse_when(text, ctx.today, bare_time=asked == "time", week_of=booking.date)
         if booking.offered and asked in ("date", "time"):
             picked = _pick(booking, text, when, ctx)
             if picked is not None:

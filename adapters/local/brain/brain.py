@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from adapters.local.brain import check_cancel, handoff, reschedule
 from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_answer
 from adapters.local.brain.booking import AVAILABILITY_TOOL, BOOK_TOOL, BookingDialogue
+from adapters.local.brain.heard import canonical
 from adapters.local.brain.hours import hours_answer
 from adapters.local.brain.intents import (
     BOOK,
@@ -230,7 +231,7 @@ class RulesBrain:
         return anything_else(state)
 
     async def _reply(self, state: CallState, turn: Turn) -> list[Out]:
-        text = " ".join(turn.text.split())
+        text = canonical(turn.text)  # one written form of what was heard ("x-ray" -> "x ray")
         if not text:
             return say(f"{NOT_CAUGHT} Could you say that again?")
         if _REPEAT.match(text):
@@ -291,8 +292,8 @@ class RulesBrain:
     ) -> list[Out]:
         intent = ctx.intent.intent
         in_task = state.stage in _TASK_STAGES
-        if intent == HUMAN:
-            return handoff.transfer("the caller asked for a person")
+        if intent == HUMAN or (not in_task and handoff.wants_message(ctx.text)):
+            return handoff.to_person(state, ctx)
         if intent == GOODBYE:
             return handoff.end_call()
         moving = reschedule.REQUEST.search(ctx.text) or (

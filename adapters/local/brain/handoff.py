@@ -35,6 +35,22 @@ def end_call() -> list[Out]:
     return [ToolCall(END_CALL, {})]
 
 
+_LEAVE_MESSAGE = re.compile(r"\b(take|leave) (a |my )?message\b")
+
+
+def wants_message(text: str) -> bool:
+    """"Please take a message", "can I leave a message for Dr. Chen?"."""
+    return bool(_LEAVE_MESSAGE.search(text.lower()))
+
+
+def to_person(state: CallState, ctx: TurnContext) -> list[Out]:
+    """A request for the team: "please take a message" leaves one, anything else transfers."""
+    if wants_message(ctx.text):
+        state.unanswered = state.unanswered or f"The caller said: {ctx.text}"[:300]
+        return take_message(state, ctx)
+    return transfer("the caller asked for a person")
+
+
 def on_offer(state: CallState, ctx: TurnContext) -> list[Out] | None:
     """The answer to "take a message, or connect you?"; None when it is neither."""
     words = ctx.text.lower()

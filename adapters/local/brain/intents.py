@@ -215,10 +215,10 @@ class IntentClassifier:
         )
         score, label, index = ranked[0]
         asks = _QUESTION_SHAPED.match(words)
-        if label in (BOOK, CANCEL) and asks and not _CUES[label].search(words):
-            label = QUESTION
-        if label in (BOOK, CHECK, CANCEL) and _NOT_A_VISIT.search(words):
-            label = QUESTION  # "any job openings?", "look up my x-ray results"
+        if label in (BOOK, CANCEL, CHECK) and asks and not _CUES[label].search(words):
+            label = QUESTION  # "is there a charge if I miss an appointment?"
+        if label in (BOOK, CHECK, CANCEL, HUMAN) and _NOT_A_VISIT.search(words):
+            label = QUESTION  # "any job openings?", "send my dental records to ..."
         if label == CHECK and not _APPOINTMENT_WORDS.search(words):
             label = QUESTION  # checking means checking an appointment
         if score < self.threshold:

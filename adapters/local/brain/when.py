@@ -69,6 +69,12 @@ _CLOCK_PATTERNS = tuple(
         r"\b(?P<h>\d{1,2}) o ?'?clock\b",
         r"\b(?:at|around|round|about|by|make it|how about|what about|say) (?P<h>\d{1,2})"
         r"(?: (?P<m>\d{2}))?\b(?!/| ?(?:st|nd|rd|th)\b)",
+        # "can we do 11?", "try 3 instead" ("do 2 fillings" is not a time)
+        r"\b(?:do|try) (?P<h>\d{1,2})(?: (?P<m>\d{2}))?(?=\s*$| (?:instead|then|please|"
+        r"on|in the|tomorrow|today|this|next)\b)",
+        # "can we do 11 instead?", "11 works better": a bare hour said as a change of time
+        r"\b(?P<h>\d{1,2})(?: (?P<m>\d{2}))? (?:instead|works better|would be better|"
+        r"is better|would work better)\b",
         r"\b(?P<h>\d{1,2}) (?:in the (?:morning|afternoon|evening)|tonight|at night)\b",
     )
 )
@@ -106,9 +112,20 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
+_ORDINAL_LEAD = re.compile(rf"\b(the|on|of|{_MONTH_RE}|" + "|".join(WEEKDAYS) + r") $")
+
+
 def _ordinal_digits(text: str) -> str:
-    """"the third" -> "the 3rd" (any suffix; only the number matters)."""
-    return _ORD_WORD_RE.sub(lambda m: f"{_ORDINALS[m.group(1)]}th", text)
+    """"the third" -> "the 3rd" (any suffix; only the number matters). An ordinal word is a
+    day of the month only after "the", "on", "of", a month or a weekday: "first thing" and
+    "first, ..." are not the 1st."""
+
+    def repl(m: re.Match[str]) -> str:
+        if not _ORDINAL_LEAD.search(text[: m.start()]):
+            return m.group(0)
+        return f"{_ORDINALS[m.group(1)]}th"
+
+    return _ORD_WORD_RE.sub(repl, text)
 
 
 def _dateparser(fragment: str, today: dt.date) -> dt.date | None:
@@ -135,8 +152,15 @@ def _day_of_month(day: int, today: dt.date) -> dt.date | None:
     return None
 
 
-def _weekday(name: str, modifier: str, today: dt.date) -> dt.date:
+def _weekday(name: str, modifier: str, today: dt.date,
+             week_of: dt.date | None = None) -> dt.date:
     target = WEEKDAYS.index(name)
+    if week_of is not None and not modifier:
+        # a change of day ("Tuesday the 8th ... make it Wednesday instead"): that week's
+        # Wednesday, the 9th, if it has not passed
+        same_week = week_of - dt.timedelta(days=week_of.weekday()) + dt.timedelta(days=target)
+        if same_week > today:
+            return same_week
     if modifier == "next":
         next_monday = today + dt.timedelta(days=7 - today.weekday())
         return next_monday + dt.timedelta(days=target)
@@ -146,8 +170,10 @@ def _weekday(name: str, modifier: str, today: dt.date) -> dt.date:
     return today + dt.timedelta(days=ahead)
 
 
-def parse_date(text: str, today: dt.date) -> dt.date | None:
-    """The day `text` names, on or after `today`; None when it names none."""
+def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> dt.date | None:
+    """The day `text` names, on or after `today`; None when it names none. `week_of` is the
+    day already chosen, when the caller is changing it: a bare weekday is then the one of
+    that week (if still to come)."""
     words = _ordinal_digits(clean(text))
     month_day = re.search(rf"\b{_MONTH_RE} (the )?(\d{{1,2}})(st|nd|rd|th)?\b", words)
     day_month = re.search(rf"\b(the )?(\d{{1,2}})(st|nd|rd|th)? (of )?{_MONTH_RE}\b", words)
@@ -170,7 +196,7 @@ def parse_date(text: str, today: dt.date) -> dt.date | None:
     weekday = re.search(r"\b(?:(this|next|coming) )?(" + "|".join(WEEKDAYS) + r")s?\b", words)
     if weekday:
         modifier = weekday.group(1) or ("next" if "next week" in words else "")
-        return _weekday(weekday.group(2), modifier, today)
+        return _weekday(weekday.group(2), modifier, today, week_of)
     relative = re.search(
         r"\bin (a|an|one|two|three|four|five|six|\d+) (days?|weeks?)\b", words
     )
@@ -260,9 +286,10 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
     return None
 
 
-def parse_when(text: str, today: dt.date, *, bare_time: bool = False) -> When:
+def parse_when(text: str, today: dt.date, *, bare_time: bool = False,
+               week_of: dt.date | None = None) -> When:
     """Both halves at once; see `parse_date` and `parse_time`."""
-    return When(parse_date(text, today), parse_time(text, bare=bare_time))
+    return When(parse_date(text, today, week_of=week_of), parse_time(text, bare=bare_time))
 
 
 def month_name(month: int) -> str:
