@@ -266,6 +266,7 @@ def hearing() -> None:
     fixer (knowledge.soundalike) on its output. Accuracy and time per utterance."""
     from adapters.audio.mulaw import ulaw_to_float16k
     from adapters.local import models
+    from adapters.local.embeddings import tokenizer_words
     from adapters.local.transcribe import combine
     from adapters.local.tts import LocalPiperTts
     from knowledge.soundalike import SoundalikeFixer
@@ -290,7 +291,7 @@ def hearing() -> None:
     terms = load_vocabulary(ROOT / "data" / "knowledge.json", {"name": "Bright Smile Dental"})
     prompt = whisper_prompt(terms)
     hot = ", ".join(terms[:40])
-    fixer = SoundalikeFixer([*WEEKDAYS, *terms])
+    fixer = SoundalikeFixer([*WEEKDAYS, *terms], tokenizer_words())
     configs = {
         "plain": {},
         "initial_prompt (shipped)": {"initial_prompt": prompt},

@@ -2,7 +2,7 @@
 
 Priming (`knowledge.vocabulary`) makes whisper write most of the business's names, but
 tiny.en still writes some as other spellings of the same sounds: "Signa" for Cigna,
-"midlife" for MetLife, "Mass Health" for MassHealth. `SoundalikeFixer(terms).fix(text)`
+"midlife" for MetLife, "Mass Health" for MassHealth. `SoundalikeFixer(terms, common).fix(text)`
 replaces a heard word, or two heard words, by a vocabulary term only when it is sure:
   - the heard word is NOT an everyday English word (it is not a whole word of the MiniLM
     tokenizer's 30k vocabulary, so "near", "chin", "eating" are never touched), is at least
@@ -11,12 +11,11 @@ replaces a heard word, or two heard words, by a vocabulary term only when it is 
     (Jaro-Winkler >= `MIN_SPELLING`), and no other term fits as well;
   - or two everyday words written together are a term ("care credit" -> CareCredit).
 Anything else is left as heard: a wrong correction is worse than none.
-Pure computation once built; `everyday_words()` reads the tokenizer file once per process.
+Pure computation once built; the everyday-word list is handed in by the caller.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -30,23 +29,6 @@ MIN_LETTERS = 4
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z']*|[^A-Za-z]+")
 
 
-@functools.cache
-def everyday_words() -> frozenset[str]:
-    """Lowercase whole words of the local MiniLM tokenizer's vocabulary (empty when the
-    model files are missing: then nothing counts as everyday and only exact sound-alikes of
-    uncommon spellings are corrected, still under the spelling rule)."""
-    try:
-        from tokenizers import Tokenizer
-
-        from knowledge.embeddings import local_model_files
-
-        vocab = Tokenizer.from_file(str(local_model_files()[1])).get_vocab()
-    except Exception as exc:  # a help for hearing, never a reason not to answer
-        log.warning("no everyday-word list for sound-alike correction: %s", exc)
-        return frozenset()
-    return frozenset(w for w in vocab if w.isalpha())
-
-
 def _code(text: str) -> str:
     return jellyfish.metaphone(re.sub(r"[^A-Za-z]", "", text))
 
@@ -54,8 +36,9 @@ def _code(text: str) -> str:
 class SoundalikeFixer:
     """Corrects transcripts toward `terms` (names such as "Cigna", "Delta Dental")."""
 
-    def __init__(self, terms: Iterable[str], common: frozenset[str] | None = None) -> None:
-        self.common = everyday_words() if common is None else common
+    def __init__(self, terms: Iterable[str], common: frozenset[str]) -> None:
+        self.common = common  # everyday words, never corrected (the local STT passes the
+        # MiniLM tokenizer's vocabulary: adapters.local.embeddings.tokenizer_words)
         words: dict[str, str] = {}
         for term in terms:
             for word in [term, *term.split()]:

@@ -11,6 +11,7 @@ This module reads files from installed packages; no network, no environment.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import threading
 from collections.abc import Mapping, Sequence
@@ -152,3 +153,15 @@ class LocalMiniLMEmbedder(Embedder):
 
     def __repr__(self) -> str:
         return f"LocalMiniLMEmbedder({self.name!r})"
+
+
+@functools.cache
+def tokenizer_words() -> frozenset[str]:
+    """Lowercase whole words of the local MiniLM tokenizer's 30k vocabulary: the everyday
+    words that sound-alike correction (knowledge.soundalike) never touches. Raises when the
+    model package is missing, like the embedder itself: an empty list would let the
+    correction rewrite everyday words."""
+    from tokenizers import Tokenizer
+
+    vocab = Tokenizer.from_file(str(local_model_files()[1])).get_vocab()
+    return frozenset(w for w in vocab if w.isalpha())

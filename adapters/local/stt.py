@@ -20,6 +20,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from adapters.local import models, workers
+from adapters.local.embeddings import tokenizer_words
 from adapters.local.transcribe import Transcript, transcribe
 from adapters.local.vad import EndPointer, SpeechStarted, UtteranceEnded, VadParams
 from engine.media import Emit
@@ -167,7 +168,7 @@ class LocalWhisperStt:
         call on, and correct sure sound-alikes of them (`knowledge.soundalike`) in what it
         writes; an empty list turns both off."""
         self.prompt = whisper_prompt(terms) if terms else None
-        self.fixer = SoundalikeFixer([*WEEKDAYS, *terms]) if terms else None
+        self.fixer = SoundalikeFixer([*WEEKDAYS, *terms], tokenizer_words()) if terms else None
 
     async def warm(self) -> None:
         loop = asyncio.get_running_loop()

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.local.embeddings import tokenizer_words as everyday_words
 from adapters.local.stt import LocalWhisperStt
 from adapters.local.transcribe import Transcript
 from adapters.local.vad import UtteranceEnded
-from knowledge.soundalike import SoundalikeFixer, everyday_words
+from knowledge.soundalike import SoundalikeFixer
 from knowledge.vocabulary import WEEKDAYS, load_vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def fixer() -> SoundalikeFixer:
     terms = load_vocabulary(ROOT / "data" / "knowledge.json", {"name": "Bright Smile Dental"})
-    return SoundalikeFixer([*WEEKDAYS, *terms])
+    return SoundalikeFixer([*WEEKDAYS, *terms], everyday_words())
 
 
 @pytest.mark.parametrize(
