@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.turns import TurnPolicy
+
 
 def arg_label(arg: Any) -> str:
     """`{member_id: "{event.digits}"}` as `member_id={event.digits}`, lists as `sat, sun`."""
@@ -93,6 +95,7 @@ class StateSpec:
     timeout: Timeout | None = None
     line: int = 0
     ignore: tuple[str, ...] = ()  # events the state drops on purpose (`ignore:`)
+    turn: tuple[tuple[str, Any], ...] = ()  # the state's own `turn:` keys (flows/turns.py)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class Settings:
     llm: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    turn: TurnPolicy = field(default_factory=TurnPolicy)  # settings.turn + barge_in
 
 
 @dataclass(frozen=True)
