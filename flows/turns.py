@@ -6,8 +6,9 @@ and the transcript's completeness); a turn that sounds finished ends there, one 
 not waits up to `max_wait_ms` of silence. `expect: digits | name` marks a state that
 captures numbers or spelled names (its turns wait for the groups to come). A caller who
 never stops is cut at `max_turn_ms`. Barge-in: on the caller's onset during agent speech
-the audio pauses at once; `min_speech_ms` (and `words_required` words) confirm it, else the
-paused speech resumes after `resume_after_ms`; `interruptible: false` never pauses.
+the audio pauses at once; `min_speech_ms` (and `words_required` words, or `long_speech_ms` of
+speech) confirm it, else the paused speech resumes after `resume_after_ms`;
+`interruptible: false` never pauses.
 Pure data and checks: imports only flows/ modules.
 """
 
@@ -36,6 +37,7 @@ class TurnPolicy:
     interruptible: bool = True  # may the caller cut the agent off in this state
     min_speech_ms: int = 300  # caller speech that confirms a barge-in
     words_required: int = 0  # ... and this many words of a transcript (0: duration alone)
+    long_speech_ms: int = 900  # speech this long confirms without waiting for its words
     resume_after_ms: int = 1500  # an unconfirmed interruption resumes the agent after this
 
 
@@ -52,6 +54,7 @@ _KEYS: dict[str, tuple[str, Any, str]] = {
     "min_speech_ms": ("barge_in", (0, 10_000), f"{_INT} from 0 to 10000, e.g. 300"),
     "words_required": ("barge_in", (0, 20), "a whole number of words from 0 to 20, e.g. 1"),
     "resume_after_ms": ("barge_in", (100, 10_000), f"{_INT} from 100 to 10000, e.g. 1500"),
+    "long_speech_ms": ("barge_in", (100, 10_000), f"{_INT} from 100 to 10000, e.g. 900"),
 }
 _FLOATS = ("threshold",)
 

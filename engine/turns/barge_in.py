@@ -7,9 +7,10 @@ Between the STT session and the call, on the data plane: on a voice onset while 
 speech is queued or playing, and the state is `interruptible`, `pause()` the outbound audio
 (no new frame leaves; Twilio plays out the little it buffered). `caller.speech_started`
 reaches the state machine only once the speech lasts `min_speech_ms` (with
-`words_required: 0`); otherwise the gate waits for the transcript: a backchannel or fewer
-words than required is a false interruption — the utterance is dropped and the audio
-resumes; real words go to the machine as `caller.utterance`. A voice too short to be speech,
+`words_required: 0`, or `long_speech_ms` with it); otherwise the gate waits for the
+transcript: a backchannel or fewer words than required is a false interruption — the
+utterance is dropped and the audio resumes; real words go to the machine as
+`caller.utterance`. A voice too short to be speech,
 or no confirmation `resume_after_ms` after the caller's last sound, resumes too. While the
 state is not interruptible, speech onsets over the agent never reach the machine.
 Touches only the call's playback ledger (read), its outbound audio (pause/resume) and
@@ -84,9 +85,14 @@ class BargeInGate:
     def admit(self, event: str, data: dict[str, Any]) -> bool:
         if event == "caller.speech_started":
             return self._speech(data)
-        if event == "caller.utterance" and self.paused:
+        if event == "caller.utterance" and (self.paused or self._over_agent()):
             return self._utterance(str(data.get("text") or ""))
         return True
+
+    def _over_agent(self) -> bool:
+        """Agent speech is playing and this state wants words to interrupt it (a "mm-hm"
+        whose transcript comes after the pause already resumed is still no turn)."""
+        return self.agent_speaking and current_policy(self.call).words_required > 0
 
     def _speech(self, data: dict[str, Any]) -> bool:
         policy = current_policy(self.call)
@@ -94,18 +100,24 @@ class BargeInGate:
             return policy.interruptible or not self.agent_speaking
         self._arm()  # the caller is still making sound: the resume waits from now
         duration = float(data.get("duration_ms") or 0)
-        if policy.words_required == 0 and duration >= policy.min_speech_ms:
+        if duration >= policy.min_speech_ms and (policy.words_required == 0
+                                                 or duration >= policy.long_speech_ms):
             self._confirm("speech long enough")
             return True
         return False
 
     def _utterance(self, text: str) -> bool:
         policy = current_policy(self.call)
-        if is_backchannel(text) or words_in(text) < policy.words_required:
+        if self._not_words(text, policy.words_required):
             self._resume(f"not words: {text!r:.40}")
             return False
-        self._confirm("words")
+        if self.paused:
+            self._confirm("words")
         return True
+
+    @staticmethod
+    def _not_words(text: str, required: int) -> bool:
+        return is_backchannel(text) or words_in(text) < required
 
     # -- outcomes -----------------------------------------------------------------------
     def _confirm(self, why: str) -> None:

@@ -162,3 +162,21 @@ def test_paused_outbound_holds_frames_and_resumes_from_the_first_unsent_one() ->
     assert media and payloads[-1]["event"] == "mark"  # the rest of the sentence, then its mark
     first = base64.b64decode(media[0])[0]
     assert len(media) == 10 - first  # nothing skipped, nothing repeated
+
+
+def test_long_speech_confirms_without_words_and_a_late_mm_hm_is_still_no_turn() -> None:
+    async def body() -> tuple[list[str], list[bool]]:
+        audio = _Audio()
+        gate = BargeInGate(_call(words_required=1, long_speech_ms=900), audio)
+        gate.voice("onset")
+        got = [gate.admit("caller.speech_started", {"duration_ms": 600}),
+               gate.admit("caller.speech_started", {"duration_ms": 900})]
+        other = BargeInGate(_call(words_required=1, resume_after_ms=100), _Audio())
+        other.voice("onset")
+        await asyncio.sleep(0.2)  # resumed by the timer before the transcript came
+        got.append(other.admit("caller.utterance", {"text": "Uh-huh."}))
+        got.append(other.admit("caller.utterance", {"text": "Actually, no."}))
+        return audio.calls, got
+
+    calls, got = _run(body)
+    assert calls == ["pause"] and got == [False, True, False, True]
