@@ -39,9 +39,13 @@ class Pausable(Protocol):
     def resume(self) -> None: ...
 
 
+_HUMMED = re.compile(r"[mhu-]+")  # whisper writes a hum many ways: "MMMHM", "mhmm", "uhhuh"
+
+
 def is_backchannel(text: str) -> bool:
     """Only listening noises ("mm-hm", "uh-huh", "okay", "I see"), or no words at all."""
-    return all(word.strip("-") in BACKCHANNELS for word in _WORD.findall(text.lower()))
+    return all(word.strip("-") in BACKCHANNELS or _HUMMED.fullmatch(word)
+               for word in _WORD.findall(text.lower()))
 
 
 def words_in(text: str) -> int:

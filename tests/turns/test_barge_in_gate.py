@@ -130,7 +130,8 @@ def test_nothing_pauses_while_the_agent_is_silent() -> None:
 
 
 def test_backchannels() -> None:
-    assert all(is_backchannel(t) for t in ("Mm-hm.", "uh-huh", "Okay.", "", "I see.", "yeah"))
+    assert all(is_backchannel(t) for t in ("Mm-hm.", "uh-huh", "Okay.", "", "I see.", "yeah",
+                                           "MMMHM.", "Mhmm"))
     assert not any(is_backchannel(t) for t in ("Yes.", "No, Thursday", "wait"))
 
 
