@@ -248,7 +248,8 @@ async def one_sound(stt: Any, audio: bytes, flow: Any, state: str) -> dict[str, 
     call = type("Call", (), {})()
     call.flow, call.state, call.playback, call.call_id = flow, state, _Playback(), "barge"
     audio_out = _Pauses()
-    gate = BargeInGate(call, audio_out) if BargeInGate else None
+    old = not hasattr(flow.settings, "turn")  # a checkout before two-step turns
+    gate = BargeInGate(call, audio_out) if BargeInGate and not old else None
     reached: list[tuple[float, str]] = []
     onset: list[float] = []
 
