@@ -1,8 +1,11 @@
 """Turn-taking of the offline stack on this machine: turn latency, barge-in reaction, false
 interruptions and premature ends of turn.
 
-    python -m bench.turn_bench [--calls 1,10] [--only latency,eot,barge]
+    python -m bench.turn_bench [--calls 1,10] [--only endpoint,latency,eot,barge]
 
+* endpoint — finished turns fed in real time to the local STT session: from the end of the
+  caller's sound to `caller.utterance` (end-of-turn wait + transcription), the part of the
+  turn latency that turn-taking owns.
 * latency — whole calls through the real Twilio protocol (server on 127.0.0.1, simulated
   caller speaking piper audio in real time), whisper tiny.en, piper, silero, the rules brain
   held back 200 ms before its first sentence (standing in for an LLM's first token). From
@@ -195,6 +198,36 @@ async def end_of_turn(tts: LocalPiperTts) -> tuple[int, int, list[str]]:
     return premature, total, notes
 
 
+FINISHED = ["Are you open on Saturday?", "Hi, what time do you close on Thursday?",
+            "I'd like to book a cleaning next week.", "Yes, please.",
+            "Can I speak to someone about my bill?"]
+
+
+async def end_to_transcript(tts: LocalPiperTts, rounds: int = 2) -> list[float]:
+    """Finished turns fed in real time: end of the caller's sound -> `caller.utterance`."""
+    stt = LocalWhisperStt()
+    spoken = [await speak(tts, t) for t in FINISHED]
+    delays: list[float] = []
+    for index in range(rounds * len(spoken)):
+        audio = spoken[index % len(spoken)]
+        emitted = Recorder()
+        session = stt.open(f"end-{index}", emitted)
+        lead = silence(300)
+        end_frame = (len(lead) + len(audio) - sound_onset(audio[::-1])) // 160
+        ended: list[float] = []
+
+        def at_end(i: int, n: int = end_frame, ended: list[float] = ended) -> None:
+            if i == n:
+                ended.append(time.perf_counter())
+
+        await paced(session, lead + audio + silence(2500), hook=at_end)
+        await session.close()
+        done = [t for t, n, _ in emitted if n == "caller.utterance"]
+        if done and ended:
+            delays.append(done[0] - ended[0])
+    return delays
+
+
 # -- barge-in: sounds over the agent ----------------------------------------------------------
 def cough(seed: int) -> bytes:
     rng = np.random.default_rng(seed)
@@ -310,6 +343,9 @@ async def main(calls: list[int], only: set[str]) -> None:
     tts = LocalPiperTts(steady=True)
     await tts.warm()
     await LocalWhisperStt().warm()
+    if "endpoint" in only:
+        print(f"finished turns, end of the caller's sound -> caller.utterance (STT session): "
+              f"{ms(await end_to_transcript(tts))}")
     if "eot" in only:
         premature, total, notes = await end_of_turn(tts)
         print(f"premature end of turn, mid-pause set: {premature}/{total} "
@@ -344,6 +380,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", default="1,10")
-    parser.add_argument("--only", default="latency,eot,barge")
+    parser.add_argument("--only", default="endpoint,latency,eot,barge")
     args = parser.parse_args()
     asyncio.run(main([int(c) for c in args.calls.split(",")], set(args.only.split(","))))
