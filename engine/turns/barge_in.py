@@ -9,8 +9,9 @@ speech is queued or playing, and the state is `interruptible`, `pause()` the out
 reaches the state machine only once the speech lasts `min_speech_ms` (with
 `words_required: 0`, or `long_speech_ms` with it); otherwise the gate waits for the
 transcript: a backchannel or fewer words than required is a false interruption — the
-utterance is dropped and the audio resumes; real words go to the machine as
-`caller.utterance`. A voice too short to be speech,
+utterance is dropped and the audio resumes (so is a transcript below
+`stt.min_confidence`, which the flow would not understand either: whisper hears words in
+a hum); real words go to the machine as `caller.utterance`. A voice too short to be speech,
 or no confirmation `resume_after_ms` after the caller's last sound, resumes too. While the
 state is not interruptible, speech onsets over the agent never reach the machine.
 Touches only the call's playback ledger (read), its outbound audio (pause/resume) and
@@ -90,7 +91,10 @@ class BargeInGate:
         if event == "caller.speech_started":
             return self._speech(data)
         if event == "caller.utterance" and (self.paused or self._over_agent()):
-            return self._utterance(str(data.get("text") or ""))
+            confidence = data.get("confidence")
+            floor = self.call.flow.settings.min_confidence
+            unsure = confidence is not None and float(confidence) < floor
+            return self._utterance("" if unsure else str(data.get("text") or ""))
         return True
 
     def _over_agent(self) -> bool:

@@ -181,3 +181,20 @@ def test_long_speech_confirms_without_words_and_a_late_mm_hm_is_still_no_turn() 
 
     calls, got = _run(body)
     assert calls == ["pause"] and got == [False, True, False, True]
+
+
+def test_a_transcript_below_min_confidence_over_the_agent_is_no_interruption() -> None:
+    async def body() -> tuple[list[str], list[bool]]:
+        audio = _Audio()
+        gate = BargeInGate(_call(words_required=1, resume_after_ms=5000), audio)
+        gate.voice("onset")
+        got = [gate.admit("caller.utterance", {"text": "And then make some.",
+                                               "confidence": 0.3})]
+        gate.voice("onset")
+        got.append(gate.admit("caller.utterance", {"text": "Thursday works.",
+                                                   "confidence": 0.8}))
+        gate.close()
+        return audio.calls, got
+
+    calls, got = _run(body)
+    assert calls == ["pause", "resume", "pause"] and got == [False, True]
