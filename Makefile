@@ -10,13 +10,15 @@ SHELL := /bin/bash
 .PHONY: demo test lint bench install clean graphviz
 
 # pip's own output goes to $(LOG) (shown if it fails); the screen gets one progress line.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-nodeps.txt
 	@echo "dialflow: creating the virtual environment $(VENV)/"
 	@$(PYTHON) -m venv $(VENV)
 	@echo "dialflow: installing dialflow and its dependencies with pip, offline models" \
 	      "included (a few hundred MB; 1-3 minutes). pip's log: $(LOG)"
 	@set -o pipefail; { $(BIN)/python -m pip install --quiet --upgrade pip \
-	    && $(BIN)/python -m pip install --progress-bar off -e '.[dev]'; } 2>&1 \
+	    && $(BIN)/python -m pip install --progress-bar off -e '.[dev]' \
+	    && $(BIN)/python -m pip install --progress-bar off --no-deps -r requirements-nodeps.txt; \
+	  } 2>&1 \
 	  | tee $(LOG) | awk '/^Collecting /{n++; printf "\r  %d packages collected", n; fflush()} \
 	      /^Installing collected packages/{printf "\n  installing them (the longest step)...\n"; fflush()} \
 	      /^Successfully installed/{print "  done"}' \

@@ -68,7 +68,9 @@ _SPECS = [
               ("duration_ms",)),
     EventSpec("caller.transcript", "an interim transcript of what the caller is saying", ("text",)),
     EventSpec("caller.utterance", "the caller's turn ended; `ended_at` (perf_counter) is when "
-              "their speech ended, if the STT knows", ("text",), ("confidence", "ended_at")),
+              "their speech ended, if the STT knows; `truncated` when a caller who never "
+              "stopped was cut at turn.max_turn_ms", ("text",),
+              ("confidence", "ended_at", "truncated")),
     EventSpec("caller.dtmf", "the caller pressed a key", ("digit",)),
     EventSpec("dtmf.collected", "collect_digits got its digits (the count, or the finishing "
               "key); `digits` has them without the finishing key", ("digits", "collection")),

@@ -19,11 +19,12 @@ from flows.lint import lint_graph
 from flows.model import Flow, StateSpec, Timeout, TransitionSpec
 from flows.settings import parse_settings
 from flows.steps import parse_guards, parse_steps
+from flows.turns import state_policy
 from flows.yaml_lines import YList, YMap, load_yaml, load_yaml_file
 
 TOP_KEYS = ("version", "name", "description", "initial", "settings", "prompts", "counters",
             "states", "any", "http_tools", "vars")
-STATE_KEYS = ("description", "final", "enter", "exit", "timeout", "on", "ignore")
+STATE_KEYS = ("description", "final", "enter", "exit", "timeout", "on", "ignore", "turn")
 TRANSITION_KEYS = ("to", "if", "unless", "do", "keep_tasks")
 
 
@@ -205,9 +206,12 @@ class _Parser:
         exit_ = parse_steps(spec.get("exit"), spec.line_of("exit"), ctx, self.error)
         timeout = self._timeout(name, spec.get("timeout"), spec.line_of("timeout"))
         ignore = parse_ignore(spec.get("ignore"), spec.line_of("ignore"), self.error)
+        turn = (state_policy(spec["turn"], name, self.path, spec.line_of("turn"), self.errors)
+                if "turn" in spec else {})
         state = StateSpec(name=name, final=bool(spec.get("final", False)),
                           description=str(spec.get("description") or ""), enter=enter,
-                          exit=exit_, timeout=timeout, line=line, ignore=ignore)
+                          exit=exit_, timeout=timeout, line=line, ignore=ignore,
+                          turn=tuple(turn.items()))
         handlers = spec.get("on")
         transitions = []
         if handlers is not None:

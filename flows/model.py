@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.sections import LlmSettings, PrivacySettings, SttSettings, TtsSettings
+from flows.turns import TurnPolicy
 
 
 def arg_label(arg: Any) -> str:
@@ -96,6 +97,7 @@ class StateSpec:
     timeout: Timeout | None = None
     line: int = 0
     ignore: tuple[str, ...] = ()  # events the state drops on purpose (`ignore:`)
+    turn: tuple[tuple[str, Any], ...] = ()  # the state's own `turn:` keys (flows/turns.py)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     business: Mapping[str, Any] = field(default_factory=dict)
     knowledge: Mapping[str, Any] = field(default_factory=dict)
+
+    turn: TurnPolicy = field(default_factory=TurnPolicy)  # settings.turn + barge_in
 
     def __post_init__(self) -> None:
         if isinstance(self.llm, Mapping):  # `Settings(llm={...})`, as tests write it

@@ -18,11 +18,11 @@ from flows.sections import LlmSettings, PrivacySettings, SttSettings, TtsSetting
 from flows.settings_business import validate_business_settings
 from flows.settings_checks import check_ranges, parse_limits
 from flows.settings_knowledge import validate_knowledge_settings
+from flows.turns import flow_policy
 from flows.yaml_lines import YMap
 
 # section -> key -> (accepted types, what to write)
 _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
-    "barge_in": {"min_speech_ms": ((int,), "milliseconds of caller speech, e.g. 300")},
     "stt": {
         "provider": ((str,), "auto, deepgram or local"),
         "min_confidence": ((int, float), "a number from 0 to 1, e.g. 0.5"),
@@ -45,6 +45,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
 }
 _FREE_SECTIONS = ("business", "knowledge")
 _LIMITS = "limits"
+_TURN_SECTIONS = ("turn", "barge_in")  # flows/turns.py
 _TEXT_KEYS = ("system_prompt",)
 
 
@@ -63,10 +64,10 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
         errors.append(FlowError(path, line, "settings must be a mapping of sections",
                                 "write `settings:` followed by indented sections"))
         return Settings()
-    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS, _LIMITS, "privacy"]
+    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS, _LIMITS, "privacy", *_TURN_SECTIONS]
     for section, value in raw.items():
         at = raw.line_of(section)
-        if section == _LIMITS:
+        if section == _LIMITS or section in _TURN_SECTIONS:
             continue  # parsed below
         if section in _TEXT_KEYS:
             if not isinstance(value, str) or not value.strip():
@@ -83,7 +84,8 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
                                     did_you_mean(section, known)))
     check_ranges(raw, path, errors)
     limits = parse_limits(raw.get(_LIMITS), path, raw.line_of(_LIMITS), errors)
-    return replace(_build(raw), limits=limits)
+    turn = flow_policy(raw, path, errors)
+    return replace(_build(raw), limits=limits, turn=turn, min_speech_ms=turn.min_speech_ms)
 
 
 def _check_section(section: str, value: Any, path: str, at: int,

@@ -20,7 +20,6 @@ LIMIT_KEYS = {"max_call": "the longest a call may last, e.g. 20m",
 # section -> key -> (lowest, highest or None, what to write)
 _RANGES: dict[str, dict[str, tuple[float, float | None, str]]] = {
     "stt": {"min_confidence": (0.0, 1.0, "a number from 0 to 1, e.g. 0.5")},
-    "barge_in": {"min_speech_ms": (0.0, 10_000.0, "milliseconds from 0 to 10000, e.g. 300")},
     "llm": {"temperature": (0.0, 2.0, "a number from 0 to 2, e.g. 0.3"),
             "max_tokens": (1.0, None, "a whole number above 0, e.g. 300")},
 }

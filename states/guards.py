@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.signatures import ArgKind, StepContext, guard
+from flows.turns import policy_for
 
 
 @guard("below_limit", ArgKind.COUNTER)
@@ -15,9 +16,11 @@ def below_limit(ctx: StepContext, counter: Any) -> bool:
 
 @guard("long_enough")
 def long_enough(ctx: StepContext, _: Any) -> bool:
-    """The caller has spoken at least settings.barge_in.min_speech_ms."""
+    """The caller has spoken at least barge_in.min_speech_ms (the state's `turn:` may say)."""
     duration = ctx.data.get("duration_ms")
-    return duration is not None and float(duration) >= ctx.flow.settings.min_speech_ms
+    state = ctx.flow.states.get(ctx.state)
+    policy = policy_for(ctx.flow.settings.turn, dict(state.turn) if state else None)
+    return duration is not None and float(duration) >= policy.min_speech_ms
 
 
 @guard("understood")

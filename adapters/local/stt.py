@@ -15,16 +15,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
 from adapters.local import models, workers
 from adapters.local.embeddings import tokenizer_words
 from adapters.local.transcribe import Transcript, transcribe
-from adapters.local.vad import EndPointer, SpeechStarted, UtteranceEnded, VadParams
+from adapters.local.turn.speculation import Speculation, TurnDecider, warm_turn_model
+from adapters.local.vad import (
+    EndPointer,
+    Paused,
+    Resumed,
+    SpeechStarted,
+    UtteranceEnded,
+    VadParams,
+    VoiceOnset,
+)
 from engine.media import Emit
 from flows.model import Settings
+from flows.turns import TurnPolicy
 from knowledge.soundalike import SoundalikeFixer
 from knowledge.vocabulary import WEEKDAYS, whisper_prompt
 
@@ -45,11 +55,15 @@ class LocalWhisperSession:
         self._executor = executor
         self._vad = models.take_vad()
         self._endpointer = EndPointer(self._vad, params)
-        self._silence_s = params.end_silence_ms / 1000
+        self._silence_s = params.end_silence_ms / 1000  # without pauses: the end silence
         self._last: asyncio.Task[None] | None = None  # the newest transcription, for ordering
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self._failed = False
+        self.turn_policy: Callable[[], TurnPolicy] = TurnPolicy  # the stream sets the state's
+        self.on_voice: Callable[[str], None] | None = None  # "onset"/"gone": barge-in pauses
+        self.turns = TurnDecider(call_id, self._endpointer, executor, lambda: self.turn_policy(),
+                                 self._commit, prompt)
 
     def feed(self, ulaw: bytes) -> None:
         if self._closed or self._failed:
@@ -63,7 +77,32 @@ class LocalWhisperSession:
             if isinstance(event, SpeechStarted):
                 self._emit("caller.speech_started", duration_ms=event.duration_ms)
             elif isinstance(event, UtteranceEnded):
-                self._recognise(event)
+                spec = self.turns.take()
+                if spec is not None and not event.truncated:
+                    self._recognise(event, spec.text, spec.paused_at)
+                else:
+                    self._recognise(event)
+            elif isinstance(event, Paused):
+                self.turns.paused(event)
+            elif isinstance(event, Resumed):
+                self.turns.resumed()
+            else:
+                if isinstance(event, VoiceOnset):  # a new turn takes the state's policy
+                    self._take_policy()
+                if self.on_voice is not None:
+                    self.on_voice("onset" if isinstance(event, VoiceOnset) else "gone")
+
+    def _take_policy(self) -> None:
+        policy = self.turn_policy()
+        if self._endpointer.params.pause_ms is not None:
+            self._endpointer.pause_ms = policy.pause_ms
+        self._endpointer.max_utterance_ms = policy.max_turn_ms
+
+    def _commit(self, spec: Speculation) -> None:
+        """The decision at a pause ended the turn: emit the speculative transcript."""
+        event = self._endpointer.commit()
+        if event is not None and not self._closed and not self._failed:
+            self._recognise(event, spec.text, spec.paused_at)
 
     async def close(self) -> None:
         """Transcribe and emit what the caller was saying, wait for pending transcriptions
@@ -72,9 +111,10 @@ class LocalWhisperSession:
             return
         self._closed = True
         if not self._failed:
+            spec = self.turns.take()
             event = self._endpointer.flush()
             if event is not None:
-                self._recognise(event)
+                self._recognise(event, *((spec.text, spec.paused_at) if spec else ()))
         pending = list(self._tasks)
         try:
             if pending:
@@ -86,12 +126,15 @@ class LocalWhisperSession:
                     task.cancel()
             models.give_back_vad(self._vad)
 
-    def _recognise(self, event: UtteranceEnded) -> None:
+    def _recognise(self, event: UtteranceEnded, future: asyncio.Future[Transcript] | None = None,
+                   ended_at: float | None = None) -> None:
+        """Emit the utterance's transcript (`future`: one already started at a pause)."""
         loop = asyncio.get_running_loop()
-        # The speech itself ended before the end-pointing silence that detected it.
-        ended_at = time.perf_counter() - self._silence_s
-        primed = () if self._prompt is None else (self._prompt,)
-        future = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
+        if ended_at is None:  # the speech ended before the end-pointing silence found it
+            ended_at = time.perf_counter() - self._silence_s
+        if future is None:
+            primed = () if self._prompt is None else (self._prompt,)
+            future = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
         task = loop.create_task(self._deliver(future, self._last, event, ended_at))
         self._last = task
         self._tasks.add(task)
@@ -128,8 +171,9 @@ class LocalWhisperSession:
             text,
             result.confidence,
         )
+        extra = {"truncated": True} if event.truncated else {}  # a caller who never stops
         self._emit("caller.utterance", text=text, confidence=result.confidence,
-                   ended_at=ended_at)
+                   ended_at=ended_at, **extra)
 
     def _fail(self, exc: BaseException) -> None:
         if self._failed:
@@ -150,7 +194,7 @@ class LocalWhisperStt:
         return cls()
 
     def __init__(self, params: VadParams | None = None, executor: Executor | None = None) -> None:
-        self.params = params or VadParams()
+        self.params = params or VadParams(pause_ms=TurnPolicy().pause_ms, report_onset=True)
         self._executor = executor
         self.prompt: str | None = None  # whisper's initial_prompt, see `prime`
         self.fixer: SoundalikeFixer | None = None  # sure sound-alikes -> the business's words
@@ -174,3 +218,4 @@ class LocalWhisperStt:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.executor, models.warm_vad)
         await loop.run_in_executor(self.executor, models.warm_whisper)
+        await loop.run_in_executor(workers.turn_executor(), warm_turn_model)

@@ -6,7 +6,10 @@ windows at or above `threshold` lasting `min_speech_ms` starts speech; once spea
 above the lower `release` probability keep it going (hysteresis), and `end_silence_ms` below
 it ends the utterance. While speech grows, `SpeechStarted` is reported every
 `report_every_ms` up to `report_until_ms`, so a barge-in guard sees the duration grow. The
-ended utterance carries its mu-law audio, starting `pre_roll_ms` before the onset.
+ended utterance carries its mu-law audio, starting `pre_roll_ms` before the onset. With
+`pause_ms`, a shorter silence first reports `Paused` (the two-step end of turn decides and
+may `commit`); `end_silence_ms` (per turn: `end_silence_ms` attribute) is then the cap.
+`VoiceOnset`/`VoiceGone` report the first voiced window and a voice too short to count.
 Pure computation: no I/O, no threads, no clock (time is counted in windows).
 """
 
@@ -39,6 +42,8 @@ class VadParams:
     pre_roll_ms: int = 200  # audio kept from before the onset
     report_every_ms: int = 100  # report the growing duration this often ...
     report_until_ms: int = 1_000  # ... until the speech is this long
+    pause_ms: int | None = None  # silence that reports a `Paused` (two-step end of turn)
+    report_onset: bool = False  # report `VoiceOnset` and `VoiceGone` (barge-in pauses)
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,34 @@ class UtteranceEnded:
     truncated: bool = False
 
 
-VadEvent = SpeechStarted | UtteranceEnded
+@dataclass(frozen=True)
+class VoiceOnset:
+    """The first voiced window: maybe speech, maybe a click (barge-in pauses the agent)."""
+
+
+@dataclass(frozen=True)
+class VoiceGone:
+    """The voice that began at the onset was too short to be speech (a click, a cough)."""
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The caller has been silent `pause_ms` in the middle of an utterance: time to decide
+    whether the turn ended. `audio` is the utterance so far; `pause` counts the pauses."""
+
+    audio: bytes
+    duration_ms: int
+    pause: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The caller spoke again after a `Paused`: the same utterance goes on."""
+
+    pause: int
+
+
+VadEvent = SpeechStarted | UtteranceEnded | VoiceOnset | VoiceGone | Paused | Resumed
 
 
 class Detector(Protocol):
@@ -86,6 +118,11 @@ class EndPointer:
         self._speech_ms = 0  # from the onset to the end of the last voiced window
         self._silence_ms = 0  # since the last voiced window
         self._next_report_ms = 0
+        self.end_silence_ms = self.params.end_silence_ms  # the cap; may change per turn
+        self.pause_ms = self.params.pause_ms  # may change per turn (the state's policy)
+        self.max_utterance_ms = self.params.max_utterance_ms
+        self._pauses = 0  # pauses reported so far
+        self._paused = False  # a `Paused` was reported in the current silence
 
     @property
     def speaking(self) -> bool:
@@ -101,10 +138,22 @@ class EndPointer:
             del self._partial[:WINDOW]
             samples = ulaw2lin(window).astype(np.float32) / np.float32(32768.0)
             probability = float(self._detector.process(memoryview(samples.data)))
+            before = self._state
             event = self._step(window, probability)
+            if self.params.report_onset and before is not self._state:
+                if before is _State.IDLE:
+                    events.append(VoiceOnset())
+                elif before is _State.CANDIDATE and self._state is _State.IDLE:
+                    events.append(VoiceGone())
             if event is not None:
                 events.append(event)
         return events
+
+    def commit(self) -> UtteranceEnded | None:
+        """End the utterance now (the decision at a pause said the turn is over)."""
+        if self._state is not _State.SPEAKING:
+            return None
+        return self._end(truncated=False)
 
     def flush(self) -> UtteranceEnded | None:
         """End now (hang-up): the utterance in progress if speech had started, else None."""
@@ -142,12 +191,19 @@ class EndPointer:
         if p >= params.release:
             self._speech_ms += self._silence_ms + WINDOW_MS
             self._silence_ms = 0
-            if self._speech_ms >= params.max_utterance_ms:
+            if self._speech_ms >= self.max_utterance_ms:
                 return self._end(truncated=True)
+            if self._paused:
+                self._paused = False
+                return Resumed(self._pauses)
             return self._report()
         self._silence_ms += WINDOW_MS
-        if self._silence_ms >= params.end_silence_ms:
+        if self._silence_ms >= self.end_silence_ms:
             return self._end(truncated=False)
+        if self.pause_ms is not None and not self._paused and self._silence_ms >= self.pause_ms:
+            self._paused = True
+            self._pauses += 1
+            return Paused(b"".join([*self._onset_pre, *self._run]), self._speech_ms, self._pauses)
         return None
 
     def _confirm(self) -> VadEvent | None:
@@ -170,6 +226,8 @@ class EndPointer:
         return event
 
     def _reset(self) -> None:
+        self._paused = False
+        self.end_silence_ms = self.params.end_silence_ms
         self._state = _State.IDLE
         self._pre.clear()
         self._onset_pre = []

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 STT_WORKERS = 1
 TTS_WORKERS = 1
+TURN_WORKERS = 1
 
 _lock = threading.Lock()
 _pools: dict[str, ThreadPoolExecutor] = {}
@@ -35,3 +36,9 @@ def stt_executor() -> ThreadPoolExecutor:
 def tts_executor() -> ThreadPoolExecutor:
     """The pool piper synthesis runs in."""
     return _pool("tts", TTS_WORKERS)
+
+
+def turn_executor() -> ThreadPoolExecutor:
+    """The pool the end-of-turn model runs in (beside whisper, so a decision never waits
+    for a transcription)."""
+    return _pool("turn", TURN_WORKERS)

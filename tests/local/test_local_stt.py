@@ -111,7 +111,9 @@ def test_utterances_come_out_in_order_and_close_flushes_the_last(
 ) -> None:
     async def main() -> tuple[Recorder, int]:
         emit = Recorder()
-        session = LocalWhisperStt().open("call-two", emit)
+        # one-step end-pointing: the two-step one (tests/turns) would still be deciding when
+        # this faster-than-real-time feed brings the second phrase
+        session = LocalWhisperStt(VadParams()).open("call-two", emit)
         # the second phrase is cut off by the hang-up: no trailing silence
         await feed(session, framed(silence(300), spoken[BOOKING], silence(800), spoken[CONFIRM]))
         await session.close()

@@ -61,6 +61,16 @@ class OutboundAudio:
         self.on_mark = on_mark  # the protocol tracker learns which marks may come back
         self.on_clear = on_clear
         self.gone = False  # a send failed: the socket is closed, nothing more goes out
+        self.paused = False  # barge-in (engine/turns/barge_in.py): hold what is queued
+
+    def pause(self) -> None:
+        """Send no new frame (or mark) until `resume` or `clear`; the queue is kept."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Go on sending from the first frame that was held, paced from now."""
+        self.paused = False
+        self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
@@ -83,6 +93,7 @@ class OutboundAudio:
         self._items.clear()
         self._items.append(_Clear())
         self._playhead = 0.0
+        self.paused = False
         self._wake.set()
 
     @property
@@ -93,7 +104,8 @@ class OutboundAudio:
         """Send the next frame now if the sender is parked and that frame is due: the first
         audio after silence. Order holds: the frame leaves the queue before anything else
         can, and sends go out in the order they were taken."""
-        if not self._parked or not self._items or not isinstance(self._items[0], bytes):
+        if (self.paused or not self._parked or not self._items
+                or not isinstance(self._items[0], bytes)):
             return
         frame = self._take_due(asyncio.get_running_loop().time())
         if frame is not None:
@@ -131,7 +143,8 @@ class OutboundAudio:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if not self._items:
+            held = self.paused and bool(self._items) and not isinstance(self._items[0], _Clear)
+            if not self._items or held:
                 self._wake.clear()
                 self._parked = True
                 try:
@@ -158,7 +171,7 @@ class OutboundAudio:
                 due = self._playhead - self.lead
                 await asyncio.sleep(due - now)
                 self._paced = due
-                continue  # a clear may have emptied the queue meanwhile
+                continue  # a clear may have emptied the queue meanwhile (or a pause held it)
             if self._paced is not None:  # woke up for this frame: how late was the wake-up?
                 self.jitter.append(max(0.0, now - self._paced))
                 self._paced = None

@@ -32,6 +32,8 @@ from engine.ports import Ports
 from engine.records.recorder import CallRecord
 from engine.redaction import escape_id, redact_number
 from engine.transcripts import TranscriptBusy
+from engine.turns.barge_in import BargeInGate
+from engine.turns.current import current_policy
 
 if TYPE_CHECKING:
     from adapters.twilio.bridge.host import StreamHost
@@ -53,6 +55,7 @@ class MediaStream:
         self.record: CallRecord | None = None  # the call's event log (engine/records)
         self._consumer: asyncio.Task[Any] | None = None
         self._refused = False  # the start was not acceptable: the stream is over
+        self.barge_in: BargeInGate | None = None  # engine/turns: pause, confirm, resume
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -187,6 +190,7 @@ class MediaStream:
                 log.error("call %s: no transcript for this call: %s", self.call_id,
                           escape_id(str(exc), 200))
         self.stt = services.stt.open(self.call_id, self._stt_event)
+        self._attach_turns()
         self._consumer = asyncio.get_running_loop().create_task(self._run_call(),
                                                                  name=f"{self.call_id}:call")
         services.call_started(self)
@@ -205,7 +209,20 @@ class MediaStream:
             self.services.metrics.error("engine")
             log.exception("call %s: the call loop failed", self.call_id)
 
+    def _attach_turns(self) -> None:
+        """The STT session takes the current state's turn policy and reports voice onsets
+        to the barge-in gate (sessions without these hooks just end turns their own way)."""
+        call, outbound = self.call, self.outbound
+        assert call is not None and outbound is not None
+        self.barge_in = BargeInGate(call, outbound)
+        if hasattr(self.stt, "turn_policy"):
+            self.stt.turn_policy = lambda: current_policy(call)
+        if hasattr(self.stt, "on_voice"):
+            self.stt.on_voice = self.barge_in.voice
+
     def _stt_event(self, event: str, /, **data: Any) -> None:
+        if self.barge_in is not None and not self.barge_in.admit(event, data):
+            return  # held back by the barge-in gate (a false interruption, or not yet)
         if event == "caller.utterance" and self.call is not None:
             self.call.timeline.start(data.get("ended_at"))
         elif event == "stt.error":
@@ -250,6 +267,8 @@ class MediaStream:
                     log.error("call %s: did not end within %ss of hang-up", self.call_id,
                               HANGUP_DEADLINE)
                     self._consumer.cancel()
+            if self.barge_in is not None:
+                self.barge_in.close()
             if self.stt is not None:
                 with contextlib.suppress(Exception):
                     await self.stt.close()
