@@ -71,11 +71,11 @@ def test_the_last_brain_failing_raises() -> None:
 def test_fallback_settings() -> None:
     local_tts = PROVIDERS["tts"]["local"]
     cloud_tts = PROVIDERS["tts"]["elevenlabs"]
-    assert [c.name for c in fallbacks("tts", {}, cloud_tts, {})] == ["local"]
-    assert fallbacks("tts", {}, local_tts, {}) == []
-    assert fallbacks("tts", {"fallback": []}, cloud_tts, {}) == []
+    assert [c.name for c in fallbacks("tts", None, cloud_tts, {})] == ["local"]
+    assert fallbacks("tts", None, local_tts, {}) == []
+    assert fallbacks("tts", (), cloud_tts, {}) == []
     claude = PROVIDERS["llm"]["anthropic"]
-    assert fallbacks("llm", {}, claude, {}) == []
-    assert [c.name for c in fallbacks("llm", {"fallback": "rules"}, claude, {})] == ["rules"]
+    assert fallbacks("llm", None, claude, {}) == []
+    assert [c.name for c in fallbacks("llm", ("rules",), claude, {})] == ["rules"]
     with pytest.raises(ProviderError, match="use auto or one of"):
-        fallbacks("llm", {"fallback": ["gpt-9000"]}, claude, {})
+        fallbacks("llm", ("gpt-9000",), claude, {})

@@ -41,13 +41,13 @@ def build_brain(choice: Choice, settings: Any, retriever: Retriever, registry: T
     return build(choice, settings, env, retriever=retriever, registry=registry)
 
 
-def fallbacks(slot: str, section: dict[str, Any], first: Choice,
+def fallbacks(slot: str, given: tuple[str, ...] | None, first: Choice,
               env: dict[str, str]) -> list[Choice]:
-    """`settings.<slot>.fallback`: the providers to try after `first`, in order. A cloud TTS
-    falls back to the local voice unless the flow says otherwise."""
+    """`settings.<slot>.fallback` (the typed section's `fallback`; None when the flow does not
+    say): the providers to try after `first`, in order. A cloud TTS falls back to the local
+    voice unless the flow says otherwise."""
     default = ["local"] if slot == "tts" and first.name != "local" else []
-    names = section.get("fallback", default)
-    names = [names] if isinstance(names, str) else list(names or [])
+    names = default if given is None else list(given)
     return [choose(slot, name, env) for name in names if name != first.name]
 
 
@@ -58,11 +58,11 @@ def build_tts(choice: Choice, flow: Any, env: dict[str, str]) -> Any:
     from adapters.speech.prompt_cache import CachedPrompts
     from flows.templates import static_texts
 
-    section = flow.settings.raw.get("tts") or {}
     cache_dir = Path(env.get(DIALFLOW_TTS_CACHE, "data/tts-cache"))
     prompts = static_texts(flow.prompts, flow.settings.business)
     first = CachedPrompts(build(choice, flow.settings, env), cache_dir, prompts)
-    rest = [build(c, flow.settings, env) for c in fallbacks("tts", section, choice, env)]
+    after = fallbacks("tts", flow.settings.tts.fallback, choice, env)
+    rest = [build(c, flow.settings, env) for c in after]
     return FallbackTts([first, *rest]) if rest else first
 
 
@@ -73,8 +73,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
     flows = FlowSource(flow_path)
     flow = flows.current().flow
     settings = flow.settings
-    raw = settings.raw
-    chosen = choose_providers(raw, env)
+    chosen = choose_providers(settings, env)
     for slot, choice in chosen.items():
         log.info("provider for %s: %s", slot, choice.name)
     knowledge = server_from_env(  # DIALFLOW_CHROMA_HOST: the deployment's Chroma server
@@ -89,9 +88,8 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
 
     def brain_for(flow: Any, registry: ToolRegistry, warm: bool = False) -> Any:
         """The brain (with its fallbacks) for `flow`; a live reload builds it warm."""
-        brains = [build_brain(c, flow.settings, retriever, registry, env) for c in
-                  [chosen["llm"], *fallbacks("llm", flow.settings.raw.get("llm") or {},
-                                             chosen["llm"], env)]]
+        order = [chosen["llm"], *fallbacks("llm", flow.settings.llm.fallback, chosen["llm"], env)]
+        brains = [build_brain(c, flow.settings, retriever, registry, env) for c in order]
         for one in brains if warm else ():
             if callable(getattr(one, "warm_up", None)):
                 one.warm_up()

@@ -20,6 +20,7 @@ from typing import Any
 from engine.environment import OPENAI_BASE_URL
 from engine.providers import Choice, choose
 from flows import Flow
+from flows.model import Settings
 
 SLOTS = ("stt", "tts", "llm")
 RESTART_ONLY = ("stt", "tts", "knowledge")  # built into providers once per process
@@ -29,11 +30,12 @@ class ReloadRefused(Exception):
     """The edited flow is valid but cannot be applied without a restart."""
 
 
-def choose_providers(raw: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Choice]:
+def choose_providers(settings: Settings, env: Mapping[str, str]) -> dict[str, Choice]:
     """The provider for each slot, as serve picks them (raises `ProviderError`)."""
-    llm = raw.get("llm") or {}
-    own_llm_server = bool(llm.get("base_url") or env.get(OPENAI_BASE_URL))
-    return {slot: choose(slot, (raw.get(slot) or {}).get("provider"), env,
+    own_llm_server = bool(settings.llm.base_url or env.get(OPENAI_BASE_URL))
+    named = {"stt": settings.stt.provider, "tts": settings.tts.provider,
+             "llm": settings.llm.provider}
+    return {slot: choose(slot, named.get(slot), env,
                          keyless=slot == "llm" and own_llm_server) for slot in SLOTS}
 
 
@@ -56,7 +58,7 @@ def _brain_inputs(flow: Flow) -> tuple[Any, ...]:
 def prepare_reload(services: Any, startup: Startup, old: Flow,
                    new: Flow) -> Callable[[], None]:
     """Check `new` the way serve would and build what it needs; return the swap."""
-    choices = choose_providers(new.settings.raw, startup.env)
+    choices = choose_providers(new.settings, startup.env)
     for slot in SLOTS:
         if choices[slot].name != startup.choices[slot].name:
             raise ReloadRefused(f"settings.{slot} now selects the {choices[slot].name} "
