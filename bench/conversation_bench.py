@@ -25,7 +25,6 @@ import asyncio
 import os
 import re
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -100,25 +99,19 @@ class RecordingBrain:
 
 
 async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
-    import uvicorn
-
     from adapters.local.brain import RulesBrain
     from adapters.local.tts import LocalPiperTts
     from adapters.twilio.caller import SimulatedCaller
+    from bench.local_server import LocalServer, offline_env
     from engine.app.callsim.session import CallSimulation, Line, RecordingTts, place_call
-    from engine.app.server.app import create_app
-    from engine.app.server.bootstrap import build_services, warm
+    from engine.app.server.bootstrap import build_services
     from engine.tools_port import CallTools
     from tools.calendar import BusinessCalendar
     from tools.storage import Storage
 
     calls = [c for c in load_calls() if split in (None, c.split)][start:][:limit]
-    token = secrets.token_hex(8)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TWILIO_", "ANTHROPIC", "OPENAI", "DEEPGRAM", "ELEVENLABS"))}
-    env["TWILIO_AUTH_TOKEN"] = token
     tmp = Path(tempfile.mkdtemp())
-    env["DIALFLOW_TTS_CACHE"] = str(tmp / "tts-cache")
+    env, token = offline_env(os.environ, tmp)
     env["DIALFLOW_TRANSCRIPTS"] = str(tmp / "transcripts")
     heard = Heard()
     storage_box: dict[str, Storage] = {}
@@ -136,62 +129,53 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
                          clock=fixed_now)
 
     services.tools_for = tools_for  # type: ignore[method-assign]
-    await warm(services)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                           log_level="error", ws_per_message_deflate=False))
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
     voice = LocalPiperTts(steady=True)
-    base = f"http://127.0.0.1:{port}"
     results: dict[str, list[CallResult]] = defaultdict(list)
     latency: dict[str, list[float]] = defaultdict(list)
     started = time.perf_counter()
     repeats = 0
-    for n, call in enumerate(calls):
-        storage = storage_box["db"] = Storage(f"sqlite:///{tmp / (call.id + '.db')}")
-        await asyncio.to_thread(seed, storage, call)  # seed() runs its own event loop
-        call_sid = f"CA{n:04d}{secrets.token_hex(4)}"
-        stream_url, params = await place_call(base, token, call.caller, call_sid)
-        result = CallResult(call)
-        transferred = False
-        async with SimulatedCaller(stream_url, auth_token=token, call_sid=call_sid,
-                                   caller=call.caller, custom_parameters=params) as caller:
-            sim = CallSimulation(caller, voice, lambda: list(services.tts.lines))
-            await sim.greeting()
-            for line in call.lines:
-                if caller.closed:
-                    result.turns.append((line["say"], "", "the call had ended"))
-                    continue
-                first = len(heard.answered)
-                turn = await sim.play(Line("say", line["say"]))
-                said = " ".join(turn.agent)
-                if ASKED_AGAIN.search(said) and not caller.closed:
-                    # a caller asked to repeat says it again, once (as people do)
-                    repeats += 1
+    async with LocalServer(services) as server:
+        base = server.base
+        for n, call in enumerate(calls):
+            storage = storage_box["db"] = Storage(f"sqlite:///{tmp / (call.id + '.db')}")
+            await asyncio.to_thread(seed, storage, call)  # seed() runs its own event loop
+            call_sid = f"CA{n:04d}{secrets.token_hex(4)}"
+            stream_url, params = await place_call(base, token, call.caller, call_sid)
+            result = CallResult(call)
+            transferred = False
+            async with SimulatedCaller(stream_url, auth_token=token, call_sid=call_sid,
+                                       caller=call.caller, custom_parameters=params) as caller:
+                sim = CallSimulation(caller, voice, lambda: list(services.tts.lines))
+                await sim.greeting()
+                for line in call.lines:
+                    if caller.closed:
+                        result.turns.append((line["say"], "", "the call had ended"))
+                        continue
+                    first = len(heard.answered)
                     turn = await sim.play(Line("say", line["say"]))
                     said = " ".join(turn.agent)
-                transferred = transferred or TRANSFER in said
-                result.turns.append((line["say"], said, judge_turn(line, said)))
-                if turn.latency is not None and len(heard.answered) > first:
-                    kind = "knowledge" if heard.answered[first] else "other"
-                    latency[kind].append(turn.latency)
-                if GOODBYE in said or TRANSFER in said:
-                    break
-        while len(result.turns) < len(call.lines):
-            result.turns.append((call.lines[len(result.turns)]["say"], "", "the call had ended"))
-        await asyncio.sleep(0.3)
-        result.outcome_problem = judge_outcome(storage, call, transferred=transferred)
-        storage.close()
-        results[call.split].append(result)
-        mark = "ok" if result.success else "FAILED"
-        print(f"[{time.perf_counter() - started:6.0f} s] {call.id} ({call.split}): {mark}, turns "
-              f"{result.turns_ok}/{len(call.lines)}", flush=True)
-    server.should_exit = True
-    await task
+                    if ASKED_AGAIN.search(said) and not caller.closed:
+                        # a caller asked to repeat says it again, once (as people do)
+                        repeats += 1
+                        turn = await sim.play(Line("say", line["say"]))
+                        said = " ".join(turn.agent)
+                    transferred = transferred or TRANSFER in said
+                    result.turns.append((line["say"], said, judge_turn(line, said)))
+                    if turn.latency is not None and len(heard.answered) > first:
+                        kind = "knowledge" if heard.answered[first] else "other"
+                        latency[kind].append(turn.latency)
+                    if GOODBYE in said or TRANSFER in said:
+                        break
+            while len(result.turns) < len(call.lines):
+                missed = call.lines[len(result.turns)]["say"]
+                result.turns.append((missed, "", "the call had ended"))
+            await asyncio.sleep(0.3)
+            result.outcome_problem = judge_outcome(storage, call, transferred=transferred)
+            storage.close()
+            results[call.split].append(result)
+            mark = "ok" if result.success else "FAILED"
+            print(f"[{time.perf_counter() - started:6.0f} s] {call.id} ({call.split}): {mark}, "
+                  f"turns {result.turns_ok}/{len(call.lines)}", flush=True)
     print(f"\noffline stack over the Twilio protocol, {len(calls)} calls "
           f"(os.cpu_count()={os.cpu_count()}, {time.perf_counter() - started:.0f} s):")
     for name in ("tune", "heldout"):

@@ -14,23 +14,19 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
-
-import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.local.tts import LocalPiperTts  # noqa: E402
 from adapters.twilio.caller import SimulatedCaller  # noqa: E402
+from bench.local_server import LocalServer, offline_env, record_stages  # noqa: E402
 from engine.app.callsim.session import CallSimulation, Line, place_call  # noqa: E402
 from engine.app.commands.call import DEFAULT_LINES  # noqa: E402
-from engine.app.server.app import create_app  # noqa: E402
-from engine.app.server.bootstrap import build_services, warm  # noqa: E402
+from engine.app.server.bootstrap import build_services  # noqa: E402
 from engine.latency import STAGES  # noqa: E402
 from tools.storage import Storage  # noqa: E402
 
@@ -40,35 +36,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def main(calls: int) -> None:
-    token = secrets.token_hex(8)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TWILIO_", "ANTHROPIC", "OPENAI", "DEEPGRAM", "ELEVENLABS"))}
-    env["TWILIO_AUTH_TOKEN"] = token
-    tmp = Path(tempfile.mkdtemp())
-    env["DIALFLOW_TTS_CACHE"] = str(tmp / "tts-cache")
-    services = build_services(ROOT / "flows.yaml", env=env,
-                              storage=Storage(f"sqlite:///{tmp / 'bench.db'}"))
-    stages: dict[str, list[float]] = defaultdict(list)
-    record = services.metrics.stage
-
-    def stage(name: str, seconds: float) -> None:
-        stages[name].append(seconds)
-        record(name, seconds)
-
-    services.metrics.stage = stage  # type: ignore[method-assign]
-    await warm(services)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                           log_level="error", ws_per_message_deflate=False))
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    voice = LocalPiperTts(steady=True)  # the caller says each line the same way every run
-    base = f"http://127.0.0.1:{port}"
-    greetings: list[float] = []
+async def _calls(base: str, token: str, voice: LocalPiperTts, calls: int,
+                 greetings: list[float]) -> None:
     for index in range(calls):
         call_sid = f"CA{index:04d}{secrets.token_hex(4)}"
         stream_url, params = await place_call(base, token, "+15550001111", call_sid)
@@ -83,8 +52,18 @@ async def main(calls: int) -> None:
                     break
                 await sim.play(Line("say", text))
         await asyncio.sleep(0.5)
-    server.should_exit = True
-    await task
+
+
+async def main(calls: int) -> None:
+    tmp = Path(tempfile.mkdtemp())
+    env, token = offline_env(os.environ, tmp)
+    services = build_services(ROOT / "flows.yaml", env=env,
+                              storage=Storage(f"sqlite:///{tmp / 'bench.db'}"))
+    stages = record_stages(services)
+    voice = LocalPiperTts(steady=True)  # the caller says each line the same way every run
+    async with LocalServer(services) as server:
+        greetings: list[float] = []
+        await _calls(server.base, token, voice, calls, greetings)
     turns = len(stages.get("first_frame", []))
     print(f"offline stack, {calls} calls, {turns} turns (os.cpu_count()={os.cpu_count()}):")
     print(f"  greeting: Twilio start -> first frame at the caller, p50 "

@@ -29,11 +29,9 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -92,45 +90,22 @@ class DelayedBrain:
 
 
 async def latency(calls: int) -> dict[str, list[float]]:
-    import uvicorn
-
     from adapters.twilio.caller import SimulatedCaller
+    from bench.local_server import LocalServer, offline_env, record_stages
     from engine.app.callsim.session import CallSimulation, Line, place_call
     from engine.app.commands.call import DEFAULT_LINES
-    from engine.app.server.app import create_app
-    from engine.app.server.bootstrap import build_services, warm
+    from engine.app.server.bootstrap import build_services
     from tools.storage import Storage
 
-    token = secrets.token_hex(8)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TWILIO_", "ANTHROPIC", "OPENAI", "DEEPGRAM", "ELEVENLABS"))}
-    env["TWILIO_AUTH_TOKEN"] = token
     tmp = Path(tempfile.mkdtemp())
-    env["DIALFLOW_TTS_CACHE"] = str(tmp / "tts-cache")
+    env, token = offline_env(os.environ, tmp)
     services = build_services(ROOT / "flows.yaml", env=env,
                               storage=Storage(f"sqlite:///{tmp / 'bench.db'}"))
     services.brain = DelayedBrain(services.brain)
-    stages: dict[str, list[float]] = defaultdict(list)
-    record = services.metrics.stage
-
-    def stage(name: str, seconds: float) -> None:
-        stages[name].append(seconds)
-        record(name, seconds)
-
-    services.metrics.stage = stage  # type: ignore[method-assign]
-    await warm(services)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                           log_level="error", ws_per_message_deflate=False))
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    stages = record_stages(services)
     voice = LocalPiperTts(steady=True)
-    base = f"http://127.0.0.1:{port}"
 
-    async def one(index: int) -> None:
+    async def one(base: str, index: int) -> None:
         await asyncio.sleep(index * 0.37)  # callers do not all start on the same frame
         call_sid = f"CA{index:04d}{secrets.token_hex(4)}"
         stream_url, params = await place_call(base, token, "+15550001111", call_sid)
@@ -143,10 +118,9 @@ async def latency(calls: int) -> dict[str, list[float]]:
                     break
                 await sim.play(Line("say", text))
 
-    await asyncio.gather(*(one(i) for i in range(calls)))
-    await asyncio.sleep(0.5)
-    server.should_exit = True
-    await task
+    async with LocalServer(services) as server:
+        await asyncio.gather(*(one(server.base, i) for i in range(calls)))
+        await asyncio.sleep(0.5)
     return stages
 
 
