@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 
 from adapters.twilio.binding import make_binding
 from adapters.twilio.caller import SimulatedCaller
+from engine.app.server.capacity import PUBLISH_SECONDS
 from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess
 from tests.server.raw_stream import CONNECTED, handshake_headers, start_message
 from tests.server.test_hostile_streams import closed_with
@@ -34,6 +35,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 
 def sockets_per_worker(server: ServeProcess) -> dict[int, int]:
     return {w["index"]: w["media_sockets"] for w in server.health()["workers"]}
+
+
+async def settled_sockets(server: ServeProcess, total: int) -> dict[int, int]:
+    """Per-worker open media sockets once the board shows `total` of them in two readings in
+    a row: each worker publishes its row every PUBLISH_SECONDS, so one reading can be stale
+    (a replay's socket already closed but still counted), and a stale `before` would hide
+    the next socket."""
+    deadline, last = time.monotonic() + 20, None
+    while time.monotonic() < deadline:
+        now = sockets_per_worker(server)
+        if sum(now.values()) == total and now == last:
+            return now
+        last = now
+        await asyncio.sleep(PUBLISH_SECONDS + 0.05)
+    raise AssertionError(f"the board never settled at {total} media socket(s): {last}")
 
 
 async def worker_holding_new_socket(server: ServeProcess, before: dict[int, int]) -> int:
@@ -63,7 +79,7 @@ def test_a_replayed_start_is_refused_by_every_worker(server: ServeProcess) -> No
                 await asyncio.sleep(0.1)
             url = server.ws_url
             for _ in range(MAX_TRIES):  # new connections until each worker got a replay
-                before = sockets_per_worker(server)
+                before = await settled_sockets(server, 1)  # the genuine call's only
                 async with connect(url, additional_headers=handshake_headers(AUTH_TOKEN, url),
                                    proxy=None) as ws:
                     await ws.send(CONNECTED)
@@ -75,8 +91,6 @@ def test_a_replayed_start_is_refused_by_every_worker(server: ServeProcess) -> No
                         code = None
                 assert code == 1008, f"worker {index} admitted a replayed start ({code})"
                 refused[index] = refused.get(index, 0) + 1
-                while sum(sockets_per_worker(server).values()) > 1:  # the replay's is gone
-                    await asyncio.sleep(0.05)
                 if len(refused) == 2:
                     break
             assert not caller.closed, "the genuine call was disturbed"
