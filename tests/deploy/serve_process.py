@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,3 +105,14 @@ class ServeProcess:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+@contextmanager
+def two_workers(workdir: Path) -> Iterator[ServeProcess]:
+    """`dialflow serve --workers 2` in `workdir`, once both workers serve; stopped after."""
+    serve = ServeProcess(workdir, workers=2).start()
+    try:
+        serve.wait_for(lambda h: h["capacity"]["workers_serving"] == 2, "two workers serving")
+        yield serve
+    finally:
+        serve.stop()

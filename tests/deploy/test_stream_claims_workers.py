@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from adapters.twilio.binding import make_binding
 from adapters.twilio.caller import SimulatedCaller
 from engine.app.server.capacity import PUBLISH_SECONDS
-from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess
+from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess, two_workers
 from tests.server.raw_stream import CONNECTED, handshake_headers, start_message
 from tests.server.test_hostile_streams import closed_with
 
@@ -25,12 +25,8 @@ MAX_TRIES = 24
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    serve = ServeProcess(tmp_path_factory.mktemp("claims"), workers=2).start()
-    try:
-        serve.wait_for(lambda h: h["capacity"]["workers_serving"] == 2, "two workers serving")
+    with two_workers(tmp_path_factory.mktemp("claims")) as serve:
         yield serve
-    finally:
-        serve.stop()
 
 
 def sockets_per_worker(server: ServeProcess) -> dict[int, int]:

@@ -18,7 +18,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from adapters.twilio.caller import SimulatedCaller
-from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess
+from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess, two_workers
 
 MIN_PER_WORKER = 2
 MAX_CALLS = 20
@@ -26,12 +26,8 @@ MAX_CALLS = 20
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    serve = ServeProcess(tmp_path_factory.mktemp("workers"), workers=2).start()
-    try:
-        serve.wait_for(lambda h: h["capacity"]["workers_serving"] == 2, "two workers serving")
+    with two_workers(tmp_path_factory.mktemp("workers")) as serve:
         yield serve
-    finally:
-        serve.stop()
 
 
 def per_worker(health: dict) -> dict[int, int]:

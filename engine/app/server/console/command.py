@@ -16,7 +16,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from engine.environment import DIALFLOW_DATA
+from engine.records.privacy import DataDirs
 
 from .access import TOKEN_ENV, ConsoleAccess
 
@@ -37,8 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def calls_dir(given: str | None) -> Path:
-    base = Path(given or os.environ.get(DIALFLOW_DATA, "data"))
-    return base / "calls" if (base / "calls").is_dir() else base
+    """The calls folder of the data directory `given` (or the environment's, as every
+    records command finds it); `given` may also be that calls folder itself."""
+    calls = DataDirs.from_env(os.environ, given).calls
+    return calls if calls.is_dir() else calls.parent
 
 
 def run(args: argparse.Namespace) -> int:
