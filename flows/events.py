@@ -92,6 +92,10 @@ _SPECS = [
     EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
     EventSpec("transfer.done", "the call was handed to a human"),
     EventSpec("transfer.failed", "the transfer could not be placed", ("error",)),
+    # outbound calls (engine/app/outbound): Twilio's answering-machine detection result
+    EventSpec("call.answered_by", "an outbound call: who answered, per Twilio's answering-"
+              "machine detection (`answered_by`: human, machine, fax or unknown; `detail`: "
+              "Twilio's own AnsweredBy, e.g. machine_end_beep)", ("answered_by",), ("detail",)),
     EventSpec("stt.error", "speech-to-text failed for good", ("error",)),
     EventSpec("llm.error", "the brain failed for good", ("error",)),
     EventSpec("tts.error", "text-to-speech failed for good", ("error",)),
@@ -109,6 +113,8 @@ TIMER_EVENTS = frozenset(name for name in EVENTS if name.startswith("timer."))
 CALL_STARTED = "call.started"
 TIME_LIMIT = "call.time_limit"
 PLAYBACK_DONE = "agent.playback_done"
+ANSWERED_BY = "call.answered_by"
+ANSWERS = ("human", "machine", "fax", "unknown")  # call.answered_by's `answered_by` values
 
 
 def is_known(name: str) -> bool:

@@ -40,6 +40,7 @@ class ArgKind(enum.Enum):
     DAYS = "a day (mon … sun) or a list of days"
     TIME_RANGE = 'a time range "HH:MM-HH:MM" in the business timezone'
     BUSINESS = "nothing (reads settings.business)"
+    ANSWER = "who answered: human, machine, fax or unknown (or a list of them)"
     DIGIT_COLLECTION = "{count: 6} or {finish: \"#\"}, with optional timeout and retries"
     TOOL_CALL = "{name: tool, args: {field: value or template}}"
     FILLER = "{say: prompt, after: 2s, every: 8s}"

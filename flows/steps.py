@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from flows.durations import parse_duration
 from flows.errors import did_you_mean
 from flows.model import GuardRef, Step
+from flows.outbound_checks import check_answer
 from flows.signatures import ArgKind, Registered, behaviours, guards
 from flows.templates import check_names
 from flows.yaml_lines import YList, YMap
@@ -124,6 +125,8 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
         return _check_var(arg, names)
     if kind in (ArgKind.VAR_VALUES, ArgKind.VAR_COMPARE):
         return _check_var_map(spec, arg, names)
+    if kind is ArgKind.ANSWER:
+        return check_answer(arg)
     if kind is ArgKind.DIGIT_COLLECTION:
         return _check_collection(arg)
     if kind is ArgKind.TOOL_CALL:

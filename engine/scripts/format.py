@@ -34,7 +34,7 @@ from flows.yaml_lines import YList, YMap, load_yaml_file
 
 TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer", "speaker",
             "steps",
-            "clock")
+            "clock", "vars")
 STEP_KEYS = ("event", "data", "caller", "confidence", "dtmf", "at", "after", "expect", "llm",
              "tools", "transfer", "speaker", "note")
 EXPECT_KEYS = ("state", "said", "reply", "effect", "effects", "no_effect", "tool", "transfer",
@@ -98,6 +98,7 @@ class Script:
     steps: list[ScriptStep] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)
     clock: str | None = None  # the wall clock at call.started, e.g. 2026-12-24T18:30
+    vars: dict[str, Any] = field(default_factory=dict)  # an outbound call's `--var`s
 
 
 def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script:
@@ -124,6 +125,9 @@ def load_script(path: str | Path, flow_path: str | Path | None = None) -> Script
         except ValueError:
             raise ScriptInvalid(f"{path}:{raw.line_of('clock')}: clock is a date and time "
                                 "like 2026-12-24T18:30 (business timezone)") from None
+    if "vars" in raw:
+        script.vars = _script_vars(path, raw)
+        script.refs += [Ref("var", str(n), raw["vars"].line_of(n)) for n in script.vars]
     if script.playback not in ("manual", "auto"):
         raise ScriptInvalid(f"{path}:{raw.line_of('playback')}: playback is manual or auto")
     steps = raw["steps"]
@@ -347,3 +351,12 @@ class _Parser:
         if event not in TIMER_EVENTS:
             raise self.fail(line, f"expect timer names the armed timer or `none`; unknown timer "
                             f"'{event}': {did_you_mean(str(event), TIMER_EVENTS)}")
+
+
+def _script_vars(path: Path, raw: YMap) -> dict[str, Any]:
+    """`vars: {patient_name: Ana}`: the values an outbound call starts with (`--var`)."""
+    given = raw["vars"]
+    if not isinstance(given, YMap) or any(isinstance(v, (list, dict)) for v in given.values()):
+        raise ScriptInvalid(f"{path}:{raw.line_of('vars')}: vars maps declared variables to "
+                            "literal values, e.g. `vars: {patient_name: Ana}`")
+    return {str(k): v for k, v in given.items()}

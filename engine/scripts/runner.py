@@ -69,6 +69,7 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
     world.post = call.post
     business = machine.flow.settings.business
     call.wall_start = local_clock(script.clock or DEFAULT_CLOCK, business.get("timezone"))
+    call.vars.update(script.vars)  # what `dialflow dial --var` gives an outbound call
     result = ScriptResult(script, call.trace, world=world)
     consumer = loop.create_task(call.run(), name=f"{call.call_id}:consumer")
     start, now = loop.time(), loop.time()

@@ -43,7 +43,8 @@ def _subclasses(cls: type) -> list[type]:
 def check_refs(script: Script, flow: Flow) -> list[str]:
     """One message per name in `script` that `flow` does not know, with its line."""
     known = {"tool": known_tools(flow), "state": set(flow.states), "prompt": set(flow.prompts),
-             "counter": set(flow.counters), "effect": effect_kinds(flow)}
+             "counter": set(flow.counters), "effect": effect_kinds(flow),
+             "var": set(flow.vars)}
     out = []
     for ref in script.refs:
         if ref.name not in known[ref.kind]:

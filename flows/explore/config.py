@@ -43,6 +43,7 @@ class Config(NamedTuple):
     transfer_failed: bool = False
     limit: int = 0  # 0: not reached, 1: call.time_limit posted
     started: bool = True  # False: the initial state's call.started handlers have not run
+    amd: bool = False  # an outbound call: Twilio's call.answered_by is still to come
     vars: tuple[Any, ...] = ()  # values of the variables set only to literals
     collecting: int = 0  # collect_digits is gathering keys (1; 2: with retries left)
 
@@ -60,6 +61,7 @@ class Stimulus:
     long: bool = True
     digit: str = ""
     tool: str = ""
+    answer: str = ""  # call.answered_by: human, machine, fax or unknown
     opaque: frozenset[str] = frozenset()  # the clock/variable guards that hold (by key)
     clock: str = ""  # call.started: a moment that makes exactly those clock guards hold
     guessed: bool = False  # a clock/variable guard outcome assumed, not known
@@ -77,6 +79,8 @@ class Stimulus:
             return f"{self.event} {self.digit}"
         if self.tool:
             return f"{self.event} {self.tool}"
+        if self.answer:
+            return f"{self.event} {self.answer}"
         return self.event
 
 

@@ -147,6 +147,8 @@ def _posted(rules: Rules, move: Move, tool: str) -> dict[str, Any]:
                 else settings.min_speech_ms // 2}
     elif event == "caller.transcript":
         data = {"text": "I"}
+    elif event == "call.answered_by":
+        data = {"answered_by": s.answer}
     elif event == "llm.tool_call":
         data = {"name": s.tool}
     elif event in ("tool.done", "tool.failed"):

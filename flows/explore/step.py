@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from flows.events import ANSWERED_BY, ANSWERS
 from flows.explore.config import (
     CALLER,
     HANGUP,
@@ -40,6 +41,7 @@ from flows.explore.opaque import (
     var_holds,
 )
 from flows.model import Flow, GuardRef, Step, TransitionSpec
+from flows.outbound_checks import answer_values
 
 SIDE_EFFECTS = ("say", "repeat_last", "transfer", "take_message", "hang_up")
 # `filler` is not modelled: it speaks only if the state is still waiting seconds later, so
@@ -68,13 +70,14 @@ class Rules:
         other = sorted((tools or frozenset()) - set(guarded)) or ["a_tool"]
         self.tools = [*guarded, other[0]]
         self.var_names = tracked_vars(flow)
+        self.outbound = any(t.event == ANSWERED_BY for t in flow.transitions)
         self._clocks: dict[frozenset[str], str] | None = None
 
     def initial(self) -> Move:
         """Entering the initial state on `call.started`."""
         branches = (self.flow.initial, "call.started") in self.table
         start = Config(self.flow.initial, counters=(0,) * len(self.counter_names),
-                       started=not branches,
+                       started=not branches, amd=self.outbound,
                        vars=tuple(self.flow.vars[n] for n in self.var_names))
         draft = _Draft(self, start)
         if not branches:
@@ -115,6 +118,8 @@ class Rules:
             out.append(Stimulus(FINISHED, INTERNAL))
         if c.tool:
             out += [Stimulus("tool.done", OUTCOME), Stimulus("tool.failed", OUTCOME)]
+        if c.amd:  # Twilio's detection answers once, any time (or never: it may be lost)
+            out += [Stimulus(ANSWERED_BY, OUTCOME, answer=a) for a in ANSWERS]
         if c.transfer:
             out += [Stimulus("transfer.done", OUTCOME), Stimulus("transfer.failed", OUTCOME)]
         if c.playing and c.reply != STREAMING:
@@ -191,6 +196,8 @@ class Rules:
             value = s.digit == str(arg)
         elif name == "tool":
             value = s.tool == str(arg)
+        elif name == "answered_by":
+            value = s.answer in answer_values(arg)
         elif name in VAR_GUARDS and guard_var(guard) in self.var_names:
             value = var_holds(self.flow, guard, dict(zip(self.var_names, c.vars, strict=True)))
         elif name in OPAQUE_GUARDS:
@@ -205,6 +212,8 @@ def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
     e = s.event
     if e == "call.started":
         return c.but(started=True)
+    if e == ANSWERED_BY:
+        return c.but(amd=False)
     if e == "agent.playback_done":
         return c.but(playing=False)
     if e == "agent.reply_started":
