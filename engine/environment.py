@@ -92,6 +92,11 @@ DIALFLOW_RECORDING_KEY = _declare(
 DIALFLOW_CONSOLE_TOKEN = _declare(
     "DIALFLOW_CONSOLE_TOKEN", "token that opens the call console (`/console`, `dialflow console`);"
     " unset: the console is off on serve", secret=True)
+DIALFLOW_DIAL_TOKEN = _declare(
+    "DIALFLOW_DIAL_TOKEN", "bearer token of `POST /calls` (other systems place outbound calls);"
+    " unset: the endpoint is off", secret=True)
+DIALFLOW_DIAL_FROM = _declare(
+    "DIALFLOW_DIAL_FROM", "the Twilio number outbound calls come from (`dialflow dial --from`)")
 DIALFLOW_TTS_CACHE = _declare(
     "DIALFLOW_TTS_CACHE", "directory of the synthesised-prompt cache", "data/tts-cache")
 DIALFLOW_DATABASE_URL = _declare(

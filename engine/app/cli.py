@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "engine.app.commands.demo",
     "engine.app.commands.serve",
     "engine.app.commands.call",
+    "engine.app.commands.dial",
     "engine.app.commands.replay",
     "engine.app.commands.calls",
     "engine.app.commands.purge",

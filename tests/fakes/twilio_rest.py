@@ -1,9 +1,11 @@
 """`FakeTwilioRest`: a stand-in for Twilio's Calls REST API on 127.0.0.1, for tests.
 
 It answers `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with form params
-(`Twiml`, `Status`, ...), checks HTTP Basic auth against its account sid and auth token,
-records every request, and returns Twilio-shaped JSON (the call resource, or Twilio's
-error object). It can be told to fail (any status, with a Twilio error code) or to hold
+(`Twiml`, `Status`, ...) and `POST .../Calls.json` (Calls.create: a new outbound call, kept in
+`placed` for `tests/fakes/twilio_dialer.py` to answer as Twilio would), checks HTTP Basic
+auth against its account sid and auth token, records every request, and returns
+Twilio-shaped JSON (the call resource, or Twilio's error object). It can be told to fail
+(any status, with a Twilio error code) or to hold
 requests without answering until it is closed. A plain `http.server` in a thread, so it
 works with any event loop, real or virtual. Never touches the internet.
 """
@@ -11,6 +13,7 @@ works with any event loop, real or virtual. Never touches the internet.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import threading
@@ -24,6 +27,7 @@ from tests.fakes.local_http import ThreadedFake
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "fake-auth-token-for-tests"
+_CREATE = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls\.json$")
 _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC\w+)/Calls/(?P<call>CA\w+)\.json$")
 
 
@@ -59,6 +63,7 @@ class FakeTwilioRest(ThreadedFake):
         self.auth_token = auth_token
         self.calls: dict[str, str] = dict.fromkeys(calls, "in-progress")
         self.requests: list[RecordedRequest] = []
+        self.placed: list[RecordedRequest] = []  # Calls.create requests, call_sid assigned
         self._lock = threading.Lock()
         self._failure: _Failure | None = None
         self._hold = False
@@ -93,14 +98,15 @@ class FakeTwilioRest(ThreadedFake):
     def _answer(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
-        match = _PATH.match(path)
+        created = _CREATE.match(path)
+        match = _PATH.match(path) or created
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         authorized = self._authorized(headers.get("authorization", ""))
         record = RecordedRequest(
             method,
             path,
             match["account"] if match else "",
-            match["call"] if match else "",
+            (match.groupdict().get("call") or "") if match else "",
             form,
             authorized,
             headers,
@@ -120,6 +126,8 @@ class FakeTwilioRest(ThreadedFake):
         if self._failure is not None:
             failure = self._failure
             return failure.status, _error(failure.status, failure.code, failure.message)
+        if created is not None:
+            return self._create(record, path)
         with self._lock:
             if match["call"] not in self.calls:
                 return 404, _error(404, 20404, f"The requested resource {path} was not found")
@@ -127,6 +135,23 @@ class FakeTwilioRest(ThreadedFake):
                 self.calls[match["call"]] = form["Status"]
             status = self.calls[match["call"]]
         return 200, self._call_resource(match["call"], status, path)
+
+    def _create(self, record: RecordedRequest, path: str) -> tuple[int, dict[str, Any]]:
+        """Calls.create: Twilio's 400 for a missing parameter, else a queued call."""
+        for name in ("To", "From"):
+            if not record.form.get(name):
+                return 400, _error(400, 21201 if name == "To" else 21213,
+                                   f"No '{name}' number is specified")
+        if not (record.form.get("Url") or record.form.get("Twiml")):
+            return 400, _error(400, 21205, "Url parameter is required")
+        sid = f"CA{len(self.placed) + 1:032d}"
+        with self._lock:
+            self.calls[sid] = "queued"
+            self.placed.append(dataclasses.replace(record, call_sid=sid))
+        body = self._call_resource(sid, "queued", path.replace(".json", f"/{sid}.json"))
+        body.update({"direction": "outbound-api", "to": record.form["To"],
+                     "from": record.form["From"]})
+        return 201, body
 
     def _call_resource(self, call_sid: str, status: str, path: str) -> dict[str, Any]:
         now = formatdate(usegmt=True)

@@ -39,6 +39,9 @@ class StreamHost(Protocol):
     def telephony_for(self, call_sid: str, call_id: str, stream: Any) -> Any:
         """The call's `Telephony` port (transfer, hang-up)."""
 
+    def machine_for(self, call_sid: str, default: Any) -> Any:
+        """The FlowMachine this CallSid's stream runs (an outbound call's, or `default`)."""
+
     def call_started(self, stream: Any) -> None:
         """The stream's call began."""
 

@@ -162,6 +162,7 @@ class MediaStream:
                                       on_mark=self.session.mark_sent,
                                       on_clear=self.session.clear_sent)
         self.outbound.start()
+        machine = services.machine_for(start.call_sid, machine)  # an outbound call's flow
         speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
                                 on_first_byte=self._tts_first_byte)
         ports = Ports(speaker=speaker, brain=services.brain,

@@ -80,6 +80,7 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
     from adapters.twilio.rest import TwilioConfigError
     from adapters.twilio.signature import SignatureConfigError
     from adapters.twilio.urls import PublicUrlError, check_exposure
+    from engine.app.outbound.desk import desk_for
     from engine.app.server.app import create_app
     from engine.app.server.bootstrap import build_services, warm
     from engine.app.server.limits import LimitsError, ServerLimits
@@ -89,6 +90,7 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
         check_exposure(args.host, os.environ)
         ServerLimits.from_env(os.environ)
         services = build_services(args.flow)
+        services.outbound = desk_for(services, os.environ)  # POST /calls; None: off
     except (FlowInvalid, ProviderError, SignatureConfigError, TwilioConfigError,
             PublicUrlError, LimitsError, KnowledgeError) as exc:
         print(f"dialflow serve: {exc}", file=sys.stderr)

@@ -28,6 +28,7 @@ from engine.app.server.services import Services
 from engine.environment import (
     ANTHROPIC_API_KEY,
     DEEPGRAM_API_KEY,
+    DIALFLOW_DIAL_TOKEN,
     ELEVENLABS_API_KEY,
     OPENAI_API_KEY,
     TWILIO_AUTH_TOKEN,
@@ -127,6 +128,9 @@ def create_app(services: Services) -> FastAPI:
     from engine.app.server.console import mount_console
 
     mount_console(app, services)  # /console, when DIALFLOW_CONSOLE_TOKEN is set
+    from engine.app.outbound.routes import add_outbound_routes
+
+    add_outbound_routes(app, services, os.environ.get(DIALFLOW_DIAL_TOKEN, "").strip() or None)
 
     @app.get("/metrics")
     async def metrics() -> Response:

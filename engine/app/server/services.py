@@ -70,6 +70,7 @@ class Services:
     streams: set[MediaStream] = field(default_factory=set)
     limits: ServerLimits = field(default_factory=ServerLimits)
     sockets: int = 0  # media sockets open now, started or not
+    outbound: Any = None  # OutboundDesk (engine/app/outbound): calls this server places
     worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
     memory: Any = None  # MemoryRelease (memory_release.py), started with the app
 
@@ -103,12 +104,21 @@ class Services:
             return NoTelephony(stream)
         return TwilioCalls(self.twilio, call_sid, call_id=call_id)
 
+    def machine_for(self, call_sid: str, default: Any) -> Any:
+        """The flow a stream runs: an outbound call's own, else the live one."""
+        return default if self.outbound is None else self.outbound.machine_for(call_sid,
+                                                                               default)
+
     def call_started(self, stream: MediaStream) -> None:
+        if self.outbound is not None:
+            self.outbound.attach(stream)  # an outbound call's variables, its detection
         self.streams.add(stream)
         self.metrics.calls_total.inc()
         self.metrics.active_calls.set(len(self.streams))
 
     def call_ended(self, stream: MediaStream) -> None:
+        if self.outbound is not None:
+            self.outbound.ended(stream)
         self.streams.discard(stream)
         self.metrics.active_calls.set(len(self.streams))
 
