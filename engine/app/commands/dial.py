@@ -46,7 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def preflight(args: argparse.Namespace, env: Any) -> str:
     """'' when the call can be tried, else the one line that says why not."""
     from adapters.twilio.dialing import DialError, check_number
-    from adapters.twilio.rest import TwilioConfigError, TwilioCredentials
+    from adapters.twilio.rest import (
+        ACCOUNT_SID_ENV,
+        AUTH_TOKEN_ENV,
+        TwilioConfigError,
+        TwilioCredentials,
+    )
     from adapters.twilio.urls import PublicUrlError, configured_public_url
     from engine.app.outbound.call_vars import VarError, check_vars, parse_pairs
     from flows import load_flow
@@ -54,13 +59,17 @@ def preflight(args: argparse.Namespace, env: Any) -> str:
     try:
         check_number(args.number, "the number to call")
         check_vars(load_flow(args.flow), parse_pairs(args.var))
-        TwilioCredentials.from_env(env)
+        try:
+            TwilioCredentials.from_env(env)
+        except TwilioConfigError as exc:
+            return (str(exc).split(";")[0] + ": placing a call needs Twilio's REST credentials "
+                    f"({ACCOUNT_SID_ENV}, {AUTH_TOKEN_ENV})")
         check_number(args.from_number or env.get(DIALFLOW_DIAL_FROM, "").strip(),
                      f"the number to call from (--from or {DIALFLOW_DIAL_FROM})")
         if not configured_public_url(env):
             return (f"{DIALFLOW_PUBLIC_URL} is not set: Twilio needs the https:// address "
                     f"that reaches this machine's port {args.port} (e.g. a tunnel)")
-    except (DialError, VarError, TwilioConfigError, PublicUrlError) as exc:
+    except (DialError, VarError, PublicUrlError) as exc:
         return str(exc)
     return ""
 
