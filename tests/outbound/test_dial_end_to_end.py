@@ -7,16 +7,20 @@ a hang-up. Also the dial API's bearer token and Twilio's refusal. Waits are on c
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from engine.app.commands.dial import place_and_wait
 from engine.app.outbound.desk import OutboundDesk
+from engine.tools_port import CallTools
 from tests.fakes.twilio_dialer import detect, pick_up
 from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, ROOT, running_server
+from tools.calendar import BusinessCalendar
 
 FLOW = ROOT / "examples" / "reminders.yaml"
 TO = "+15551230001"
@@ -36,11 +40,14 @@ def _desk(server) -> OutboundDesk:  # type: ignore[no-untyped-def]
     return desk
 
 
-async def _reminder_call(tmp: Path, answered_by: str, keys: str) -> tuple:  # type: ignore[type-arg]
+async def _reminder_call(tmp: Path, answered_by: str, keys: str, given: dict | None = None,  # type: ignore[type-arg]
+                         prepare: Callable | None = None) -> tuple:  # type: ignore[type-arg]
     with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as rest:
         async with running_server(tmp, flow=FLOW, twilio_url=rest.base_url) as server:
             _desk(server)
-            dialing = asyncio.create_task(place_and_wait(server.services, TO, VARS))
+            if prepare is not None:
+                prepare(server.services)
+            dialing = asyncio.create_task(place_and_wait(server.services, TO, given or VARS))
             await until(lambda: bool(rest.placed))
             placed = rest.placed[0]
             async with await pick_up(placed, AUTH_TOKEN) as caller:
@@ -75,6 +82,35 @@ def test_a_person_answers_and_confirms(tmp_path: Path) -> None:
     assert call.state == "ended"
     hang_ups = [r for r in requests if r.form.get("Status") == "completed"]
     assert [r.call_sid for r in hang_ups] == [placed.call_sid]
+
+
+NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)  # Tuesday 10:00 in New York
+ZONE = ZoneInfo("America/New_York")
+
+
+def _with_appointment(services) -> None:  # type: ignore[no-untyped-def]
+    """The person called has a cleaning on Thursday at 9; the tools run on a fixed clock."""
+    start = dt.datetime(2026, 12, 3, 9, 0, tzinfo=ZONE)
+    services.storage.book(name="Ana Lopez", phone=TO, start=start,
+                          end=start + dt.timedelta(minutes=30), timezone=str(ZONE),
+                          reason="cleaning")
+    calendar = BusinessCalendar.from_settings(services.flows.current().flow.settings.business)
+    services.tools_for = lambda call_id, caller: CallTools(
+        services.registry, services.storage, calendar, call_id, caller, clock=lambda: NOW)
+
+
+def test_a_person_answers_and_reschedules_with_the_real_tool(tmp_path: Path) -> None:
+    given = {**VARS, "appointment_date": "2026-12-03", "appointment_time": "09:00",
+             "offer_date": "2026-12-10", "offer_time": "09:00",
+             "offer_when": "Thursday, December 10th at 9 AM"}
+    holder: list = []  # type: ignore[type-arg]
+    _, _, spoken, call, first = asyncio.run(_reminder_call(
+        tmp_path, "human", "2", given,
+        lambda services: (_with_appointment(services), holder.append(services.storage))))
+    assert first == "reminder" and call.state == "ended"
+    assert any("Your appointment is now on Thursday, December 10th" in s for s in spoken)
+    [moved] = holder[0].upcoming_for_phone(TO, now=NOW)
+    assert moved.start.astimezone(ZONE) == dt.datetime(2026, 12, 10, 9, 0, tzinfo=ZONE)
 
 
 def test_a_machine_gets_the_voicemail_and_a_hang_up(tmp_path: Path) -> None:
