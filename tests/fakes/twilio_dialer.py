@@ -1,7 +1,8 @@
 """What Twilio does after `Calls.create` on the fake REST server: the callee picks up, so
 it POSTs the signed webhook at the call's `Url` (Direction outbound-api), opens the signed
 media stream the TwiML names (`SimulatedCaller`, the called number as its caller) and posts
-the answering-machine result, signed, to `AsyncAmdStatusCallback`. Local only.
+the answering-machine result, signed, to `AsyncAmdStatusCallback`; or nobody picks up and
+`ring_out` posts the final status to `StatusCallback`. Local only.
 """
 
 from __future__ import annotations
@@ -42,4 +43,12 @@ async def detect(placed: RecordedRequest, auth_token: str, answered_by: str) -> 
     form = {"CallSid": placed.call_sid, "AccountSid": placed.account_sid,
             "AnsweredBy": answered_by, "MachineDetectionDuration": "2100"}
     answer = await _signed_post(placed.form["AsyncAmdStatusCallback"], form, auth_token)
+    return answer.status_code
+
+
+async def ring_out(placed: RecordedRequest, auth_token: str, status: str = "no-answer") -> int:
+    """Nobody picked up: Twilio's status callback with the final CallStatus."""
+    form = {"CallSid": placed.call_sid, "AccountSid": placed.account_sid,
+            "CallStatus": status, "To": placed.form["To"], "From": placed.form["From"]}
+    answer = await _signed_post(placed.form["StatusCallback"], form, auth_token)
     return answer.status_code

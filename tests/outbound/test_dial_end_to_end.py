@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from adapters.twilio.signature import sign
 from engine.app.commands.dial import place_and_wait
 from engine.app.outbound.desk import OutboundDesk
 from engine.tools_port import CallTools
-from tests.fakes.twilio_dialer import detect, pick_up
+from tests.fakes.twilio_dialer import detect, pick_up, ring_out
 from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, ROOT, running_server
 from tools.calendar import BusinessCalendar
@@ -183,3 +184,40 @@ def test_the_dial_api_is_off_without_its_token(tmp_path: Path, monkeypatch) -> N
             return answer.status_code
 
     assert asyncio.run(scenario()) == 404
+
+
+def test_nobody_picks_up(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> int:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as rest:
+            async with running_server(tmp_path, flow=FLOW, twilio_url=rest.base_url) as server:
+                desk = _desk(server)
+                dialing = asyncio.create_task(place_and_wait(server.services, TO, VARS))
+                await until(lambda: bool(rest.placed))
+                assert await ring_out(rest.placed[0], AUTH_TOKEN, "busy") == 204
+                code = await dialing
+                assert desk.dials == {} and not server.services.streams
+                return code
+
+    assert asyncio.run(scenario()) == 0
+    assert "CALL    not answered: Twilio says busy" in capsys.readouterr().out
+
+
+def test_the_outbound_webhooks_take_only_twilio_and_only_our_dials(tmp_path: Path) -> None:
+    async def scenario() -> list[tuple[int, str]]:
+        async with running_server(tmp_path, flow=FLOW) as server, httpx.AsyncClient() as c:
+            _desk(server)
+            url = server.http_url + "/webhook/outbound?dial=made-up"
+            form = {"CallSid": "CA" + "1" * 32, "To": TO, "From": "+15550100100"}
+            out = []
+            for headers in ({}, {"X-Twilio-Signature": "forged"},
+                            {"X-Twilio-Signature": sign(AUTH_TOKEN, url, form)}):
+                answer = await c.post(url, data=form, headers=headers)
+                out.append((answer.status_code, answer.text))
+            amd = server.http_url + "/webhook/outbound/amd?dial=made-up"
+            forged = await c.post(amd, data={"CallSid": form["CallSid"], "AnsweredBy": "human"})
+            out.append((forged.status_code, forged.text))
+            return out
+
+    answers = asyncio.run(scenario())
+    assert [code for code, _ in answers] == [403, 403, 200, 403]
+    assert "<Hangup" in answers[2][1] and "<Stream" not in answers[2][1]  # no such dial

@@ -124,6 +124,9 @@ async def place_and_wait(services: Any, number: str, given: dict[str, str],
     print(f"CALL    {dial.call_sid} placed to {redact_number(number)}", flush=True)
     deadline = time.monotonic() + answer_wait
     while dial.stream is None:
+        if dial.unanswered:
+            print(f"CALL    not answered: Twilio says {dial.unanswered}")
+            return 0
         if time.monotonic() > deadline:
             print(f"CALL    not answered within {answer_wait:g} s")
             return 0

@@ -31,6 +31,8 @@ from engine.redaction import escape_id, redact_number
 log = logging.getLogger("dialflow.outbound")
 WEBHOOK_PATH = "/webhook/outbound"
 AMD_PATH = "/webhook/outbound/amd"
+STATUS_PATH = "/webhook/outbound/status"
+UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})  # Twilio's CallStatus
 MAX_PENDING = 100
 DIAL_TTL = 600.0  # seconds a placed call has to be answered and start its stream
 
@@ -47,6 +49,7 @@ class Dial:
     call_sid: str = ""
     answer: tuple[str, str] | None = None  # (normalised, Twilio's) before the stream began
     stream: Any = field(default=None, repr=False)
+    unanswered: str = ""  # Twilio's final CallStatus when nobody picked up (busy, no-answer…)
 
 
 class OutboundDesk:
@@ -83,7 +86,8 @@ class OutboundDesk:
             sid = await place_call(
                 self.rest, to=to, from_=self.from_number,
                 url=f"{self.base_url}{WEBHOOK_PATH}?{query}",
-                amd_url=f"{self.base_url}{AMD_PATH}?{query}", detection=self.detection)
+                amd_url=f"{self.base_url}{AMD_PATH}?{query}", detection=self.detection,
+                status_url=f"{self.base_url}{STATUS_PATH}?{query}")
         except BaseException:
             self.dials.pop(dial.dial_id, None)
             raise
@@ -132,6 +136,13 @@ class OutboundDesk:
         else:
             dial.answer = answer
         return True
+
+    def status(self, dial_id: str, call_sid: str, status: str) -> None:
+        """Twilio's status callback: a call nobody picked up is over for its dial."""
+        dial = self.dials.get(dial_id)
+        if dial is not None and dial.call_sid == call_sid and status in UNANSWERED:
+            dial.unanswered = status
+            del self.dials[dial_id]
 
     @staticmethod
     def _post(stream: Any, answer: tuple[str, str]) -> None:

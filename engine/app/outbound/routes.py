@@ -6,7 +6,8 @@ the endpoint answers 404 when the variable is unset, so it is off by default). T
 read up to 4 KB (413 beyond). Bad input is a 400 with one line; a Twilio refusal a 502.
 `POST /webhook/outbound` (Twilio, signed like the voice webhook) answers the placed call
 with `<Connect><Stream>` bound to its CallSid and the called number, exactly as an inbound
-call; `POST /webhook/outbound/amd` (signed) delivers the answering-machine result.
+call; `POST /webhook/outbound/amd` (signed) delivers the answering-machine result and
+`POST /webhook/outbound/status` (signed) says when nobody picked up (busy, no-answer, …).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy, connect_stream
 from adapters.twilio.urls import stream_url
 from engine.app.outbound.call_vars import VarError
-from engine.app.outbound.desk import AMD_PATH, WEBHOOK_PATH
+from engine.app.outbound.desk import AMD_PATH, STATUS_PATH, WEBHOOK_PATH
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.outbound")
@@ -123,4 +124,15 @@ def add_outbound_routes(app: FastAPI, services: Any, token: str | None) -> None:
         if desk is None or not desk.detected(call_sid, str(form.get("AnsweredBy", ""))):
             log.warning("call %s: a detection result for no call we placed",
                         escape_id(call_sid))
+        return Response(status_code=204)
+
+    @app.post(STATUS_PATH)
+    async def status(request: Request) -> Response:
+        form = await request.form()
+        if not _checked(request, form):
+            return Response("forbidden", status_code=403)
+        if services.outbound is not None:
+            services.outbound.status(request.query_params.get("dial", ""),
+                                     str(form.get("CallSid", "")),
+                                     str(form.get("CallStatus", "")))
         return Response(status_code=204)
