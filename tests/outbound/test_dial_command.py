@@ -46,3 +46,23 @@ def test_an_unknown_var_names_the_declared_one(monkeypatch, capsys) -> None:  # 
     _, err = _dial(monkeypatch, capsys,
                    ["+15551230001", "--flow", FLOW, "--var", "patient_nme=Ana"])
     assert "did you mean 'patient_name'?" in err
+
+
+def test_serve_places_calls_only_when_everything_it_needs_is_set(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from adapters.twilio.signature import SignatureSettings
+    from engine.app.outbound.desk import desk_for
+
+    def services(public_url: str | None, twilio: object) -> SimpleNamespace:
+        return SimpleNamespace(twilio=twilio, flows=SimpleNamespace(current=lambda: None),
+                               signatures=SimpleNamespace(settings=SignatureSettings(
+                                   auth_token="t", public_url=public_url)))
+
+    env = {"DIALFLOW_DIAL_FROM": "+15550100100"}
+    assert desk_for(services("https://calls.example.com", None), env) is None
+    assert desk_for(services(None, object()), env) is None
+    assert desk_for(services("https://calls.example.com", object()), {}) is None
+    desk = desk_for(services("https://calls.example.com/", object()), env)
+    assert desk is not None and desk.base_url == "https://calls.example.com"
+    assert desk.from_number == "+15550100100"
