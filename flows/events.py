@@ -64,6 +64,10 @@ _SPECS = [
     EventSpec("call.hangup", "the caller hung up or the stream stopped"),
     EventSpec("call.time_limit", "the call reached settings.limits.max_call; the engine hangs "
               "up by itself limits.hangup_after later"),
+    # outbound calls (engine/app/outbound): Twilio's answering-machine detection result
+    EventSpec("call.answered_by", "an outbound call: who answered, per Twilio's answering-"
+              "machine detection (`answered_by`: human, machine, fax or unknown; `detail`: "
+              "Twilio's own AnsweredBy, e.g. machine_end_beep)", ("answered_by",), ("detail",)),
     EventSpec("caller.speech_started", "VAD heard the caller start speaking", (),
               ("duration_ms",)),
     EventSpec("caller.transcript", "an interim transcript of what the caller is saying", ("text",)),
@@ -92,10 +96,6 @@ _SPECS = [
     EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
     EventSpec("transfer.done", "the call was handed to a human"),
     EventSpec("transfer.failed", "the transfer could not be placed", ("error",)),
-    # outbound calls (engine/app/outbound): Twilio's answering-machine detection result
-    EventSpec("call.answered_by", "an outbound call: who answered, per Twilio's answering-"
-              "machine detection (`answered_by`: human, machine, fax or unknown; `detail`: "
-              "Twilio's own AnsweredBy, e.g. machine_end_beep)", ("answered_by",), ("detail",)),
     EventSpec("stt.error", "speech-to-text failed for good", ("error",)),
     EventSpec("llm.error", "the brain failed for good", ("error",)),
     EventSpec("tts.error", "text-to-speech failed for good", ("error",)),

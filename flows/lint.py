@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from flows import outbound_checks
 from flows.errors import FlowError
 from flows.model import Flow
-from flows.outbound_checks import check_answered_by_guards
 
 
 def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
@@ -16,7 +16,7 @@ def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
     out: list[FlowError] = []
     if not complete:
         return out
-    out += check_answered_by_guards(flow)
+    out += outbound_checks.check_answered_by_guards(flow)
     reachable = _reachable(flow)
     for name, state in flow.states.items():
         leaving = [t for t in flow.transitions_from(name) if t.target != name]
