@@ -22,11 +22,15 @@ async def _signed_post(url: str, form: dict[str, str], auth_token: str) -> httpx
                                  headers={SIGNATURE_HEADER: sign(auth_token, url, form)})
 
 
-async def pick_up(placed: RecordedRequest, auth_token: str) -> SimulatedCaller:
-    """The callee answers: the webhook, then the media stream (not yet entered)."""
+async def pick_up(placed: RecordedRequest, auth_token: str,
+                  answered_by: str = "") -> SimulatedCaller:
+    """The callee answers: the webhook (with `AnsweredBy` when detection is synchronous),
+    then the media stream (not yet entered)."""
     form = {"CallSid": placed.call_sid, "AccountSid": placed.account_sid,
             "From": placed.form["From"], "To": placed.form["To"],
             "CallStatus": "in-progress", "Direction": "outbound-api"}
+    if answered_by:
+        form["AnsweredBy"] = answered_by
     answer = await _signed_post(placed.form["Url"], form, auth_token)
     answer.raise_for_status()
     stream = ET.fromstring(answer.text).find("./Connect/Stream")

@@ -221,3 +221,24 @@ def test_the_outbound_webhooks_take_only_twilio_and_only_our_dials(tmp_path: Pat
     answers = asyncio.run(scenario())
     assert [code for code, _ in answers] == [403, 403, 200, 403]
     assert "<Hangup" in answers[2][1] and "<Stream" not in answers[2][1]  # no such dial
+
+
+def test_a_result_that_comes_before_the_stream_waits_for_it(tmp_path: Path) -> None:
+    """Synchronous detection: AnsweredBy arrives on the webhook, before the stream starts;
+    the call gets it just after call.started."""
+    async def scenario() -> list[str]:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as rest:
+            async with running_server(tmp_path, flow=FLOW, twilio_url=rest.base_url) as server:
+                _desk(server)
+                dialing = asyncio.create_task(place_and_wait(server.services, TO, VARS))
+                await until(lambda: bool(rest.placed))
+                caller = await pick_up(rest.placed[0], AUTH_TOKEN, "machine_end_silence")
+                async with caller:
+                    await until(lambda: len(server.services.streams) == 1)
+                    (stream,) = server.services.streams
+                    await until(lambda: stream.call.ended)
+                assert await dialing == 0
+                return [e.event for e in stream.call.trace.entries]
+
+    events = asyncio.run(scenario())
+    assert events[:2] == ["call.started", "call.answered_by"]
