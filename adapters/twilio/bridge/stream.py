@@ -124,6 +124,10 @@ class MediaStream:
             if self.record is not None and self.record.audio is not None:
                 self.record.audio.caller(message.payload)
         elif isinstance(message, Mark):
+            if observation.rewound:  # dropped by a clear whose audio is replayed
+                return False
+            if self.outbound is not None:
+                self.outbound.heard(message.name)
             if self.call is not None:
                 self.call.timeline.mark("first_mark")
             self._post("agent.playback_done", speech=message.name)
@@ -160,7 +164,8 @@ class MediaStream:
         machine = services.flows.current()
         self.outbound = OutboundAudio(self._send, start.stream_sid, on_frame=self._frame_sent,
                                       on_mark=self.session.mark_sent,
-                                      on_clear=self.session.clear_sent)
+                                      on_clear=self.session.clear_sent,
+                                      on_rewind=self.session.rewind_sent)
         self.outbound.start()
         speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
                                 on_first_byte=self._tts_first_byte)
