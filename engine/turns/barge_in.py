@@ -144,7 +144,7 @@ class BargeInGate:
     # -- outcomes -----------------------------------------------------------------------
     def _confirm(self, why: str) -> None:
         self._disarm()
-        self.paused = self.cleared = False  # the flow's stop_speaking clears the audio (and unpauses it)
+        self.paused = self.cleared = False  # the flow's stop_speaking clears the audio
         self._note(f"confirm ({why})")
 
     def _resume(self, why: str) -> None:
