@@ -2,7 +2,8 @@
 
 Inbound: `start` creates the call (on the flow version current at that moment), `media`
 feeds the STT session, `mark` reports playback (the session records the echo in the call's
-one ledger, which decides what was heard),
+one ledger, which decides what was heard; the echo of a mark flushed by the barge-in gate's
+rewind clear did not play and is dropped, and the sender learns what needs no replay),
 `dtmf` and `stop` become events. Bad input — binary frames, malformed JSON, huge numbers,
 unknown events, media before start, a second start, bad base64, oversized messages, unknown
 marks, anything a handler trips over — is logged with the (escaped) call id and dropped; it
