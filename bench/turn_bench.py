@@ -16,9 +16,11 @@ interruptions and premature ends of turn.
   the turn ended inside the utterance (more than one `caller.utterance`).
 * barge — sounds the caller makes while the agent speaks, fed in real time to the STT
   session and the barge-in gate (what the media stream wires): real interruptions (time
-  from the onset to the agent's audio held, and to `clear`, i.e. the interruption reaching
-  the flow) and non-words (backchannels "mm-hm", "uh-huh", "okay" by piper, coughs, clicks,
-  line noise at 20 dB SNR): false = the flow was interrupted; resumed = paused then resumed.
+  from the onset to the agent's audio held, to Twilio's `clear` — sent by the gate once the
+  sound lasts like speech, or by the flow's barge-in — and to the interruption reaching the
+  flow) and non-words (backchannels "mm-hm", "uh-huh", "okay" by piper, coughs, clicks,
+  line noise at 20 dB SNR): false = the flow was interrupted; resumed = paused then resumed
+  (after a clear: the unheard sentence is replayed).
   On a checkout without the gate, the flow's `long_enough` rule (300 ms) decides alone.
 Runs on any checkout (it imports what exists), so old and new figures come from one file.
 """
@@ -246,6 +248,9 @@ class _Pauses:
     def resume(self) -> None:
         self.events.append((time.perf_counter(), "resume"))
 
+    def rewind(self) -> None:  # the gate sent Twilio's clear before confirming
+        self.events.append((time.perf_counter(), "clear"))
+
 
 async def one_sound(stt: Any, audio: bytes, flow: Any, state: str) -> dict[str, Any]:
     """Feed one sound as if the agent were speaking in `state`; what happened."""
@@ -286,8 +291,13 @@ async def one_sound(stt: Any, audio: bytes, flow: Any, state: str) -> dict[str, 
     onset.append(start + (len(lead) + sound_onset(audio)) / 8000)
     pauses = [t for t, what in audio_out.events if what == "pause"]
     resumes = [t for t, what in audio_out.events if what == "resume"]
+    clears = [t for t, what in audio_out.events if what == "clear"]
+    if reached:  # a confirmed barge-in clears (the flow's stop_speaking) if not cleared yet
+        clears.append(reached[0][0])
     return {"interrupted": bool(reached), "at": reached[0][0] - onset[0] if reached else None,
-            "paused": pauses[0] - onset[0] if pauses else None, "resumed": bool(resumes)}
+            "paused": pauses[0] - onset[0] if pauses else None, "resumed": bool(resumes),
+            "clear": min(clears) - onset[0] if clears else None,
+            "cleared": bool(clears)}
 
 
 async def barge_in(tts: LocalPiperTts) -> dict[str, Any]:
@@ -333,16 +343,21 @@ async def main(calls: list[int], only: set[str]) -> None:
             real, non = result["real"][state], result["non"][state]
             paused = [r["paused"] for r in real if r["paused"] is not None]
             reached = [r["at"] for r in real if r["at"] is not None]
+            cleared = [r["clear"] for r in real if r.get("clear") is not None]
             false = [(n, r) for n, r in non if r["interrupted"]]
             held = [n for n, r in non if r["paused"] is not None]
             resumed = [n for n, r in non if r["resumed"] and not r["interrupted"]]
+            after_clear = [n for n, r in non
+                           if r["resumed"] and not r["interrupted"] and r.get("cleared")]
             print(f"barge-in in state {state!r} (its policy):")
-            print(f"  real interruptions: onset -> agent audio held  {ms(paused)}")
-            print(f"  real interruptions: onset -> clear (flow)      {ms(reached)}"
+            print(f"  real interruptions: onset -> outbound stopped  {ms(paused)}")
+            print(f"  real interruptions: onset -> clear sent        {ms(cleared)}")
+            print(f"  real interruptions: onset -> flow interrupted  {ms(reached)}"
                   f"  missed {len(real) - len(reached)}/{len(real)}")
             print(f"  false interruptions on non-words: {len(false)}/{len(non)} "
                   f"({100 * len(false) / len(non):.0f} %) {[n for n, _ in false]}; "
-                  f"paused {len(held)}, of which resumed {len(resumed)}")
+                  f"paused {len(held)}, of which resumed {len(resumed)} "
+                  f"({len(after_clear)} after a clear)")
     if "latency" in only:
         for n in calls:
             stages = await latency(n)

@@ -5,7 +5,8 @@ open. `agent.playback_done` reaches the state machine only when the last queued 
 been heard and nothing holds it open; a done event for speech that was cleared (barge-in) is
 stale and dropped. The heard texts are what the conversation history may keep.
 
-The telephony side keeps its marks here too (`mark_sent`, `mark_echoed`, `marks_cleared`):
+The telephony side keeps its marks here too (`mark_sent`, `mark_echoed`, `marks_cleared`,
+and `marks_rewound` for a clear whose audio may be replayed — its echoes mean nothing):
 each speech id is sent as a Twilio mark after its audio, and the echo says it was heard.
 There is one ledger per call: the media-stream session (`adapters/twilio/session.py`) owns
 it and the bridge hands it to the call as `Ports.playback`; a call without telephony (event
@@ -15,6 +16,7 @@ scripts, replays) gets a fresh one. Pure data: no clock, no I/O, imports nothing
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -32,6 +34,7 @@ class PlaybackLedger:
         self._holds: set[str] = set()
         self.heard: list[Speech] = []
         self._marks: list[str] = []  # marks sent on the line, not yet echoed, oldest first
+        self._rewound: Counter[str] = Counter()  # echoes a rewind made meaningless
 
     def begin(self, text: str) -> str:
         """Register speech about to be queued; return its id."""
@@ -103,6 +106,24 @@ class PlaybackLedger:
     def marks_cleared(self) -> tuple[str, ...]:
         """A clear went out: every mark still out will be echoed at once (oldest first)."""
         return tuple(self._marks)
+
+    def marks_rewound(self) -> tuple[str, ...]:
+        """A clear went out whose audio will be re-sent (a barge-in not confirmed yet): the
+        marks still out come back at once without having played, so their echoes are
+        dropped (`echo_rewound`), and the same names may be sent again after the replay."""
+        rewound = tuple(self._marks)
+        self._rewound.update(rewound)
+        self._marks.clear()
+        return rewound
+
+    def echo_rewound(self, name: str) -> bool:
+        """True (and consumed) when this echo is one a rewind made meaningless."""
+        if self._rewound[name] <= 0:
+            return False
+        self._rewound[name] -= 1
+        if not self._rewound[name]:
+            del self._rewound[name]
+        return True
 
     @property
     def pending_marks(self) -> tuple[str, ...]:

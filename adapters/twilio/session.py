@@ -42,6 +42,7 @@ class Observation:
     message: InboundMessage
     note: str = ""
     mark_pending_before: tuple[str, ...] = ()
+    rewound: bool = False  # the echo of a mark a rewind dropped: it did not play
 
     @property
     def flagged(self) -> bool:
@@ -95,6 +96,8 @@ class StreamSession:
         return Observation(message)
 
     def _mark_echoed(self, message: Mark) -> Observation:
+        if self.ledger.echo_rewound(message.name):
+            return Observation(message, rewound=True)
         skipped = self.ledger.mark_echoed(message.name)
         if skipped is None:
             return Observation(message, f"mark {message.name!r:.60} was never sent")
@@ -116,6 +119,11 @@ class StreamSession:
         """Record a clear; Twilio will echo every pending mark. Returns them, oldest first."""
         self._require_streaming("clear")
         return self.ledger.marks_cleared()
+
+    def rewind_sent(self) -> tuple[str, ...]:
+        """Record a clear whose audio will be re-sent: the pending marks' echoes are void."""
+        self._require_streaming("clear")
+        return self.ledger.marks_rewound()
 
     def _require_streaming(self, what: str) -> None:
         if self.phase is not Phase.STREAMING:

@@ -167,6 +167,12 @@ def _states(want: Any, w: Window) -> tuple[Any, bool]:
     return visited, visited == _as_list(want)
 
 
+def _audio(want: Any, w: Window) -> tuple[Any, bool]:
+    """What the barge-in gate did to the agent's audio, in order (pause, clear, resume)."""
+    got = w.records_of("audio")
+    return got, got == _as_list(want)
+
+
 _CHECKS = {
     "state": _state,
     "said": _said,
@@ -185,4 +191,5 @@ _CHECKS = {
     "counters": _counters,
     "ignored": _ignored,
     "states": _states,
+    "audio": _audio,
 }

@@ -92,6 +92,23 @@ class FakeSpeaker:
         self._busy_until = 0.0
 
 
+class FakeAudio:
+    """The agent's outbound audio as the barge-in gate sees it: it records what it is told
+    (`audio` records: pause, clear, resume) so a script can `expect: {audio: [...]}`."""
+
+    def __init__(self, world: FakeWorld):
+        self.world = world
+
+    def pause(self) -> None:
+        self.world.record("audio", "pause")
+
+    def rewind(self) -> None:
+        self.world.record("audio", "clear")
+
+    def resume(self) -> None:
+        self.world.record("audio", "resume")
+
+
 class FakeBrain:
     def __init__(self, world: FakeWorld):
         self.world = world

@@ -36,10 +36,10 @@ TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer
             "steps",
             "clock", "vars")
 STEP_KEYS = ("event", "data", "caller", "confidence", "dtmf", "at", "after", "expect", "llm",
-             "tools", "transfer", "speaker", "note")
+             "tools", "transfer", "speaker", "note", "voice")
 EXPECT_KEYS = ("state", "said", "reply", "effect", "effects", "no_effect", "tool", "transfer",
                "ended", "hung_up", "ticket", "tickets", "counters", "ignored", "states",
-               "brain", "timer")
+               "brain", "timer", "audio")
 LLM_KEYS = ("reply", "tool_call", "error", "hang", "after")
 TOOL_CALL_KEYS = ("name", "args", "id", "unknown_tool")
 TOOL_ANSWER_KEYS = ("result", "error", "hang", "after")
@@ -48,6 +48,8 @@ BRAIN_KEYS = ("text", "heard")
 TIMER_KEYS = ("event", "in")
 FAKE_MODES = ("ok", "fail", "hang")
 BOOL_EXPECTS = ("transfer", "ended", "hung_up")
+VOICES = ("onset", "gone")  # `voice:` steps: the VAD's first sound / too short to be speech
+AUDIO_ACTIONS = ("pause", "clear", "resume")  # `expect: {audio: [...]}`: the barge-in gate's
 SHORTHAND_FIELDS = {"caller": ("confidence",), "dtmf": ()}
 
 
@@ -78,11 +80,13 @@ class ScriptStep:
     tools: dict[str, Any] = field(default_factory=dict)
     transfer: str | None = None
     speaker: str | None = None
+    voice: str | None = None  # "onset" | "gone": a sound reported to the barge-in gate
 
     def label(self) -> str:
         when = (f"at {self.at:g}s" if self.at is not None
                 else f"after {self.after:g}s" if self.after is not None else "")
-        return " ".join(x for x in (self.event or "", when) if x) or "check"
+        what = self.event or (f"voice {self.voice}" if self.voice else "")
+        return " ".join(x for x in (what, when) if x) or "check"
 
 
 @dataclass
@@ -249,6 +253,11 @@ class _Parser:
             raise self.fail(line, f"{exc}; write e.g. `after: 2s`") from None
         data = self.mapping(item.get("data") or YMap(), item.line_of("data"), "data")
         step.event = self._event(item)
+        if "voice" in item:
+            if item["voice"] not in VOICES:
+                raise self.fail(item.line_of("voice"), f"voice is {item['voice']!r}; write "
+                                "`voice: onset` (the caller's first sound) or `voice: gone`")
+            step.voice = str(item["voice"])
         if step.event:
             self._fields(step.event, data)
         step.data = dict(data)
@@ -330,6 +339,9 @@ class _Parser:
                       " in expect brain")
         elif key == "timer":
             self._timer(value, line)
+        elif key == "audio" and any(name not in AUDIO_ACTIONS for name in names):
+            raise self.fail(line, f"expect audio lists what the agent's audio did, in order: "
+                            f"{', '.join(AUDIO_ACTIONS)} (e.g. `audio: [pause, resume]`)")
         elif key == "ignored" and not isinstance(value, bool):
             for name in names:
                 if name not in EVENTS:

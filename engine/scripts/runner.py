@@ -4,6 +4,10 @@ Each step waits until its time (timers due by then fire first), adds its fake an
 posts its event, lets the call settle, then checks its expectations against everything that
 happened since the previous step. The result carries the trace and every mismatch with the
 script's line.
+
+A script with `voice:` steps runs the caller's speech events through the call's barge-in gate
+(`engine/turns/barge_in.py`), as the media stream does, with a fake audio that records
+pause, clear and resume; other scripts post their events to the call directly.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from engine.call import Call
 from engine.clock import run_virtual
 from engine.machine import FlowMachine
 from engine.scripts.expect import Window, check_step
-from engine.scripts.fakes import FakeWorld
+from engine.scripts.fakes import FakeAudio, FakeWorld
 from engine.scripts.format import Script, ScriptInvalid, ScriptStep
 from engine.scripts.validate import check_refs
 from engine.trace import Trace
+from engine.turns.barge_in import BargeInGate
 from flows import Flow, load_flow
 from states.time_guards import local_clock
 
@@ -71,6 +76,8 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
     call.wall_start = local_clock(script.clock or DEFAULT_CLOCK, business.get("timezone"))
     call.vars.update(script.vars)  # what `dialflow dial --var` gives an outbound call
     result = ScriptResult(script, call.trace, world=world)
+    gate = (BargeInGate(call, FakeAudio(world))
+            if any(step.voice for step in script.steps) else None)
     consumer = loop.create_task(call.run(), name=f"{call.call_id}:consumer")
     start, now = loop.time(), loop.time()
     seen_trace, seen_records = 0, 0
@@ -85,17 +92,22 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
             world.add_tools(step.tools)
             world.transfer = step.transfer or world.transfer
             world.speaker = step.speaker or world.speaker
+            if gate is not None and step.voice:
+                gate.voice(step.voice)
             if step.event:
                 data = dict(step.data)
                 if step.event == "call.started":
                     data.setdefault("caller", DEFAULT_CALLER)
-                call.post(step.event, **data)
+                if gate is None or gate.admit(step.event, data):
+                    call.post(step.event, **data)
                 await settle(call)
             window = Window(call.trace.entries[seen_trace:], world.records[seen_records:], call)
             result.marks.append((seen_trace, step))
             result.failures.extend(check_step(script, step, window))
             seen_trace, seen_records = len(call.trace.entries), len(world.records)
     finally:
+        if gate is not None:
+            gate.close()
         if not consumer.done():
             consumer.cancel()
         await asyncio.gather(consumer, return_exceptions=True)

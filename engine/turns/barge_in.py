@@ -16,6 +16,13 @@ or no confirmation `resume_after_ms` after the caller's last sound, resumes too.
 state is not interruptible, speech onsets over the agent never reach the machine.
 Touches only the call's playback ledger (read), its outbound audio (pause/resume) and
 the loop's timers; imports flows/ and engine/turns.
+
+Clear before the words: once a paused onset has lasted `min_speech_ms` it sounds like
+speech, so `rewind()` sends Twilio's `clear` at once (nothing more of the agent plays) and
+keeps the sentence the caller had not heard to its end queued, paused. Confirmed, the flow's
+barge-in cuts it (the history keeps what the marks say was heard); not confirmed (a "mm-hm",
+noise), `resume()` replays that sentence from its start and the history is untouched.
+
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ _WORD = re.compile(r"[a-z][a-z'-]*")
 class Pausable(Protocol):
     def pause(self) -> None: ...
     def resume(self) -> None: ...
+    def rewind(self) -> None: ...
 
 
 _HUMMED = re.compile(r"[mhu-]+")  # whisper writes a hum many ways: "MMMHM", "mhmm", "uhhuh"
@@ -60,6 +68,7 @@ class BargeInGate:
         self.call = call
         self.audio = audio
         self.paused = False
+        self.cleared = False  # this pause sent a clear (rewind): a resume replays
         self.log: list[tuple[float, str]] = []  # (loop time, pause|resume|confirm|drop ...)
         self._timer: asyncio.TimerHandle | None = None
         self._clock = clock
@@ -108,10 +117,15 @@ class BargeInGate:
             return policy.interruptible or not self.agent_speaking
         self._arm()  # the caller is still making sound: the resume waits from now
         duration = float(data.get("duration_ms") or 0)
-        if duration >= policy.min_speech_ms and (policy.words_required == 0
-                                                 or duration >= policy.long_speech_ms):
+        if duration < policy.min_speech_ms:
+            return False
+        if policy.words_required == 0 or duration >= policy.long_speech_ms:
             self._confirm("speech long enough")
             return True
+        if not self.cleared:  # sounds like speech: clear now, confirm (or resume) later
+            self.cleared = True
+            self.audio.rewind()
+            self._note("clear")
         return False
 
     def _utterance(self, text: str) -> bool:
@@ -130,7 +144,7 @@ class BargeInGate:
     # -- outcomes -----------------------------------------------------------------------
     def _confirm(self, why: str) -> None:
         self._disarm()
-        self.paused = False  # the flow's stop_speaking clears the audio (and unpauses it)
+        self.paused = self.cleared = False  # the flow's stop_speaking clears the audio
         self._note(f"confirm ({why})")
 
     def _resume(self, why: str) -> None:
@@ -138,7 +152,8 @@ class BargeInGate:
         if self.paused:
             self.paused = False
             self.audio.resume()
-            self._note(f"resume ({why})")
+            self._note(f"resume{' after clear' if self.cleared else ''} ({why})")
+            self.cleared = False
 
     def _arm(self) -> None:
         self._disarm()

@@ -44,6 +44,9 @@ def refusal(write_script: Writer, body: str) -> str:
      "unknown key 'reasn' in expect ticket: did you mean 'reason'?"),
     ("steps:\n  - event: call.started\n    expect: {brain: {heard: [], txt: x}}\n", 4,
      "unknown key 'txt' in expect brain: did you mean 'text'?"),
+    ("steps:\n  - voice: onst\n", 3, "write `voice: onset`"),
+    ("steps:\n  - event: call.started\n    expect: {audio: [pause, cleared]}\n", 4,
+     "expect audio lists what the agent's audio did, in order: pause, clear, resume"),
 ])
 def test_misspelt_keys_are_refused_with_their_line(write_script: Writer, body: str, line: int,
                                                     words: str) -> None:

@@ -38,6 +38,9 @@ class _Audio:
     def resume(self) -> None:
         self.calls.append("resume")
 
+    def rewind(self) -> None:
+        self.calls.append("clear")
+
 
 def _call(**policy: Any) -> _Call:
     state = StateSpec(name="speaking", turn=tuple(policy.items()))
@@ -97,7 +100,7 @@ def test_with_words_required_a_backchannel_is_dropped_and_words_interrupt() -> N
         return audio.calls, got
 
     calls, got = _run(body)
-    assert calls == ["pause", "resume", "pause"]
+    assert calls == ["pause", "clear", "resume", "pause"]  # speech-like: cleared, replayed
     assert got == [False, False, True]
 
 
@@ -180,7 +183,7 @@ def test_long_speech_confirms_without_words_and_a_late_mm_hm_is_still_no_turn() 
         return audio.calls, got
 
     calls, got = _run(body)
-    assert calls == ["pause"] and got == [False, True, False, True]
+    assert calls == ["pause", "clear"] and got == [False, True, False, True]
 
 
 def test_a_transcript_below_min_confidence_over_the_agent_is_no_interruption() -> None:
@@ -198,3 +201,57 @@ def test_a_transcript_below_min_confidence_over_the_agent_is_no_interruption() -
 
     calls, got = _run(body)
     assert calls == ["pause", "resume", "pause"] and got == [False, True]
+
+
+def test_rewind_clears_and_a_resume_replays_the_unheard_sentence_with_void_echoes() -> None:
+    """s1 was heard (its mark echoed); s2 was on the line when the caller made a sound:
+    `rewind` sends `clear`, Twilio's echo of s2's mark is void, and `resume` re-sends s2
+    from its first frame, then its mark, which may be echoed for real."""
+    from adapters.twilio.messages import Mark, MediaFormat, Start
+    from adapters.twilio.session import StreamSession
+
+    async def body() -> tuple[list[dict[str, Any]], list[bool], StreamSession]:
+        sent: list[dict[str, Any]] = []
+        wanted = (0, asyncio.Event())
+
+        async def send(text: str) -> None:
+            sent.append(json.loads(text))
+            if len(sent) >= wanted[0]:
+                wanted[1].set()
+
+        async def until(count: int) -> None:
+            nonlocal wanted
+            wanted = (count, asyncio.Event())
+            if len(sent) < count:
+                await wanted[1].wait()
+
+        session = StreamSession()
+        session.observe(Start("MZ1", "CA1", "AC1", ("outbound",),
+                              MediaFormat("audio/x-mulaw", 8000, 1), {}))
+        out = OutboundAudio(send, "MZ1", lead=60.0, on_mark=session.mark_sent,
+                            on_clear=session.clear_sent, on_rewind=session.rewind_sent)
+        out.start()
+        out.frames(bytes([1]) * 320)
+        out.mark("s1")
+        out.frames(bytes([2]) * 480)
+        out.mark("s2")
+        await until(7)
+        assert not session.observe(Mark(stream_sid="MZ1", name="s1")).flagged
+        out.heard("s1")
+        out.pause()
+        out.rewind()
+        await until(8)  # the clear goes out although paused
+        void = session.observe(Mark(stream_sid="MZ1", name="s2")).rewound
+        out.resume()
+        await until(12)
+        real = session.observe(Mark(stream_sid="MZ1", name="s2"))
+        await out.close()
+        return sent, [void, real.rewound, real.flagged], session
+
+    sent, echoes, session = _run(body)
+    events = [m["event"] for m in sent]
+    assert events == ["media", "media", "mark", "media", "media", "media", "mark", "clear",
+                      "media", "media", "media", "mark"]
+    replay = [base64.b64decode(m["media"]["payload"])[0] for m in sent[8:11]]
+    assert replay == [2, 2, 2] and sent[11]["mark"]["name"] == "s2"
+    assert echoes == [True, False, False] and session.pending_marks == ()

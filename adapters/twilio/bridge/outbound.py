@@ -37,14 +37,18 @@ class _Mark:
 
 @dataclass(frozen=True)
 class _Clear:
-    pass
+    rewind: bool = False  # a barge-in not yet confirmed: what was dropped may be re-sent
+
+
+MAX_UNHEARD = 1500  # frames kept for a rewind (30 s): a sentence longer than this replays less
 
 
 class OutboundAudio:
     def __init__(self, send: Send, stream_sid: str, lead: float = DEFAULT_LEAD,
                  on_frame: Callable[[], None] | None = None,
                  on_mark: Callable[[str], object] | None = None,
-                 on_clear: Callable[[], object] | None = None):
+                 on_clear: Callable[[], object] | None = None,
+                 on_rewind: Callable[[], object] | None = None):
         self._send = send
         self.stream_sid = stream_sid
         self.lead = lead
@@ -60,6 +64,8 @@ class OutboundAudio:
         self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
         self.on_mark = on_mark  # the protocol tracker learns which marks may come back
         self.on_clear = on_clear
+        self.on_rewind = on_rewind  # a clear whose marks will be re-sent (see `rewind`)
+        self._unheard: deque[bytes | _Mark] = deque()  # sent, after the last heard mark
         self.gone = False  # a send failed: the socket is closed, nothing more goes out
         self.paused = False  # barge-in (engine/turns/barge_in.py): hold what is queued
 
@@ -70,6 +76,27 @@ class OutboundAudio:
     def resume(self) -> None:
         """Go on sending from the first frame that was held, paced from now."""
         self.paused = False
+        self._wake.set()
+
+    def heard(self, name: str) -> None:
+        """Twilio echoed mark `name` as played: what was sent up to it needs no replay."""
+        if any(isinstance(item, _Mark) and item.name == name for item in self._unheard):
+            while self._unheard:
+                item = self._unheard.popleft()
+                if isinstance(item, _Mark) and item.name == name:
+                    break
+
+    def rewind(self) -> None:
+        """Barge-in before it is confirmed: tell Twilio to drop what it buffered (its
+        pending marks come back at once, and mean nothing), and put everything sent since
+        the last mark it echoed as played back at the head of the queue, paused: a
+        `resume` replays the sentence the caller did not hear to its end, a `clear` drops
+        it. Sentence granularity: each speech ends with a mark."""
+        self._items.extendleft(reversed(self._unheard))
+        self._items.appendleft(_Clear(rewind=True))
+        self._unheard.clear()
+        self._playhead = 0.0
+        self.paused = True
         self._wake.set()
 
     def start(self) -> None:
@@ -92,6 +119,7 @@ class OutboundAudio:
         """Drop everything not yet sent at once, and tell Twilio to drop what it buffered."""
         self._items.clear()
         self._items.append(_Clear())
+        self._unheard.clear()
         self._playhead = 0.0
         self.paused = False
         self._wake.set()
@@ -126,7 +154,13 @@ class OutboundAudio:
 
     async def _send_frame(self, frame: bytes) -> None:
         self.frames_sent += 1
+        self._keep(frame)
         await self._send_one(media_message(self.stream_sid, frame))
+
+    def _keep(self, item: bytes | _Mark) -> None:
+        self._unheard.append(item)
+        if len(self._unheard) > MAX_UNHEARD:
+            self._unheard.popleft()
 
     async def _send_one(self, text: str) -> None:
         if self.gone:
@@ -155,14 +189,16 @@ class OutboundAudio:
             item = self._items[0]
             if isinstance(item, _Clear):
                 self._items.popleft()
-                if self.on_clear:
-                    self.on_clear()
+                hook = self.on_rewind if item.rewind else self.on_clear
+                if hook:
+                    hook()
                 await self._send_one(clear_message(self.stream_sid))
                 continue
             if isinstance(item, _Mark):
                 self._items.popleft()
                 if self.on_mark:
                     self.on_mark(item.name)
+                self._keep(item)
                 await self._send_one(mark_message(self.stream_sid, item.name))
                 continue
             now = loop.time()

@@ -2,7 +2,8 @@
 
 Inbound: `start` creates the call (on the flow version current at that moment), `media`
 feeds the STT session, `mark` reports playback (the session records the echo in the call's
-one ledger, which decides what was heard),
+one ledger, which decides what was heard; the echo of a mark flushed by the barge-in gate's
+rewind clear did not play and is dropped, and the sender learns what needs no replay),
 `dtmf` and `stop` become events. Bad input — binary frames, malformed JSON, huge numbers,
 unknown events, media before start, a second start, bad base64, oversized messages, unknown
 marks, anything a handler trips over — is logged with the (escaped) call id and dropped; it
@@ -124,6 +125,10 @@ class MediaStream:
             if self.record is not None and self.record.audio is not None:
                 self.record.audio.caller(message.payload)
         elif isinstance(message, Mark):
+            if observation.rewound:  # dropped by a clear whose audio is replayed
+                return False
+            if self.outbound is not None:
+                self.outbound.heard(message.name)
             if self.call is not None:
                 self.call.timeline.mark("first_mark")
             self._post("agent.playback_done", speech=message.name)
@@ -160,7 +165,8 @@ class MediaStream:
         machine = services.flows.current()
         self.outbound = OutboundAudio(self._send, start.stream_sid, on_frame=self._frame_sent,
                                       on_mark=self.session.mark_sent,
-                                      on_clear=self.session.clear_sent)
+                                      on_clear=self.session.clear_sent,
+                                      on_rewind=self.session.rewind_sent)
         self.outbound.start()
         machine = services.machine_for(start.call_sid, machine)  # an outbound call's flow
         speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
