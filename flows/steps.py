@@ -16,6 +16,7 @@ from flows.errors import did_you_mean
 from flows.model import GuardRef, Step
 from flows.signatures import ArgKind, Registered, behaviours, guards
 from flows.templates import check_names
+from flows.transfer_checks import check_warm_transfer
 from flows.yaml_lines import YList, YMap
 
 ErrorSink = Callable[[int, str, str], None]
@@ -130,6 +131,8 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
         return _check_tool_call(arg, names)
     if kind is ArgKind.FILLER:
         return _check_filler(arg, names)
+    if kind is ArgKind.WARM_TRANSFER:
+        return check_warm_transfer(arg, names)
     return None
 
 

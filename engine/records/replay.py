@@ -21,7 +21,7 @@ from typing import Any
 from engine.call import Call
 from engine.clock import run_virtual
 from engine.machine import FlowMachine
-from engine.ports import BrainOutput, Ports, Sentence, ToolCall, ToolOutcome, Turn
+from engine.ports import BrainOutput, Ports, Sentence, ToolCall, ToolOutcome, Turn, WarmDial
 from engine.records.log import CallLog
 from engine.records.names import FLOWS_DIR
 from engine.trace import Trace, TraceEntry
@@ -186,7 +186,7 @@ class _Telephony:
     def __init__(self, world: ReplayWorld):
         self.world = world
 
-    async def transfer(self, number: str) -> None:
+    async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
         if not self.world.transfers:
             await self.world.missing(f"the flow transfers the call to {number}, which this "
                                      "call never did")

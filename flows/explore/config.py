@@ -45,6 +45,7 @@ class Config(NamedTuple):
     started: bool = True  # False: the initial state's call.started handlers have not run
     vars: tuple[Any, ...] = ()  # values of the variables set only to literals
     collecting: int = 0  # collect_digits is gathering keys (1; 2: with retries left)
+    warm: bool = False  # the transfer in progress is a warm one (Twilio's <Dial> reports)
 
     def but(self, **changes: Any) -> Config:
         return self._replace(**changes)
