@@ -69,7 +69,16 @@ def test_greeting_barge_in_and_dtmf_transfer(tmp_path: Path) -> None:
 
                     await caller.press("0")
                     await until(lambda: any("Dial" in str(r.form) for r in rest.requests))
+                    # a warm transfer: the human answers and hears the whisper (its own
+                    # tests: test_warm_transfer.py); then the human has the call
+                    url = f"{server.http_url}/webhook/transfer/whisper?parent=CA100"
+                    form = {"CallSid": "CA101", "ParentCallSid": "CA100"}
+                    async with httpx.AsyncClient() as client:
+                        whisper = await client.post(url, data=form, headers={
+                            "X-Twilio-Signature": sign(AUTH_TOKEN, url, form)})
+                    assert "<Say>" in whisper.text
                     await until(lambda: call.ended)
+                    assert call.state == "transferred"
                     transfer = next(r for r in rest.requests if "Dial" in str(r.form))
                     assert "+15550100199" in str(transfer.form)
                     assert caller.errors == []
