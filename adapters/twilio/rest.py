@@ -240,7 +240,9 @@ class TwilioCalls:
         whisper = f"{line.base_url}{WHISPER_PATH}?{urlencode({'parent': self.call_sid})}"
         doc = twiml.dial(number, timeout=warm.ring_seconds, action=line.base_url + STATUS_PATH,
                          whisper_url=whisper)
-        line.desk.park(self.call_sid, line.caller, warm.whisper, line.stream, warm.ring_seconds)
+        call = getattr(line.stream, "call", None)
+        line.desk.park(self.call_sid, line.caller, warm.whisper, line.stream, warm.ring_seconds,
+                       call.state if call is not None else "")
         return doc
 
     async def hang_up(self) -> None:

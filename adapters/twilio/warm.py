@@ -33,7 +33,8 @@ def dial_outcome(dial_status: str) -> tuple[str, dict[str, str]]:
     event = DIAL_OUTCOMES.get(dial_status, "transfer.failed")
     if event == "transfer.failed":
         shown = dial_status if dial_status in DIAL_OUTCOMES else "unknown"
-        return event, {"error": f"Twilio's dial ended with DialCallStatus {shown}"}
+        return event, {"error": f"Twilio's dial ended with DialCallStatus {shown}",
+                       "dial_status": shown}
     return event, {}
 
 
@@ -47,6 +48,8 @@ class Parked:
     whisper: str
     stream: Any
     ring_seconds: int = 25
+    state: str = ""  # the flow state that started the dial: the human is connected only
+    # while the call is still there (not after its timer gave up and took a message)
     answered: bool = False
     outcome: tuple[str, dict[str, str]] | None = None  # reported by the Dial action
     returned: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop()
@@ -61,12 +64,12 @@ class WarmTransfers:
         self._calls: dict[str, Parked] = {}
 
     def park(self, call_sid: str, caller: str, whisper: str, stream: Any,
-             ring_seconds: int = 25) -> Parked:
+             ring_seconds: int = 25, state: str = "") -> Parked:
         """Register a call about to leave its stream for a dial; raises `RuntimeError` when
         too many are in progress (the transfer then fails and the flow takes a message)."""
         if call_sid not in self._calls and len(self._calls) >= self.limit:
             raise RuntimeError(f"{self.limit} warm transfers are in progress already")
-        entry = Parked(call_sid, caller, whisper, stream, ring_seconds)
+        entry = Parked(call_sid, caller, whisper, stream, ring_seconds, state)
         self._calls[call_sid] = entry
         return entry
 

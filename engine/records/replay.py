@@ -29,6 +29,9 @@ from flows import Flow, load_flow
 
 CALLER_SIDE = frozenset({"call.started", "call.hangup", "caller.speech_started",
                          "caller.transcript", "caller.utterance", "caller.dtmf", "stt.error"})
+# what Twilio's webhooks report about a warm transfer (states/warm_transfer.py)
+WARM_REPORTS = frozenset({"transfer.answered", "transfer.completed", "transfer.busy",
+                          "transfer.no_answer", "transfer.canceled"})
 PLAYBACK = "agent.playback_done"
 GRACE = 60.0  # virtual seconds the replay may run past the recorded end
 CUT_MARGIN = 0.5  # a cut answer still wanted this long after its recorded cut is missing
@@ -42,8 +45,10 @@ class ReplayError(Exception):
 def is_external(entry: TraceEntry) -> bool:
     """Events the outside world posted (replayed at their times), as opposed to those the
     engine derives from answers and timers (replayed by running the engine)."""
-    if entry.event in CALLER_SIDE:
+    if entry.event in CALLER_SIDE or entry.event in WARM_REPORTS:
         return True
+    if entry.event == "transfer.failed" and "dial_status" in entry.data:
+        return True  # Twilio's dial report, not the port's refusal
     return entry.event == PLAYBACK and not entry.data.get("reply_done")
 
 

@@ -15,9 +15,9 @@ import httpx
 
 from adapters.twilio.binding import BINDING_PARAM
 from adapters.twilio.caller import SimulatedCaller
-from adapters.twilio.signature import sign
 from tests.fakes.providers import silence, tone
 from tests.fakes.twilio_rest import FakeTwilioRest
+from tests.fakes.twilio_webhooks import signed_post as twilio_post
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
 
 SID = "CA700"
@@ -30,10 +30,8 @@ async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 async def signed_post(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> httpx.Response:
-    """POST as Twilio does: form-encoded, signed over the URL and the sorted form."""
-    async with httpx.AsyncClient() as client:
-        return await client.post(url, data=form, headers={"X-Twilio-Signature":
-                                                          sign(token, url, form)})
+    """POST as Twilio does (tests/fakes/twilio_webhooks.py), by default with the real token."""
+    return await twilio_post(url, form, token)
 
 
 def dial_request(rest: FakeTwilioRest) -> str:
@@ -143,5 +141,28 @@ def test_answered_transfer_whispers_the_summary_and_the_call_is_handed_over(tmp_
                 late = await signed_post(f"{server.http_url}/webhook/transfer/status", {
                     "CallSid": SID, "CallStatus": "in-progress", "DialCallStatus": "completed"})
                 assert "<Hangup />" in late.text or "<Hangup/>" in late.text
+
+    asyncio.run(scenario())
+
+
+def test_a_caller_who_hangs_up_while_it_rings_ends_the_call_without_a_hang_up(tmp_path: Path):
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+                            calls=(SID,)) as rest:
+            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
+                caller = SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID)
+                await caller.connect()
+                await ring_the_desk(server, rest, caller, speak=False)
+                (stream,) = server.services.streams
+                await caller.stop()
+                await until(lambda: stream.stt is None)
+                gone = await signed_post(f"{server.http_url}/webhook/transfer/status", {
+                    "CallSid": SID, "CallStatus": "completed", "DialCallStatus": "canceled"})
+                assert "Hangup" in gone.text and "Stream" not in gone.text
+                await until(lambda: stream.call.ended)
+                assert stream.call.state == "hung_up"
+                await until(lambda: not server.services.streams)
+                assert len(server.services.warm) == 0
+                assert not any(r.form.get("Status") == "completed" for r in rest.requests)
 
     asyncio.run(scenario())

@@ -11,7 +11,8 @@
   `call.hangup`.
 
 Both check `X-Twilio-Signature` like the voice webhook (403 otherwise), read a bounded form
-and log escaped ids only. A request for a call not parked here gets `<Hangup/>`.
+and log escaped ids only. A request for a call not parked here gets `<Hangup/>`, and so does
+a human who answers after the flow left the state that rang them (its timer gave up).
 """
 
 from __future__ import annotations
@@ -63,9 +64,14 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
             log.warning("call %s: whisper asked for a call with no warm transfer here",
                         escape_id(parent))
             return Response(hang_up(), media_type=XML)  # the human's leg: nobody to meet
+        call = entry.stream.call
+        if call.ended or (entry.state and call.state != entry.state):
+            log.warning("call %s: the human answered after the flow moved on (%s); not "
+                        "connecting", entry.stream.call_id, escape_id(call.state))
+            return Response(hang_up(), media_type=XML)
         entry.answered = True
         log.info("call %s: the human answered; whispering the summary", entry.stream.call_id)
-        entry.stream.call.post("transfer.answered")
+        call.post("transfer.answered")
         return Response(say_only(entry.whisper), media_type=XML)
 
     @app.post(STATUS_PATH)
