@@ -91,7 +91,7 @@ class SlowFailingTransfer:
     def __init__(self, stream: Any):
         self.stream = stream
 
-    async def transfer(self, number: str) -> None:
+    async def transfer(self, number: str, warm: Any = None) -> None:
         await asyncio.sleep(TRANSFER_SECONDS)
         raise ConnectionError("soak: nobody picks up")
 

@@ -86,10 +86,20 @@ class NoHumanToTransferTo(ConnectionError):
     outcome the flow handles (it takes a message), not a fault."""
 
 
+@dataclass(frozen=True)
+class WarmDial:
+    """A warm transfer: the human hears `whisper` before being connected; the phone rings
+    at most `ring_seconds`; how it ended comes back as a `transfer.*` event (busy,
+    no_answer, canceled, failed: with the caller back on the agent's line)."""
+
+    whisper: str
+    ring_seconds: int = 25
+
+
 class Telephony(Protocol):
-    async def transfer(self, number: str) -> None:
-        """Hand the call to `number`; raise on failure (`NoHumanToTransferTo` when this
-        telephony can never transfer)."""
+    async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
+        """Hand the call to `number` (`warm`: with a whisper, reporting back); raise on
+        failure (`NoHumanToTransferTo` when this telephony can never transfer)."""
 
     async def hang_up(self) -> None: ...
 

@@ -95,7 +95,16 @@ _SPECS = [
     EventSpec("tool.done", "a tool finished", ("name", "result")),
     EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
     EventSpec("transfer.done", "the call was handed to a human"),
-    EventSpec("transfer.failed", "the transfer could not be placed", ("error",)),
+    EventSpec("transfer.failed", "the transfer could not be placed (`dial_status`: Twilio's "
+              "report of a warm transfer's dial)", ("error",), ("dial_status",)),
+    # warm_transfer (states/warm_transfer.py): Twilio's <Dial> reports how the ringing ended
+    EventSpec("transfer.answered", "warm transfer: the human answered and hears the whisper"),
+    EventSpec("transfer.completed", "warm transfer: the human and the caller talked, then "
+              "the human hung up"),
+    EventSpec("transfer.busy", "warm transfer: the human's line was busy; the caller is back"),
+    EventSpec("transfer.no_answer", "warm transfer: nobody answered within the ring time; "
+              "the caller is back"),
+    EventSpec("transfer.canceled", "warm transfer: the dial was canceled; the caller is back"),
     EventSpec("stt.error", "speech-to-text failed for good", ("error",)),
     EventSpec("llm.error", "the brain failed for good", ("error",)),
     EventSpec("tts.error", "text-to-speech failed for good", ("error",)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flows import outbound_checks
 from flows.errors import FlowError
 from flows.model import Flow
+from flows.transfer_checks import check_ring_covered
 
 
 def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
@@ -49,6 +50,7 @@ def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
                                  "handle it", f"add `{state.timeout.event}: <next state>` "
                                  "under its `on:`"))
     out += _results_handled(flow)
+    out += check_ring_covered(flow)
     if not any(s.final for s in flow.states.values()):
         out.append(FlowError(flow.path, 1, "the flow has no final state",
                              "add a state with `final: true`, e.g. `ended`"))
@@ -69,7 +71,9 @@ def _reachable(flow: Flow) -> set[str]:
 
 # A behaviour whose result comes back as events the state must handle.
 _RESULTS = {"collect_digits": ("dtmf.collected", "dtmf.timeout"),
-            "call_tool": ("tool.done", "tool.failed")}
+            "call_tool": ("tool.done", "tool.failed"),
+            "warm_transfer": ("transfer.answered", "transfer.busy", "transfer.no_answer",
+                              "transfer.failed")}
 
 
 def _results_handled(flow: Flow) -> list[FlowError]:

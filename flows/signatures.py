@@ -44,6 +44,7 @@ class ArgKind(enum.Enum):
     DIGIT_COLLECTION = "{count: 6} or {finish: \"#\"}, with optional timeout and retries"
     TOOL_CALL = "{name: tool, args: {field: value or template}}"
     FILLER = "{say: prompt, after: 2s, every: 8s}"
+    WARM_TRANSFER = "{whisper: prompt, ring: 25s}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from flows.model import GuardRef, Step
 from flows.outbound_checks import check_answer
 from flows.signatures import ArgKind, Registered, behaviours, guards
 from flows.templates import check_names
+from flows.transfer_checks import check_warm_transfer
 from flows.yaml_lines import YList, YMap
 
 ErrorSink = Callable[[int, str, str], None]
@@ -133,6 +134,8 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
         return _check_tool_call(arg, names)
     if kind is ArgKind.FILLER:
         return _check_filler(arg, names)
+    if kind is ArgKind.WARM_TRANSFER:
+        return check_warm_transfer(arg, names)
     return None
 
 

@@ -1,4 +1,5 @@
-"""Changing a live call through Twilio's REST API: transfer to a human, hang up.
+"""Changing a live call through Twilio's REST API: transfer to a human (cold, or warm with
+a whisper and Twilio's report: `WarmLine`), hang up.
 
 `TwilioRest` owns the SDK client (one per process, async HTTP over aiohttp) and updates a
 call (`POST /2010-04-01/Accounts/{sid}/Calls/{callSid}.json`) within a timeout; every
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -25,7 +26,9 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from adapters.twilio import twiml
+from adapters.twilio.warm import STATUS_PATH, WHISPER_PATH, WarmTransfers
 from engine.environment import DIALFLOW_TWILIO_API_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from engine.ports import WarmDial
 from engine.redaction import escape_id, redact_number, redact_text
 
 log = logging.getLogger("dialflow.twilio.rest")
@@ -173,6 +176,17 @@ class TwilioRest:
         await self.aclose()
 
 
+@dataclass(frozen=True)
+class WarmLine:
+    """What a warm transfer needs beyond the REST client: where Twilio reaches our webhooks
+    (`https://host`), the table the call parks in, the caller and the call's stream."""
+
+    base_url: str
+    desk: WarmTransfers
+    caller: str
+    stream: Any = field(repr=False)
+
+
 class TwilioCalls:
     """The `Telephony` port (engine/ports.py) for one live call."""
 
@@ -184,6 +198,7 @@ class TwilioCalls:
         call_id: str = "",
         dial_timeout: int | None = 30,
         dial_action_url: str | None = None,
+        warm_line: WarmLine | None = None,
     ) -> None:
         if not call_sid.startswith("CA"):
             raise ValueError("call_sid must be a Twilio call sid (CA...)")
@@ -192,19 +207,43 @@ class TwilioCalls:
         self.call_id = call_id or call_sid
         self.dial_timeout = dial_timeout
         self.dial_action_url = dial_action_url
+        self.warm_line = warm_line
 
-    async def transfer(self, number: str) -> None:
-        """Replace the call's TwiML with `<Dial>number</Dial>`; raise `TelephonyError`."""
+    async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
+        """Replace the call's TwiML with `<Dial>number</Dial>` (`warm`: with a whisper and
+        Twilio's report, the call parked until it comes); raise `TelephonyError`."""
         try:
-            doc = twiml.dial(number, timeout=self.dial_timeout, action=self.dial_action_url)
-        except twiml.TwimlError as exc:
+            if warm is None:
+                doc = twiml.dial(number, timeout=self.dial_timeout, action=self.dial_action_url)
+            else:
+                doc = self._warm_dial(number, warm)
+        except (twiml.TwimlError, RuntimeError) as exc:
             log.error(
                 "call %s: transfer to %s refused: %s", self.call_id, redact_number(number), exc
             )
             raise TelephonyError(f"transfer failed: {exc}") from None
-        log.info("call %s: transferring to %s", self.call_id, redact_number(number))
-        await self.rest.update_call(self.call_sid, what="transfer", call_id=self.call_id, twiml=doc)
+        log.info("call %s: transferring to %s%s", self.call_id, redact_number(number),
+                 " (warm)" if warm else "")
+        try:
+            await self.rest.update_call(self.call_sid, what="transfer", call_id=self.call_id,
+                                        twiml=doc)
+        except BaseException:
+            if self.warm_line is not None:
+                self.warm_line.desk.unpark(self.call_sid, self.warm_line.stream)
+            raise
         log.info("call %s: transfer to %s accepted by Twilio", self.call_id, redact_number(number))
+
+    def _warm_dial(self, number: str, warm: WarmDial) -> str:
+        line = self.warm_line
+        if line is None:
+            raise RuntimeError("no public URL for Twilio's dial report (warm transfer)")
+        whisper = f"{line.base_url}{WHISPER_PATH}?{urlencode({'parent': self.call_sid})}"
+        doc = twiml.dial(number, timeout=warm.ring_seconds, action=line.base_url + STATUS_PATH,
+                         whisper_url=whisper)
+        call = getattr(line.stream, "call", None)
+        line.desk.park(self.call_sid, line.caller, warm.whisper, line.stream, warm.ring_seconds,
+                       call.state if call is not None else "")
+        return doc
 
     async def hang_up(self) -> None:
         """End the call (`Status=completed`); raise `TelephonyError` if Twilio refuses. A call

@@ -206,3 +206,13 @@ def stream_url(
         scheme=scheme, path=path, headers=headers, public_url=public_url, websocket=True,
         trust_forwarded=trust_forwarded,
     )
+
+
+def hooks_base(stream_url: str) -> str:
+    """`https://host[/prefix]` of our webhooks, from the `wss://host[/prefix]/ws/media` URL
+    Twilio opened (as checked); "" when there is none."""
+    parts = urlsplit(stream_url or "")
+    if parts.scheme not in _TO_HTTP or not parts.netloc:
+        return ""
+    prefix = parts.path[: -len(STREAM_PATH)] if parts.path.endswith(STREAM_PATH) else ""
+    return urlunsplit((_TO_HTTP[parts.scheme], parts.netloc, prefix.rstrip("/"), "", ""))

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.ports import BrainOutput, Ports, ToolCall, ToolOutcome, Turn
+from engine.ports import BrainOutput, Ports, ToolCall, ToolOutcome, Turn, WarmDial
 from engine.records.log import FORMAT_VERSION, SUFFIX, EventLogWriter, entry_record, stem_of
 from engine.records.names import FlowArchive
 from engine.records.privacy import KEY_ENV, DataDirs, PrivacySettings, Redactor, scrub
@@ -198,10 +198,10 @@ class _Telephony:
         self.inner = inner
         self.rec = record
 
-    async def transfer(self, number: str) -> None:
+    async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
         rec: dict[str, Any] = {"k": "transfer", "t": self.rec.now(), "to": number}
         try:
-            await self.inner.transfer(number)
+            await self.inner.transfer(number, warm)
         except asyncio.CancelledError:
             self.rec.write({**rec, "end": self.rec.now(), "cut": 1})
             raise

@@ -21,7 +21,7 @@ from typing import Any
 from engine.call import Call
 from engine.clock import run_virtual
 from engine.machine import FlowMachine
-from engine.ports import BrainOutput, Ports, Sentence, ToolCall, ToolOutcome, Turn
+from engine.ports import BrainOutput, Ports, Sentence, ToolCall, ToolOutcome, Turn, WarmDial
 from engine.records.log import CallLog
 from engine.records.names import FLOWS_DIR
 from engine.trace import Trace, TraceEntry
@@ -29,6 +29,9 @@ from flows import Flow, load_flow
 
 CALLER_SIDE = frozenset({"call.started", "call.hangup", "caller.speech_started",
                          "caller.transcript", "caller.utterance", "caller.dtmf", "stt.error"})
+# what Twilio's webhooks report about a warm transfer (states/warm_transfer.py)
+WARM_REPORTS = frozenset({"transfer.answered", "transfer.completed", "transfer.busy",
+                          "transfer.no_answer", "transfer.canceled"})
 PLAYBACK = "agent.playback_done"
 GRACE = 60.0  # virtual seconds the replay may run past the recorded end
 CUT_MARGIN = 0.5  # a cut answer still wanted this long after its recorded cut is missing
@@ -42,8 +45,10 @@ class ReplayError(Exception):
 def is_external(entry: TraceEntry) -> bool:
     """Events the outside world posted (replayed at their times), as opposed to those the
     engine derives from answers and timers (replayed by running the engine)."""
-    if entry.event in CALLER_SIDE:
+    if entry.event in CALLER_SIDE or entry.event in WARM_REPORTS:
         return True
+    if entry.event == "transfer.failed" and "dial_status" in entry.data:
+        return True  # Twilio's dial report, not the port's refusal
     return entry.event == PLAYBACK and not entry.data.get("reply_done")
 
 
@@ -186,7 +191,7 @@ class _Telephony:
     def __init__(self, world: ReplayWorld):
         self.world = world
 
-    async def transfer(self, number: str) -> None:
+    async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
         if not self.world.transfers:
             await self.world.missing(f"the flow transfers the call to {number}, which this "
                                      "call never did")

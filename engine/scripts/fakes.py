@@ -13,7 +13,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.ports import BrainOutput, Ports, Sentence, ToolCall, ToolOutcome, Turn
+from engine.ports import (
+    BrainOutput,
+    Ports,
+    Sentence,
+    ToolCall,
+    ToolOutcome,
+    Turn,
+    WarmDial,
+)
 from engine.sentences import split_sentences
 from flows.durations import parse_duration
 
@@ -24,8 +32,8 @@ FOREVER = 10 * 365 * 24 * 3600.0
 @dataclass
 class Record:
     at: float
-    kind: str  # said, cleared, asked, reply, tool, transfer, hung_up, ticket, speaker_failed,
-    # problem
+    kind: str  # said, cleared, asked, reply, tool, transfer, whisper, hung_up, ticket,
+    # speaker_failed, problem
     detail: Any = None
 
 
@@ -171,8 +179,10 @@ class FakeTelephony:
     def __init__(self, world: FakeWorld):
         self.world = world
 
-    async def transfer(self, number: str) -> None:
+    async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
         self.world.record("transfer", number)
+        if warm is not None:
+            self.world.record("whisper", warm.whisper)
         if self.world.transfer == "hang":
             await asyncio.sleep(FOREVER)
         if self.world.transfer == "fail":

@@ -46,6 +46,7 @@ class Config(NamedTuple):
     amd: bool = False  # an outbound call: Twilio's call.answered_by is still to come
     vars: tuple[Any, ...] = ()  # values of the variables set only to literals
     collecting: int = 0  # collect_digits is gathering keys (1; 2: with retries left)
+    warm: bool = False  # the transfer in progress is a warm one (Twilio's <Dial> reports)
 
     def but(self, **changes: Any) -> Config:
         return self._replace(**changes)

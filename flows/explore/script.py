@@ -97,10 +97,12 @@ class _Writer:
             self._step(self._gap(), note=note, **_posted(self.rules, move, self.tool_name))
         if "transfer" in move.spawned:
             mode = "hang"
-            if following is not None and following.stimulus.event in ("transfer.done",
-                                                                       "transfer.failed"):
-                mode = "ok" if following.stimulus.event == "transfer.done" else "fail"
+            then = following.stimulus.event if following is not None else ""
+            if then in ("transfer.done", "transfer.failed"):
+                mode = "ok" if then == "transfer.done" else "fail"
                 self.immediate.add(index + 1)
+            elif move.after.warm:  # accepted; Twilio's report is posted as an event
+                mode = "ok"
             self.steps[-1]["transfer"] = mode
 
     def _after(self, move: Move) -> None:

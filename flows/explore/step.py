@@ -43,7 +43,12 @@ from flows.explore.opaque import (
 from flows.model import Flow, GuardRef, Step, TransitionSpec
 from flows.outbound_checks import answer_values
 
-SIDE_EFFECTS = ("say", "repeat_last", "transfer", "take_message", "hang_up")
+SIDE_EFFECTS = ("say", "repeat_last", "transfer", "warm_transfer", "take_message", "hang_up")
+COLD_OUTCOMES = ("transfer.done", "transfer.failed")
+WARM_OUTCOMES = ("transfer.answered", "transfer.completed", "transfer.busy",
+                 "transfer.no_answer", "transfer.canceled", "transfer.failed")
+NOT_CONNECTED = frozenset({"transfer.failed", "transfer.busy", "transfer.no_answer",
+                           "transfer.canceled"})
 # `filler` is not modelled: it speaks only if the state is still waiting seconds later, so
 # a call may leave before it says anything (and its marks are not waited for by the flow).
 MAX_OPAQUE = 4  # beyond this many per handler, only all-hold and none-hold are tried
@@ -121,7 +126,7 @@ class Rules:
         if c.amd:  # Twilio's detection answers once, any time (or never: it may be lost)
             out += [Stimulus(ANSWERED_BY, OUTCOME, answer=a) for a in ANSWERS]
         if c.transfer:
-            out += [Stimulus("transfer.done", OUTCOME), Stimulus("transfer.failed", OUTCOME)]
+            out += [Stimulus(e, OUTCOME) for e in (WARM_OUTCOMES if c.warm else COLD_OUTCOMES)]
         if c.playing and c.reply != STREAMING:
             out.append(Stimulus("agent.playback_done", MARK))
         if c.playing and not c.voice_dead:
@@ -226,8 +231,9 @@ def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
         return c.but(collecting=0)
     if e == "dtmf.retry":
         return c.but(collecting=1)  # an abstraction: at least the last try is left
-    if e in ("transfer.done", "transfer.failed"):
-        return c.but(transfer=False, transfer_failed=c.transfer_failed or e == "transfer.failed")
+    if c.transfer and e in (WARM_OUTCOMES if c.warm else COLD_OUTCOMES):
+        return c.but(transfer=False, warm=False,
+                     transfer_failed=c.transfer_failed or e in NOT_CONNECTED)
     if e == "tts.error":
         return c.but(voice_dead=True, playing=False, tts_pending=False)
     if e == "stt.error":
@@ -259,7 +265,7 @@ class _Draft:
         c = self.c
         if not spec.keep_tasks:
             abandoned = c.transfer
-            self.c = c.but(reply=IDLE, tool=False, transfer=False, collecting=0,
+            self.c = c.but(reply=IDLE, tool=False, transfer=False, collecting=0, warm=False,
                            transfer_failed=c.transfer_failed or abandoned)
         self.c = self.c.but(timer=False)
         self.run(spec.source, self.rules.flow.states[spec.source].exit)
@@ -292,8 +298,8 @@ class _Draft:
         elif name in ("run_tool", "call_tool"):
             self.c = c.but(tool=True)
             self.spawned.append("tool")
-        elif name == "transfer":
-            self.c = c.but(transfer=True)
+        elif name in ("transfer", "warm_transfer"):
+            self.c = c.but(transfer=True, warm=name == "warm_transfer")
             self.spawned.append("transfer")
             self.transfer_lines.append(step.line)
         elif name == "stop_speaking":

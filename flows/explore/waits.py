@@ -18,7 +18,8 @@ from flows.explore.step import Rules
 
 HEARD = ("caller.utterance", "caller.speech_started")
 STALL_WAIT = 3600.0
-MARK_ACTIONS = {"transfer": "transfer", "hang_up": "hung_up", "take_message": "ticket"}
+MARK_ACTIONS = {"transfer": "transfer", "warm_transfer": "transfer", "hang_up": "hung_up",
+                "take_message": "ticket"}
 
 
 def stalls(rules: Rules, graph: Graph) -> list[Finding]:

@@ -80,14 +80,14 @@ MUTATIONS = [
     # --- a failed transfer run again ------------------------------------------------------
     M("DTMF 0 reopens the goodbye", GOODBYE_IGNORE,
       "    ignore: [caller.utterance, caller.speech_started, stt.error]\n", "retry",
-      "enter: [transfer]"),
+      "enter: [{warm_transfer:"),
     M("an STT error reopens the goodbye", GOODBYE_IGNORE,
       "    ignore: [caller.utterance, caller.speech_started, caller.dtmf]\n", "retry",
-      "enter: [transfer]"),
+      "enter: [{warm_transfer:"),
     M("DTMF 0 during the transfer starts another",
       "    ignore: [caller.utterance, caller.speech_started, caller.dtmf, stt.error, tts.error]",
       "    ignore: [caller.utterance, caller.speech_started, stt.error, tts.error]", "retry",
-      "enter: [transfer]"),
+      "enter: [{warm_transfer:"),
     # --- loops with side effects ----------------------------------------------------------
     M("a dead voice loops back to escalating",
       "  tts.error: {to: ended, do: [{take_message: the voice failed}]}",
@@ -162,6 +162,22 @@ MUTATIONS = [
     M("a typo in an ignore list", "ignore: [agent.playback_cleared]",
       "ignore: [agent.playback_clear]", "unknown event 'agent.playback_clear'",
       "agent.playback_clear", only=True),
+    # --- warm transfer: its argument, its outcomes, its timer -----------------------------
+    M("a warm transfer whose whisper prompt is missing", "whisper: transfer_whisper, ring",
+      "whisper: transfer_whispr, ring", "missing prompt 'transfer_whispr'",
+      "transfer_whispr", only=True),
+    M("a warm transfer with no whisper", "{warm_transfer: {whisper: transfer_whisper, ring: 25s}}",
+      "{warm_transfer: {ring: 25s}}", "needs a `whisper` prompt", "{warm_transfer: {ring",
+      only=True),
+    M("a warm transfer ringing longer than Twilio allows", "transfer_whisper, ring: 25s",
+      "transfer_whisper, ring: 700s", "not between 5 and 600", "ring: 700s", only=True),
+    M("a misspelt warm transfer key", "transfer_whisper, ring: 25s",
+      "transfer_whisper, rings: 25s", "unknown key 'rings'", "rings: 25s", only=True),
+    M("a transfer timer shorter than the ringing", "timeout: {after: 45s, event: timer.transfer}",
+      "timeout: {after: 30s, event: timer.transfer}", "would cut off a human",
+      "timeout: {after: 30s, event: timer.transfer}", only=True),
+    M("no answer not handled", "      transfer.no_answer: *back_to_agent\n", "",
+      "does not handle transfer.no_answer", "enter: [{warm_transfer:", only=True),
 ]
 
 

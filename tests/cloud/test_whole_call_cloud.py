@@ -17,6 +17,7 @@ from adapters.twilio.messages import OutboundMedia
 from tests.cloud.harness import AUTH, Cloud, cloud_server
 from tests.fakes.anthropic_server import Gate, Reply
 from tests.fakes.deepgram_server import Cue, SpeechStarted, Words
+from tests.fakes.twilio_webhooks import answer_whisper
 
 FIRST = "We're open until three on Fridays."
 SECOND = "Is there anything else I can help with?"
@@ -75,7 +76,9 @@ async def converse(cloud: Cloud, release: threading.Event) -> None:
         assert bytes(deepgram.connections[0].audio[:1600]) == bytes(caller.sent_audio[:1600])
         await caller.press("0")
         await until(lambda: any("Dial" in str(r.form) for r in rest.requests))
+        await answer_whisper(f"http://127.0.0.1:{cloud.port}", "CA900", AUTH)  # warm transfer
         await until(lambda: call.ended)
+        assert call.state == "transferred"
         assert call.timeline.turns == 1
         assert list(call.timeline.last) == ["caller_done", "final_transcript", "retrieval",
                                             "llm_first_token", "first_sentence",

@@ -18,6 +18,7 @@ from engine.records.replay import replay
 from tests.cloud.harness import AUTH, cloud_server
 from tests.fakes.anthropic_server import Reply
 from tests.fakes.deepgram_server import Cue, SpeechStarted, Words
+from tests.fakes.twilio_webhooks import answer_whisper
 from tests.records.kit import ROOT, records_for, until
 
 QUESTION = "What time do you close on Friday?"
@@ -40,6 +41,10 @@ def test_a_call_through_the_cloud_fakes_replays_identically(tmp_path: Path) -> N
                 await until(lambda: len(cloud.claude.requests) == 1)
                 await until(lambda: call.state == "listening" and call.timeline.turns == 1)
                 await caller.press("0")
+                await until(lambda: any("Dial" in r.form.get("Twiml", "")
+                                        for r in cloud.rest.requests))
+                # the human answers the warm transfer: Twilio fetches the whisper
+                await answer_whisper(f"http://127.0.0.1:{cloud.port}", "CA901", AUTH)
                 await until(lambda: call.ended)
 
     asyncio.run(scenario())

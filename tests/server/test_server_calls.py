@@ -17,6 +17,7 @@ from engine.call import Call
 from engine.transcripts import TranscriptStore
 from tests.fakes.providers import silence, tone
 from tests.fakes.twilio_rest import FakeTwilioRest
+from tests.fakes.twilio_webhooks import answer_whisper
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
 
 INSURANCE = ("We accept most PPO plans. That includes Delta Dental, Cigna and Aetna. "
@@ -69,7 +70,12 @@ def test_greeting_barge_in_and_dtmf_transfer(tmp_path: Path) -> None:
 
                     await caller.press("0")
                     await until(lambda: any("Dial" in str(r.form) for r in rest.requests))
+                    # a warm transfer: the human answers and hears the whisper (its own
+                    # tests: test_warm_transfer.py); then the human has the call
+                    whisper = await answer_whisper(server.http_url, "CA100", AUTH_TOKEN)
+                    assert "<Say>" in whisper.text
                     await until(lambda: call.ended)
+                    assert call.state == "transferred"
                     transfer = next(r for r in rest.requests if "Dial" in str(r.form))
                     assert "+15550100199" in str(transfer.form)
                     assert caller.errors == []

@@ -29,6 +29,7 @@ class StreamHost(Protocol):
     transcripts: Any  # TranscriptStore | None
     metrics: Any  # .error(component), .stage, .turn_latency, .ttfb, .transition
     limits: Any  # .start_deadline, .max_message_bytes
+    warm: Any  # WarmTransfers | None (adapters/twilio/warm.py): calls parked for a dial
 
     def claim_call_sid(self, call_sid: str) -> str:
         """'' when this CallSid may start a stream, else the reason (to log) it may not."""

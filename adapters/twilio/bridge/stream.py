@@ -11,7 +11,8 @@ never ends the call or touches another one. A `start` must come within the start
 and be bound to the call the signed webhook answered (`adapters/twilio/binding.py`), for a
 CallSid no other stream has started; otherwise the socket is closed and no call begins.
 A socket that closes at any moment, even mid-send, hangs the call up and always reaches
-`call_ended`, so no call outlives its socket.
+`call_ended`, so no call outlives its socket — except during a warm transfer, when the call
+waits (bounded) for the stream that brings its caller back (`parking.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from adapters.twilio.binding import BindingRejected
 from adapters.twilio.bridge.outbound import OutboundAudio
+from adapters.twilio.bridge.parking import Returning, await_return
 from adapters.twilio.bridge.speaker import TwilioSpeaker
 from adapters.twilio.messages import Dtmf, Mark, Media, ProtocolError, Start, Stop, parse_inbound
 from adapters.twilio.session import StreamSession
@@ -45,9 +47,13 @@ POLICY_VIOLATION = 1008  # WebSocket close code: no (acceptable) start
 
 
 class MediaStream:
-    def __init__(self, ws: WebSocket, services: StreamHost):
+    def __init__(self, ws: WebSocket, services: StreamHost, public_url: str = ""):
         self.ws = ws
         self.services = services
+        self.public_url = public_url  # the wss:// URL Twilio opened (signature-checked)
+        self.caller = ""
+        self.released: asyncio.Event | None = None  # set when done with a borrowed socket
+        self.handed_over: asyncio.Event | None = None  # this socket serves a parked call
         self.session = StreamSession()
         self.call: Call | None = None
         self.call_id = "-"
@@ -59,6 +65,16 @@ class MediaStream:
         self.barge_in: BargeInGate | None = None  # engine/turns: pause, confirm, resume
 
     async def run(self) -> None:
+        try:
+            await self._serve()
+            while self.call is not None and await await_return(self):  # a warm transfer
+                await self._serve()
+            if self.handed_over is not None:  # the parked call reads this socket now
+                await self.handed_over.wait()
+        finally:
+            await self._teardown()
+
+    async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
         start_by = loop.time() + self.services.limits.start_deadline
         try:
@@ -79,8 +95,6 @@ class MediaStream:
             log.warning("call -: no valid 'start' within %ss of the handshake; closing",
                         self.services.limits.start_deadline)
             await self.close(POLICY_VIOLATION)
-        finally:
-            await self._teardown()
 
     async def _receive(self) -> str | bytes:
         message = await self.ws.receive()
@@ -135,7 +149,8 @@ class MediaStream:
         elif isinstance(message, Dtmf):
             self._post("caller.dtmf", digit=message.digit)
         elif isinstance(message, Stop):
-            self._post("call.hangup")
+            if not self._leaving_for_transfer():
+                self._post("call.hangup")
             return True
         return False
 
@@ -147,6 +162,8 @@ class MediaStream:
         try:
             self.services.signatures.check_binding(start.call_sid, caller,
                                                    start.custom_parameters)
+            if self._hand_over(start):
+                return True
             reason = await self.services.claim_call_sid(start.call_sid)
         except BindingRejected as exc:
             reason = exc.reason
@@ -159,9 +176,26 @@ class MediaStream:
         self._start(start, call_id, caller)
         return False
 
+    def _leaving_for_transfer(self) -> bool:
+        """The stream stops because a warm transfer took the call to a `<Dial>`."""
+        desk = self.services.warm
+        entry = desk.get(self.session.call_sid) if desk is not None else None
+        return entry is not None and entry.stream is self
+
+    def _hand_over(self, start: Start) -> bool:
+        """This stream brings back the caller of a parked call: give it the socket."""
+        desk = self.services.warm
+        released = asyncio.Event()
+        if desk is None or not desk.hand_over(start.call_sid,
+                                              Returning(self.ws, self.session, released)):
+            return False
+        self.handed_over = released
+        return True
+
     def _start(self, start: Start, call_id: str, caller: str) -> None:
         services = self.services
         self.call_id = call_id
+        self.caller = caller
         machine = services.flows.current()
         self.outbound = OutboundAudio(self._send, start.stream_sid, on_frame=self._frame_sent,
                                       on_mark=self.session.mark_sent,
@@ -286,4 +320,6 @@ class MediaStream:
             if self.record is not None:
                 self.record.close(self.call.state if self.call is not None else "-")
         finally:
+            if self.released is not None:
+                self.released.set()  # the socket borrowed from a returning stream
             self.services.call_ended(self)

@@ -1,4 +1,5 @@
 """The FastAPI app: `POST /webhook/voice`, `WebSocket /ws/media`, `GET /health`, `GET /metrics`,
+the warm transfer's `POST /webhook/transfer/{whisper,status}` (transfer_hooks.py),
 and the call console under `/console` (engine/app/server/console, off without its token).
 
 Both Twilio entry points verify `X-Twilio-Signature` before anything starts: a forged or
@@ -25,6 +26,7 @@ from adapters.twilio.urls import stream_url
 from engine.app.server import capacity
 from engine.app.server.memory_release import MemoryRelease
 from engine.app.server.services import Services
+from engine.app.server.transfer_hooks import add_transfer_hooks
 from engine.environment import (
     ANTHROPIC_API_KEY,
     DEEPGRAM_API_KEY,
@@ -89,7 +91,7 @@ def create_app(services: Services) -> FastAPI:
     @app.websocket("/ws/media")
     async def media(ws: WebSocket) -> None:
         try:
-            services.signatures.check_websocket(
+            checked = services.signatures.check_websocket(
                 scheme=ws.url.scheme, path=ws.url.path, query=ws.url.query, headers=ws.headers,
                 peer=ws.client.host if ws.client else None)
         except SignatureRejected:
@@ -105,7 +107,7 @@ def create_app(services: Services) -> FastAPI:
         services.sockets += 1
         try:
             await ws.accept()
-            await MediaStream(ws, services).run()
+            await MediaStream(ws, services, public_url=checked).run()
         finally:
             services.sockets -= 1
 
@@ -125,6 +127,7 @@ def create_app(services: Services) -> FastAPI:
         })
 
     capacity.add_probes(app, services)  # /health/ready and /health/live
+    add_transfer_hooks(app, services)  # the warm transfer's whisper and dial report
     from engine.app.server.console import mount_console
 
     mount_console(app, services)  # /console, when DIALFLOW_CONSOLE_TOKEN is set

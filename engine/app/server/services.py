@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from adapters.twilio.binding import BINDING_TTL
-from adapters.twilio.rest import TwilioCalls, TwilioRest
+from adapters.twilio.rest import TwilioCalls, TwilioRest, WarmLine
 from adapters.twilio.signature import SignatureChecker
+from adapters.twilio.urls import hooks_base
+from adapters.twilio.warm import WarmTransfers
 from engine.app.server.flow_source import FlowSource
 from engine.app.server.limits import ServerLimits
 from engine.app.server.metrics import Metrics
@@ -42,7 +44,7 @@ class NoTelephony:
     def __init__(self, stream: MediaStream):
         self.stream = stream
 
-    async def transfer(self, number: str) -> None:
+    async def transfer(self, number: str, warm: Any = None) -> None:
         from engine.ports import NoHumanToTransferTo  # (imported here: keeps merges local)
 
         raise NoHumanToTransferTo("no Twilio credentials are configured, so no transfer")
@@ -73,6 +75,7 @@ class Services:
     outbound: Any = None  # OutboundDesk (engine/app/outbound): calls this server places
     worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
     memory: Any = None  # MemoryRelease (memory_release.py), started with the app
+    warm: WarmTransfers = field(default_factory=WarmTransfers)  # calls parked for a dial
 
     @property
     def at_capacity(self) -> bool:
@@ -102,7 +105,9 @@ class Services:
     def telephony_for(self, call_sid: str, call_id: str, stream: MediaStream) -> Any:
         if self.twilio is None:
             return NoTelephony(stream)
-        return TwilioCalls(self.twilio, call_sid, call_id=call_id)
+        base = hooks_base(stream.public_url)
+        line = WarmLine(base, self.warm, stream.caller, stream) if base else None
+        return TwilioCalls(self.twilio, call_sid, call_id=call_id, warm_line=line)
 
     def machine_for(self, call_sid: str, default: Any) -> Any:
         """The flow a stream runs: an outbound call's own, else the live one."""
