@@ -51,6 +51,12 @@ _YES = re.compile(
     r"sounds good|perfect|that works|exactly|great|fine|that's fine|do it|book it)\b"
 )
 _NO = re.compile(r"^(no|nope|nah|not really|not quite|no thanks|no thank you|negative|wrong)\b")
+#: What may follow a "no" and only says no again ("no, actually, forget it").
+_STILL_NO = re.compile(
+    r"^((actually|thanks|thank you|sorry|wait|then),? )*(forget (about )?it|never ?mind|"
+    r"don't bother|(i've |i have |i )?changed my mind|not (now|today|anymore)|leave it|"
+    r"scratch that|i'll (call|think|pass)|i don't want (it|that|to))\b"
+)
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?( is anyone there| anyone)?$"
 )
@@ -143,6 +149,8 @@ def more_follows(text: str) -> bool:
         return False
     rest = _YES.sub("", words, count=1) if _YES.match(words) else _NO.sub("", words, count=1)
     rest = rest.strip()
+    if _NO.match(words) and _STILL_NO.match(rest):
+        return False  # "No, actually, forget it.": the rest says no again
     return bool(rest) and bool(
         re.match(r"(but|although|though|except|wait|actually|first|before)\b", rest)
         or _QUESTION_SHAPED.match(rest)

@@ -30,7 +30,9 @@ DEFAULT_REASON = "checkup"
 # First match wins: an emergency outranks the treatment it mentions.
 _REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("emergency", r"emergenc|toothache|tooth ache|in pain|severe pain|hurts|swoll|swelling|"
-                  r"broke|broken|cracked|chipped|knocked out|lost (a |my )?(filling|crown)"),
+                  r"broke|broken|cracked|chipped|knocked out|lost (a |my )?(filling|crown)|"
+                  r"(filling|crown|tooth|cap) (has |just )?(fell|fallen|came|come|popped) "
+                  r"(out|off|loose)|(filling|crown) (is |came |feels )?loose|bleeding|abscess"),
     ("root canal", r"root canal"),
     ("extraction", r"extract|pull(ed)? (a |my )?tooth|wisdom"),
     ("whitening", r"whiten"),
