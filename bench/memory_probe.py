@@ -145,50 +145,77 @@ def rss_by_mapping(pid: int | str = "self") -> dict[str, float]:
     return totals
 
 
-_arena_ranges: dict[str, list[tuple[int, int]]] = {}
+_ids: dict[str, Any] = {}
 
 
-def arena_ranges() -> list[tuple[int, int]]:
-    ranges = []
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        fields = line.split()
-        start, end = (int(x, 16) for x in fields[0].split("-"))
-        if len(fields) == 5 and fields[1] == "rw-p" and mapping_kind(start, end, "").startswith(
-                "anon whole MiB"):
-            ranges.append((start, end))
-    return ranges
-
-
-def pinning_objects(label: str, since: str, limit: int = 15) -> list[str]:
-    """Record the arena-like mappings under `label`; the objects (by type, with a sample)
-    that now live in memory mapped after `since`: what keeps those new arenas."""
+def _live_ids() -> Any:
+    """The ids of every object the collector sees and their referents, sorted, in one
+    array (one large block outside pymalloc: recording them maps no arena)."""
+    import array
     import gc
 
-    _arena_ranges[label] = now = arena_ranges()
-    old = _arena_ranges.get(since)
+    ids = array.array("Q")
+    for obj in gc.get_objects():
+        ids.append(id(obj))
+        for each in gc.get_referents(obj):
+            ids.append(id(each))
+    return array.array("Q", sorted(set(ids)))
+
+
+def born_since(label: str, since: str, limit: int = 15) -> list[str]:
+    """Record the live objects under `label`; the ones alive now that were not alive at
+    `since` (by id): what a burst allocated and left behind, by type with a sample and who
+    holds it. These are what keep the burst's pymalloc arenas mapped."""
+    import bisect
+    import gc
+
+    old = _ids.get(since)
+    _ids[label] = _live_ids()
     if old is None:
         return []
 
-    def new(address: int) -> bool:
-        return any(a <= address < b for a, b in now) and not any(a <= address < b for a, b in old)
+    def known(address: int) -> bool:
+        at = bisect.bisect_left(old, address)
+        return at < len(old) and old[at] == address
 
-    seen: set[int] = set()
-    found: Counter[str] = Counter()
-    samples: dict[str, str] = {}
+    found: dict[int, object] = {}
+    probe = {id(_ids), id(found), id(old), id(_ids[label])}
     for obj in gc.get_objects():
         for each in (obj, *gc.get_referents(obj)):
-            if id(each) in seen:
-                continue
-            seen.add(id(each))
-            if new(id(each)):
-                name = type(each).__qualname__
-                found[name] += 1
-                if name not in samples:
-                    try:
-                        samples[name] = repr(each)[:70]
-                    except Exception:  # a diagnostic: any repr may fail
-                        samples[name] = "?"
-    return [f"{name} x{n}: {samples[name]}" for name, n in found.most_common(limit)]
+            if id(each) not in probe and not known(id(each)):
+                found[id(each)] = each
+    counts: Counter[str] = Counter()
+    samples: dict[str, str] = {}
+    for each in found.values():
+        name = type(each).__qualname__
+        counts[name] += 1
+        if name not in samples:
+            samples[name] = _described(each, probe | {id(found.values())})
+    return [f"{len(found)} objects alive now that were not at {since}"] + [
+        f"{name} x{n}: {samples[name]}" for name, n in counts.most_common(limit)]
+
+
+def _described(obj: object, skip: set[int], depth: int = 3) -> str:
+    """A short repr of `obj` and the chain of what holds it, `depth` levels up."""
+    import gc
+
+    def short(o: object) -> str:
+        try:
+            return f"{type(o).__qualname__} {repr(o)[:50]}"
+        except Exception:  # a diagnostic: any repr may fail
+            return type(o).__qualname__
+
+    chain = [short(obj)]
+    current = obj
+    for _ in range(depth):
+        holders = [r for r in gc.get_referrers(current) if id(r) not in skip
+                   and type(r).__name__ not in ("frame", "list_iterator", "tuple_iterator")
+                   and r is not chain]
+        if not holders:
+            break
+        current = holders[0]
+        chain.append(short(current))
+    return " <- ".join(chain)
 
 
 def dead_weakref_holders(depth: int = 5) -> list[str]:

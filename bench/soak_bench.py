@@ -10,9 +10,13 @@ a reply, a tool turn, a transfer that fails into a message and a goodbye); one t
 their TCP connection, without a WebSocket close, at a random moment: mid-greeting,
 mid-reply, mid-tool or mid-transfer. Prints the phantom calls left in `/health` once every
 socket is gone (budget 0), and the server's file descriptors, asyncio tasks, live Python
-objects and RSS before (after a warm-up burst as large as the concurrency, so connection
-pools and the allocator's high-water mark are part of the baseline; the cold figures are
-printed too), at peak and after (budget: back within 5 % of the baseline).
+objects and RSS before (after a warm-up of 3 x the concurrency calls with the same mix of
+completed and dropped calls, so every kind of call and drop has run once and pymalloc's
+arena high-water mark for this concurrency is part of the baseline; the cold figures and
+the warm-up's own growth are printed too), at peak and after each round (budget: back
+within 5 % of the baseline). `--diagnose` asks the server where its memory is: the objects
+born during a round and alive after it, and what the new, sparsely used pymalloc arenas
+hold (`bench/arena_walk.py`); its figures are read before the probe runs.
 """
 
 from __future__ import annotations
@@ -155,18 +159,23 @@ def serve(port: int) -> None:
         return {"tasks": len(asyncio.all_tasks()), "blocks": sys.getallocatedblocks()}
 
     @app.get("/bench/memory")
-    async def memory(snapshot: str = "", since: str = "") -> dict[str, Any]:
+    async def memory(snapshot: str = "", since: str = "", diagnose: bool = False
+                     ) -> dict[str, Any]:
         import gc
 
-        from bench import memory_probe
+        from bench import arena_walk, memory_probe
 
         gc.collect()
+        if not diagnose:  # the figures only: allocates next to nothing
+            return {**memory_probe.report(), "grown": [], "types_grown": [], "pinning": [],
+                    "weakref_holders": []}
         if snapshot:
             memory_probe.snapshot(snapshot)
         return {**memory_probe.report(), "grown": memory_probe.grown(since) if since else [],
                 "types_grown": memory_probe.types_grown(snapshot, since) if snapshot else [],
-                "pinning": memory_probe.pinning_objects(snapshot, since) if snapshot else [],
-                "weakref_holders": memory_probe.dead_weakref_holders()}
+                "pinning": memory_probe.born_since(snapshot, since) if snapshot else [],
+                "weakref_holders": memory_probe.dead_weakref_holders(),
+                "sparse": arena_walk.sparse_arenas(snapshot, since)}
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                            lifespan="on", ws_per_message_deflate=False))
@@ -238,17 +247,21 @@ def fd_kinds(pid: int) -> Counter[str]:
 
 
 def server_figures(pid: int, http: httpx.Client, base: str, label: str,
-                   since: str = "") -> dict[str, Any]:
+                   since: str = "", diagnose: bool = False) -> dict[str, Any]:
+    """The server's figures; RSS and mappings are read before the memory probe runs, so
+    the probe's own allocations (`--diagnose`: type counts, an object scan) never count."""
     kinds = fd_kinds(pid)
     if os.environ.get("SOAK_SMAPS_DIR"):  # every mapping, to compare by address
         Path(os.environ["SOAK_SMAPS_DIR"], f"smaps-{label}.txt").write_text(
             Path(f"/proc/{pid}/smaps").read_text())
     inside = http.get(f"{base}/bench/tasks", params={"collect": "1"}).json()
-    memory = http.get(f"{base}/bench/memory", params={"snapshot": label, "since": since},
-                      timeout=120).json()
+    rss, mappings = rss_kib(pid) / 1024, rss_by_mapping(pid)
+    memory = http.get(f"{base}/bench/memory", params={
+        "snapshot": label, "since": since, "diagnose": "1" if diagnose else "0"},
+        timeout=120).json()
     return {"fds": float(sum(kinds.values())), "tasks": float(inside["tasks"]),
-            "blocks_k": inside["blocks"] / 1000, "rss_mib": rss_kib(pid) / 1024,
-            "fd_kinds": kinds, "memory": memory, "mappings": rss_by_mapping(pid),
+            "blocks_k": inside["blocks"] / 1000, "rss_mib": rss,
+            "fd_kinds": kinds, "memory": memory, "mappings": mappings,
             "threads": float(len(list(Path(f"/proc/{pid}/task").iterdir())))}
 
 
@@ -315,13 +328,19 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=0,
-                        help="calls before the baseline (default: --concurrency, so pools "
-                        "and the allocator have seen a full burst once)")
+                        help="calls before the baseline, the same mix of completed and "
+                        "dropped calls at the same concurrency (default: 3 x --concurrency, "
+                        "so every kind of call and drop has run and the allocator has held "
+                        "this concurrency for a while: its high-water mark is part of the "
+                        "baseline)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="soak rounds; the figures after the last are printed too")
     parser.add_argument("--allocator", nargs="+", choices=("malloc", "pymalloc"),
                         default=["malloc", "pymalloc"],
                         help="the server's Python allocator; each runs the whole soak")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also ask the server where its memory is (type counts, the "
+                        "objects living in arenas mapped since the last figures; slow)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
     args = parser.parse_args()
     if args.serve:
@@ -343,6 +362,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
                               cwd=ROOT, env=env)
     base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/media"
     started = time.perf_counter()
+    warmup = args.warmup or 3 * args.concurrency
+    round_rss: list[float] = []
     try:
         with httpx.Client(timeout=10) as http:
             for _ in range(300):
@@ -350,24 +371,29 @@ def run(args: argparse.Namespace, allocator: str) -> None:
                     http.get(f"{base}/health")
                     break
                 time.sleep(0.1)
-            cold = server_figures(server.pid, http, base, "cold")
-            asyncio.run(soak(url, base, server.pid, args.warmup or args.concurrency,
-                             args.concurrency, 10**7))
+            cold = server_figures(server.pid, http, base, "cold", diagnose=args.diagnose)
+            asyncio.run(soak(url, base, server.pid, warmup, args.concurrency, 10**7))
             settle(http, base)
             time.sleep(2.0)
-            before = server_figures(server.pid, http, base, "before", "cold")
+            before = server_figures(server.pid, http, base, "before", "cold",
+                                    diagnose=args.diagnose)
             outcomes, drops, peak = asyncio.run(
                 soak(url, base, server.pid, args.calls, args.concurrency, 0))
             phantom = settle(http, base)
             time.sleep(2.0)
-            after = server_figures(server.pid, http, base, "after", "before")
+            after = server_figures(server.pid, http, base, "after", "before",
+                                   diagnose=args.diagnose)
+            round_rss.append(after["rss_mib"])
             if args.rounds > 1:  # does what stays after the first round keep growing?
                 for round_index in range(1, args.rounds):
                     asyncio.run(soak(url, base, server.pid, args.calls, args.concurrency,
                                      round_index * 10**6))
                     phantom += settle(http, base)
-                time.sleep(2.0)
-                again = server_figures(server.pid, http, base, "again", "after")
+                    time.sleep(2.0)
+                    http.get(f"{base}/bench/tasks", params={"collect": "1"})
+                    round_rss.append(rss_kib(server.pid) / 1024)
+                again = server_figures(server.pid, http, base, "again", "after",
+                                       diagnose=args.diagnose)
             final_health = http.get(f"{base}/health").json()
             sockets = final_health["media_sockets"]
     finally:
@@ -379,7 +405,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
     print("dropped TCP mid-" + ", mid-".join(f"{m} {drops[m]}" for m in MOMENTS))
     print(f"phantom calls after every socket closed: {phantom} (budget 0); "
           f"media sockets still open: {sockets}")
-    print(f"cold, before the warm-up of {args.warmup or args.concurrency} calls: "
+    print(f"cold, before the warm-up of {warmup} calls (every kind of call and drop, "
+          f"at up to {args.concurrency} at once): "
           f"{cold['fds']:.0f} file descriptors, {cold['tasks']:.0f} tasks, "
           f"{cold['blocks_k']:.0f}k Python blocks, RSS {cold['rss_mib']:.0f} MiB; "
           "the baseline below is after it")
@@ -392,8 +419,10 @@ def run(args: argparse.Namespace, allocator: str) -> None:
         print(memory_line(label, figures))
         for site in figures["memory"]["grown"][:12]:
             print("      " + site)
-        for pin in figures["memory"]["pinning"][:8]:
-            print("      in arenas mapped since: " + pin)
+        for pin in figures["memory"]["pinning"][:16]:
+            print("      born since the last figures, alive: " + pin)
+        for line in figures["memory"].get("sparse", []):
+            print("      sparse arenas: " + line)
         for chain in figures["memory"]["weakref_holders"][:1]:
             print("      dead weakrefs held: " + chain)
         if figures["memory"]["types_grown"]:
@@ -424,6 +453,12 @@ def run(args: argparse.Namespace, allocator: str) -> None:
         change = (again["rss_mib"] - after["rss_mib"]) / after["rss_mib"] * 100
         print(f"RSS after {args.rounds} rounds vs after the first: {change:+.1f} % (the "
               "baseline once this concurrency's high-water mark is reached)")
+    print(f"RSS after each round of {args.calls} calls (MiB, vs the baseline "
+          f"{before['rss_mib']:.1f} after the warm-up): " + ", ".join(
+              f"{mib:.1f} ({(mib - before['rss_mib']) / before['rss_mib'] * 100:+.1f} %)"
+              for mib in round_rss)
+          + f"; the warm-up itself took RSS from {cold['rss_mib']:.1f} (cold) to "
+          f"{before['rss_mib']:.1f}")
 
 
 if __name__ == "__main__":
