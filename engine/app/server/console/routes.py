@@ -124,7 +124,7 @@ def mount(app: FastAPI, console: Console) -> None:
         live = [v.row(now) for v in console.feed.live()]
         past, total = await asyncio.to_thread(
             archive.newest, console.calls_dir, {r["key"] for r in live}, archive.PAGE,
-            page * archive.PAGE)
+            page * archive.PAGE, console.feed.finished())
         pages_count = (total + archive.PAGE - 1) // archive.PAGE
         return html(pages.calls_page(live, past, total, page, pages_count, console.source()))
 
