@@ -43,6 +43,7 @@ def test_the_past_list_takes_calls_the_feed_saw_end_from_the_feed(tmp_path: Path
 
     async def watch() -> None:
         await feed.refresh()
+        feed.follow("CAend-1")  # a call page follows it: read on every pass
         writer.write({"k": "end", "t": 2.0, "state": "goodbye"})
         writer.close()
         await feed.refresh()

@@ -8,7 +8,8 @@ calls, and a call pays nothing for being watched: no hook on its path, no queue,
 
 `LogTail` reads one log incrementally (its own decompressor, the offset read so far, the
 unfinished last line) into a `CallView`. `LogFeed` runs only while viewers are attached:
-every `POLL` seconds it reads what each live log gained (at most `MAX_READ` bytes per log
+every `POLL` seconds it reads what each live log a call page follows gained (the others
+every `LIST_POLL` seconds: the live list is pushed no more often) (at most `MAX_READ` bytes per log
 per pass; a log with nothing new costs one stat; the pass yields to the event loop after
 each `SLICE` of reading, so the calls on this process's loop wait for no long stretch), and
 every `SCAN` seconds looks for new logs by name (one whose gzip stream is already closed is
@@ -33,7 +34,8 @@ from engine.records.log import MAX_LINE, SUFFIX, stem_of
 
 from .view import CallView
 
-POLL = 0.5  # seconds between reads of the live logs
+POLL = 0.5  # seconds between reads of the live logs a call page follows
+LIST_POLL = 1.0  # seconds between reads of the others (the live list is pushed once a second)
 SCAN = 1.0  # seconds between looks for new logs
 MAX_READ = 256 * 1024  # compressed bytes read from one log per pass
 MAX_TEXT = 64 * 1024 * 1024  # decompressed bytes of one log ever read (the writer caps 16 MB)
@@ -144,6 +146,8 @@ class LogFeed:
         self._seen: set[str] = set()
         self._since = time.time() - RECENT
         self._viewers = 0
+        self.followed: dict[str, int] = {}  # key -> call pages following it
+        self._last_all = 0.0
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._last_scan = 0.0
@@ -163,6 +167,14 @@ class LogFeed:
 
     def detach(self) -> None:
         self._viewers = max(0, self._viewers - 1)
+
+    def follow(self, key: str, by: int = 1) -> None:
+        """A call page starts (`by` 1) or stops (-1) following `key`: read it every pass."""
+        count = self.followed.get(key, 0) + by
+        if count > 0:
+            self.followed[key] = count
+        else:
+            self.followed.pop(key, None)
 
     async def changed(self, timeout: float) -> None:
         """Wait until a pass changed something (or `timeout` seconds)."""
@@ -202,7 +214,12 @@ class LogFeed:
                 self.tails.setdefault(tail.view.key, tail)
         changed = False
         held = time.perf_counter()
+        everyone = now - self._last_all >= LIST_POLL - POLL / 2
+        if everyone:
+            self._last_all = now
         for key, tail in list(self.tails.items()):
+            if not everyone and key not in self.followed:
+                continue
             changed |= self._read(tail, now)
             if tail.ended_at and now - tail.ended_at > KEEP_ENDED:
                 del self.tails[key]

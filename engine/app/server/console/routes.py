@@ -251,6 +251,15 @@ async def live_events(console: Console) -> AsyncIterator[str]:
 
 async def call_events(console: Console, view: CallView, cursor: int) -> AsyncIterator[str]:
     """The call's items from `cursor` on, then whatever it adds, until it has ended."""
+    console.feed.follow(view.key)
+    try:
+        async for text in _call_items(console, view, cursor):
+            yield text
+    finally:
+        console.feed.follow(view.key, -1)
+
+
+async def _call_items(console: Console, view: CallView, cursor: int) -> AsyncIterator[str]:
     cursor = min(cursor, len(view.items))
     quiet = 0.0
     while True:
