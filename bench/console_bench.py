@@ -1,6 +1,6 @@
 """What the call console costs the event loop it shares with calls, at N live calls.
 
-    python -m bench.console_bench --calls 200 --seconds 10
+    python -m bench.console_bench --calls 200 --seconds 10 [--viewers 10]
 
 Writes N event logs the way the server does (gzip, one flushed block per loop pass) and
 appends to each a burst of events every second — about what a caller taking a turn every
@@ -104,5 +104,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--viewers", type=int, default=0,
+                        help="serve the console and attach this many viewers (see "
+                        "bench/console_served.py) instead of timing the feed alone")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.seconds))
+    if args.viewers:
+        from bench.console_served import served
+
+        asyncio.run(served(args.calls, args.seconds, args.viewers, TURN))
+    else:
+        asyncio.run(main(args.calls, args.seconds))

@@ -86,3 +86,18 @@ async def stop(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _main(base: str, token: str, count: int) -> None:
+    tasks, _seen = start(base, token, count)
+    try:
+        await asyncio.Event().wait()  # until the bench terminates this process
+    finally:
+        await stop(tasks)
+
+
+if __name__ == "__main__":  # `python -m bench.console_viewers BASE TOKEN COUNT`
+    import sys
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(sys.argv[1], sys.argv[2], int(sys.argv[3])))

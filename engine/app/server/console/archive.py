@@ -64,8 +64,11 @@ def _keep(cache: dict[str, tuple[tuple[int, int], CallView]], limit: int, name: 
 
 
 def newest(calls_dir: Path | None, skip: set[str], limit: int = PAGE,
-           offset: int = 0) -> tuple[list[CallView], int]:
-    """(the views of the newest logs not in `skip`, from `offset` on; how many there are)."""
+           offset: int = 0, known: dict[str, CallView] | None = None
+           ) -> tuple[list[CallView], int]:
+    """(the views of the newest logs not in `skip`, from `offset` on; how many there are);
+    a key in `known` (calls the live feed saw end) is taken from there, not read again."""
+    known = known or {}
     if calls_dir is None:
         return [], 0
     entries = []
@@ -82,6 +85,9 @@ def newest(calls_dir: Path | None, skip: set[str], limit: int = PAGE,
     entries.sort(reverse=True)
     views = []
     for _, name in entries[offset:offset + limit]:
+        if name[:-len(SUFFIX)] in known:
+            views.append(known[name[:-len(SUFFIX)]])
+            continue
         try:
             views.append(read_call(calls_dir / name, rows_only=True))
         except OSError:

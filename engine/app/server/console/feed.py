@@ -8,9 +8,12 @@ calls, and a call pays nothing for being watched: no hook on its path, no queue,
 
 `LogTail` reads one log incrementally (its own decompressor, the offset read so far, the
 unfinished last line) into a `CallView`. `LogFeed` runs only while viewers are attached:
-every `POLL` seconds it reads what each live log gained (at most `MAX_READ` bytes per log
-per pass, yielding to the event loop between logs, so the calls on this process's loop wait
-for no long stretch), and every `SCAN` seconds looks for new logs by name. A log whose
+every `POLL` seconds it reads what each live log a call page follows gained (the others
+every `LIST_POLL` seconds: the live list is pushed no more often) (at most `MAX_READ` bytes per log
+per pass; a log with nothing new costs one stat; the pass yields to the event loop after
+each `SLICE` of reading, so the calls on this process's loop wait for no long stretch), and
+every `SCAN` seconds looks for new logs by name (one whose gzip stream is already closed is
+a past call, told from its last four bytes, not read). A log whose
 header names a process of this host that is gone is shown as cut off. Waiters are woken
 once per pass that changed anything (slow viewers simply get more at once: nothing queues
 per viewer). Touches: reads the data directory, nothing else.
@@ -31,15 +34,18 @@ from engine.records.log import MAX_LINE, SUFFIX, stem_of
 
 from .view import CallView
 
-POLL = 0.5  # seconds between reads of the live logs
+POLL = 0.5  # seconds between reads of the live logs a call page follows
+LIST_POLL = 1.0  # seconds between reads of the others (the live list is pushed once a second)
 SCAN = 1.0  # seconds between looks for new logs
 MAX_READ = 256 * 1024  # compressed bytes read from one log per pass
 MAX_TEXT = 64 * 1024 * 1024  # decompressed bytes of one log ever read (the writer caps 16 MB)
 KEEP_ENDED = 120.0  # seconds an ended call stays in memory for the viewers watching it
 STALE = 3600.0  # a log without news for this long is not live any more
 RECENT = 600.0  # when the console first looks, logs changed within this long may be live
+SLICE = 0.001  # seconds of reading before the pass yields to the loop (one log at least)
 PID_CHECK = 2.0  # seconds between checks that a live log's process still runs
 HOST = socket.gethostname()
+SYNC_MARK = b"\x00\x00\xff\xff"  # how a zlib sync flush ends
 
 
 class LogTail:
@@ -62,6 +68,8 @@ class LogTail:
         if self.broken:
             return False
         try:
+            if self.path.stat().st_size <= self.offset:
+                return False  # nothing new: a stat, not an open and a read
             with self.path.open("rb") as f:
                 f.seek(self.offset)
                 data = f.read(limit)
@@ -117,6 +125,18 @@ class LogTail:
         return False
 
 
+def closed(path: Path) -> bool:
+    """The log's gzip stream is complete (its writer closed it: the call ended), told from
+    its last bytes without decompressing: a log still written ends with the empty stored
+    block of a sync flush."""
+    with path.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() < 4:
+            return False
+        f.seek(-4, os.SEEK_END)
+        return f.read(4) != SYNC_MARK
+
+
 class LogFeed:
     """The live calls under one `calls` directory, kept current while viewers watch."""
 
@@ -126,6 +146,8 @@ class LogFeed:
         self._seen: set[str] = set()
         self._since = time.time() - RECENT
         self._viewers = 0
+        self.followed: dict[str, int] = {}  # key -> call pages following it
+        self._last_all = 0.0
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._last_scan = 0.0
@@ -145,6 +167,14 @@ class LogFeed:
 
     def detach(self) -> None:
         self._viewers = max(0, self._viewers - 1)
+
+    def follow(self, key: str, by: int = 1) -> None:
+        """A call page starts (`by` 1) or stops (-1) following `key`: read it every pass."""
+        count = self.followed.get(key, 0) + by
+        if count > 0:
+            self.followed[key] = count
+        else:
+            self.followed.pop(key, None)
 
     async def changed(self, timeout: float) -> None:
         """Wait until a pass changed something (or `timeout` seconds)."""
@@ -183,11 +213,19 @@ class LogFeed:
             for tail in await asyncio.to_thread(self._scan):  # new logs' first reads: off loop
                 self.tails.setdefault(tail.view.key, tail)
         changed = False
+        held = time.perf_counter()
+        everyone = now - self._last_all >= LIST_POLL - POLL / 2
+        if everyone:
+            self._last_all = now
         for key, tail in list(self.tails.items()):
+            if not everyone and key not in self.followed:
+                continue
             changed |= self._read(tail, now)
             if tail.ended_at and now - tail.ended_at > KEEP_ENDED:
                 del self.tails[key]
-            await asyncio.sleep(0)  # let the calls on this loop run between logs
+            if time.perf_counter() - held > SLICE:  # let the calls on this loop run
+                await asyncio.sleep(0)
+                held = time.perf_counter()
         if changed:
             self.version += 1
             self._changed.set()
@@ -229,7 +267,7 @@ class LogFeed:
             self._seen.add(name)
             path = self.directory / name  # type: ignore[operator]
             try:
-                if path.stat().st_mtime < self._since:
+                if path.stat().st_mtime < self._since or closed(path):
                     continue
             except OSError:
                 continue
@@ -238,6 +276,12 @@ class LogFeed:
             if not tail.view.ended:  # one that ended before we looked is a past call
                 found.append(tail)
         return found
+
+    def finished(self) -> dict[str, CallView]:
+        """Calls seen to end by their own `end` record, read whole: the past-calls list
+        takes their rows from here instead of reading their logs again."""
+        return {key: t.view for key, t in self.tails.items()
+                if t.view.items and t.view.items[-1]["k"] == "end"}
 
     def live(self) -> list[CallView]:
         """The calls in progress, oldest first."""

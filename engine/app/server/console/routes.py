@@ -66,6 +66,7 @@ class Console:
         self.flows = flows  # the server's FlowSource, or None (`dialflow console DIR`)
         self.flow_path = flow_path
         self.streams = 0
+        self.past_lock = asyncio.Lock()  # page loads read past logs one after another
         self._failures: deque[float] = deque()
         self._live: tuple[int, float, str] = (-1, 0.0, "")  # (feed version, when, message)
 
@@ -122,9 +123,10 @@ def mount(app: FastAPI, console: Console) -> None:
         await console.fresh()
         now = time.time()
         live = [v.row(now) for v in console.feed.live()]
-        past, total = await asyncio.to_thread(
-            archive.newest, console.calls_dir, {r["key"] for r in live}, archive.PAGE,
-            page * archive.PAGE)
+        async with console.past_lock:  # one read at a time: the next finds the rows cached
+            past, total = await asyncio.to_thread(
+                archive.newest, console.calls_dir, {r["key"] for r in live}, archive.PAGE,
+                page * archive.PAGE, console.feed.finished())
         pages_count = (total + archive.PAGE - 1) // archive.PAGE
         return html(pages.calls_page(live, past, total, page, pages_count, console.source()))
 
@@ -251,6 +253,15 @@ async def live_events(console: Console) -> AsyncIterator[str]:
 
 async def call_events(console: Console, view: CallView, cursor: int) -> AsyncIterator[str]:
     """The call's items from `cursor` on, then whatever it adds, until it has ended."""
+    console.feed.follow(view.key)
+    try:
+        async for text in _call_items(console, view, cursor):
+            yield text
+    finally:
+        console.feed.follow(view.key, -1)
+
+
+async def _call_items(console: Console, view: CallView, cursor: int) -> AsyncIterator[str]:
     cursor = min(cursor, len(view.items))
     quiet = 0.0
     while True:
