@@ -82,6 +82,7 @@ class DelayedBrain:
         async for item in self.inner.respond(turn):
             if first:
                 await asyncio.sleep(BRAIN_DELAY_S)
+                turn.mark("llm_first_token")
                 first = False
             yield item
 
@@ -312,6 +313,14 @@ async def barge_in(tts: LocalPiperTts) -> dict[str, Any]:
     return out
 
 
+def pause_ms() -> int | None:
+    """The flow's end-of-turn pause (None on a checkout without two-step turns)."""
+    from flows.loader import load_flow
+
+    turn = getattr(load_flow(str(ROOT / "flows.yaml")).settings, "turn", None)
+    return getattr(turn, "pause_ms", None)
+
+
 async def main(calls: list[int], only: set[str]) -> None:
     print(f"turn_bench on {ROOT} ({os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at the start)")
@@ -344,11 +353,17 @@ async def main(calls: list[int], only: set[str]) -> None:
                   f"({100 * len(false) / len(non):.0f} %) {[n for n, _ in false]}; "
                   f"paused {len(held)}, of which resumed {len(resumed)}")
     if "latency" in only:
+        from bench.turn_stages import breakdown, time_workers
+
         for n in calls:
+            jobs = time_workers()
+            jobs.clear()
             stages = await latency(n)
             print(f"turn latency, {n} concurrent call(s), end of caller speech ->")
             for name in ("first_frame", "first_mark"):
                 print(f"  {name:<12} {ms(stages.get(name, []))}")
+            for line in breakdown(stages, jobs, pause_ms()):
+                print(line)
 
 
 if __name__ == "__main__":
