@@ -32,6 +32,7 @@ import secrets
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,9 @@ async def latency(calls: int) -> dict[str, list[float]]:
                               storage=Storage(f"sqlite:///{tmp / 'bench.db'}"))
     services.brain = DelayedBrain(services.brain)
     stages = record_stages(services)
-    voice = LocalPiperTts(steady=True)
+    # the callers' voice has its own worker: sharing the server's tts queue made the agent's
+    # first clause wait behind the callers' lines (an artefact of running both in one process)
+    voice = LocalPiperTts(steady=True, executor=ThreadPoolExecutor(1, "bench-caller-tts"))
 
     async def one(base: str, index: int) -> None:
         await asyncio.sleep(index * 0.37)  # callers do not all start on the same frame
