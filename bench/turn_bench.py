@@ -34,6 +34,7 @@ import secrets
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,7 @@ class DelayedBrain:
         async for item in self.inner.respond(turn):
             if first:
                 await asyncio.sleep(BRAIN_DELAY_S)
+                turn.mark("llm_first_token")
                 first = False
             yield item
 
@@ -91,7 +93,7 @@ class DelayedBrain:
         return getattr(self.inner, name)
 
 
-async def latency(calls: int) -> dict[str, list[float]]:
+async def latency(calls: int, jobs: Any = None) -> dict[str, list[float]]:
     from adapters.twilio.caller import SimulatedCaller
     from bench.local_server import LocalServer, offline_env, record_stages
     from engine.app.callsim.session import CallSimulation, Line, place_call
@@ -105,7 +107,9 @@ async def latency(calls: int) -> dict[str, list[float]]:
                               storage=Storage(f"sqlite:///{tmp / 'bench.db'}"))
     services.brain = DelayedBrain(services.brain)
     stages = record_stages(services)
-    voice = LocalPiperTts(steady=True)
+    # the callers' voice has its own worker: sharing the server's tts queue made the agent's
+    # first clause wait behind the callers' lines (an artefact of running both in one process)
+    voice = LocalPiperTts(steady=True, executor=ThreadPoolExecutor(1, "bench-caller-tts"))
 
     async def one(base: str, index: int) -> None:
         await asyncio.sleep(index * 0.37)  # callers do not all start on the same frame
@@ -121,6 +125,8 @@ async def latency(calls: int) -> dict[str, list[float]]:
                 await sim.play(Line("say", text))
 
     async with LocalServer(services) as server:
+        if jobs is not None:
+            jobs.clear()  # the start-up warm-up (prompt cache) is not a turn's work
         await asyncio.gather(*(one(server.base, i) for i in range(calls)))
         await asyncio.sleep(0.5)
     return stages
@@ -322,6 +328,14 @@ async def barge_in(tts: LocalPiperTts) -> dict[str, Any]:
     return out
 
 
+def pause_ms() -> int | None:
+    """The flow's end-of-turn pause (None on a checkout without two-step turns)."""
+    from flows.loader import load_flow
+
+    turn = getattr(load_flow(str(ROOT / "flows.yaml")).settings, "turn", None)
+    return getattr(turn, "pause_ms", None)
+
+
 async def main(calls: list[int], only: set[str]) -> None:
     print(f"turn_bench on {ROOT} ({os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at the start)")
@@ -359,11 +373,16 @@ async def main(calls: list[int], only: set[str]) -> None:
                   f"paused {len(held)}, of which resumed {len(resumed)} "
                   f"({len(after_clear)} after a clear)")
     if "latency" in only:
+        from bench.turn_stages import breakdown, time_workers
+
         for n in calls:
-            stages = await latency(n)
+            jobs = time_workers()
+            stages = await latency(n, jobs)
             print(f"turn latency, {n} concurrent call(s), end of caller speech ->")
             for name in ("first_frame", "first_mark"):
                 print(f"  {name:<12} {ms(stages.get(name, []))}")
+            for line in breakdown(stages, jobs, pause_ms()):
+                print(line)
 
 
 if __name__ == "__main__":
