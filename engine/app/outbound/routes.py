@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.twilio.dialing import DialError
 from adapters.twilio.signature import SignatureRejected
-from adapters.twilio.twiml import busy, connect_stream
-from adapters.twilio.urls import stream_url
+from adapters.twilio.twiml import busy
 from engine.app.outbound.call_vars import VarError
 from engine.app.outbound.desk import AMD_PATH, STATUS_PATH, WEBHOOK_PATH
+from engine.app.server.webhook_form import read_form, stream_answer
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.outbound")
@@ -96,7 +96,9 @@ def add_outbound_routes(app: FastAPI, services: Any, token: str | None) -> None:
 
     @app.post(WEBHOOK_PATH)
     async def answered(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
+        if isinstance(form, Response):
+            return form
         if not _checked(request, form):
             return Response("forbidden", status_code=403)
         call_sid, to = str(form.get("CallSid", "")), str(form.get("To", ""))
@@ -106,17 +108,13 @@ def add_outbound_routes(app: FastAPI, services: Any, token: str | None) -> None:
             return Response(busy(GONE), media_type="application/xml")
         if form.get("AnsweredBy"):  # synchronous detection: the result comes with the call
             desk.detected(call_sid, str(form["AnsweredBy"]))
-        peer = request.client.host if request.client else None
-        url = stream_url(scheme=request.url.scheme, headers=request.headers,
-                         public_url=services.signatures.settings.public_url,
-                         trust_forwarded=services.signatures.trusts(peer))
-        twiml = connect_stream(url, caller=to, call_sid=call_sid,
-                               parameters=services.signatures.bind_call(call_sid, to))
-        return Response(twiml, media_type="application/xml")
+        return stream_answer(request, services.signatures, call_sid, to)
 
     @app.post(AMD_PATH)
     async def detected(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
+        if isinstance(form, Response):
+            return form
         if not _checked(request, form):
             return Response("forbidden", status_code=403)
         call_sid = str(form.get("CallSid", ""))
@@ -128,7 +126,9 @@ def add_outbound_routes(app: FastAPI, services: Any, token: str | None) -> None:
 
     @app.post(STATUS_PATH)
     async def status(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
+        if isinstance(form, Response):
+            return form
         if not _checked(request, form):
             return Response("forbidden", status_code=403)
         if services.outbound is not None:

@@ -21,12 +21,12 @@ from fastapi.responses import JSONResponse, Response
 
 from adapters.twilio.bridge.stream import MediaStream
 from adapters.twilio.signature import SignatureRejected
-from adapters.twilio.twiml import busy, connect_stream
-from adapters.twilio.urls import stream_url
+from adapters.twilio.twiml import busy
 from engine.app.server import capacity
 from engine.app.server.memory_release import MemoryRelease
 from engine.app.server.services import Services
 from engine.app.server.transfer_hooks import add_transfer_hooks
+from engine.app.server.webhook_form import read_form, stream_answer
 from engine.environment import (
     ANTHROPIC_API_KEY,
     DEEPGRAM_API_KEY,
@@ -63,7 +63,9 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/webhook/voice")
     async def voice(request: Request) -> Response:
-        form = await request.form()
+        form = await read_form(request)
+        if isinstance(form, Response):
+            return form
         call_sid = str(form.get("CallSid", ""))
         peer = request.client.host if request.client else None
         try:
@@ -81,12 +83,7 @@ def create_app(services: Services) -> FastAPI:
                         escape_id(call_sid), services.sockets)
             return Response(busy(), media_type="application/xml")
         caller = str(form.get("From", ""))
-        url = stream_url(scheme=request.url.scheme, headers=request.headers,
-                         public_url=services.signatures.settings.public_url,
-                         trust_forwarded=services.signatures.trusts(peer))
-        twiml = connect_stream(url, caller=caller, call_sid=call_sid,
-                               parameters=services.signatures.bind_call(call_sid, caller))
-        return Response(twiml, media_type="application/xml")
+        return stream_answer(request, services.signatures, call_sid, caller)
 
     @app.websocket("/ws/media")
     async def media(ws: WebSocket) -> None:

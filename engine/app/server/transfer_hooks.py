@@ -23,15 +23,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from adapters.twilio.signature import SignatureRejected
-from adapters.twilio.twiml import connect_stream, hang_up, say_only
-from adapters.twilio.urls import stream_url
+from adapters.twilio.twiml import hang_up, say_only
 from adapters.twilio.warm import CALLER_GONE, STATUS_PATH, WHISPER_PATH, dial_outcome
 from engine.app.server.services import Services
+from engine.app.server.webhook_form import read_form, stream_answer
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.server")
-MAX_FORM_BYTES = 16_384  # Twilio's callbacks are a few hundred bytes to 2 KB
-MAX_FIELDS = 100
 XML = "application/xml"
 
 
@@ -39,9 +37,9 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
     """Mount the whisper and dial-report webhooks on `app`."""
 
     async def checked_form(request: Request) -> dict[str, str] | Response:
-        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-            return Response("request too large", status_code=413)
-        form = await request.form(max_fields=MAX_FIELDS, max_files=0)
+        form = await read_form(request)
+        if isinstance(form, Response):
+            return form
         peer = request.client.host if request.client else None
         try:
             services.signatures.check_webhook(
@@ -96,10 +94,4 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
             call.post(event)
             return Response(hang_up(), media_type=XML)
         entry.outcome = (event, data)  # posted when the caller's stream is back
-        peer = request.client.host if request.client else None
-        url = stream_url(scheme=request.url.scheme, headers=request.headers,
-                         public_url=services.signatures.settings.public_url,
-                         trust_forwarded=services.signatures.trusts(peer))
-        doc = connect_stream(url, caller=entry.caller, call_sid=call_sid,
-                             parameters=services.signatures.bind_call(call_sid, entry.caller))
-        return Response(doc, media_type=XML)
+        return stream_answer(request, services.signatures, call_sid, entry.caller)

@@ -1,0 +1,54 @@
+"""`read_form`: the one bounded way a Twilio webhook's body is read.
+
+Twilio's webhooks and callbacks are small urlencoded forms (a few hundred bytes to about
+2 KB). A body larger than `MAX_FORM_BYTES` is refused with 413 before it is parsed, whether
+its `Content-Length` says so or it arrives chunked; at most `MAX_FIELDS` fields and no files
+are parsed. Used by every webhook route (voice, warm transfer, outbound). No signature check
+here: the caller checks the signature on the form it gets back.
+
+`stream_answer`: the one way a signed webhook answers `<Connect><Stream>` bound to its call
+(the stream URL from the trusted host, the binding of CallSid and caller).
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from adapters.twilio.signature import SignatureChecker
+from adapters.twilio.twiml import connect_stream
+from adapters.twilio.urls import stream_url
+
+MAX_FORM_BYTES = 16_384
+MAX_FIELDS = 100
+
+
+def _too_large() -> Response:
+    return Response("request too large", status_code=413)
+
+
+async def read_form(request: Request) -> FormData | Response:
+    """The request's form, or a 413 `Response` when the body is over `MAX_FORM_BYTES`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and len(declared) <= 12 and int(declared) > MAX_FORM_BYTES:
+        return _too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return _too_large()
+    request._body = bytes(body)  # Starlette's form parser reads the cached body
+    return await request.form(max_fields=MAX_FIELDS, max_files=0)
+
+
+def stream_answer(request: Request, signatures: SignatureChecker, call_sid: str,
+                  caller: str) -> Response:
+    """`<Connect><Stream>` for `call_sid`, bound to `caller` by the signed parameter."""
+    peer = request.client.host if request.client else None
+    url = stream_url(scheme=request.url.scheme, headers=request.headers,
+                     public_url=signatures.settings.public_url,
+                     trust_forwarded=signatures.trusts(peer))
+    twiml = connect_stream(url, caller=caller, call_sid=call_sid,
+                           parameters=signatures.bind_call(call_sid, caller))
+    return Response(twiml, media_type="application/xml")
