@@ -83,6 +83,8 @@ def test_serve_and_call_as_two_processes(tmp_path: Path) -> None:
         logs = server.communicate(timeout=60)[0]
     assert server.returncode in (0, -signal.SIGTERM, 128 + signal.SIGTERM), logs
     assert "providers" in logs and "local-whisper" in logs
+    # The last transcript lines are synced before the process ends, SIGTERM or not.
+    assert "shutdown: every transcript line is on disk" in logs, logs
     with sqlite3.connect(db) as con:
         tickets = con.execute("select reason from tickets").fetchall()
     assert len(tickets) == 1, (tickets, out, logs)

@@ -57,6 +57,13 @@ def create_app(services: Services) -> FastAPI:
             await services.flows.stop()
             if services.records is not None:
                 await services.records.stop()
+            # Here, not after `serve()` returns: uvicorn re-raises a captured SIGTERM as it
+            # leaves serve(), which ends the process before any later line runs.
+            if services.transcripts is not None:
+                if services.transcripts.sync():
+                    log.info("shutdown: every transcript line is on disk")
+                else:
+                    log.error("shutdown: some transcript lines were not synced to disk")
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services
