@@ -5,8 +5,9 @@ window), and emits `caller.speech_started {duration_ms}` as speech grows. When a
 ends its audio goes to the shared stt worker pool; the result comes back to the loop in a
 task, which emits `caller.utterance {text, confidence}` - in utterance order, and only ever
 on the loop thread; the text has sure sound-alikes of the business's words corrected
-(`knowledge.soundalike`) once `prime` gave them. A failure emits `stt.error {error}` once
-and the session stops.
+(`knowledge.soundalike`) once `prime` gave them. After a pause the audio is held (bounded)
+until the end-of-turn decision is known, so the turns depend on the audio, not on how fast
+the CPU answered. A failure emits `stt.error {error}` once and the session stops.
 Touches the event loop, the stt worker pool and the shared models; logs carry the call id.
 """
 
@@ -24,6 +25,7 @@ from adapters.local.embeddings import tokenizer_words
 from adapters.local.transcribe import Transcript, transcribe
 from adapters.local.turn.speculation import Speculation, TurnDecider, warm_turn_model
 from adapters.local.vad import (
+    WINDOW,
     EndPointer,
     Paused,
     Resumed,
@@ -41,6 +43,7 @@ from knowledge.vocabulary import WEEKDAYS, whisper_prompt
 log = logging.getLogger("dialflow.local.stt")
 
 CLOSE_TIMEOUT_S = 10.0  # at hang-up, how long to wait for the last transcriptions
+HOLD_LIMIT_BYTES = 8 * 8000  # audio held for a pending decision at most (8 s of 8 kHz mu-law)
 
 
 class LocalWhisperSession:
@@ -60,6 +63,9 @@ class LocalWhisperSession:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self._failed = False
+        self._hold: Speculation | None = None  # the pause whose decision the audio waits for
+        self._held = bytearray()
+        self._closing = False
         self.turn_policy: Callable[[], TurnPolicy] = TurnPolicy  # the stream sets the state's
         self.on_voice: Callable[[str], None] | None = None  # "onset"/"gone": barge-in pauses
         self.turns = TurnDecider(call_id, self._endpointer, executor, lambda: self.turn_policy(),
@@ -68,6 +74,16 @@ class LocalWhisperSession:
     def feed(self, ulaw: bytes) -> None:
         if self._closed or self._failed:
             return
+        if self._hold is not None:  # the decision at the pause is not known yet
+            self._held += ulaw
+            if len(self._held) > HOLD_LIMIT_BYTES:  # bounded: the stream goes on undecided
+                log.warning("call %s: end-of-turn decision late; audio released",
+                            self.call_id)
+                self._release(self._hold)
+            return
+        self._push(ulaw)
+
+    def _push(self, ulaw: bytes) -> None:
         try:
             events = self._endpointer.push(ulaw)
         except Exception as exc:
@@ -84,6 +100,7 @@ class LocalWhisperSession:
                     self._recognise(event)
             elif isinstance(event, Paused):
                 self.turns.paused(event)
+                self._hold_for(self.turns.current)
             elif isinstance(event, Resumed):
                 self.turns.resumed()
             else:
@@ -91,6 +108,30 @@ class LocalWhisperSession:
                     self._take_policy()
                 if self.on_voice is not None:
                     self.on_voice("onset" if isinstance(event, VoiceOnset) else "gone")
+
+    def _hold_for(self, spec: Speculation | None) -> None:
+        """Hold the audio after a pause until its decision is known, so the decision is made
+        on the pause whatever the CPU load: a transcript that came back after the caller had
+        already resumed used to be dropped, so a busy machine hid premature ends that a quiet
+        one made (and the reverse for the turns that should end). Frames after the pause are
+        fed, in order, once the decision has ended the turn (they start the next) or not."""
+        if self._closing or spec is None or spec.decided is None or spec.decided.done():
+            return
+        self._hold = spec
+        spec.decided.add_done_callback(lambda _: self._release(spec))
+
+    def _release(self, spec: Speculation) -> None:
+        if self._hold is not spec:
+            return
+        self._hold = None
+        held, self._held = bytes(self._held), bytearray()
+        for at in range(0, len(held), WINDOW):  # one VAD window at a time: a pause among
+            if self._hold is not None:  # them holds the rest again
+                self._held += held[at:]
+                return
+            if self._closed or self._failed:
+                return
+            self._push(held[at:at + WINDOW])
 
     def _take_policy(self) -> None:
         policy = self.turn_policy()
@@ -105,10 +146,21 @@ class LocalWhisperSession:
             self._recognise(event, spec.text, spec.paused_at)
 
     async def close(self) -> None:
-        """Transcribe and emit what the caller was saying, wait for pending transcriptions
-        (up to `CLOSE_TIMEOUT_S`), then cancel whatever is left and release the VAD."""
-        if self._closed:
+        """Let the decisions the audio waits for finish, transcribe and emit what the caller
+        was saying, wait for pending transcriptions (all within `CLOSE_TIMEOUT_S`), then
+        cancel whatever is left and release the VAD."""
+        if self._closed or self._closing:
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_TIMEOUT_S
+        while self._hold is not None and self._hold.decided is not None:
+            decided = self._hold.decided  # its done callback releases the held audio first
+            if decided.done() or loop.time() >= deadline:
+                break
+            await asyncio.wait([decided], timeout=deadline - loop.time())
+        self._closing = True  # no more holds: what is still held is fed undecided
+        if self._hold is not None:
+            self._release(self._hold)
         self._closed = True
         if not self._failed:
             spec = self.turns.take()
@@ -118,7 +170,7 @@ class LocalWhisperSession:
         pending = list(self._tasks)
         try:
             if pending:
-                await asyncio.wait(pending, timeout=CLOSE_TIMEOUT_S)
+                await asyncio.wait(pending, timeout=max(deadline - loop.time(), 0.5))
         finally:
             for task in pending:
                 if not task.done():

@@ -48,3 +48,29 @@ def test_a_capture_state_waits_for_more_groups() -> None:
 def test_the_threshold_is_the_policys() -> None:
     assert decide(TurnPolicy(threshold=0.8), "Yes please.", 0.7).end_now is False
     assert decide(TurnPolicy(threshold=0.6), "Yes please.", 0.7).end_now is True
+
+
+@pytest.mark.parametrize(("text", "why"), [  # the mid-pause set's first halves, as whisper
+    ("I'd like to book.", "'to book' without what"),  # writes them at the pause
+    ("My last name is Smith.", "one name, more may follow"),
+    ("My name is Maria,", "trails off"),
+    ("My date of birth is March 3rd.", "a date of birth without its year"),
+    ("I was born on the fifth of June", "a date of birth without its year"),
+    ("My birthday is oh three one five", "4 digits of a date so far"),
+])
+def test_half_said_turns_that_read_like_sentences_wait(text: str, why: str) -> None:
+    assert unfinished(text) == why
+    assert not decide(TurnPolicy(), text, 0.98).end_now
+
+
+@pytest.mark.parametrize("text", [
+    "I'd like to book a cleaning next week.",
+    "My name is Maria Lopez.",
+    "My date of birth is March 3rd 1984",
+    "My date of birth is March third, nineteen eighty four.",
+    "My birthday is oh three one five eight four",
+    "I need to cancel.",
+    "I'd like to speak to someone.",
+])
+def test_the_same_turns_said_whole_read_finished(text: str) -> None:
+    assert unfinished(text) == ""

@@ -9,29 +9,16 @@ import asyncio
 from typing import Any
 
 import pytest
+from turn_audio import silence
 
 from adapters.local import stt as stt_module
 from adapters.local.stt import LocalWhisperStt
 from adapters.local.transcribe import Transcript
-from adapters.local.tts import LocalPiperTts
 from adapters.local.turn import speculation
-from engine.audio_format import SILENCE, frames
+from engine.audio_format import frames
 from flows.turns import TurnPolicy
 
 POLICY = TurnPolicy(pause_ms=200, max_wait_ms=1000, model="off")
-
-
-@pytest.fixture(scope="module")
-def speech() -> bytes:
-    async def speak() -> bytes:
-        tts = LocalPiperTts(steady=True)
-        return b"".join([c async for c in tts.synthesize("I would like to book a cleaning")])
-
-    return asyncio.run(speak())
-
-
-def silence(ms: int) -> bytes:
-    return bytes([SILENCE]) * (8 * ms)
 
 
 class Whisper:
