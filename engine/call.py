@@ -245,6 +245,8 @@ class Call:
         if handled and self._entered and before == self.state:
             note = "re-entered"
         self._commit(event, before, note, handled)
+        if event.name == "caller.utterance":  # a reply begun at a pause that Respond did
+            self.runner.speculation.settle()  # not take over (other words, no reply) goes
 
     def _write_heard(self) -> None:
         heard = self.playback.heard

@@ -25,14 +25,15 @@ class Respond(Effect):
     kind = "respond"
 
     def carry_out(self, runtime: Runtime) -> None:
-        runtime.spawn(_respond(runtime), "respond")
+        call = runtime.call
+        turn = Turn(call_id=call.call_id, caller=call.caller, text=call.last_utterance,
+                    heard=tuple(s.text for s in call.playback.heard), mark=call.timeline.mark)
+        speculated = runtime.speculation.take(turn)  # begun at the caller's pause, same words
+        runtime.spawn(_respond(runtime, turn, speculated), "respond")
 
 
-async def _respond(runtime: Runtime) -> None:
+async def _respond(runtime: Runtime, turn: Turn, speculated: Any) -> None:
     call = runtime.call
-    turn = Turn(call_id=call.call_id, caller=call.caller, text=call.last_utterance,
-                heard=tuple(s.text for s in call.playback.heard), mark=call.timeline.mark)
-    speculated = runtime.speculation.take(turn)  # begun at the caller's pause, same words
     stream = speculated.outputs() if speculated else runtime.ports.brain.respond(turn)
     hold = f"reply:{call.next_id()}"
     call.playback.hold(hold)

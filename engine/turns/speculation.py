@@ -207,6 +207,12 @@ class Speculator:
         self._note(f"used ({spec.pulled} sentences ready, started {ahead:.3f}s ahead)")
         return spec
 
+    def settle(self) -> None:
+        """The machine has handled the turn: a speculation `take` did not claim is dropped
+        (the flow did not answer it with `respond`)."""
+        if self.current is not None:
+            self.drop("the turn ended without this reply")
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.drop("the call ended")
