@@ -241,6 +241,9 @@ class _Speaker:
     def clear(self) -> None:
         self.inner.clear()
 
+    def __getattr__(self, name: str) -> Any:  # prepare/forget_prepared: nothing to record
+        return getattr(self.inner, name)
+
 
 class CallRecords:
     """The server's call records: opens one `CallRecord` per call under `dirs.calls`."""

@@ -244,3 +244,33 @@ def test_an_llm_brain_forgets_a_dropped_turn_and_keeps_a_committed_one() -> None
     assert "I'd like to" not in after_drop
     assert "Hello." in committed and "I'd like a cleaning." in committed
     assert _Scripted.tentative_ok
+
+
+def test_the_first_sentences_are_prepared_ahead_and_forgotten_on_drop() -> None:
+    async def scenario() -> tuple[list[str], int, list[str]]:
+        loop = asyncio.get_running_loop()
+        world = FakeWorld(clock=loop.time)
+        world.llm.append({"reply": "Sure. What day works? Mornings or afternoons?"})
+        ports = world.ports()
+        prepared: list[str] = []
+        forgotten: list[int] = []
+        ports.speaker.prepare = prepared.append  # type: ignore[attr-defined]
+        ports.speaker.forget_prepared = lambda: forgotten.append(1)  # type: ignore[attr-defined]
+        call = Call(FlowMachine(load_flow(ROOT / "flows.yaml")), ports)
+        world.post = call.post
+        consumer = loop.create_task(call.run())
+        call.post("call.started", **CALLER)
+        call.post("agent.playback_done")
+        await settle(call)
+        call.speculation.guess("I'd like to book a cleaning")
+        await settle(call)
+        said_before = [r.detail for r in world.records if r.kind == "said"]
+        call.speculation.drop()
+        call.post("call.hangup")
+        await consumer
+        return prepared, len(forgotten), said_before
+
+    prepared, forgotten, said = run_virtual(scenario())
+    assert prepared == ["Sure.", "What day works?"]  # PREPARED sentences, not the third
+    assert forgotten == 1
+    assert not any("What day" in s for s in said)  # prepared is not said
