@@ -274,3 +274,30 @@ def test_the_first_sentences_are_prepared_ahead_and_forgotten_on_drop() -> None:
     assert prepared == ["Sure.", "What day works?"]  # PREPARED sentences, not the third
     assert forgotten == 1
     assert not any("What day" in s for s in said)  # prepared is not said
+
+
+def test_dialflow_check_refuses_a_bad_speculate_with_its_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    text = (ROOT / "flows.yaml").read_text().replace("speculate: true", "speculate: maybe")
+    bad = tmp_path / "flows.yaml"
+    bad.write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "speculate: maybe" in row)
+    done = subprocess.run([sys.executable, "-m", "engine.app.cli", "check", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode != 0
+    assert f"flows.yaml:{line}" in done.stdout + done.stderr
+    assert "settings.turn.speculate" in done.stdout + done.stderr
+    assert "true or false" in done.stdout + done.stderr
+    # per state, too: a capture state may turn it off
+    good = (ROOT / "flows.yaml").read_text().replace(
+        "turn: {expect: name, max_wait_ms: 2000}",
+        "turn: {expect: name, max_wait_ms: 2000, speculate: false}")
+    assert "speculate: false}" in good
+    (tmp_path / "ok.yaml").write_text(good)
+    flow = load_flow(tmp_path / "ok.yaml")
+    off = [name for name, spec in flow.states.items()
+           if dict(spec.turn).get("speculate") is False]
+    assert len(off) == 1 and dict(flow.states[off[0]].turn)["expect"] == "name"
+    assert flow.settings.turn.speculate is True  # the flow-wide default stays on
