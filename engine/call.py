@@ -202,6 +202,8 @@ class Call:
             self._handle(event)
         finally:
             self._handling = False
+            if event.name == "caller.utterance":  # a reply begun at a pause that Respond
+                self.runner.speculation.settle()  # did not take over (other words) goes
 
     def _handle(self, event: Event) -> None:
         before = self.state
@@ -245,8 +247,6 @@ class Call:
         if handled and self._entered and before == self.state:
             note = "re-entered"
         self._commit(event, before, note, handled)
-        if event.name == "caller.utterance":  # a reply begun at a pause that Respond did
-            self.runner.speculation.settle()  # not take over (other words, no reply) goes
 
     def _write_heard(self) -> None:
         heard = self.playback.heard

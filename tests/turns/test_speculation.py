@@ -301,3 +301,17 @@ def test_dialflow_check_refuses_a_bad_speculate_with_its_line(tmp_path: Path) ->
            if dict(spec.turn).get("speculate") is False]
     assert len(off) == 1 and dict(flow.states[off[0]].turn)["expect"] == "name"
     assert flow.settings.turn.speculate is True  # the flow-wide default stays on
+
+
+def test_a_turn_the_flow_does_not_answer_drops_the_speculation(tmp_path: Path) -> None:
+    # the same words, but committed unsure: the flow asks to repeat instead of replying
+    steps = [BASE[0], (7.5, "guess", {"text": "I'd like to book a cleaning.",
+                                      "confidence": 0.9}),
+             (9.0, "caller.utterance", {"text": "I'd like to book a cleaning.",
+                                        "confidence": 0.1}), (12.0, "call.hangup", {})]
+    path, call, world = run_virtual(_recorded(tmp_path, steps))
+    assert [w for _, w in call.speculation.log][1:] == [
+        "dropped (the turn ended without this reply)"]
+    assert not [r for r in world.records if r.kind in ("asked", "reply")]
+    assert read_log(path).of("reply") == []
+    assert world.llm[0]["reply"] == ANSWERS[0]["reply"]  # its scripted answer was put back
