@@ -115,7 +115,7 @@ class Speculator:
     def guess(self, text: str, confidence: float | None = None) -> bool:
         """The caller paused after `text`: start the reply on it if the flow allows.
         True when a speculation runs for it."""
-        text = " ".join(str(text).split())
+        text = str(text)  # as the STT will commit it: compared exactly
         current = self.current
         if current is not None and current.turn.text == text:
             return True  # the same words again (a second pause): keep what runs
@@ -150,7 +150,7 @@ class Speculator:
         call = self.call
         if call.ended:
             return "the call ended"
-        if not text:
+        if not text.strip():
             return "no words"
         if not current_policy(call).speculate:
             return "turn.speculate is off"
