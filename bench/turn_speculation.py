@@ -23,9 +23,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WAITING_LINES = [  # each reads unfinished at the pause: the turn waits, then ends at the cap
-    "Hi, I'd like to book a cleaning and",
-    "What time do you close on Thursday, and",
-    "My number is five five five",
+    "My number is five five five",  # whisper writes "555": a number still short
+    "Could I please talk to",
+    "I have a question about the",
 ]
 ROUNDS = 2  # calls per setting (3 turns each)
 
