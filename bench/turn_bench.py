@@ -1,7 +1,7 @@
 """Turn-taking of the offline stack on this machine: turn latency, barge-in reaction, false
 interruptions and premature ends of turn.
 
-    python -m bench.turn_bench [--calls 1,10] [--only endpoint,latency,eot,barge]
+    python -m bench.turn_bench [--calls 1,10] [--only endpoint,latency,eot,barge,speculate]
 
 * endpoint — finished turns fed in real time to the local STT session: from the end of the
   caller's sound to `caller.utterance` (end-of-turn wait + transcription), the part of the
@@ -22,6 +22,9 @@ interruptions and premature ends of turn.
   line noise at 20 dB SNR): false = the flow was interrupted; resumed = paused then resumed
   (after a clear: the unheard sentence is replayed).
   On a checkout without the gate, the flow's `long_enough` rule (300 ms) decides alone.
+* speculate — whole calls as in latency, one at a time, on lines whose turn waits for more
+  after the pause (a trailing "and", a number in groups), with the flow's
+  `turn.speculate` on and off: end of speech -> first agent frame (bench/turn_speculation.py).
 Runs on any checkout (it imports what exists), so old and new figures come from one file.
 """
 
@@ -93,7 +96,8 @@ class DelayedBrain:
         return getattr(self.inner, name)
 
 
-async def latency(calls: int, jobs: Any = None) -> dict[str, list[float]]:
+async def latency(calls: int, jobs: Any = None, flow: Path | None = None,
+                  lines: list[str] | None = None) -> dict[str, list[float]]:
     from adapters.twilio.caller import SimulatedCaller
     from bench.local_server import LocalServer, offline_env, record_stages
     from engine.app.callsim.session import CallSimulation, Line, place_call
@@ -103,7 +107,7 @@ async def latency(calls: int, jobs: Any = None) -> dict[str, list[float]]:
 
     tmp = Path(tempfile.mkdtemp())
     env, token = offline_env(os.environ, tmp)
-    services = build_services(ROOT / "flows.yaml", env=env,
+    services = build_services(flow or ROOT / "flows.yaml", env=env,
                               storage=Storage(f"sqlite:///{tmp / 'bench.db'}"))
     services.brain = DelayedBrain(services.brain)
     stages = record_stages(services)
@@ -119,7 +123,7 @@ async def latency(calls: int, jobs: Any = None) -> dict[str, list[float]]:
                                    custom_parameters=params) as caller:
             sim = CallSimulation(caller, voice)
             await sim.greeting()
-            for text in DEFAULT_LINES[:3]:
+            for text in lines or DEFAULT_LINES[:3]:
                 if caller.closed:
                     break
                 await sim.play(Line("say", text))
@@ -372,6 +376,11 @@ async def main(calls: list[int], only: set[str]) -> None:
                   f"({100 * len(false) / len(non):.0f} %) {[n for n, _ in false]}; "
                   f"paused {len(held)}, of which resumed {len(resumed)} "
                   f"({len(after_clear)} after a clear)")
+    if "speculate" in only:
+        from bench.turn_speculation import compare
+
+        for line in await compare(latency):
+            print(line)
     if "latency" in only:
         from bench.turn_stages import breakdown, time_workers
 
@@ -389,6 +398,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", default="1,10")
-    parser.add_argument("--only", default="endpoint,latency,eot,barge")
+    parser.add_argument("--only", default="endpoint,latency,eot,barge,speculate")
     args = parser.parse_args()
     asyncio.run(main([int(c) for c in args.calls.split(",")], set(args.only.split(","))))

@@ -116,6 +116,15 @@ class Call:
     def next_id(self) -> int:
         return next(self._seq)
 
+    def busy(self) -> list[str]:
+        """The names of the call's live tasks (the speculator asks: is the brain busy?)."""
+        return self.tasks.names()
+
+    @property
+    def speculation(self) -> Any:
+        """The call's `engine.turns.speculation.Speculator`: the STT's guesses go here."""
+        return self.runner.speculation
+
     @property
     def now(self) -> float:
         return self._loop.time() if self._loop else 0.0
@@ -193,6 +202,8 @@ class Call:
             self._handle(event)
         finally:
             self._handling = False
+            if event.name == "caller.utterance":  # a reply begun at a pause that Respond
+                self.runner.speculation.settle()  # did not take over (other words) goes
 
     def _handle(self, event: Event) -> None:
         before = self.state
@@ -358,6 +369,7 @@ class Call:
         self._stop_timer()
         self.keypad.cancel()
         self.watchdog.stop()
+        self.runner.speculation.close()
         self.tasks.cancel_all()
         self.runner.ports.brain.forget(self.call_id)
         self._machine.remove(self)

@@ -84,6 +84,8 @@ class CallView(Protocol):
 
     def next_id(self) -> int: ...
 
+    def busy(self) -> list[str]: ...
+
 
 class Runtime(Protocol):
     """What `Effect.carry_out` gets: the call, its ports and the runner's shared helpers."""
@@ -91,6 +93,7 @@ class Runtime(Protocol):
     call: CallView
     ports: Ports
     interruptions: int  # stop_speaking count: a filler started before one ends
+    speculation: Any  # engine.turns.speculation.Speculator: the reply started at a pause
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str, keep: bool = False) -> None:
         """Run `coro` as a task owned by the current state (`keep`: by the call)."""

@@ -23,6 +23,7 @@ class FallbackBrain:
         self.brains = list(brains)
         self.name = ">".join(str(getattr(b, "name", type(b).__name__)) for b in self.brains)
         self._answering: dict[str, Any] = {}  # call id -> the brain that answered last
+        self.tentative_ok = all(getattr(b, "tentative_ok", False) for b in self.brains)
 
     async def warm(self) -> None:
         for brain in self.brains:
@@ -32,6 +33,8 @@ class FallbackBrain:
 
     async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
         last_error: Exception | None = None
+        if turn.tentative is not None:  # speculative: which brain answered is undone too
+            turn.tentative.restore_on_drop(self._answering, turn.call_id)
         for index, brain in enumerate(self.brains):
             said = False
             try:

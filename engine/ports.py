@@ -7,7 +7,8 @@ stream of typed items so the engine, not the adapter, decides what reaches the m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import copy
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +37,62 @@ class ToolCall:
 BrainOutput = Sentence | ToolCall
 
 
+class Tentative:
+    """The mark of a speculative turn: the caller paused but may not have finished.
+
+    A brain answering a `Turn` whose `tentative` is set must leave no lasting trace until
+    the turn is committed: what it records (history, the event log, a script's records)
+    waits in `on_commit`, or what it changed is undone in `on_drop`. Exactly one of the
+    two runs, once: `commit()` when the machine asked for this very reply, `drop()` when
+    the caller went on or said something else. Pure bookkeeping, on the loop thread.
+    """
+
+    __slots__ = ("_commit", "_drop", "state")
+
+    def __init__(self) -> None:
+        self.state = "open"  # open | committed | dropped
+        self._commit: list[Callable[[], None]] = []
+        self._drop: list[Callable[[], None]] = []
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the turn is committed (at once if it already is)."""
+        if self.state == "committed":
+            fn()
+        elif self.state == "open":
+            self._commit.append(fn)
+
+    def on_drop(self, fn: Callable[[], None]) -> None:
+        """Run `fn` if the turn is dropped (undo; later registrations run first)."""
+        if self.state == "open":
+            self._drop.append(fn)
+
+    def restore_on_drop(self, entries: MutableMapping[str, Any], key: str) -> None:
+        """Keep a copy of `entries[key]` as it is now and put it back if the turn is dropped
+        (a brain's per-call state: whatever the speculative reply changed goes)."""
+        had = key in entries
+        saved = copy.deepcopy(entries[key]) if had else None
+
+        def undo() -> None:
+            if had:
+                entries[key] = saved
+            else:
+                entries.pop(key, None)
+
+        self.on_drop(undo)
+
+    def commit(self) -> None:
+        if self.state == "open":
+            self.state, fns, self._drop = "committed", self._commit, []
+            for fn in fns:
+                fn()
+
+    def drop(self) -> None:
+        if self.state == "open":
+            self.state, fns, self._commit = "dropped", self._drop, []
+            for fn in reversed(fns):
+                fn()
+
+
 @dataclass(frozen=True)
 class Turn:
     """What the brain needs to answer: the call and the caller's latest words."""
@@ -46,6 +103,9 @@ class Turn:
     heard: tuple[str, ...] = ()
     mark: Callable[[str], None] = field(default=lambda stage: None, compare=False, repr=False)
     """Report a latency stage: `mark("retrieval")`, `mark("llm_first_token")`."""
+    tentative: Tentative | None = field(default=None, compare=False, repr=False)
+    """Set on a speculative turn (see `Tentative`); only brains with `tentative_ok = True`
+    are given one."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +125,9 @@ class Speaker(Protocol):
 
 
 class Brain(Protocol):
+    """A brain may set `tentative_ok = True`: it answers speculative turns (`Turn.tentative`)
+    without a lasting trace unless they are committed. Without it no speculation runs."""
+
     def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
         """Stream the reply: sentences as soon as they are complete, then maybe a tool call."""
 

@@ -5,7 +5,8 @@ itself out through the `Runtime` this runner is (`engine/effect.py`). The runner
 call's ports and the helpers effects share: speech and tools whose failures become error
 events, and the stop_speaking count fillers watch. Results come back as events on the
 call's queue (`agent.reply_started`, `llm.tool_call`, `tool.done`, `transfer.failed`, …),
-so a failing adapter becomes an event the flow handles: a call never dies silently.
+so a failing adapter becomes an event the flow handles: a call never dies silently. It also
+keeps the call's `Speculator` (engine/turns/speculation.py), which `Respond` asks first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 from engine.effect import CallView, Effect
 from engine.ports import Ports, ToolOutcome
+from engine.turns.speculation import Speculator
 
 log = logging.getLogger("dialflow.runner")
 
@@ -31,6 +33,7 @@ class EffectRunner:
         self.ports = ports
         self.interruptions = 0
         self.spawn = call.spawn  # (bound once: one call less per effect)
+        self.speculation = Speculator(call, ports)  # a reply started at a pause, if any
 
     def execute(self, effect: Effect) -> None:
         effect.carry_out(self)

@@ -43,6 +43,10 @@ class CallTasks:
     def owned_by(self, state: str) -> list[asyncio.Task[Any]]:
         return [t for t, owner in self._owner.items() if owner == state]
 
+    def names(self) -> list[str]:
+        """The names of the live tasks (`<call id>:<name>`)."""
+        return [task.get_name() for task in self._owner]
+
     def cancel_all(self) -> None:
         for task in list(self._owner):
             task.cancel()

@@ -1,9 +1,10 @@
 """Behaviours that drive the conversation: ask the brain for a reply, run the tool it chose.
 
 `Respond` streams the brain's reply to the speaker port sentence by sentence and ends in
-`agent.reply_started`, `llm.tool_call` or `llm.error`; `RunTool` runs one `ToolCall` through
-the tools port and gives the brain its outcome under the same id (unless the flow itself
-asked, with `call_tool`).
+`agent.reply_started`, `llm.tool_call` or `llm.error`; a reply the call's speculator began
+at the caller's pause on the same words is taken over instead of asking again; `RunTool`
+runs one `ToolCall` through the tools port and gives the brain its outcome under the same
+id (unless the flow itself asked, with `call_tool`).
 """
 
 from __future__ import annotations
@@ -24,19 +25,22 @@ class Respond(Effect):
     kind = "respond"
 
     def carry_out(self, runtime: Runtime) -> None:
-        runtime.spawn(_respond(runtime), "respond")
+        call = runtime.call
+        turn = Turn(call_id=call.call_id, caller=call.caller, text=call.last_utterance,
+                    heard=tuple(s.text for s in call.playback.heard), mark=call.timeline.mark)
+        speculated = runtime.speculation.take(turn)  # begun at the caller's pause, same words
+        runtime.spawn(_respond(runtime, turn, speculated), "respond")
 
 
-async def _respond(runtime: Runtime) -> None:
+async def _respond(runtime: Runtime, turn: Turn, speculated: Any) -> None:
     call = runtime.call
-    turn = Turn(call_id=call.call_id, caller=call.caller, text=call.last_utterance,
-                heard=tuple(s.text for s in call.playback.heard), mark=call.timeline.mark)
+    stream = speculated.outputs() if speculated else runtime.ports.brain.respond(turn)
     hold = f"reply:{call.next_id()}"
     call.playback.hold(hold)
     spoke = False
     said: list[str] = []
     try:
-        async for item in runtime.ports.brain.respond(turn):
+        async for item in stream:
             if isinstance(item, Sentence):
                 speech_id = call.playback.begin(item.text)
                 said.append(item.text)

@@ -4,7 +4,9 @@
 blocks; the sender puts frames on the socket unchanged (Twilio's mu-law, no transcoding)
 and sends `KeepAlive` whenever no audio went out for `keepalive_s`, so Deepgram's 10 s idle
 limit (NET-0001) never closes the socket, whether the telephony side pauses or not. The
-receiver turns Deepgram's messages into call events through the `TurnTracker`.
+receiver turns Deepgram's messages into call events through the `TurnTracker`, and its
+guesses (a final segment at a pause, withdrawn when more words come) into calls on the
+call's speculator (`speculation`, set by the media stream).
 
 A dropped socket does not end the call: audio keeps queueing (bounded), and the session
 reconnects with exponential backoff and jitter, then resends the unconfirmed and queued
@@ -35,7 +37,7 @@ from typing import Any, Protocol
 
 from adapters.deepgram.config import DeepgramOptions
 from adapters.deepgram.ledger import AudioLedger
-from adapters.deepgram.turns import Emission, TurnTracker
+from adapters.deepgram.turns import GUESS, WITHDRAW, Emission, TurnTracker
 from adapters.retry import backoff_delay
 from engine.audio_format import BYTES_PER_SECOND
 from engine.media import Emit
@@ -93,6 +95,7 @@ class DeepgramSession:
         self._loop = asyncio.get_running_loop()
         self._ledger = AudioLedger(options.buffer_bytes, BYTES_PER_SECOND)
         self._turn = TurnTracker(options.report_until_ms)
+        self.speculation: Any = None  # the call's Speculator: guess(text, confidence), drop()
         self._wake = asyncio.Event()  # audio queued, or close requested
         self._stop = asyncio.Event()  # close requested
         self._finalized = asyncio.Event()  # the answer to Finalize arrived
@@ -328,12 +331,26 @@ class DeepgramSession:
 
     def _emit_all(self, emissions: list[Emission]) -> None:
         for name, fields in emissions:
+            if name in (GUESS, WITHDRAW):  # for the speculator, not an event of the call
+                self._speculate(name, fields)
+                continue
             offset = fields.pop("ended_offset", None)
             if offset is not None:
                 ended_at = self._time_of(offset)
                 if ended_at is not None:
                     fields["ended_at"] = ended_at
             self._emit(name, **fields)
+
+    def _speculate(self, name: str, fields: dict[str, Any]) -> None:
+        if self.speculation is None or self._closing:
+            return
+        try:
+            if name == GUESS:
+                self.speculation.guess(fields["text"], fields["confidence"])
+            else:
+                self.speculation.drop()
+        except Exception:
+            log.exception("call %s: the speculator failed on a %s", self.call_id, name)
 
     def _time_of(self, offset: int) -> float | None:
         """When the byte at global `offset` was fed (None once it is out of the window)."""

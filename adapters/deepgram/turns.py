@@ -5,7 +5,11 @@ end-pointer heard `endpointing` ms of silence) or on `UtteranceEnd` (a word gap 
 `utterance_end_ms`, which also catches noisy lines where end-pointing never fires), and
 becomes one `caller.utterance {text, confidence}`: the segments joined, the confidence the
 word-weighted mean of theirs. Until then every change of the turn's text (final segments so
-far plus the newest interim guess) is a `caller.transcript {text}`.
+far plus the newest interim guess) is a `caller.transcript {text}`. An `is_final` segment
+that does not end the turn is stable words at a pause: a `GUESS` of the finals so far (the
+session gives it to the call's speculator, never to the machine), `WITHDRAW`n when an
+interim brings more words; the commit on `speech_final`/`UtteranceEnd` carries the same
+text when nothing followed.
 
 `caller.speech_started {duration_ms}`: Deepgram's `SpeechStarted` carries when speech began,
 not for how long it has gone on. The duration reported is the audio fed since that moment
@@ -24,6 +28,8 @@ from typing import Any
 
 Emission = tuple[str, dict[str, Any]]
 BYTES_PER_MS = 8  # 8 kHz mu-law
+GUESS = "guess"  # not a call event: the session hands it to the call's speculator
+WITHDRAW = "withdraw"  # the caller went on: the guess is dropped
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class TurnTracker:
         self._speech_end: int | None = None  # global offset where the last final word ended
         self._reported_ms = -1
         self._last_text = ""
+        self._guessed = False  # a guess of the finals so far is out
 
     @property
     def pending(self) -> bool:
@@ -84,8 +91,14 @@ class TurnTracker:
                 self._speech_end = end
         else:
             self._interim = Segment(text, confidence) if text else None
+            if text and self._guessed:  # more words after the guess: the caller went on
+                self._guessed = False
+                out.append((WITHDRAW, {}))
         if speech_final:
             return out + self._end(include_interim=False)
+        if is_final and text:  # a stable segment, the turn not ended yet: a guess
+            self._guessed = True
+            out.append((GUESS, _joined(self._finals)))
         turn_text = self._text(include_interim=True)
         if turn_text and turn_text != self._last_text:
             self._last_text = turn_text
@@ -111,12 +124,10 @@ class TurnTracker:
             self._speech_start = None
             self._reported_ms = -1
         self._last_text = ""
+        self._guessed = False
         if not segments:
             return []
-        text = " ".join(segment.text for segment in segments)
-        weight = sum(segment.weight for segment in segments)
-        confidence = sum(s.confidence * s.weight for s in segments) / weight
-        fields: dict[str, Any] = {"text": text, "confidence": round(confidence, 4)}
+        fields = _joined(segments)
         if self._speech_end is not None:
             fields["ended_offset"] = self._speech_end  # the session turns it into a time
         self._speech_end = None
@@ -136,3 +147,12 @@ class TurnTracker:
         if include_interim and self._interim is not None:
             parts.append(self._interim.text)
         return " ".join(parts)
+
+
+def _joined(segments: list[Segment]) -> dict[str, Any]:
+    """The turn's text and word-weighted confidence from its segments (the utterance's, and
+    the guess's, so a commit of the same finals matches the guess exactly)."""
+    text = " ".join(segment.text for segment in segments)
+    weight = sum(segment.weight for segment in segments)
+    confidence = sum(s.confidence * s.weight for s in segments) / weight
+    return {"text": text, "confidence": round(confidence, 4)}

@@ -279,6 +279,11 @@ class Conversations:
     def forget(self, call_id: str) -> None:
         self._calls.pop(call_id, None)
 
+    @property
+    def entries(self) -> OrderedDict[str, Conversation]:
+        """The conversations by call id (a speculative turn restores its entry if dropped)."""
+        return self._calls
+
     def __contains__(self, call_id: object) -> bool:
         return call_id in self._calls
 

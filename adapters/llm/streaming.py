@@ -1,10 +1,11 @@
 """`StreamingBrain`: the engine's `Brain` port over a streaming LLM API, for both providers.
 
 `respond` starts the knowledge search first, records the caller's turn (or continues after
-a tool result), then streams the provider's reply: text deltas go through the sentence
-splitter and each complete `Sentence` is yielded at once (and recorded as said); a tool
-call is yielded last, once the stream has ended. Transient failures (rate limits, 5xx,
-overload, dropped connections, streams cut short) are retried with backoff and jitter, at
+a tool result; a speculative turn's history is put back as it was if the turn is dropped),
+then streams the provider's reply: text deltas go through the sentence splitter and each
+complete `Sentence` is yielded at once (and recorded as said); a tool call is yielded last,
+once the stream has ended. Transient failures (rate limits, 5xx, overload, dropped
+connections, streams cut short) are retried with backoff and jitter, at
 most `max_retries` times and only while nothing has been yielded; a timeout is not retried
 (the flow's reply timer is already running). Then `LLMError`/`LLMTimeout` is raised and
 the engine turns it into `llm.error`.
@@ -130,7 +131,11 @@ class StreamingBrain(ABC):
             return
         conversation.tool_result(tool, outcome)
 
+    tentative_ok = True  # a speculative turn's history is restored if it is dropped
+
     async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
+        if turn.tentative is not None:
+            turn.tentative.restore_on_drop(self.conversations.entries, turn.call_id)
         conversation = self.conversations.get(turn.call_id)
         search = None
         if not conversation.continues(turn):

@@ -70,6 +70,8 @@ class LocalWhisperSession:
         self.on_voice: Callable[[str], None] | None = None  # "onset"/"gone": barge-in pauses
         self.turns = TurnDecider(call_id, self._endpointer, executor, lambda: self.turn_policy(),
                                  self._commit, prompt)
+        self.speculation: Any = None  # the call's Speculator: guess(text, confidence), drop()
+        self.turns.on_wait = self._guess
 
     def feed(self, ulaw: bytes) -> None:
         if self._closed or self._failed:
@@ -103,6 +105,8 @@ class LocalWhisperSession:
                 self._hold_for(self.turns.current)
             elif isinstance(event, Resumed):
                 self.turns.resumed()
+                if self.speculation is not None:
+                    self.speculation.drop()
             else:
                 if isinstance(event, VoiceOnset):  # a new turn takes the state's policy
                     self._take_policy()
@@ -138,6 +142,13 @@ class LocalWhisperSession:
         if self._endpointer.params.pause_ms is not None:
             self._endpointer.pause_ms = policy.pause_ms
         self._endpointer.max_utterance_ms = policy.max_turn_ms
+
+    def _guess(self, result: Transcript) -> None:
+        """The turn waits for more after these words: the reply may start on them (the
+        same correction as the utterance, so a commit with the same words matches)."""
+        if self.speculation is not None and not self._closed and not self._failed:
+            text = result.text if self._fixer is None else self._fixer.fix(result.text)
+            self.speculation.guess(text, result.confidence)
 
     def _commit(self, spec: Speculation) -> None:
         """The decision at a pause ended the turn: emit the speculative transcript."""

@@ -138,6 +138,13 @@ class _Brain:
         self.inner = inner
         self.rec = record
 
+    def _write(self, turn: Turn, rec: dict[str, Any]) -> None:
+        """A speculative turn's reply is written once committed, never if dropped."""
+        if turn.tentative is None:
+            self.rec.write(rec)
+        else:
+            turn.tentative.on_commit(lambda: self.rec.write(rec))
+
     async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
         rec = {"k": "reply", "t": self.rec.now(), "q": turn.text, "o": []}
         done = False
@@ -148,7 +155,7 @@ class _Brain:
                                                       "id": item.id}])
                     rec["end"] = self.rec.now()
                     done = True
-                    self.rec.write(rec)  # the runner stops reading after a tool call
+                    self._write(turn, rec)  # the runner stops reading after a tool call
                 else:
                     rec["o"].append([self.rec.now(), item.text])
                 yield item
@@ -161,7 +168,7 @@ class _Brain:
             raise
         finally:
             if not done:
-                self.rec.write(rec)
+                self._write(turn, rec)
 
     def tool_result(self, call_id: str, tool: ToolCall, outcome: ToolOutcome) -> None:
         self.inner.tool_result(call_id, tool, outcome)
@@ -233,6 +240,9 @@ class _Speaker:
 
     def clear(self) -> None:
         self.inner.clear()
+
+    def __getattr__(self, name: str) -> Any:  # prepare/forget_prepared: nothing to record
+        return getattr(self.inner, name)
 
 
 class CallRecords:

@@ -25,6 +25,7 @@ class Window:
     entries: list[TraceEntry]
     records: list[Record]
     call: Call
+    speculation_from: int = 0  # where this step begins in the speculator's log
 
     def effects(self) -> list[str]:
         return [e for entry in self.entries for e in entry.effects]
@@ -173,6 +174,13 @@ def _audio(want: Any, w: Window) -> tuple[Any, bool]:
     return got, got == _as_list(want)
 
 
+def _speculation(want: Any, w: Window) -> tuple[Any, bool]:
+    """What the call's speculator did in the step, in order (started, skipped, dropped,
+    used)."""
+    got = [what.split(" ")[0] for _, what in w.call.speculation.log[w.speculation_from:]]
+    return got, got == _as_list(want)
+
+
 _CHECKS = {
     "state": _state,
     "said": _said,
@@ -192,4 +200,5 @@ _CHECKS = {
     "ignored": _ignored,
     "states": _states,
     "audio": _audio,
+    "speculation": _speculation,
 }

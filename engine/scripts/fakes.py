@@ -118,21 +118,34 @@ class FakeAudio:
 
 
 class FakeBrain:
+    """Answers in the script's order. A speculative turn (`Turn.tentative`) records what it
+    was asked only once committed, and puts its answer back if dropped."""
+
+    tentative_ok = True
+
     def __init__(self, world: FakeWorld):
         self.world = world
+
+    def _record(self, turn: Turn, kind: str, detail: Any) -> None:
+        if turn.tentative is None:
+            self.world.record(kind, detail)
+        else:
+            turn.tentative.on_commit(lambda: self.world.record(kind, detail))
 
     async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
         """A reply's sentences come first; then `hang`/`error` (after speaking), then a
         tool call."""
-        self.world.record("asked", {"text": turn.text, "heard": list(turn.heard)})
+        self._record(turn, "asked", {"text": turn.text, "heard": list(turn.heard)})
         if not self.world.llm:
-            self.world.record("problem", f"the brain was asked to reply to {turn.text!r} "
-                              "but the script has no llm answer left: add `llm: {reply: …}`")
+            self._record(turn, "problem", f"the brain was asked to reply to {turn.text!r} "
+                         "but the script has no llm answer left: add `llm: {reply: …}`")
             return
         answer = self.world.llm.popleft()
+        if turn.tentative is not None:
+            turn.tentative.on_drop(lambda: self.world.llm.appendleft(answer))
         await _delay(answer)
         if "reply" in answer:
-            self.world.record("reply", str(answer["reply"]))
+            self._record(turn, "reply", str(answer["reply"]))
             for sentence in split_sentences(str(answer["reply"])):
                 yield Sentence(sentence)
         if answer.get("hang"):

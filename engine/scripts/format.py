@@ -36,10 +36,10 @@ TOP_KEYS = ("name", "description", "flow", "playback", "llm", "tools", "transfer
             "steps",
             "clock", "vars")
 STEP_KEYS = ("event", "data", "caller", "confidence", "dtmf", "at", "after", "expect", "llm",
-             "tools", "transfer", "speaker", "note", "voice")
+             "tools", "transfer", "speaker", "note", "voice", "guess")
 EXPECT_KEYS = ("state", "said", "reply", "effect", "effects", "no_effect", "tool", "transfer",
                "ended", "hung_up", "ticket", "tickets", "counters", "ignored", "states",
-               "brain", "timer", "audio")
+               "brain", "timer", "audio", "speculation")
 LLM_KEYS = ("reply", "tool_call", "error", "hang", "after")
 TOOL_CALL_KEYS = ("name", "args", "id", "unknown_tool")
 TOOL_ANSWER_KEYS = ("result", "error", "hang", "after")
@@ -48,7 +48,9 @@ BRAIN_KEYS = ("text", "heard")
 TIMER_KEYS = ("event", "in")
 FAKE_MODES = ("ok", "fail", "hang")
 BOOL_EXPECTS = ("transfer", "ended", "hung_up")
-VOICES = ("onset", "gone")  # `voice:` steps: the VAD's first sound / too short to be speech
+VOICES = ("onset", "gone", "resumed")  # `voice:` steps: the VAD's first sound / too short to
+# be speech / the caller spoke again after a pause (a `guess:` is dropped)
+SPECULATION = ("started", "skipped", "dropped", "used")  # `expect: {speculation: [...]}`
 AUDIO_ACTIONS = ("pause", "clear", "resume")  # `expect: {audio: [...]}`: the barge-in gate's
 SHORTHAND_FIELDS = {"caller": ("confidence",), "dtmf": ()}
 
@@ -81,11 +83,13 @@ class ScriptStep:
     transfer: str | None = None
     speaker: str | None = None
     voice: str | None = None  # "onset" | "gone": a sound reported to the barge-in gate
+    guess: str | None = None  # the STT's transcript at a pause: the reply may start on it
 
     def label(self) -> str:
         when = (f"at {self.at:g}s" if self.at is not None
                 else f"after {self.after:g}s" if self.after is not None else "")
-        what = self.event or (f"voice {self.voice}" if self.voice else "")
+        what = self.event or (f"voice {self.voice}" if self.voice else "") or (
+            f"guess {self.guess!r}" if self.guess is not None else "")
         return " ".join(x for x in (what, when) if x) or "check"
 
 
@@ -256,11 +260,19 @@ class _Parser:
         if "voice" in item:
             if item["voice"] not in VOICES:
                 raise self.fail(item.line_of("voice"), f"voice is {item['voice']!r}; write "
-                                "`voice: onset` (the caller's first sound) or `voice: gone`")
+                                "`voice: onset` (the caller's first sound), `voice: gone` or "
+                                "`voice: resumed` (speaking again after a pause)")
             step.voice = str(item["voice"])
+        if "guess" in item:
+            if not isinstance(item["guess"], str) or "caller" in item or "event" in item:
+                raise self.fail(item.line_of("guess"), "guess is the words the STT has at a "
+                                "pause, in a step of its own, e.g. `guess: \"I need a cleaning\"`")
+            step.guess = item["guess"]
+            step.data = {"confidence": item.get("confidence", 0.95)}
         if step.event:
             self._fields(step.event, data)
-        step.data = dict(data)
+        if step.guess is None:
+            step.data = dict(data)
         if "caller" in item:
             step.data = {"text": str(item["caller"]), "confidence": item.get("confidence", 0.95),
                          **step.data}
@@ -342,6 +354,9 @@ class _Parser:
         elif key == "audio" and any(name not in AUDIO_ACTIONS for name in names):
             raise self.fail(line, f"expect audio lists what the agent's audio did, in order: "
                             f"{', '.join(AUDIO_ACTIONS)} (e.g. `audio: [pause, resume]`)")
+        elif key == "speculation" and any(name not in SPECULATION for name in names):
+            raise self.fail(line, f"expect speculation lists what the speculator did, in order: "
+                            f"{', '.join(SPECULATION)} (e.g. `speculation: [started, dropped]`)")
         elif key == "ignored" and not isinstance(value, bool):
             for name in names:
                 if name not in EVENTS:

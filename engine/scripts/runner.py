@@ -7,7 +7,9 @@ script's line.
 
 A script with `voice:` steps runs the caller's speech events through the call's barge-in gate
 (`engine/turns/barge_in.py`), as the media stream does, with a fake audio that records
-pause, clear and resume; other scripts post their events to the call directly.
+pause, clear and resume; other scripts post their events to the call directly. A `guess:`
+step hands the STT's words at a pause to the call's speculator (`voice: resumed` withdraws
+it), as the STT session does; nothing of it reaches the trace unless a turn commits.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
             if any(step.voice for step in script.steps) else None)
     consumer = loop.create_task(call.run(), name=f"{call.call_id}:consumer")
     start, now = loop.time(), loop.time()
-    seen_trace, seen_records = 0, 0
+    seen_trace, seen_records, seen_guesses = 0, 0, 0
     try:
         for step in script.steps:
             target = start + step.at if step.at is not None else now + (step.after or 0.0)
@@ -94,6 +96,11 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
             world.speaker = step.speaker or world.speaker
             if gate is not None and step.voice:
                 gate.voice(step.voice)
+            if step.voice == "resumed":
+                call.speculation.drop()
+            if step.guess is not None:
+                call.speculation.guess(step.guess, step.data.get("confidence"))
+                await settle(call)
             if step.event:
                 data = dict(step.data)
                 if step.event == "call.started":
@@ -101,10 +108,12 @@ async def _drive(script: Script, machine: FlowMachine) -> ScriptResult:
                 if gate is None or gate.admit(step.event, data):
                     call.post(step.event, **data)
                 await settle(call)
-            window = Window(call.trace.entries[seen_trace:], world.records[seen_records:], call)
+            window = Window(call.trace.entries[seen_trace:], world.records[seen_records:], call,
+                            seen_guesses)
             result.marks.append((seen_trace, step))
             result.failures.extend(check_step(script, step, window))
             seen_trace, seen_records = len(call.trace.entries), len(world.records)
+            seen_guesses = len(call.speculation.log)
     finally:
         if gate is not None:
             gate.close()

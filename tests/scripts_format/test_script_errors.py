@@ -47,6 +47,10 @@ def refusal(write_script: Writer, body: str) -> str:
     ("steps:\n  - voice: onst\n", 3, "write `voice: onset`"),
     ("steps:\n  - event: call.started\n    expect: {audio: [pause, cleared]}\n", 4,
      "expect audio lists what the agent's audio did, in order: pause, clear, resume"),
+    ("steps:\n  - guess: [a, b]\n", 3, "guess is the words the STT has at a pause"),
+    ("steps:\n  - caller: hi\n    guess: hi\n", 4, "in a step of its own"),
+    ("steps:\n  - event: call.started\n    expect: {speculation: [begun]}\n", 4,
+     "expect speculation lists what the speculator did, in order: started, skipped"),
 ])
 def test_misspelt_keys_are_refused_with_their_line(write_script: Writer, body: str, line: int,
                                                     words: str) -> None:

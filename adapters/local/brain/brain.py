@@ -167,8 +167,12 @@ class RulesBrain:
 
     # --- the Brain port ----------------------------------------------------------------
 
+    tentative_ok = True  # a speculative turn's state is put back if it is dropped
+
     async def respond(self, turn: Turn) -> AsyncIterator[BrainOutput]:
         """The reply to `turn`, one sentence at a time, maybe ending with a tool call."""
+        if turn.tentative is not None:
+            turn.tentative.restore_on_drop(self._states.entries, turn.call_id)
         state = self._states.get(turn.call_id)
         if state.pending is not None and state.outcome is not None:
             outputs = self._after_tool(state, turn)

@@ -122,6 +122,11 @@ class CallStates:
     def peek(self, call_id: str) -> CallState | None:
         return self._states.get(call_id)
 
+    @property
+    def entries(self) -> OrderedDict[str, CallState]:
+        """The states by call id (a speculative turn restores its entry if dropped)."""
+        return self._states
+
     def waiting_for(self, call_id: str, call: ToolCall) -> CallState | None:
         """Call `call_id`'s state when `call` is its pending tool call (by id, else by name
         and arguments)."""

@@ -5,8 +5,10 @@ transcription of the utterance so far (stt pool) and the Smart Turn model (turn 
 decides with `engine.turns.decision`: end the turn now (the session commits the utterance
 and emits that very transcript), or wait — the cap (`max_wait_ms` of silence) is set on the
 end-pointer, and if the turn ends there the speculative transcript is reused, so nothing is
-transcribed twice. When the caller speaks again (`Resumed`) the speculation is dropped: it
-never reaches the call. Loop-only; touches the worker pools and the shared turn model.
+transcribed twice; while it waits, `on_wait(transcript)` lets the call's reply start on
+those words (engine/turns/speculation.py). When the caller speaks again (`Resumed`) the
+speculation is dropped: it never reaches the call. Loop-only; touches the worker pools and
+the shared turn model.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class TurnDecider:
         self._prompt = prompt
         self.current: Speculation | None = None
         self.decisions: list[Decision] = []  # for the bench and tests
+        self.on_wait: Callable[[Transcript], None] | None = None  # the turn waits for more
 
     def paused(self, event: Paused) -> None:
         loop = asyncio.get_running_loop()
@@ -111,6 +114,8 @@ class TurnDecider:
         if spec.decision.end_now:
             self.current = None
             self._on_commit(spec)
+        elif self.on_wait is not None:  # the reply may start on these words meanwhile
+            self.on_wait(result)
 
     def resumed(self) -> None:
         """The caller spoke again: the speculation goes, without a trace."""

@@ -3,7 +3,8 @@
 Each `say` streams TTS audio into the paced outbound queue and ends with a mark named after
 the speech id, so Twilio's echo of that mark tells the engine the caller heard it. Says are
 spoken one after another in the order they were asked (a FIFO lock). A say cancelled
-mid-sentence still closes its speech with a mark, because what was queued is played.
+mid-sentence still closes its speech with a mark, because what was queued is played. A
+text `prepare`d ahead (a speculative reply's first sentences) is said from that audio.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from adapters.twilio.bridge.outbound import OutboundAudio
+from adapters.twilio.bridge.prepared import PreparedSpeech
 from engine.audio_format import FRAME_BYTES, pad_frame
 from engine.media import TtsProvider
 
@@ -29,6 +31,15 @@ class TwilioSpeaker:
         self._lock = asyncio.Lock()
         self._on_first_byte = on_first_byte
         self._generation = 0  # bumped by clear(): audio of an older say is dropped
+        self.prepared = PreparedSpeech(tts, call_id)  # a speculative reply's first sentences
+
+    def prepare(self, text: str) -> None:
+        """Synthesise `text` ahead into memory (a speculative reply); nothing is queued."""
+        self.prepared.prepare(text)
+
+    def forget_prepared(self) -> None:
+        """The speculative reply was dropped: its audio goes unheard, unsent."""
+        self.prepared.forget()
 
     async def say(self, speech_id: str, text: str) -> None:
         async with self._lock:
@@ -36,10 +47,14 @@ class TwilioSpeaker:
             started = time.perf_counter()
             rest = b""
             first = True
+            ahead = self.prepared.take(text)
+            audio = (ahead.stream() if ahead is not None
+                     else self.tts.synthesize(text, call_id=self.call_id))
             try:
-                async for chunk in self.tts.synthesize(text, call_id=self.call_id):
-                    if first and self._on_first_byte:
-                        self._on_first_byte(time.perf_counter() - started)
+                async for chunk in audio:
+                    if first and self._on_first_byte:  # the provider's own time if ahead
+                        self._on_first_byte((ahead.first_byte_s or 0.0) if ahead is not None
+                                            else time.perf_counter() - started)
                     first = False
                     if generation != self._generation:
                         return

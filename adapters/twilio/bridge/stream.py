@@ -251,8 +251,9 @@ class MediaStream:
             log.exception("call %s: the call loop failed", self.call_id)
 
     def _attach_turns(self) -> None:
-        """The STT session takes the current state's turn policy and reports voice onsets
-        to the barge-in gate (sessions without these hooks just end turns their own way)."""
+        """The STT session takes the current state's turn policy, reports voice onsets to
+        the barge-in gate and its guesses at pauses to the call's speculator (sessions
+        without these hooks just end turns their own way)."""
         call, outbound = self.call, self.outbound
         assert call is not None and outbound is not None
         self.barge_in = BargeInGate(call, outbound)
@@ -260,6 +261,8 @@ class MediaStream:
             self.stt.turn_policy = lambda: current_policy(call)
         if hasattr(self.stt, "on_voice"):
             self.stt.on_voice = self.barge_in.voice
+        if hasattr(self.stt, "speculation"):  # guesses at pauses: the reply may start early
+            self.stt.speculation = call.speculation
 
     def _stt_event(self, event: str, /, **data: Any) -> None:
         if self.barge_in is not None and not self.barge_in.admit(event, data):

@@ -1,0 +1,89 @@
+"""The local STT session hands its transcript at a pause to the call's speculator when the
+turn waits for more, withdraws it when the caller goes on, and commits the very same words
+at the cap (so the speculated reply is used). Real silero VAD on piper speech; whisper is
+the counting stub of test_two_step_end_of_turn."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from test_two_step_end_of_turn import (  # type: ignore[import-not-found]
+    Whisper,
+    _feed,
+    _open,
+    _settle,
+    silence,
+    speech,  # noqa: F401  (fixture)
+    whisper,  # noqa: F401  (fixture)
+)
+
+
+class Guesses(list):  # type: ignore[type-arg]
+    """Stands in for the call's Speculator: what it was told, in order."""
+
+    def guess(self, text: str, confidence: float | None = None) -> bool:
+        self.append(("guess", text))
+        return True
+
+    def drop(self, why: str = "") -> None:
+        self.append(("drop", ""))
+
+
+def _session() -> tuple[Any, Any, Guesses]:
+    session, emitted = _open()
+    guesses = Guesses()
+    session.speculation = guesses
+    return session, emitted, guesses
+
+
+def test_a_waiting_turn_is_guessed_then_withdrawn_when_the_caller_goes_on(
+        speech: bytes, whisper: Whisper) -> None:  # noqa: F811
+    whisper.texts = ["My number is five five five",
+                     "My number is five five five, I would like to book a cleaning."]
+
+    async def main() -> tuple[Guesses, list[str]]:
+        session, emitted, guesses = _session()
+        await _feed(session, silence(300) + speech + silence(260))
+        await _settle(session)
+        await _feed(session, silence(400) + speech + silence(260))  # the caller goes on
+        await _settle(session)
+        await _settle(session)
+        await session.close()
+        return guesses, [u["text"] for u in emitted.utterances()]
+
+    guesses, texts = asyncio.run(main())
+    assert guesses[:2] == [("guess", "My number is five five five"), ("drop", "")]
+    assert texts == ["My number is five five five, I would like to book a cleaning."]
+
+
+def test_the_cap_commits_the_guessed_words(speech: bytes, whisper: Whisper) -> None:  # noqa: F811
+    whisper.texts = ["I need to cancel and"]
+
+    async def main() -> tuple[Guesses, list[str]]:
+        session, emitted, guesses = _session()
+        await _feed(session, silence(300) + speech + silence(260))
+        await _settle(session)
+        await _feed(session, silence(1000))
+        await _settle(session)
+        await session.close()
+        return guesses, [u["text"] for u in emitted.utterances()]
+
+    guesses, texts = asyncio.run(main())
+    assert guesses == [("guess", "I need to cancel and")]
+    assert texts == ["I need to cancel and"]  # the same words: the speculator's take matches
+    assert whisper.calls == 1
+
+
+def test_a_finished_turn_is_not_guessed(speech: bytes, whisper: Whisper) -> None:  # noqa: F811
+    whisper.texts = ["I would like to book a cleaning."]
+
+    async def main() -> Guesses:
+        session, _, guesses = _session()
+        await _feed(session, silence(300) + speech + silence(260))
+        await _settle(session)
+        await _settle(session)
+        await session.close()
+        return guesses
+
+    assert asyncio.run(main()) == []  # it commits at once: nothing to start ahead
