@@ -294,6 +294,8 @@ class RulesBrain:
         in_task = state.stage in _TASK_STAGES
         if intent == HUMAN or (not in_task and handoff.wants_message(ctx.text)):
             return handoff.to_person(state, ctx)
+        if not in_task and handoff.wants_callback(ctx.text):
+            return handoff.offer_callback(state, ctx)
         if intent == GOODBYE:
             return handoff.end_call()
         moving = reschedule.REQUEST.search(ctx.text) or (
