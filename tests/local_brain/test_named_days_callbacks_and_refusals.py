@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from adapters.local.brain.answers import find_answer, unsure
+from adapters.local.brain.answers import choose_hit, find_answer, unsure
 from adapters.local.brain.handoff import wants_callback
 from adapters.local.brain.intents import IntentClassifier, asks_about
 from adapters.local.brain.named_days import named_day
@@ -158,3 +158,14 @@ def test_nearby_answerable_questions_are_still_answered(retriever, question: str
                                                         doc: str) -> None:
     hit = find_answer(retriever, question)
     assert hit is not None and hit.doc_id == doc
+
+
+def test_who_does_a_treatment_is_answered_from_an_entry_naming_the_dentist(retriever) -> None:
+    services = Hit("services", "Services", "We offer implants and root canals.", 0.12)
+    treatment = Hit("root-canals", "Root canals", "Dr. James Chen performs root canals.", 0.14)
+    hits = [services, treatment]
+    assert choose_hit(hits, "who does root canals", max_distance=0.65) == treatment
+    assert choose_hit(hits, "do you do root canals", max_distance=0.65) == services
+    # "Who do I call ...?" asks whom to phone, not which dentist.
+    hit = find_answer(retriever, "who do I call at night with a broken tooth")
+    assert hit is not None and hit.doc_id in ("emergencies", "contact")

@@ -89,6 +89,10 @@ _ASKS_PRICE = re.compile(
     r"\b(cost|costs|price|prices|pricing|charge|charges|fee|fees)\b|"
     r"\bhow much (is|are|does|do|would|will|for|to)\b", re.I,
 )
+#: A question asking which person does something ("who does the implants?"), not whom the
+#: caller should call ("who do I call at night?").
+_WHO_DOES = re.compile(r"^\s*who(?!\s+(do|should|can|could|would) (i|we)\b)\b", re.I)
+_PERSON = re.compile(r"\bDr\. [A-Z]")
 _PRICE_QUESTION = re.compile(r"\b(how much|cost|costs|price|prices|fee|fees|charge)\b", re.I)
 
 _STOP = frozenset(
@@ -132,6 +136,9 @@ def choose_hit(
     if nearest.distance > max_distance:
         return nearest if nearest.distance <= max_distance + rescue and shared(nearest) else None
     close = [h for h in hits if h.distance <= min(nearest.distance + margin, max_distance)]
+    if _WHO_DOES.match(question):
+        # "Who does the root canals?": a person is asked for, so an entry naming one.
+        close = [h for h in close if _PERSON.search(h.text)] or close
     return max(close, key=lambda h: (shared(h), -h.distance))
 
 
