@@ -71,6 +71,7 @@ def classifier(embedder) -> IntentClassifier:
     ("Am I booked in for anything?", "check"),
     ("When am I booked in?", "check"),
     ("Have I got an appointment this month?", "check"),
+    ("Have I got something on Friday?", "check"),
     ("Do you have anything on Friday at 10?", "book"),
     ("Do you have anything open tomorrow?", "book"),
 ])
@@ -99,6 +100,7 @@ def test_a_question_that_names_a_day_or_says_book_stays_a_booking(classifier) ->
 @pytest.mark.parametrize(("text", "callback"), [
     ("Could somebody call me back about my bill?", True),
     ("Can Dr. Nair give me a call tomorrow?", True),
+    ("Could you ask Dr. Alvarez to phone me?", True),
     ("I'd like the office to get back to me about my estimate.", True),
     ("Please have the hygienist ring me this afternoon.", True),
     ("Can you call me a cab?", False),
@@ -169,3 +171,49 @@ def test_who_does_a_treatment_is_answered_from_an_entry_naming_the_dentist(retri
     # "Who do I call ...?" asks whom to phone, not which dentist.
     hit = find_answer(retriever, "who do I call at night with a broken tooth")
     assert hit is not None and hit.doc_id in ("emergencies", "contact")
+
+
+def test_opening_on_a_named_holiday_comes_from_the_calendar(dialogue) -> None:
+    reply = dialogue(call_id="CA-h1").say("Will you be open on Christmas Day?")
+    assert reply.sentences == ["No, we're closed on Friday, December 25th for the holiday."]
+    # "How late can I come in?" is about the closing time of the day named.
+    reply = dialogue(call_id="CA-h2").say("How late can I come in on Friday?")
+    assert reply.sentences == ["On Friday we're open until 3 PM."]
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("Thursday doesn't work for me anymore", None),
+    ("Friday's no good, how about Monday?", dt.date(2026, 12, 7)),
+    ("tomorrow won't work, Thursday then", dt.date(2026, 12, 3)),
+    ("the 15th doesn't work, the 16th does", dt.date(2026, 12, 16)),
+    ("I need a cleaning on Friday", dt.date(2026, 12, 4)),
+])
+def test_a_day_ruled_out_is_not_the_day_asked_for(text: str, day) -> None:
+    assert parse_date(text, TODAY) == day
+
+
+def test_a_reschedule_that_rules_out_the_old_day_asks_for_the_new_one(dialogue,
+                                                                      storage) -> None:
+    from brain_testkit import CALLER, make_tools
+
+    tools = make_tools(storage, "seed", CALLER)
+    import asyncio
+    booked = asyncio.run(tools.run("book_appointment", {
+        "name": "Ana Lopez", "phone": CALLER, "date": "2026-12-03", "time": "10:00",
+        "reason": "cleaning"}, "seed"))
+    assert booked.result["ok"]
+    reply = dialogue(call_id="CA-rs").say(
+        "I have to move my cleaning, Thursday is no good for me now.")
+    assert "What day would you like to move it to?" in reply.text
+    assert "Shall I go ahead" not in reply.text
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Can I bring my two kids to the same appointment?", "question"),
+    ("Can you take me off the schedule?", "cancel"),
+    ("I'm not going to make my appointment", "cancel"),
+    ("Can I move tomorrow's appointment to Friday?", "cancel"),  # moving: the cancel intent
+])
+def test_cancelling_needs_a_word_of_cancelling_or_moving(classifier, text: str,
+                                                         intent: str) -> None:
+    assert classifier.classify(text).intent == intent

@@ -50,7 +50,7 @@ def wants_message(text: str) -> bool:
 _CALL_ME_BACK = re.compile(
     r"\b(call|ring|phone) me back\b|\bget back to me\b|\bgive me a (call|ring)\b|"
     r"\b(someone|somebody|anyone|anybody|the (dentist|doctor|office|hygienist|team|front desk)|"
-    r"dr \w+|doctor \w+)( from [a-z ]+?)? (please )?(to |can |could |will |would |)"
+    r"dr\.? \w+|doctor \w+)( from [a-z ]+?)? (please )?(to |can |could |will |would |)"
     r"(call|ring|phone) me\b(?! an?\b)|"
     r"\b(call|ring|phone) me (later|today|tomorrow|tonight|when|about|regarding|on|at|after)\b"
 )

@@ -77,7 +77,10 @@ _CUES: dict[str, re.Pattern[str]] = {
     ),
     CANCEL: re.compile(
         r"\bcancel\b|\bcall off\b|\b(can't|cannot|won't|can not) (make it|come|be able)|"
-        r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)"
+        r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)|"
+        r"\b(not|never) (going to|gonna|be able to) (make|come)|\b(won't|can't|cannot) make\b|"
+        r"\bunable to (come|make)|\btake me off\b|\bdrop my\b|"
+        r"\b(push|move) (it|my \w+|the \w+) (back|up|earlier|later)\b"
     ),
     QUESTION: re.compile(
         r"\b(how much|cost|costs|price|prices|fee|fees|charge|policy|penalty|insurance|"
@@ -127,8 +130,14 @@ _OWN_BOOKING = re.compile(
     r"\b(do|did) i (have|got) (anything|something|any|an?|my)\b.*\b(booked|scheduled|"
     r"appointments?|visits?|coming up|on the books|in the (system|diary|calendar))\b|"
     r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary))\b|"
-    r"\bwhen am i (booked|scheduled|due|in|coming)\b|\bhave i (got|booked) (anything|an?)\b"
+    r"\bwhen am i (booked|scheduled|due|in|coming)\b|"
+    r"\bhave i (got|booked) (anything|something|any|an?)\b"
 )
+#: "How late can I come in on Friday?": the opening hours, however like a booking it sounds.
+_HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
+#: Words of moving an appointment ("move tomorrow's appointment"): the cancel intent covers
+#: rescheduling, and without one of these or a cancel cue it is not that.
+_MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
 _SENTENCES = re.compile(r"[.?!;]+\s*")
 
 
@@ -264,14 +273,19 @@ class IntentClassifier:
         asks = _QUESTION_SHAPED.match(words)
         if label in (BOOK, CANCEL, CHECK) and asks and not _CUES[label].search(words):
             label = QUESTION  # "is there a charge if I miss an appointment?"
-        if label == BOOK and _OWN_BOOKING.search(words):
+        if label == CANCEL and not (_CUES[CANCEL].search(words) or _MOVE.search(words)):
+            label = QUESTION  # "Can I bring my two kids to the same appointment?"
+        own = bool(_OWN_BOOKING.search(words))
+        if label == BOOK and own:
             label = CHECK  # "do I have anything booked?": about the caller's own bookings
+        if label == BOOK and _HOW_LATE.match(words):
+            label = QUESTION
         if label == BOOK and asks_about(text) and not (
                 _STRONG_BOOK.search(words) or _SAYS_WHEN.search(words)):
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
         if label in (BOOK, CHECK, CANCEL, HUMAN) and _NOT_A_VISIT.search(words):
             label = QUESTION  # "any job openings?", "send my dental records to ..."
-        if label == CHECK and not _APPOINTMENT_WORDS.search(words):
+        if label == CHECK and not (own or _APPOINTMENT_WORDS.search(words)):
             label = QUESTION  # checking means checking an appointment
         if score < self.threshold:
             return IntentResult(QUESTION, score, "fallback", phrases[index])

@@ -173,11 +173,21 @@ def _weekday(name: str, modifier: str, today: dt.date,
     return today + dt.timedelta(days=ahead)
 
 
+#: A day the caller rules out ("Thursday doesn't work for me anymore", "Friday's no good, how
+#: about Monday?"): not the day they ask for.
+_REJECTED_DAY = re.compile(
+    r"\b(?:(?:this|next|on) )?(?:" + "|".join(WEEKDAYS)
+    + r"|today|tomorrow|the \d{1,2}(?:st|nd|rd|th))"
+    r"(?:'s|s| is)? (?=(?:doesn't|does not|won't|will not|isn't|is not|no longer|can't|"
+    r"cannot|wouldn't|no good|not good|bad for me)\b)"
+)
+
+
 def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> dt.date | None:
     """The day `text` names, on or after `today`; None when it names none. `week_of` is the
     day already chosen, when the caller is changing it: a bare weekday is then the one of
     that week (if still to come)."""
-    words = _ordinal_digits(clean(text))
+    words = _REJECTED_DAY.sub(" ", _ordinal_digits(clean(text)))
     month_day = re.search(rf"\b{_MONTH_RE} (the )?(\d{{1,2}})(st|nd|rd|th)?\b", words)
     day_month = re.search(rf"\b(the )?(\d{{1,2}})(st|nd|rd|th)? (of )?{_MONTH_RE}\b", words)
     if month_day:
