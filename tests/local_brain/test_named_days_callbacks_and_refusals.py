@@ -217,3 +217,20 @@ def test_a_reschedule_that_rules_out_the_old_day_asks_for_the_new_one(dialogue,
 def test_cancelling_needs_a_word_of_cancelling_or_moving(classifier, text: str,
                                                          intent: str) -> None:
     assert classifier.classify(text).intent == intent
+
+
+def test_urgent_symptoms_without_a_booking_request_get_the_emergency_guidance(dialogue) -> None:
+    reply = dialogue(call_id="CA-em").say("My wife's face is swollen and she can hardly swallow.")
+    assert "911" in reply.text
+    assert "What day" not in reply.text
+    assert "connect you with someone" in reply.text
+    # Asking for a visit is still a booking, emergency or not.
+    asked = dialogue(call_id="CA-em2").say("I chipped a tooth, can I come in tomorrow?")
+    assert "What time" in asked.text
+
+
+def test_a_question_in_a_clause_is_a_question(classifier) -> None:
+    text = "My son has a wobbly baby tooth, should he see a dentist?"
+    assert asks_about(text)
+    assert classifier.classify(text).intent != "book"
+    assert classifier.classify("Hi, is there an opening on Friday?").intent == "book"

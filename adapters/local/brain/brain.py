@@ -39,6 +39,7 @@ from adapters.local.brain.intents import (
     YES,
     IntentClassifier,
     IntentResult,
+    asks_to_book,
     more_follows,
 )
 from adapters.local.brain.replies import (
@@ -306,6 +307,11 @@ class RulesBrain:
             return check_cancel.start_cancel(state, ctx)
         if intent == CHECK and state.task != "check":
             return check_cancel.start_check(state, ctx)
+        if (intent == BOOK and not in_task and reason_in(ctx.text) == "emergency"
+                and not asks_to_book(ctx.text)):
+            # "My jaw is swollen and I can barely swallow.": the emergency guidance first
+            # (911 when it says so), then a person, not "what day would you like?".
+            return await self._emergency(state, ctx, mark)
         if intent == BOOK:
             if state.task == "book" and in_task:
                 return self._again(state)

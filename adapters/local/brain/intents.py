@@ -138,7 +138,7 @@ _HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
 #: Words of moving an appointment ("move tomorrow's appointment"): the cancel intent covers
 #: rescheduling, and without one of these or a cancel cue it is not that.
 _MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
-_SENTENCES = re.compile(r"[.?!;]+\s*")
+_SENTENCES = re.compile(r"[.?!;]+\s*|,\s+")
 
 
 @dataclass(frozen=True)
@@ -196,9 +196,17 @@ def more_follows(text: str) -> bool:
     )
 
 
+def asks_to_book(text: str) -> bool:
+    """Whether `text` says book/appointment/an opening, or names a day or a time: "my jaw is
+    swollen" alone does not, "can I come in today?" does."""
+    words = normalize(text)
+    return bool(_STRONG_BOOK.search(words) or _SAYS_WHEN.search(words))
+
+
 def asks_about(text: str) -> bool:
-    """Whether a sentence of `text` is a question about someone or something, not a request:
-    "My daughter is two. Is she old enough to see a dentist?", "Do you see kids?"."""
+    """Whether a sentence or clause of `text` is a question about someone or something, not
+    a request: "My daughter is two. Is she old enough to see a dentist?", "Do you see kids?",
+    "She has a loose tooth, should she come in?"."""
     for sentence in _SENTENCES.split(text):
         words = normalize(sentence)
         if words and (_QUESTION_SHAPED.match(words) or _ASKS_ABOUT.match(words)):
@@ -280,8 +288,7 @@ class IntentClassifier:
             label = CHECK  # "do I have anything booked?": about the caller's own bookings
         if label == BOOK and _HOW_LATE.match(words):
             label = QUESTION
-        if label == BOOK and asks_about(text) and not (
-                _STRONG_BOOK.search(words) or _SAYS_WHEN.search(words)):
+        if label == BOOK and asks_about(text) and not asks_to_book(text):
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
         if label in (BOOK, CHECK, CANCEL, HUMAN) and _NOT_A_VISIT.search(words):
             label = QUESTION  # "any job openings?", "send my dental records to ..."
