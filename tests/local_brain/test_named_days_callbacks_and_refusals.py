@@ -144,6 +144,7 @@ def test_the_refusal_margin_grows_with_the_distance() -> None:
     "what does a hygienist earn there",
     "how much does dr nair make a year",
     "what's the salary for a dental assistant",
+    "is dr chen married",
     "is there a pool table in the waiting room",
 ])
 def test_questions_the_knowledge_base_does_not_cover_are_refused(retriever,
@@ -234,3 +235,15 @@ def test_a_question_in_a_clause_is_a_question(classifier) -> None:
     assert asks_about(text)
     assert classifier.classify(text).intent != "book"
     assert classifier.classify("Hi, is there an opening on Friday?").intent == "book"
+
+
+def test_a_spoken_answer_leads_with_the_sentence_that_answers() -> None:
+    from adapters.local.brain.answers import spoken_answer
+
+    text = ("Patients park for free in the lot. Bicycles can be locked at the rack. "
+            "The public garage one block away charges $2 per hour.")
+    answer = spoken_answer(text, "how much is the garage")
+    assert any("$2 per hour" in s for s in answer)
+    listed = spoken_answer("The office has: a ramp, an elevator, wide doors, and a restroom.",
+                           "is there a restroom")
+    assert listed == ["The office has: a restroom."]

@@ -68,14 +68,15 @@ _OWN_RECORDS = re.compile(
     r"\bwhen (was|did i have) my (last|previous|most recent)\b",
     re.I,
 )
-#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions: jobs
-#: and what the staff earn, the weather, selling or renting things (it lists treatments, not
-#: a shop), and the opening
-#: hours of some other place ("what time does the bank open?").
+#: Topics a clinic's knowledge base for callers does not cover, whatever it mentions: jobs,
+#: what the staff earn and their private lives, the weather, selling or renting things (it
+#: lists treatments, not a shop), and the opening hours of some other place ("what time does
+#: the bank open?").
 _NOT_COVERED = re.compile(
     r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|weather|"
     r"forecast|sell|sells|selling|rent|renting|lease|salary|salaries|wages?|earns?|earnings|"
     r"how much (does|do|did) [a-z. ]{1,30} (make|earn|get paid)|"
+    r"married|divorced|girlfriend|boyfriend|dating|"
     r"\b(i|to|me) work (for|at) (you|your))\b|"
     r"\b(does|do|is|are) the (?!office\b|clinic\b|practice\b|front desk\b|reception\b|"
     r"dentists?\b|surgery\b)[a-z]+( [a-z]+)? (open|close|closed|shut)\b",
@@ -221,7 +222,8 @@ def _list_items(text: str, separator: str) -> list[str]:
     items = _split_outside_parentheses(text, separator)
     if separator == ", " and items:
         items[-1:] = _split_outside_parentheses(items[-1], " and ")
-    return items
+    # "a, b, and c" (a serial comma): the last item is "c", not "and c".
+    return [re.sub(r"^(and|or) ", "", item) for item in items]
 
 
 def _most_specific(items: Sequence[str], question: set[str]) -> list[str]:
@@ -265,7 +267,9 @@ def spoken_answer(
         return []
     asked = _stems(question)
     scores = [_overlap(asked, s) for s in parts]
-    lead = 0 if scores[0] > 0 or max(scores) == 0 else scores.index(max(scores))
+    # The first sentence leads unless another shares more of the question ("how much is the
+    # garage?": the sentence with the garage's price, not the free lot's).
+    lead = 0 if scores[0] >= max(scores) else scores.index(max(scores))
     answer = {lead: _focus(parts[lead], asked, max_chars)}
     used = len(answer[lead])
     others = [i for i in range(len(parts)) if i != lead]
