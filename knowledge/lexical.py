@@ -46,7 +46,8 @@ SYNONYMS = {
     "hurt": "pain", "ache": "pain", "chip": "broke", "docto": "denti", "dr": "denti",
     "locat": "addre", "open": "hour", "close": "hour", "zip": "addre", "postc": "addre",
     "swoll": "swell", "puffy": "swell", "pull": "extra", "norma": "routi", "regul": "routi",
-    "usual": "routi",
+    "usual": "routi", "lates": "late", "earli": "early", "terri": "anxi", "panic": "anxi",
+    "clini": "offic",
 }
 _SUFFIXES = ("ings", "ing", "ied", "ed", "ly", "s")
 

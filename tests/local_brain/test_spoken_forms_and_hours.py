@@ -79,7 +79,12 @@ def test_hours_questions_answer_the_day_asked(question: str, now: dt.datetime,
 def test_the_whole_week_is_short_and_holidays_by_name_go_to_the_knowledge_base() -> None:
     [week] = hours_answer("What are your opening hours?", NOW, CAL) or [""]
     assert "8 AM to 5 PM" in week and ":00" not in week and len(week) < 160
-    assert hours_answer("Are you open on Christmas Eve?", NOW, CAL) is None
+    # A holiday by name that is one of the calendar's is answered from it; any other
+    # question about holidays is the knowledge base's.
+    assert hours_answer("Are you open on Christmas Eve?", NOW, CAL) == [
+        "No, we're closed on Thursday, December 24th for the holiday."]
+    assert hours_answer("Are you open on Memorial Day?", NOW, CAL) is None
+    assert hours_answer("Which holidays are you closed?", NOW, CAL) is None
     assert hours_answer("Do you take Cigna?", NOW, CAL) is None
 
 

@@ -48,6 +48,12 @@ WEAK_DISTANCE = 0.42
 MIN_COVERAGE = 0.2
 MIN_MARGIN = 0.03
 UNCLEAR_COVERAGE = 0.5
+#: The refusal margin grows with the distance: a hit farther than FAR_DISTANCE needs half the
+#: question's words, and a weak hit for a question with a word no entry has needs more than
+#: UNKNOWN_COVERAGE of them (chosen on the tune split, like the rest).
+FAR_DISTANCE = 0.55
+FAR_COVERAGE = 0.5
+UNKNOWN_COVERAGE = 0.25
 #: Questions about the caller's own records (bills, results, their plan's deductible, their
 #: last visit), which the knowledge base cannot hold.
 _OWN_RECORDS = re.compile(
@@ -63,11 +69,14 @@ _OWN_RECORDS = re.compile(
     re.I,
 )
 #: Topics a clinic's knowledge base for callers does not cover, whatever it mentions: jobs,
-#: the weather, selling or renting things (it lists treatments, not a shop), and the opening
-#: hours of some other place ("what time does the bank open?").
+#: what the staff earn and their private lives, the weather, selling or renting things (it
+#: lists treatments, not a shop), and the opening hours of some other place ("what time does
+#: the bank open?").
 _NOT_COVERED = re.compile(
     r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|weather|"
-    r"forecast|sell|sells|selling|rent|renting|lease|"
+    r"forecast|sell|sells|selling|rent|renting|lease|salary|salaries|wages?|earns?|earnings|"
+    r"how much (does|do|did) [a-z. ]{1,30} (make|earn|get paid)|"
+    r"married|divorced|girlfriend|boyfriend|dating|"
     r"\b(i|to|me) work (for|at) (you|your))\b|"
     r"\b(does|do|is|are) the (?!office\b|clinic\b|practice\b|front desk\b|reception\b|"
     r"dentists?\b|surgery\b)[a-z]+( [a-z]+)? (open|close|closed|shut)\b",
@@ -81,6 +90,10 @@ _ASKS_PRICE = re.compile(
     r"\b(cost|costs|price|prices|pricing|charge|charges|fee|fees)\b|"
     r"\bhow much (is|are|does|do|would|will|for|to)\b", re.I,
 )
+#: A question asking which person does something ("who does the implants?"), not whom the
+#: caller should call ("who do I call at night?").
+_WHO_DOES = re.compile(r"^\s*who(?!\s+(do|should|can|could|would) (i|we)\b)\b", re.I)
+_PERSON = re.compile(r"\bDr\. [A-Z]")
 _PRICE_QUESTION = re.compile(r"\b(how much|cost|costs|price|prices|fee|fees|charge)\b", re.I)
 
 _STOP = frozenset(
@@ -124,16 +137,24 @@ def choose_hit(
     if nearest.distance > max_distance:
         return nearest if nearest.distance <= max_distance + rescue and shared(nearest) else None
     close = [h for h in hits if h.distance <= min(nearest.distance + margin, max_distance)]
+    if _WHO_DOES.match(question):
+        # "Who does the root canals?": a person is asked for, so an entry naming one.
+        close = [h for h in close if _PERSON.search(h.text)] or close
     return max(close, key=lambda h: (shared(h), -h.distance))
 
 
-def unsure(hits: Sequence[Hit]) -> bool:
-    """Whether the nearest of `hits` (nearest first) is too weak and unclear to answer from."""
+def unsure(hits: Sequence[Hit], *, unknown_words: bool = False) -> bool:
+    """Whether the nearest of `hits` (nearest first) is too weak and unclear to answer from.
+    `unknown_words`: the question has a content word no entry contains ("wifi", "ticket")."""
     if not hits or hits[0].distance <= WEAK_DISTANCE:
         return False
     top = hits[0]
     if top.coverage < MIN_COVERAGE:
         return True
+    if top.distance > FAR_DISTANCE and top.coverage < FAR_COVERAGE:
+        return True  # far, and half the question's words are not in it: "wifi in the waiting room"
+    if unknown_words and top.coverage < UNKNOWN_COVERAGE:
+        return True  # "pay a parking ticket": the entry has "parking", not what is asked of it
     runner = next((h for h in hits if h.doc_id != top.doc_id), None)
     return (runner is not None and runner.distance - top.distance < MIN_MARGIN
             and top.coverage < UNCLEAR_COVERAGE)
@@ -160,7 +181,7 @@ def find_answer(retriever: Retriever, question: str) -> Hit | None:
         limit = min(limit, STRICT_DISTANCE)
         hits = [h for h in hits if h.distance <= limit]
         return hits[0] if hits and not unsure(hits) else None
-    if unsure(hits):
+    if unsure(hits, unknown_words=bool(unknown)):
         return None
     hit = choose_hit(hits, question, max_distance=limit)
     if hit is not None and _ASKS_PRICE.search(question) and "$" not in hit.text:
@@ -201,7 +222,8 @@ def _list_items(text: str, separator: str) -> list[str]:
     items = _split_outside_parentheses(text, separator)
     if separator == ", " and items:
         items[-1:] = _split_outside_parentheses(items[-1], " and ")
-    return items
+    # "a, b, and c" (a serial comma): the last item is "c", not "and c".
+    return [re.sub(r"^(and|or) ", "", item) for item in items]
 
 
 def _most_specific(items: Sequence[str], question: set[str]) -> list[str]:
@@ -245,7 +267,9 @@ def spoken_answer(
         return []
     asked = _stems(question)
     scores = [_overlap(asked, s) for s in parts]
-    lead = 0 if scores[0] > 0 or max(scores) == 0 else scores.index(max(scores))
+    # The first sentence leads unless another shares more of the question ("how much is the
+    # garage?": the sentence with the garage's price, not the free lot's).
+    lead = 0 if scores[0] >= max(scores) else scores.index(max(scores))
     answer = {lead: _focus(parts[lead], asked, max_chars)}
     used = len(answer[lead])
     others = [i for i in range(len(parts)) if i != lead]

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 
 from adapters.local.brain.intents import YES
+from adapters.local.brain.name_repair import join_spelled, revise
 from adapters.local.brain.replies import (
     SORRY_FAILED,
     Out,
@@ -205,8 +206,7 @@ class BookingDialogue:
         found = {
             "date": when.date,
             "time": when.time,
-            "name": name_in(text, asked=asked == "name") or (
-                name_aside(text) if booking.name is None else None),
+            "name": _name(booking.name, text, asked=asked == "name"),
             "reason": reason_in(text),
             "phone": phone_in(text),
         }
@@ -296,6 +296,14 @@ class BookingDialogue:
                 last = say_time(cal.to_local(slots[-1]).time())
                 return [f"The last appointment on {_weekday(day)}s starts at {last}."]
         return [f"On {_weekday(day)}s we're open from {opens} to {closes}."]
+
+
+def _name(old: str | None, text: str, *, asked: bool) -> str | None:
+    """The name `text` gives (letters spelled out joined, a one-part correction merged into
+    `old`), else None."""
+    spoken = join_spelled(text)
+    new = name_in(spoken, asked=asked) or (name_aside(spoken) if old is None else None)
+    return revise(old, new, spoken) if new else None
 
 
 def _pick(

@@ -39,6 +39,7 @@ from adapters.local.brain.intents import (
     YES,
     IntentClassifier,
     IntentResult,
+    asks_to_book,
     more_follows,
 )
 from adapters.local.brain.replies import (
@@ -298,6 +299,8 @@ class RulesBrain:
         in_task = state.stage in _TASK_STAGES
         if intent == HUMAN or (not in_task and handoff.wants_message(ctx.text)):
             return handoff.to_person(state, ctx)
+        if not in_task and handoff.wants_callback(ctx.text):
+            return handoff.offer_callback(state, ctx)
         if intent == GOODBYE:
             return handoff.end_call()
         moving = reschedule.REQUEST.search(ctx.text) or (
@@ -308,6 +311,11 @@ class RulesBrain:
             return check_cancel.start_cancel(state, ctx)
         if intent == CHECK and state.task != "check":
             return check_cancel.start_check(state, ctx)
+        if (intent == BOOK and not in_task and reason_in(ctx.text) == "emergency"
+                and not asks_to_book(ctx.text)):
+            # "My jaw is swollen and I can barely swallow.": the emergency guidance first
+            # (911 when it says so), then a person, not "what day would you like?".
+            return await self._emergency(state, ctx, mark)
         if intent == BOOK:
             if state.task == "book" and in_task:
                 return self._again(state)

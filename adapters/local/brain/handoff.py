@@ -16,6 +16,7 @@ from adapters.local.brain.replies import (
     ToolAnswer,
     TurnContext,
     anything_else,
+    offer_help,
     use_tool,
 )
 from adapters.local.brain.slots import choice_in
@@ -41,6 +42,29 @@ _LEAVE_MESSAGE = re.compile(r"\b(take|leave) (a |my )?message\b")
 def wants_message(text: str) -> bool:
     """"Please take a message", "can I leave a message for Dr. Chen?"."""
     return bool(_LEAVE_MESSAGE.search(text.lower()))
+
+
+#: Asking to be called back ("can someone call me back about ...?", "have the dentist give
+#: me a ring"): a message for the team, whatever else the words sound like. Not "call me a
+#: taxi".
+_CALL_ME_BACK = re.compile(
+    r"\b(call|ring|phone) me back\b|\bget back to me\b|\bgive me a (call|ring)\b|"
+    r"\b(someone|somebody|anyone|anybody|the (dentist|doctor|office|hygienist|team|front desk)|"
+    r"dr\.? \w+|doctor \w+)( from [a-z ]+?)? (please )?(to |can |could |will |would |)"
+    r"(call|ring|phone) me\b(?! an?\b)|"
+    r"\b(call|ring|phone) me (later|today|tomorrow|tonight|when|about|regarding|on|at|after)\b"
+)
+
+
+def wants_callback(text: str) -> bool:
+    """"Can someone from the office call me back about my treatment plan?"."""
+    return bool(_CALL_ME_BACK.search(text.lower()))
+
+
+def offer_callback(state: CallState, ctx: TurnContext) -> list[Out]:
+    """A call-back is a message for the team: offer it (or a person now)."""
+    state.unanswered = f"The caller asked to be called back: {ctx.text}"[:300]
+    return offer_help(state, "Sure, someone from our team can call you back.")
 
 
 def to_person(state: CallState, ctx: TurnContext) -> list[Out]:

@@ -3,8 +3,9 @@ day asked about: "What time are you open until tomorrow?" -> "Tomorrow, Wednesda
 until 5 PM."; "Are you still open?" -> "Yes, we're open until 5 PM today."; "Are you open on
 Sunday?" -> "We're closed on Sundays."; "What are your hours?" -> the week in one sentence.
 
-Times are said as people say them ("5 PM", "5:30 PM", "noon"), never "5:00 pm". Questions
-about holidays by name (Christmas, Memorial Day) are left to the knowledge base.
+Times are said as people say them ("5 PM", "5:30 PM", "noon"), never "5:00 pm". A holiday
+by name (`named_days`) that is one of the calendar's is answered "closed"; any other question
+about holidays (Christmas, Memorial Day) is left to the knowledge base.
 Pure functions over the calendar and the injected time; touch nothing.
 """
 
@@ -13,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from adapters.local.brain.spoken import join, say_time
+from adapters.local.brain.named_days import named_day
+from adapters.local.brain.spoken import join, say_date, say_time
 from adapters.local.brain.when import WEEKDAYS, clean, parse_date
 from tools.calendar import BusinessCalendar
 
 _ABOUT_HOURS = re.compile(
-    r"\b(open|opens|opening|close|closes|closing|closed|hours|until|till)\b"
+    r"\b(open|opens|opening|close|closes|closing|closed|hours|until|till|how late)\b"
 )
 _NAMED_HOLIDAY = re.compile(
     r"\b(holiday|holidays|christmas|thanksgiving|new year|memorial|labor|independence|"
@@ -109,9 +111,16 @@ def hours_answer(text: str, now: dt.datetime, cal: BusinessCalendar | None) -> l
     """The answer to an opening-hours question, or None when `text` is not one (or names a
     holiday, which the knowledge base answers)."""
     words = clean(text)
-    if cal is None or not _ABOUT_HOURS.search(words) or _NAMED_HOLIDAY.search(words):
+    if cal is None or not _ABOUT_HOURS.search(words):
         return None
     today = now.date()
+    if _NAMED_HOLIDAY.search(words):
+        # "Are you open on Christmas Eve?": the calendar says so when it is one of its
+        # holidays; anything else about holidays is the knowledge base's to answer.
+        holiday = named_day(words, today)
+        if holiday is not None and holiday in cal.holidays:
+            return [f"No, we're closed on {say_date(holiday)} for the holiday."]
+        return None
     day = parse_date(text, today)
     until = bool(re.search(r"\b(until|till|close|closes|closing|late)\b", words))
     if _WEEKEND.search(words):

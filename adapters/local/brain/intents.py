@@ -77,7 +77,10 @@ _CUES: dict[str, re.Pattern[str]] = {
     ),
     CANCEL: re.compile(
         r"\bcancel\b|\bcall off\b|\b(can't|cannot|won't|can not) (make it|come|be able)|"
-        r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)"
+        r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)|"
+        r"\b(not|never) (going to|gonna|be able to) (make|come)|\b(won't|can't|cannot) make\b|"
+        r"\bunable to (come|make)|\btake me off\b|\bdrop my\b|"
+        r"\b(push|move) (it|my \w+|the \w+) (back|up|earlier|later)\b"
     ),
     QUESTION: re.compile(
         r"\b(how much|cost|costs|price|prices|fee|fees|charge|policy|penalty|insurance|"
@@ -101,6 +104,41 @@ _APPOINTMENT_WORDS = re.compile(
 _QUESTION_SHAPED = re.compile(
     r"^(how|what|what's|when|where|who|why|which|is there|are there|are you|is it|do you|does)\b"
 )
+#: A question about someone or something rather than a request ("Is she old enough to see a
+#: dentist?", "does my son need ..."); "can I come in ...?" is a request, not one of these.
+_ASKS_ABOUT = re.compile(
+    r"^((is|are|does|do|can|could|will|would|should|was) (she|he|they|my|our|his|her|their|"
+    r"kids|children|a|an|the|this|that)|how old|what age|at what age)\b"
+)
+#: Booking words that make a request out of a question ("do you have anything on Friday?");
+#: "see a dentist", "come in" and "be seen" alone do not ("is she old enough to see a
+#: dentist?").
+_STRONG_BOOK = re.compile(
+    r"\b(book|schedule|appointment|set up|openings?|availability|fit (me|him|her|us|them) in|"
+    r"you have anything|have you got anything|any (slots?|times?)|"
+    r"anything (open|available|free)|earliest|reserve)\b"
+)
+#: A day or a clock time: a question that names one is about a visit ("can she come Friday?").
+_SAYS_WHEN = re.compile(
+    r"\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"next week|this week|morning|afternoon|evening|(at|around) \d{1,2}|\d{1,2} ?(am|pm)|"
+    r"\d{1,2}(st|nd|rd|th))\b"
+)
+#: The caller asking about their own bookings ("do I have anything booked?", "when am I
+#: booked in?"): checking, however much it sounds like booking.
+_OWN_BOOKING = re.compile(
+    r"\b(do|did) i (have|got) (anything|something|any|an?|my)\b.*\b(booked|scheduled|"
+    r"appointments?|visits?|coming up|on the books|in the (system|diary|calendar))\b|"
+    r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary))\b|"
+    r"\bwhen am i (booked|scheduled|due|in|coming)\b|"
+    r"\bhave i (got|booked) (anything|something|any|an?)\b"
+)
+#: "How late can I come in on Friday?": the opening hours, however like a booking it sounds.
+_HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
+#: Words of moving an appointment ("move tomorrow's appointment"): the cancel intent covers
+#: rescheduling, and without one of these or a cancel cue it is not that.
+_MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
+_SENTENCES = re.compile(r"[.?!;]+\s*|,\s+")
 
 
 @dataclass(frozen=True)
@@ -156,6 +194,24 @@ def more_follows(text: str) -> bool:
         or _QUESTION_SHAPED.match(rest)
         or (text.rstrip().endswith("?") and len(rest.split()) > 2)
     )
+
+
+def asks_to_book(text: str) -> bool:
+    """Whether `text` says book/appointment/an opening, or names a day or a time: "my jaw is
+    swollen" alone does not, "can I come in today?" does."""
+    words = normalize(text)
+    return bool(_STRONG_BOOK.search(words) or _SAYS_WHEN.search(words))
+
+
+def asks_about(text: str) -> bool:
+    """Whether a sentence or clause of `text` is a question about someone or something, not
+    a request: "My daughter is two. Is she old enough to see a dentist?", "Do you see kids?",
+    "She has a loose tooth, should she come in?"."""
+    for sentence in _SENTENCES.split(text):
+        words = normalize(sentence)
+        if words and (_QUESTION_SHAPED.match(words) or _ASKS_ABOUT.match(words)):
+            return True
+    return False
 
 
 _cache: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], tuple[list[str], list[str],
@@ -225,9 +281,18 @@ class IntentClassifier:
         asks = _QUESTION_SHAPED.match(words)
         if label in (BOOK, CANCEL, CHECK) and asks and not _CUES[label].search(words):
             label = QUESTION  # "is there a charge if I miss an appointment?"
+        if label == CANCEL and not (_CUES[CANCEL].search(words) or _MOVE.search(words)):
+            label = QUESTION  # "Can I bring my two kids to the same appointment?"
+        own = bool(_OWN_BOOKING.search(words))
+        if label == BOOK and own:
+            label = CHECK  # "do I have anything booked?": about the caller's own bookings
+        if label == BOOK and _HOW_LATE.match(words):
+            label = QUESTION
+        if label == BOOK and asks_about(text) and not asks_to_book(text):
+            label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
         if label in (BOOK, CHECK, CANCEL, HUMAN) and _NOT_A_VISIT.search(words):
             label = QUESTION  # "any job openings?", "send my dental records to ..."
-        if label == CHECK and not _APPOINTMENT_WORDS.search(words):
+        if label == CHECK and not (own or _APPOINTMENT_WORDS.search(words)):
             label = QUESTION  # checking means checking an appointment
         if score < self.threshold:
             return IntentResult(QUESTION, score, "fallback", phrases[index])

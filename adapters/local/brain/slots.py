@@ -69,7 +69,7 @@ _NOT_NAME_WORDS = frozenset(
 _NAMES_TOO = frozenset({"will", "may", "june", "april", "august", "grace", "hope", "joy"})
 _NAME_INTRO = re.compile(
     r"\b(my name is|my name's|name is|the name is|name's|this is|it's|it is|i'm|i am|"
-    r"under|put it under|for)\s+(?=(.+))",
+    r"under|put it under|for)\s+(?:spelled\s+|spelt\s+)?(?=(.+))",
     re.IGNORECASE,
 )
 _FILLERS = re.compile(

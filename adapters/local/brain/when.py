@@ -1,5 +1,6 @@
 """Dates and times in a caller's words: "next Tuesday", "tomorrow at 3", "the 3rd at 5:30 in
-the evening", "December 3rd", "12/3", "in two weeks", "half past four", "noon".
+the evening", "December 3rd", "12/3", "in two weeks", "Christmas Eve" (`named_days`), "half
+past four", "noon".
 
 Always resolved into the future from an injected `today`. dateparser reads the fragments it
 handles reliably (month names, numeric dates, "in N days/weeks"); spoken weekdays, ordinals
@@ -21,6 +22,8 @@ import re
 from dataclasses import dataclass
 
 import dateparser
+
+from adapters.local.brain.named_days import named_day
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (
@@ -170,11 +173,21 @@ def _weekday(name: str, modifier: str, today: dt.date,
     return today + dt.timedelta(days=ahead)
 
 
+#: A day the caller rules out ("Thursday doesn't work for me anymore", "Friday's no good, how
+#: about Monday?"): not the day they ask for.
+_REJECTED_DAY = re.compile(
+    r"\b(?:(?:this|next|on) )?(?:" + "|".join(WEEKDAYS)
+    + r"|today|tomorrow|the \d{1,2}(?:st|nd|rd|th))"
+    r"(?:'s|s| is)? (?=(?:doesn't|does not|won't|will not|isn't|is not|no longer|can't|"
+    r"cannot|wouldn't|no good|not good|bad for me)\b)"
+)
+
+
 def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> dt.date | None:
     """The day `text` names, on or after `today`; None when it names none. `week_of` is the
     day already chosen, when the caller is changing it: a bare weekday is then the one of
     that week (if still to come)."""
-    words = _ordinal_digits(clean(text))
+    words = _REJECTED_DAY.sub(" ", _ordinal_digits(clean(text)))
     month_day = re.search(rf"\b{_MONTH_RE} (the )?(\d{{1,2}})(st|nd|rd|th)?\b", words)
     day_month = re.search(rf"\b(the )?(\d{{1,2}})(st|nd|rd|th)? (of )?{_MONTH_RE}\b", words)
     if month_day:
@@ -187,6 +200,9 @@ def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> 
     ordinal = re.search(r"\b(\d{1,2})(st|nd|rd|th)\b", words)
     if ordinal and 1 <= int(ordinal.group(1)) <= 31:
         return _day_of_month(int(ordinal.group(1)), today)
+    holiday = named_day(clean(text), today)  # "Christmas Eve": after any explicit date
+    if holiday is not None:
+        return holiday
     if "day after tomorrow" in words:
         return today + dt.timedelta(days=2)
     if re.search(r"\btomorrow\b", words):
