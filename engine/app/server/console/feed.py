@@ -7,21 +7,19 @@ calls themselves, so whichever worker a viewer's request lands on sees every wor
 calls, and a call pays nothing for being watched: no hook on its path, no queue, no lock.
 
 `LogTail` reads one log incrementally (its own decompressor, the offset read so far, the
-unfinished last line) into a `CallView`. `LogFeed` runs only while viewers are attached:
-every `POLL` seconds it reads what each live log a call page follows gained (the others
-every `LIST_POLL` seconds: the live list is pushed no more often) (at most `MAX_READ` bytes per log
-per pass; a log with nothing new costs one stat; the pass yields to the event loop after
-each `SLICE` of reading, so the calls on this process's loop wait for no long stretch), and
-every `SCAN` seconds looks for new logs by name (one whose gzip stream is already closed is
-a past call, told from its last four bytes, not read). A log whose
-header names a process of this host that is gone is shown as cut off. Waiters are woken
-once per pass that changed anything (slow viewers simply get more at once: nothing queues
-per viewer). Touches: reads the data directory, nothing else.
+unfinished last line: only new bytes are read, each line is parsed and folded once) into a
+`CallView`. `LogFeed.refresh` is one pass over the live logs: it reads what each live log a
+call page follows gained (the others every `LIST_POLL` seconds: the live list is pushed no
+more often; at most `MAX_READ` bytes per log per pass; a log with nothing new costs one
+stat), and every `SCAN` seconds looks for new logs by name (one whose gzip stream is already
+closed is a past call, told from its last four bytes, not read). A log whose header names a
+process of this host that is gone is shown as cut off. Synchronous, no event loop: it runs
+in the console's reader process (`reader.py`), never on the loop that serves the calls.
+Touches: reads the data directory, nothing else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -42,7 +40,6 @@ MAX_TEXT = 64 * 1024 * 1024  # decompressed bytes of one log ever read (the writ
 KEEP_ENDED = 120.0  # seconds an ended call stays in memory for the viewers watching it
 STALE = 3600.0  # a log without news for this long is not live any more
 RECENT = 600.0  # when the console first looks, logs changed within this long may be live
-SLICE = 0.001  # seconds of reading before the pass yields to the loop (one log at least)
 PID_CHECK = 2.0  # seconds between checks that a live log's process still runs
 HOST = socket.gethostname()
 SYNC_MARK = b"\x00\x00\xff\xff"  # how a zlib sync flush ends
@@ -138,35 +135,20 @@ def closed(path: Path) -> bool:
 
 
 class LogFeed:
-    """The live calls under one `calls` directory, kept current while viewers watch."""
+    """The live calls under one `calls` directory, kept current by `refresh` (run by the
+    console's reader process, `reader.py`, every `POLL` seconds while viewers watch)."""
 
     def __init__(self, directory: Path | None):
         self.directory = directory
         self.tails: dict[str, LogTail] = {}
         self._seen: set[str] = set()
         self._since = time.time() - RECENT
-        self._viewers = 0
         self.followed: dict[str, int] = {}  # key -> call pages following it
         self._last_all = 0.0
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
         self._last_scan = 0.0
-        self._lock = asyncio.Lock()  # one pass at a time (the feed's task, a page render)
         self.passes = 0
+        self.refreshed_at = 0.0  # monotonic time of the last pass
         self.version = 0  # passes that changed something
-
-    # -- viewers ----------------------------------------------------------------------------
-    def attach(self) -> None:
-        self._viewers += 1
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="console-feed")
-
-    @property
-    def watched(self) -> bool:
-        return self._viewers > 0
-
-    def detach(self) -> None:
-        self._viewers = max(0, self._viewers - 1)
 
     def follow(self, key: str, by: int = 1) -> None:
         """A call page starts (`by` 1) or stops (-1) following `key`: read it every pass."""
@@ -176,44 +158,19 @@ class LogFeed:
         else:
             self.followed.pop(key, None)
 
-    async def changed(self, timeout: float) -> None:
-        """Wait until a pass changed something (or `timeout` seconds)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._changed.wait()), timeout)
-
-    async def _run(self) -> None:
-        while self._viewers > 0:
-            await self.refresh()
-            await asyncio.sleep(POLL)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
     # -- reading ----------------------------------------------------------------------------
-    async def refresh(self) -> None:
-        """One pass: look for new logs (every `SCAN` s), read what each live one gained."""
+    def refresh(self) -> bool:
+        """One pass: look for new logs (every `SCAN` s), read what each live one gained
+        (followed ones every pass, the others every `LIST_POLL` s); True when it changed
+        something."""
         if self.directory is None:
-            return
-        async with self._lock:
-            await self._pass()
-        self.passes += 1
-
-    async def ready(self) -> None:
-        """Return once at least one pass has run (a new viewer's first answer is complete)."""
-        if not self.passes:
-            await self.refresh()
-
-    async def _pass(self) -> None:
+            return False
         now = time.monotonic()
         if now - self._last_scan >= SCAN:
             self._last_scan = now
-            for tail in await asyncio.to_thread(self._scan):  # new logs' first reads: off loop
+            for tail in self._scan():
                 self.tails.setdefault(tail.view.key, tail)
         changed = False
-        held = time.perf_counter()
         everyone = now - self._last_all >= LIST_POLL - POLL / 2
         if everyone:
             self._last_all = now
@@ -223,13 +180,11 @@ class LogFeed:
             changed |= self._read(tail, now)
             if tail.ended_at and now - tail.ended_at > KEEP_ENDED:
                 del self.tails[key]
-            if time.perf_counter() - held > SLICE:  # let the calls on this loop run
-                await asyncio.sleep(0)
-                held = time.perf_counter()
+        self.passes += 1
+        self.refreshed_at = now
         if changed:
             self.version += 1
-            self._changed.set()
-            self._changed = asyncio.Event()
+        return changed
 
     def _read(self, tail: LogTail, now: float) -> bool:
         changed = tail.read()
@@ -255,7 +210,7 @@ class LogFeed:
         return changed
 
     def _scan(self) -> list[LogTail]:
-        """The logs that appeared since the last scan and have not ended (in a thread)."""
+        """The logs that appeared since the last scan and have not ended."""
         found: list[LogTail] = []
         try:
             names = [e.name for e in os.scandir(self.directory) if e.name.endswith(SUFFIX)]
