@@ -32,7 +32,7 @@ log = logging.getLogger("dialflow.console")
 ASK = 30.0  # seconds a request may wait for the reader
 WAKE = 1.0  # seconds between two wakes of every stream (heartbeats, shutdown, a new reader)
 RING = 32  # pushed items events kept per followed call
-RING_BYTES = 1024 * 1024
+RING_BYTES = 256 * 1024
 MAX_PENDING = 1024 * 1024  # request bytes the reader has not taken: it is stuck
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "TMPDIR", "VIRTUAL_ENV",
             "SYSTEMROOT")

@@ -42,6 +42,7 @@ __all__ = ["MAX_VIEWERS", "Console", "event", "mount"]
 MAX_LOGIN_BODY = 2048
 LOGIN_FAILURES = (20, 60.0)  # this many failed logins within this many seconds: 429
 STATIC = {"console.js": "text/javascript", "console.css": "text/css"}
+_static: dict[str, str] = {}  # read once: they ship in the package
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
@@ -185,7 +186,10 @@ def mount(app: FastAPI, console: Console) -> None:
     async def static(name: str) -> Response:
         if name not in STATIC:
             return PlainTextResponse("not found", 404, headers=HEADERS)
-        text = resources.files(__package__).joinpath("static", name).read_text("utf-8")
+        text = _static.get(name)
+        if text is None:
+            text = _static[name] = resources.files(__package__).joinpath(
+                "static", name).read_text("utf-8")
         return Response(text, media_type=STATIC[name],
                         headers={**HEADERS, "Cache-Control": "max-age=300"})
 
