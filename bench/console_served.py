@@ -158,6 +158,12 @@ async def served(calls_count: int, seconds: float, viewers: int, turn: list[dict
           f"of a core, and the console's reader process {watched['reader_cpu'] * 100:.1f} % "
           f"(its own process, nice {NICE}); console callbacks on the loop "
           f"{console_cpu / seconds * 100:.1f} % of a core")
+    console_longest = max(((w, c, n) for n, (c, w) in holds.longest.items() if n not in WRITERS),
+                          default=(0.0, 0.0, "-"))
+    console_cpu_max = max((c for n, c in holds.most_cpu.items() if n not in WRITERS), default=0.0)
+    print(f"the console's own longest step on the loop with viewers: "
+          f"{console_longest[0] * 1000:.2f} ms wall ({console_longest[2]}), the most CPU one of "
+          f"its steps took {console_cpu_max * 1000:.2f} ms (the calls' writers excluded)")
     print("longest holds with viewers (cpu / wall ms): " + "; ".join(
         f"{name} {cpu * 1000:.2f} / {wall * 1000:.2f}" for name, cpu, wall in holds.top(5)))
     print("most CPU in one step with viewers (ms): " + "; ".join(

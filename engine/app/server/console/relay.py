@@ -152,7 +152,11 @@ class Relay:
             return
         out, self._out = self._out, None
         out.close()
-        if self._proc is not None and self._proc.poll() is None:
+        code = self._proc.poll() if self._proc is not None else None
+        log.warning("the console's reader process stopped%s: its viewers reconnect and the "
+                    "next console request starts another", f" (exit {code})"
+                    if code is not None else "")
+        if self._proc is not None and code is None:
             self._proc.kill()
         for future in self._pending.values():
             if not future.done():

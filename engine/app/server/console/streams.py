@@ -13,6 +13,7 @@ reconnects and resumes from its last event id). Touches: the console's relay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
@@ -49,8 +50,9 @@ def stream(console: Watched, events: Callable[[int], AsyncIterator[bytes]],
             relay.watch(generation, 1)
             try:
                 yield b"retry: 2000\n\n"
-                async for text in events(generation):
-                    yield text
+                async with contextlib.aclosing(events(generation)) as inner:
+                    async for text in inner:
+                        yield text
             except ReaderGone:
                 yield b": the console's reader process stopped: reconnect\n\n"
             finally:
