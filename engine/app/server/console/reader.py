@@ -12,8 +12,8 @@ event once it ended. It answers requests: `items` (a call's items from a cursor:
 or lagging viewer catches up, from the live tail or the recorded log), `view` (a call's
 header for its page), `list` (the whole calls page, past calls read here too) and `live`.
 It runs at a lower priority than the server (`NICE`), keeps stdout for frames only (stray
-prints go to stderr), and exits when stdin closes (the server went away). Touches: reads the
-data directory; its own stdin and stdout.
+prints go to stderr), ignores Ctrl-C and exits when stdin closes (the server went away).
+Touches: reads the data directory; its own stdin and stdout.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -232,13 +233,14 @@ def serve(directory: Path | None, stdin: int, out: int) -> int:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server; it closes stdin
     with contextlib.suppress(OSError):
         os.nice(NICE)
     out = private_stdout()
     directory = Path(argv[0]) if argv and argv[0] else None
     try:
         return serve(directory, sys.stdin.fileno(), out)
-    except (BrokenPipeError, KeyboardInterrupt):
+    except BrokenPipeError:
         return 0
 
 
