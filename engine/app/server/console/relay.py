@@ -126,10 +126,14 @@ class Relay:
         env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
         env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.app.server.console.reader",
-             str(self.calls_dir) if self.calls_dir is not None else ""],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "engine.app.server.console.reader",
+                 str(self.calls_dir) if self.calls_dir is not None else ""],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
+        except OSError as exc:
+            log.error("cannot start the console's reader process: %s", exc.strerror)
+            raise ReaderGone("the console's reader process could not start") from None
         assert proc.stdin is not None and proc.stdout is not None
         self.generation += 1
         self._proc = proc

@@ -44,20 +44,18 @@ def stream(console: Watched, events: Callable[[int], AsyncIterator[bytes]],
 
     async def counted() -> AsyncIterator[bytes]:
         console.streams += 1
-        relay = console.relay
+        relay, generation = console.relay, -1
         try:
+            yield b"retry: 2000\n\n"
             generation = await relay.start()
             relay.watch(generation, 1)
-            try:
-                yield b"retry: 2000\n\n"
-                async with contextlib.aclosing(events(generation)) as inner:
-                    async for text in inner:
-                        yield text
-            except ReaderGone:
-                yield b": the console's reader process stopped: reconnect\n\n"
-            finally:
-                relay.watch(generation, -1)
+            async with contextlib.aclosing(events(generation)) as inner:
+                async for text in inner:
+                    yield text
+        except ReaderGone as exc:
+            yield f": {exc}: reconnecting\n\n".encode()
         finally:
+            relay.watch(generation, -1)  # (nothing when the reader was never reached)
             console.streams -= 1
 
     return EventStream(counted(), {**headers, "X-Accel-Buffering": "no"})
