@@ -190,3 +190,25 @@ def test_the_servers_own_process_reads_no_log_for_the_console(
                 lines = answer.iter_lines()
                 data = next(line for line in lines if line.startswith("data: "))
             assert "line 2" in data
+
+
+def test_a_reader_that_cannot_start_gives_a_clear_503(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi import FastAPI
+
+    from engine.app.server.console.access import ConsoleAccess
+    from engine.app.server.console.routes import Console, mount
+
+    monkeypatch.setattr(relay.sys, "executable", str(tmp_path / "no-such-python"))
+    app = FastAPI()
+    mount(app, Console(ConsoleAccess(TOKEN), tmp_path))
+
+    async def ask() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://console",
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            return [await client.get(path) for path in ("/console", "/console/calls/CAx")]
+
+    answers = asyncio.run(ask())
+    assert [a.status_code for a in answers] == [503, 503]
+    assert "could not start" in answers[0].text and answers[0].headers["retry-after"]
