@@ -70,9 +70,10 @@ class Reader:
         self.directory = directory
         self.write = write  # bytes -> None: a frame to the server
         self.watchers = 0
-        self.sent: dict[str, int] = {}  # followed key -> items pushed so far
+        self.sent: dict[str, int] = {}  # followed key -> items pushed so far (-1: not seen)
         self.done: set[str] = set()  # followed keys whose end was pushed
         self._live: tuple[int, float, bytes] = (-1, 0.0, b"")  # (version, when, event)
+        self._pushed_live = b""
         self.next_pass = 0.0
 
     # -- passes -----------------------------------------------------------------------------
@@ -86,8 +87,6 @@ class Reader:
             self.write(frame({"f": "live"}, live))
         for key in list(self.sent):
             self._push(key)
-
-    _pushed_live = b""
 
     def fresh(self) -> None:
         """A pass first unless one ran within `POLL` seconds (a page asked while nobody
@@ -109,6 +108,9 @@ class Reader:
         if tail is None or key in self.done:
             return  # a recorded call: its viewers read it by `items` requests
         view, start = tail.view, self.sent[key]
+        if start < 0:  # first seen after it was followed: its viewers read what it had
+            self.sent[key] = len(view.items)
+            return
         while start < len(view.items):
             end, text = items_event(view, start)
             self.write(frame({"f": "items", "key": key, "s": start, "e": end}, text.encode()))
@@ -143,7 +145,7 @@ class Reader:
             self.done.discard(key)
         elif key not in self.sent:
             tail = self.feed.get(key)
-            self.sent[key] = len(tail.view.items) if tail is not None else 0
+            self.sent[key] = len(tail.view.items) if tail is not None else -1
         return {}, b""
 
     def _view(self, key: str) -> tuple[CallView | None, bool]:
