@@ -48,3 +48,21 @@ def test_the_past_list_takes_calls_the_feed_saw_end_from_the_feed(tmp_path: Path
     assert list(finished) == ["CAend-1"] and finished["CAend-1"].ended == "goodbye"
     views, _ = archive.newest(tmp_path, set(), known=finished)
     assert views[0] is finished["CAend-1"]  # not read again
+
+
+def test_a_log_no_page_follows_keeps_its_row_only_until_one_does(tmp_path: Path) -> None:
+    writer = log(tmp_path / "CAlight-1.jsonl.gz", "CAlight", end=False)
+    writer.write({"k": "ev", "t": 0.5, "e": "caller.utterance", "d": {"text": "hello"},
+                  "b": "greeting", "a": "listening", "tm": ["timer.silence", 8.0]})
+    writer.write({"k": "say", "t": 0.6, "id": "s1", "text": "Hi there."})
+    feed = LogFeed(tmp_path)
+    feed.refresh()
+    light = feed.get("CAlight-1")
+    assert light is not None and light.view.items == []  # nothing a page would show
+    assert light.view.state == "listening" and light.view.timer == ("timer.silence", 8.5)
+    feed.follow("CAlight-1")
+    followed = feed.get("CAlight-1")
+    assert followed is not None and not followed.view.light
+    whole = archive.LogTail(followed.path).read_all()
+    assert followed.view.items == whole.items and followed.view.state == "listening"
+    assert any(item["k"] == "caller" and item["text"] == "hello" for item in whole.items)

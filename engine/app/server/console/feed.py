@@ -27,6 +27,7 @@ import socket
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 from engine.records.log import MAX_LINE, SUFFIX, stem_of
 
@@ -48,9 +49,9 @@ SYNC_MARK = b"\x00\x00\xff\xff"  # how a zlib sync flush ends
 class LogTail:
     """One event log, read as far as it has been written."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, light: bool = False):
         self.path = path
-        self.view = CallView(stem_of(path))
+        self.view = CallView(stem_of(path), light=light)  # light: its list row only
         self.offset = 0
         self.text_bytes = 0
         self._unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -89,7 +90,7 @@ class LogTail:
         self._partial = lines.pop()
         if len(self._partial) > MAX_LINE:
             self._partial = b""  # an oversized line is skipped, as the reader does
-        before = len(self.view.items), self.view.state, self.view.ended
+        before = self._mark()
         for line in lines:
             if not line or len(line) > MAX_LINE:
                 continue
@@ -99,7 +100,21 @@ class LogTail:
                 continue
             if isinstance(rec, dict):
                 self.view.apply(rec)
-        return (len(self.view.items), self.view.state, self.view.ended) != before
+        return self._mark() != before
+
+    def _mark(self) -> tuple[Any, ...]:
+        view = self.view
+        return len(view.items), view.state, view.ended, view.timer, view.turns
+
+    def whole(self) -> LogTail:
+        """This log read again with every item (a call page follows it now), keeping what
+        was learnt of it from outside (cut off, unreadable)."""
+        tail = LogTail(self.path)
+        tail.read_all()
+        tail.ended_at, tail.checked_at = self.ended_at, self.checked_at
+        if self.view.ended and not tail.view.ended:
+            tail.view.ended, tail.view.timer = self.view.ended, None
+        return tail
 
     def read_all(self) -> CallView:
         while self.read():
@@ -155,6 +170,9 @@ class LogFeed:
         count = self.followed.get(key, 0) + by
         if count > 0:
             self.followed[key] = count
+            tail = self.tails.get(key)
+            if tail is not None and tail.view.light:
+                self.tails[key] = tail.whole()  # its items, from the start, once
         else:
             self.followed.pop(key, None)
 
@@ -169,7 +187,9 @@ class LogFeed:
         if now - self._last_scan >= SCAN:
             self._last_scan = now
             for tail in self._scan():
-                self.tails.setdefault(tail.view.key, tail)
+                key = tail.view.key
+                if key not in self.tails:  # followed before it was found: read whole
+                    self.tails[key] = tail.whole() if key in self.followed else tail
         changed = False
         everyone = now - self._last_all >= LIST_POLL - POLL / 2
         if everyone:
@@ -226,17 +246,16 @@ class LogFeed:
                     continue
             except OSError:
                 continue
-            tail = LogTail(path)
+            tail = LogTail(path, light=True)  # the list's row until a page follows it
             tail.read()
             if not tail.view.ended:  # one that ended before we looked is a past call
                 found.append(tail)
         return found
 
     def finished(self) -> dict[str, CallView]:
-        """Calls seen to end by their own `end` record, read whole: the past-calls list
-        takes their rows from here instead of reading their logs again."""
-        return {key: t.view for key, t in self.tails.items()
-                if t.view.items and t.view.items[-1]["k"] == "end"}
+        """Calls seen to end by their own `end` record: the past-calls list takes their
+        rows from here instead of reading their logs again."""
+        return {key: t.view for key, t in self.tails.items() if t.view.end_record}
 
     def live(self) -> list[CallView]:
         """The calls in progress, oldest first."""
