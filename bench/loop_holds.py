@@ -28,6 +28,7 @@ class LoopHolds:
     def __init__(self) -> None:
         self.cpu: dict[str, float] = defaultdict(float)
         self.longest: dict[str, tuple[float, float]] = {}  # name -> (cpu, wall) of max wall
+        self.most_cpu: dict[str, float] = {}  # name -> the most CPU one step of it took
         self.walls: list[float] = []
         self.cpus: list[float] = []
         self._original: Any = None
@@ -48,6 +49,8 @@ class LoopHolds:
                 holds.cpus.append(cpu)
                 if wall > holds.longest.get(name, (0.0, 0.0))[1]:
                     holds.longest[name] = (cpu, wall)
+                if cpu > holds.most_cpu.get(name, 0.0):
+                    holds.most_cpu[name] = cpu
 
         asyncio.events.Handle._run = _run  # type: ignore[method-assign]
 
@@ -58,6 +61,7 @@ class LoopHolds:
     def reset(self) -> None:
         self.cpu.clear()
         self.longest.clear()
+        self.most_cpu.clear()
         self.walls.clear()
         self.cpus.clear()
 
@@ -65,3 +69,7 @@ class LoopHolds:
         """The `n` longest holds: (name, cpu s, wall s)."""
         ranked = sorted(self.longest.items(), key=lambda kv: -kv[1][1])[:n]
         return [(name, cpu, wall) for name, (cpu, wall) in ranked]
+
+    def top_cpu(self, n: int = 5) -> list[tuple[str, float]]:
+        """The `n` steps that took the most CPU of the loop's thread: (name, cpu s)."""
+        return sorted(self.most_cpu.items(), key=lambda kv: -kv[1])[:n]

@@ -4,7 +4,6 @@ while it is being written; a live log whose writer process is gone shown as cut 
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -122,7 +121,7 @@ def test_a_live_log_whose_process_is_gone_is_shown_cut_off(tmp_path: Path) -> No
         writer.write({**header, "id": name})
         writer.write(BARGE[0])
     feed = LogFeed(tmp_path)
-    asyncio.run(feed.refresh())
+    feed.refresh()
     live = {v.call_id: v for v in feed.live()}
     assert set(live) == {"elsewhere"}  # another host's process cannot be checked from here
     gone = feed.get("gone")

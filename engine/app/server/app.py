@@ -53,6 +53,9 @@ def create_app(services: Services) -> FastAPI:
         try:
             yield
         finally:
+            console = getattr(app.state, "console", None)
+            if console is not None:
+                await console.close()  # its reader process
             await memory.stop()
             await services.flows.stop()
             if services.records is not None:

@@ -7,8 +7,10 @@ that replays a call's timeline; a flow page with the last reload and `dialflow c
 
 Layout: `access` (the token, sessions), `view` (event-log records -> what a page shows,
 redacted and bounded), `feed` (live calls, tailed from the event logs every worker writes),
-`archive` (past calls), `diagrams` and `flowinfo` (the flow's SVG and facts), `pages` (the
-HTML), `routes` (HTTP and server-sent events), `command` (`dialflow console DIR`),
+`archive` (past calls), `reader` (the process that does all of that reading, off the calls'
+loop), `wire` (its frames and the events they carry), `relay` (the loop's side of it),
+`streams` and `sse` (the event streams viewers get), `diagrams` and `flowinfo` (the flow's
+SVG and facts), `pages` (the HTML), `routes` (HTTP), `command` (`dialflow console DIR`),
 `static/` (one script, one style sheet: nothing is loaded from elsewhere). Composition-root
 code: it may read the server's services; calls never call into it.
 """
@@ -18,12 +20,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
-
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from typing import TYPE_CHECKING, Any
 
 from .access import MIN_TOKEN, TOKEN_ENV, ConsoleAccess
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("dialflow.console")
 
@@ -31,6 +33,8 @@ log = logging.getLogger("dialflow.console")
 def mount_console(app: FastAPI, services: Any, env: Mapping[str, str] | None = None) -> Any:
     """Add the console's routes to the server's `app` when `DIALFLOW_CONSOLE_TOKEN` is set;
     otherwise `/console` only says how to turn it on. Returns the `Console` or None."""
+    from fastapi.responses import PlainTextResponse  # (the reader process needs no FastAPI)
+
     from . import pages
     from .routes import Console, mount
 

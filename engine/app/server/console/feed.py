@@ -7,21 +7,19 @@ calls themselves, so whichever worker a viewer's request lands on sees every wor
 calls, and a call pays nothing for being watched: no hook on its path, no queue, no lock.
 
 `LogTail` reads one log incrementally (its own decompressor, the offset read so far, the
-unfinished last line) into a `CallView`. `LogFeed` runs only while viewers are attached:
-every `POLL` seconds it reads what each live log a call page follows gained (the others
-every `LIST_POLL` seconds: the live list is pushed no more often) (at most `MAX_READ` bytes per log
-per pass; a log with nothing new costs one stat; the pass yields to the event loop after
-each `SLICE` of reading, so the calls on this process's loop wait for no long stretch), and
-every `SCAN` seconds looks for new logs by name (one whose gzip stream is already closed is
-a past call, told from its last four bytes, not read). A log whose
-header names a process of this host that is gone is shown as cut off. Waiters are woken
-once per pass that changed anything (slow viewers simply get more at once: nothing queues
-per viewer). Touches: reads the data directory, nothing else.
+unfinished last line: only new bytes are read, each line is parsed and folded once) into a
+`CallView`. `LogFeed.refresh` is one pass over the live logs: it reads what each live log a
+call page follows gained (the others every `LIST_POLL` seconds: the live list is pushed no
+more often; at most `MAX_READ` bytes per log per pass; a log with nothing new costs one
+stat), and every `SCAN` seconds looks for new logs by name (one whose gzip stream is already
+closed is a past call, told from its last four bytes, not read). A log whose header names a
+process of this host that is gone is shown as cut off. Synchronous, no event loop: it runs
+in the console's reader process (`reader.py`), never on the loop that serves the calls.
+Touches: reads the data directory, nothing else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -29,6 +27,7 @@ import socket
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 from engine.records.log import MAX_LINE, SUFFIX, stem_of
 
@@ -42,7 +41,6 @@ MAX_TEXT = 64 * 1024 * 1024  # decompressed bytes of one log ever read (the writ
 KEEP_ENDED = 120.0  # seconds an ended call stays in memory for the viewers watching it
 STALE = 3600.0  # a log without news for this long is not live any more
 RECENT = 600.0  # when the console first looks, logs changed within this long may be live
-SLICE = 0.001  # seconds of reading before the pass yields to the loop (one log at least)
 PID_CHECK = 2.0  # seconds between checks that a live log's process still runs
 HOST = socket.gethostname()
 SYNC_MARK = b"\x00\x00\xff\xff"  # how a zlib sync flush ends
@@ -51,9 +49,9 @@ SYNC_MARK = b"\x00\x00\xff\xff"  # how a zlib sync flush ends
 class LogTail:
     """One event log, read as far as it has been written."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, light: bool = False):
         self.path = path
-        self.view = CallView(stem_of(path))
+        self.view = CallView(stem_of(path), light=light)  # light: its list row only
         self.offset = 0
         self.text_bytes = 0
         self._unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -92,7 +90,7 @@ class LogTail:
         self._partial = lines.pop()
         if len(self._partial) > MAX_LINE:
             self._partial = b""  # an oversized line is skipped, as the reader does
-        before = len(self.view.items), self.view.state, self.view.ended
+        before = self._mark()
         for line in lines:
             if not line or len(line) > MAX_LINE:
                 continue
@@ -102,7 +100,21 @@ class LogTail:
                 continue
             if isinstance(rec, dict):
                 self.view.apply(rec)
-        return (len(self.view.items), self.view.state, self.view.ended) != before
+        return self._mark() != before
+
+    def _mark(self) -> tuple[Any, ...]:
+        view = self.view
+        return len(view.items), view.state, view.ended, view.timer, view.turns
+
+    def whole(self) -> LogTail:
+        """This log read again with every item (a call page follows it now), keeping what
+        was learnt of it from outside (cut off, unreadable)."""
+        tail = LogTail(self.path)
+        tail.read_all()
+        tail.ended_at, tail.checked_at = self.ended_at, self.checked_at
+        if self.view.ended and not tail.view.ended:
+            tail.view.ended, tail.view.timer = self.view.ended, None
+        return tail
 
     def read_all(self) -> CallView:
         while self.read():
@@ -138,82 +150,47 @@ def closed(path: Path) -> bool:
 
 
 class LogFeed:
-    """The live calls under one `calls` directory, kept current while viewers watch."""
+    """The live calls under one `calls` directory, kept current by `refresh` (run by the
+    console's reader process, `reader.py`, every `POLL` seconds while viewers watch)."""
 
     def __init__(self, directory: Path | None):
         self.directory = directory
         self.tails: dict[str, LogTail] = {}
         self._seen: set[str] = set()
         self._since = time.time() - RECENT
-        self._viewers = 0
         self.followed: dict[str, int] = {}  # key -> call pages following it
         self._last_all = 0.0
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
         self._last_scan = 0.0
-        self._lock = asyncio.Lock()  # one pass at a time (the feed's task, a page render)
         self.passes = 0
+        self.refreshed_at = 0.0  # monotonic time of the last pass
         self.version = 0  # passes that changed something
-
-    # -- viewers ----------------------------------------------------------------------------
-    def attach(self) -> None:
-        self._viewers += 1
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="console-feed")
-
-    @property
-    def watched(self) -> bool:
-        return self._viewers > 0
-
-    def detach(self) -> None:
-        self._viewers = max(0, self._viewers - 1)
 
     def follow(self, key: str, by: int = 1) -> None:
         """A call page starts (`by` 1) or stops (-1) following `key`: read it every pass."""
         count = self.followed.get(key, 0) + by
         if count > 0:
             self.followed[key] = count
+            tail = self.tails.get(key)
+            if tail is not None and tail.view.light:
+                self.tails[key] = tail.whole()  # its items, from the start, once
         else:
             self.followed.pop(key, None)
 
-    async def changed(self, timeout: float) -> None:
-        """Wait until a pass changed something (or `timeout` seconds)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._changed.wait()), timeout)
-
-    async def _run(self) -> None:
-        while self._viewers > 0:
-            await self.refresh()
-            await asyncio.sleep(POLL)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
     # -- reading ----------------------------------------------------------------------------
-    async def refresh(self) -> None:
-        """One pass: look for new logs (every `SCAN` s), read what each live one gained."""
+    def refresh(self) -> bool:
+        """One pass: look for new logs (every `SCAN` s), read what each live one gained
+        (followed ones every pass, the others every `LIST_POLL` s); True when it changed
+        something."""
         if self.directory is None:
-            return
-        async with self._lock:
-            await self._pass()
-        self.passes += 1
-
-    async def ready(self) -> None:
-        """Return once at least one pass has run (a new viewer's first answer is complete)."""
-        if not self.passes:
-            await self.refresh()
-
-    async def _pass(self) -> None:
+            return False
         now = time.monotonic()
         if now - self._last_scan >= SCAN:
             self._last_scan = now
-            for tail in await asyncio.to_thread(self._scan):  # new logs' first reads: off loop
-                self.tails.setdefault(tail.view.key, tail)
+            for tail in self._scan():
+                key = tail.view.key
+                if key not in self.tails:  # followed before it was found: read whole
+                    self.tails[key] = tail.whole() if key in self.followed else tail
         changed = False
-        held = time.perf_counter()
         everyone = now - self._last_all >= LIST_POLL - POLL / 2
         if everyone:
             self._last_all = now
@@ -223,13 +200,11 @@ class LogFeed:
             changed |= self._read(tail, now)
             if tail.ended_at and now - tail.ended_at > KEEP_ENDED:
                 del self.tails[key]
-            if time.perf_counter() - held > SLICE:  # let the calls on this loop run
-                await asyncio.sleep(0)
-                held = time.perf_counter()
+        self.passes += 1
+        self.refreshed_at = now
         if changed:
             self.version += 1
-            self._changed.set()
-            self._changed = asyncio.Event()
+        return changed
 
     def _read(self, tail: LogTail, now: float) -> bool:
         changed = tail.read()
@@ -255,7 +230,7 @@ class LogFeed:
         return changed
 
     def _scan(self) -> list[LogTail]:
-        """The logs that appeared since the last scan and have not ended (in a thread)."""
+        """The logs that appeared since the last scan and have not ended."""
         found: list[LogTail] = []
         try:
             names = [e.name for e in os.scandir(self.directory) if e.name.endswith(SUFFIX)]
@@ -271,17 +246,16 @@ class LogFeed:
                     continue
             except OSError:
                 continue
-            tail = LogTail(path)
+            tail = LogTail(path, light=True)  # the list's row until a page follows it
             tail.read()
             if not tail.view.ended:  # one that ended before we looked is a past call
                 found.append(tail)
         return found
 
     def finished(self) -> dict[str, CallView]:
-        """Calls seen to end by their own `end` record, read whole: the past-calls list
-        takes their rows from here instead of reading their logs again."""
-        return {key: t.view for key, t in self.tails.items()
-                if t.view.items and t.view.items[-1]["k"] == "end"}
+        """Calls seen to end by their own `end` record: the past-calls list takes their
+        rows from here instead of reading their logs again."""
+        return {key: t.view for key, t in self.tails.items() if t.view.end_record}
 
     def live(self) -> list[CallView]:
         """The calls in progress, oldest first."""

@@ -5,7 +5,8 @@ only thing a page ever receives: state changes, caller and agent lines, whether 
 line was heard or cut off by a barge-in, turn latencies, timers, tool and transfer outcomes
 and one trace row per handled event. Every string is redacted (phone numbers as in the
 logs) and cut to a bounded length here, and a call keeps at most `MAX_ITEMS` items, so a
-hostile or huge log cannot grow a page without bound. Pure data: no I/O, no clock.
+hostile or huge log cannot grow a page without bound. A `light` view (a live call no page
+follows) folds only what its list row shows and keeps no items. Pure data: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class CallView:
     items: list[dict[str, Any]] = field(default_factory=list)
     truncated: bool = False
     turns: int = 0  # finished turns (their latency recorded)
+    light: bool = False  # fold only what the list row shows (no items): no page follows it
+    end_record: bool = False  # it ended by its own `end` record
     _pending: set[str] = field(default_factory=set)
 
     # -- reading records ------------------------------------------------------------------
@@ -75,7 +78,7 @@ class CallView:
         self.last_t = max(self.last_t, _num(rec.get("end", rec.get("t"))))
 
     def _add(self, kind: str, t: Any, **fields: Any) -> None:
-        if self.truncated and kind != "end":
+        if self.light or (self.truncated and kind != "end"):
             return
         if len(self.items) >= MAX_ITEMS and not self.truncated:
             self.truncated = True
@@ -93,13 +96,20 @@ class CallView:
         self.host = clip(rec.get("host", ""), 100)
 
     def _on_ev(self, rec: dict[str, Any]) -> None:
-        t, event = rec.get("t"), clip(rec.get("e", ""), 100)
+        t, handled = rec.get("t"), bool(rec.get("h", 1))
+        if self.light:  # the row's state and timer only
+            before, after = rec.get("b", ""), rec.get("a", rec.get("b", ""))
+            if handled and (after != before or rec.get("n") == "re-entered" or not before):
+                self.state = clip(after, 100)
+            if "tm" in rec:
+                self._timer(t, rec["tm"])
+            return
+        event = clip(rec.get("e", ""), 100)
         before = clip(rec.get("b", ""), 100)
         after = clip(rec.get("a", before), 100)
+        note = clip(rec.get("n", ""), 200)
         effects = [clip(x, 200) for x in (rec.get("x") or [])[:20]]
         data = rec.get("d") if isinstance(rec.get("d"), dict) else {}
-        handled = bool(rec.get("h", 1))
-        note = clip(rec.get("n", ""), 200)
         self._add("ev", t, e=event, b=before, a=after, x=effects, n=note, h=int(handled),
                   d=clip(data, 400) if data else "")
         if handled and (after != before or note == "re-entered" or not before):
@@ -141,6 +151,8 @@ class CallView:
             self._add("timer", t, e="", left=0)
 
     def _on_say(self, rec: dict[str, Any]) -> None:
+        if self.light:
+            return
         speech = clip(rec.get("id", ""), 40)
         self._add("agent", rec.get("t"), id=speech, text=clip(rec.get("text", "")))
         if rec.get("cut"):
@@ -152,12 +164,16 @@ class CallView:
             self._pending.add(speech)
 
     def _on_reply(self, rec: dict[str, Any]) -> None:
+        if self.light:
+            return
         outcome = "cut off" if rec.get("cut") else f"failed: {clip(rec['err'], 300)}" \
             if rec.get("err") else "done"
         self._add("reply", rec.get("t"), text=f"brain reply to {clip(rec.get('q', ''), 300)!r}"
                   f": {len(rec.get('o') or [])} item(s), {outcome}")
 
     def _on_tool(self, rec: dict[str, Any]) -> None:
+        if self.light:
+            return
         ok = bool(rec.get("ok"))
         result = rec.get("res") if ok else rec.get("err") or rec.get("raised") or \
             ("cancelled" if rec.get("cut") else "")
@@ -166,6 +182,8 @@ class CallView:
                   end=round(_num(rec.get("end", rec.get("t"))), 3))
 
     def _on_transfer(self, rec: dict[str, Any]) -> None:
+        if self.light:
+            return
         ok = bool(rec.get("ok"))
         detail = "connected" if ok else "cancelled" if rec.get("cut") else \
             f"failed: {clip(rec.get('err', ''), 300)}"
@@ -180,6 +198,7 @@ class CallView:
 
     def _on_end(self, rec: dict[str, Any]) -> None:
         self.ended = clip(rec.get("state", "ended"), 100)
+        self.end_record = True
         self.timer = None
         self._add("end", rec.get("t"), state=self.ended)
 
