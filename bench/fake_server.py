@@ -6,7 +6,8 @@ Serves the default flow with the tone TTS, the energy STT and a canned brain (op
 with provider latencies), writes call transcripts as `dialflow serve` does (to a temporary
 directory) and, with `--event-logs DIR`, each call's event log under DIR/calls; on SIGTERM
 writes its raw measurements to `--stats`: per-turn engine latency (caller's end of turn ->
-first agent frame sent) and outbound pacing jitter.
+first agent frame sent) and outbound pacing jitter (and, with `--profile FILE`, its cProfile
+stats).
 With `--workers N` it runs under the same supervisor as `dialflow serve --workers N` (N
 processes on the port, each writing `--stats` + `.<worker index>`).
 """
@@ -14,6 +15,7 @@ processes on the port, each writing `--stats` + `.<worker index>`).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import shutil
 import sys
@@ -77,10 +79,17 @@ def serve_one(args: argparse.Namespace, slot: object = None) -> int:
 
     MediaStream._teardown = teardown  # type: ignore[method-assign]
     config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
-                            log_level="error", lifespan="on", ws_per_message_deflate=False)
+                            log_level="error", lifespan="on", ws_per_message_deflate=False,
+                            ws=args.ws)
     server = QuietServer(config)
     freeze_startup_heap()
+    profile = cProfile.Profile() if args.profile else None
+    if profile is not None:
+        profile.enable()
     run_fast(server.serve() if slot is None else serve_as_worker(server, services, slot, args))
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(args.profile if slot is None else f"{args.profile}.{slot.index}")  # type: ignore[attr-defined]
     TranscriptStore.sync()
     shutil.rmtree(transcripts, ignore_errors=True)
     Path(stats).write_text(json.dumps({"turns": turns, "jitter": jitter, "stages": stages}))
@@ -96,6 +105,10 @@ def main() -> None:
     parser.add_argument("--llm-latency", type=float, default=0.0)
     parser.add_argument("--tts-latency", type=float, default=0.0)
     parser.add_argument("--event-logs", help="write each call's event log under this folder")
+    parser.add_argument("--ws", default="auto", help="uvicorn's WebSocket implementation "
+                        "(auto, websockets-sansio, websockets, wsproto)")
+    parser.add_argument("--profile", metavar="FILE", help="write the server's cProfile stats "
+                        "here (read them with `python -m pstats FILE`)")
     args = parser.parse_args()
     args.host = "127.0.0.1"
     if args.workers == 1:

@@ -53,6 +53,8 @@ def free_port() -> int:
 
 
 IDLE_SECONDS = 3.0
+HELD_SECONDS = 5.0  # the measurement window, every call held
+FRAME_SECONDS = 0.02  # one media frame of caller audio
 FLAT_TOLERANCE = 0.10  # per-call CPU within 10 % of the fewest workers' counts as flat
 
 
@@ -101,9 +103,10 @@ async def quiet(caller: SimulatedCaller, seconds: float = 0.6, limit: float = 20
 
 
 async def one_call(url: str, index: int, turns: int, held: asyncio.Event,
-                   ready: list[int]) -> int:
+                   ready: list[int], callers: list[SimulatedCaller]) -> int:
     pauses = random.Random(index)  # callers think for a while before they speak, as people do
     async with SimulatedCaller(url, auth_token=AUTH_TOKEN, call_sid=f"CA{index:06d}") as caller:
+        callers.append(caller)
         await quiet(caller)
         done = 0
         for _ in range(turns):
@@ -124,6 +127,7 @@ async def drive(url: str, calls: int, turns: int, pid: int, viewers: int = 0
                 ) -> dict[str, float]:
     held = asyncio.Event()
     ready: list[int] = []
+    callers: list[SimulatedCaller] = []
     base = rss_kib(pid)
     idle_start, idle_wall = cpu_seconds(pid), time.perf_counter()
     await asyncio.sleep(IDLE_SECONDS)  # what the processes cost with no call at all
@@ -132,14 +136,18 @@ async def drive(url: str, calls: int, turns: int, pid: int, viewers: int = 0
     http = url.replace("ws://", "http://").rsplit("/ws/", 1)[0]
     watching, seen = console_viewers.start(http, CONSOLE_TOKEN, viewers)
     for index in range(calls):
-        tasks.append(asyncio.create_task(one_call(url, index, turns, held, ready)))
+        tasks.append(asyncio.create_task(one_call(url, index, turns, held, ready, callers)))
         await asyncio.sleep(0.02)  # calls arrive over a few seconds, not all in one tick
     start = time.perf_counter()
     while len(ready) < calls and time.perf_counter() - start < 120:
         await asyncio.sleep(0.2)
+    frames_start = sum(c.frames_sent for c in callers)
     cpu_start, wall_start = cpu_seconds(pid), time.perf_counter()
-    await asyncio.sleep(5.0)
-    cpu_held = (cpu_seconds(pid) - cpu_start) / (time.perf_counter() - wall_start)
+    await asyncio.sleep(HELD_SECONDS)
+    cpu_used, wall = cpu_seconds(pid) - cpu_start, time.perf_counter() - wall_start
+    # Call-seconds as the callers actually streamed them (50 media frames each), so a run
+    # whose callers fell behind real time is not credited with seconds it did not carry.
+    call_seconds = (sum(c.frames_sent for c in callers) - frames_start) * FRAME_SECONDS
     peak = rss_kib(pid)
     held.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -149,8 +157,10 @@ async def drive(url: str, calls: int, turns: int, pid: int, viewers: int = 0
         print(f"console viewers: {viewers} attached; they received {seen.messages} pushed "
               f"messages ({seen.items} call items) and {seen.pages} page loads; "
               f"{seen.refused} refused")
-    return {"held": float(len(ready)), "completed": float(completed), "cpu_held": cpu_held,
-            "cpu_idle": cpu_idle,
+    return {"held": float(len(ready)), "completed": float(completed),
+            "cpu_held": cpu_used / wall, "cpu_idle": cpu_idle, "cpu_used": cpu_used,
+            "call_seconds": call_seconds, "wall": wall,
+            "realtime_share": call_seconds / max(1e-9, wall * max(1, len(ready))),
             "rss_per_call_kib": (peak - base) / max(1, calls), "rss_base_kib": float(base)}
 
 
@@ -189,7 +199,9 @@ def run(args: argparse.Namespace, workers: int, viewers: int = 0) -> dict[str, f
         [sys.executable, "-m", "bench.fake_server", "--port", str(port), "--stats",
          str(stats_file), "--workers", str(workers), "--stt-latency", str(args.stt_latency),
          "--llm-latency", str(args.llm_latency), "--tts-latency", str(args.tts_latency),
-         *(["--event-logs", args.event_logs] if args.event_logs else [])],
+         *(["--event-logs", args.event_logs] if args.event_logs else []),
+         *(["--profile", f"{args.profile}.w{workers}"] if args.profile else []),
+         "--ws", args.ws],
         cwd=ROOT, env=env)
     try:
         wait_ready(port, workers, server)
@@ -205,9 +217,10 @@ def run(args: argparse.Namespace, workers: int, viewers: int = 0) -> dict[str, f
     added = [t - providers for t in stats["turns"]]
     jitter = [j * 1000 for j in stats["jitter"]]
     figures["p50_ms"], figures["p99_ms"] = pct(added, .5) * 1000, pct(added, .99) * 1000
-    figures["cpu_ms_per_call_second"] = figures["cpu_held"] * 1000 / max(1.0, figures["held"])
+    call_seconds = max(1e-9, figures["call_seconds"])
+    figures["cpu_ms_per_call_second"] = figures["cpu_used"] * 1000 / call_seconds
     figures["cpu_ms_per_call_second_marginal"] = (
-        (figures["cpu_held"] - figures["cpu_idle"]) * 1000 / max(1.0, figures["held"]))
+        (figures["cpu_used"] - figures["cpu_idle"] * figures["wall"]) * 1000 / call_seconds)
     print(f"--workers {workers}, {viewers} console viewers, event logs "
           f"{'on' if args.event_logs else 'off'}: {args.calls} calls requested, "
           f"{figures['held']:.0f} held at once, {figures['completed']:.0f} completed "
@@ -228,6 +241,10 @@ def run(args: argparse.Namespace, workers: int, viewers: int = 0) -> dict[str, f
           f"{figures['cpu_ms_per_call_second']:.2f} ms per call-second; idle "
           f"{figures['cpu_idle'] * 100:.1f} % of one core, so the calls themselves cost "
           f"{figures['cpu_ms_per_call_second_marginal']:.2f} ms per call-second")
+    print(f"call-seconds counted from the media frames the callers sent in the "
+          f"{figures['wall']:.1f} s window: {figures['call_seconds']:.0f} (the callers kept "
+          f"{figures['realtime_share'] * 100:.1f} % of real time); load average "
+          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     return figures
 
 
@@ -265,6 +282,10 @@ def main() -> None:
     parser.add_argument("--console-viewers", type=int, nargs="+", default=[0], metavar="N",
                         help="call-console viewers attached during the run; several values "
                         "run the bench once for each (event logs on in every run)")
+    parser.add_argument("--ws", default="auto", help="the server's WebSocket implementation "
+                        "in uvicorn (auto, websockets-sansio, websockets, wsproto)")
+    parser.add_argument("--profile", metavar="FILE", help="profile the server (cProfile, which "
+                        "slows it: not for the figures); stats in FILE.w<workers>[.<worker>]")
     args = parser.parse_args()
     if any(args.console_viewers) and not args.event_logs:
         args.event_logs = tempfile.mkdtemp(prefix="bench-event-logs-")  # the console reads them

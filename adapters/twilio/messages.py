@@ -331,6 +331,23 @@ def media_message(stream_sid: str, ulaw: bytes) -> str:
     return _dump({"event": "media", "streamSid": stream_sid, "media": {"payload": payload}})
 
 
+_MEDIA_END = '"}}'
+
+
+def media_prefix(stream_sid: str) -> str:
+    """The text every media message of one stream starts with, up to the payload: cut from
+    `media_message`'s own output, so `media_text` writes exactly what it would."""
+    empty = media_message(stream_sid, b"")
+    assert empty.endswith(_MEDIA_END)
+    return empty[: -len(_MEDIA_END)]
+
+
+def media_text(prefix: str, ulaw: bytes) -> str:
+    """`media_message(stream_sid, ulaw)` for the stream whose `media_prefix` is `prefix`,
+    without a JSON encoder per frame (base64 text needs no escaping)."""
+    return prefix + binascii.b2a_base64(ulaw, newline=False).decode("ascii") + _MEDIA_END
+
+
 def mark_message(stream_sid: str, name: str) -> str:
     """Ask Twilio to echo `name` when playback reaches this point."""
     return _dump({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from adapters.twilio.messages import (
@@ -145,3 +147,30 @@ def test_sending_needs_a_started_stream_and_unique_mark_names() -> None:
     session.observe(Stop(SID, CALL, "AC"))
     with pytest.raises(ProtocolError, match="cannot send 'clear'"):
         session.clear_sent()
+
+
+def _both(session: StreamSession, message: Media) -> tuple[bool, bool]:
+    """(media_in_order's answer, whether observe accepts) on two sessions in the same state."""
+    twin = copy.deepcopy(session)
+    fast = session.media_in_order(message.stream_sid, len(message.payload))
+    try:
+        twin.observe(message)
+        full = True
+    except ProtocolError:
+        full = False
+    assert (session.media_frames, session.media_bytes) == (twin.media_frames, twin.media_bytes)
+    return fast, full
+
+
+def test_media_in_order_agrees_with_observe_in_every_phase() -> None:
+    """The bridge's media short path asks `media_in_order`; the generic path `observe`."""
+    before = StreamSession()
+    before.observe(Connected("Call", "1.0.0"))
+    assert _both(before, media()) == (False, False)
+    streaming = started()
+    assert _both(streaming, media()) == (True, True)
+    assert streaming.media_frames == 1 and streaming.media_bytes == 160
+    assert _both(streaming, Media("MZother", "inbound", 2, 40, b"\xff")) == (False, False)
+    stopped = started()
+    stopped.observe(Stop(SID, CALL, "AC" + "2" * 32))
+    assert _both(stopped, media()) == (False, False)

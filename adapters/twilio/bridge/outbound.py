@@ -5,7 +5,10 @@ of playback (`lead` seconds), so the buffer stays short and a `clear` on barge-i
 little. Marks follow the frames queued before them. Sending is one task per stream, except
 the first frame after silence: `send_due` sends it from the producer's own task, so a
 reply's first audio does not wait a trip through a busy event loop for the sender to wake.
-`jitter` records how late each paced frame left compared with its schedule (frames within
+Paced frames leave two per wake-up when two are queued back to back: the sender wakes
+when the second is due and sends both, so the first leaves up to 20 ms after its slot (still
+`lead` - 20 ms ahead of playback), and a second of speech costs 25 timer wake-ups, not 50.
+`jitter` records how late each paced wake-up came compared with its schedule (frames within
 the lead go out at once and are not late). Once a send fails (the socket went away) the
 sender is `gone`: later sends are skipped and nothing raises, since the stream's receiving
 side sees the disconnect and hangs the call up.
@@ -20,12 +23,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from adapters.twilio.messages import clear_message, mark_message, media_message
+from adapters.twilio.messages import clear_message, mark_message, media_prefix, media_text
 from engine.audio_format import frames
 
 log = logging.getLogger("dialflow.outbound")
 FRAME_SECONDS = 0.02
 DEFAULT_LEAD = 0.2
+_ON_TIME = 1e-6  # a frame due this close to now is due: the playhead adds up 0.02s in floats
 
 Send = Callable[[str], Awaitable[None]]
 
@@ -50,7 +54,7 @@ class OutboundAudio:
                  on_clear: Callable[[], object] | None = None,
                  on_rewind: Callable[[], object] | None = None):
         self._send = send
-        self.stream_sid = stream_sid
+        self.stream_sid = stream_sid  # sets the frames' JSON prefix too
         self.lead = lead
         self._items: deque[bytes | _Mark | _Clear] = deque()
         self._wake = asyncio.Event()
@@ -68,6 +72,16 @@ class OutboundAudio:
         self._unheard: deque[bytes | _Mark] = deque()  # sent, after the last heard mark
         self.gone = False  # a send failed: the socket is closed, nothing more goes out
         self.paused = False  # barge-in (engine/turns/barge_in.py): hold what is queued
+
+    @property
+    def stream_sid(self) -> str:
+        return self._stream_sid
+
+    @stream_sid.setter
+    def stream_sid(self, stream_sid: str) -> None:
+        """A warm transfer moves the sender to the returning stream (bridge/parking.py)."""
+        self._stream_sid = stream_sid
+        self._media_prefix = media_prefix(stream_sid)  # each frame's JSON up to its payload
 
     def pause(self) -> None:
         """Send no new frame (or mark) until `resume` or `clear`; the queue is kept."""
@@ -143,7 +157,7 @@ class OutboundAudio:
         """Pop the head frame if it is due at `now` (within the lead), advancing the
         playhead; None if it has to wait."""
         self._playhead = max(self._playhead, now)
-        if self._playhead - self.lead > now:
+        if self._playhead - self.lead > now + _ON_TIME:
             return None
         frame = self._items.popleft()
         assert isinstance(frame, bytes)
@@ -155,7 +169,7 @@ class OutboundAudio:
     async def _send_frame(self, frame: bytes) -> None:
         self.frames_sent += 1
         self._keep(frame)
-        await self._send_one(media_message(self.stream_sid, frame))
+        await self._send_one(media_text(self._media_prefix, frame))
 
     def _keep(self, item: bytes | _Mark) -> None:
         self._unheard.append(item)
@@ -205,6 +219,8 @@ class OutboundAudio:
             frame = self._take_due(now)
             if frame is None:
                 due = self._playhead - self.lead
+                if len(self._items) > 1 and isinstance(self._items[1], bytes):
+                    due += FRAME_SECONDS  # one wake-up for two frames (module docstring)
                 await asyncio.sleep(due - now)
                 self._paced = due
                 continue  # a clear may have emptied the queue meanwhile (or a pause held it)

@@ -7,6 +7,8 @@ missing signature gets 403 (webhook) or a closed handshake (WebSocket). The webh
 binds the media stream to its call (a `<Parameter>` the stream's `start` must carry back).
 While the server drains for shutdown, new calls are refused; at the deployment's call limit
 the webhook answers with a polite busy message and a handshake is refused (1013).
+`/ws/media` is a plain ASGI endpoint (`MediaRoute`): each call's 50 messages a second are
+read from the server's own channel, not through starlette's per-message wrapper.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, WebSocket
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 
+from adapters.twilio.bridge.socket import MediaSocket
 from adapters.twilio.bridge.stream import MediaStream
 from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy
@@ -40,6 +45,38 @@ from engine.redaction import escape_id
 log = logging.getLogger("dialflow.server")
 PROVIDER_KEYS = (ANTHROPIC_API_KEY, OPENAI_API_KEY, DEEPGRAM_API_KEY,
                  ELEVENLABS_API_KEY, TWILIO_AUTH_TOKEN)
+
+
+class MediaRoute:
+    """`/ws/media` as a plain ASGI endpoint: the stream reads and writes the server's own
+    channel (adapters/twilio/bridge/socket.py), not through a starlette wrapper per frame."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services, socket = self.services, MediaSocket(scope, receive, send)
+        ws = socket.handshake
+        try:
+            checked = services.signatures.check_websocket(
+                scheme=ws.url.scheme, path=ws.url.path, query=ws.url.query, headers=ws.headers,
+                peer=ws.client.host if ws.client else None)
+        except SignatureRejected:
+            services.metrics.error("signature")
+            await ws.close(code=1008)
+            return
+        if not services.accepting or services.at_capacity:
+            if services.accepting:
+                services.metrics.error("busy")
+                log.warning("media socket refused: %d open (the limit)", services.sockets)
+            await ws.close(code=1013)
+            return
+        services.sockets += 1
+        try:
+            await socket.accept()
+            await MediaStream(socket, services, public_url=checked).run()
+        finally:
+            services.sockets -= 1
 
 
 def create_app(services: Services) -> FastAPI:
@@ -95,28 +132,7 @@ def create_app(services: Services) -> FastAPI:
         caller = str(form.get("From", ""))
         return stream_answer(request, services.signatures, call_sid, caller)
 
-    @app.websocket("/ws/media")
-    async def media(ws: WebSocket) -> None:
-        try:
-            checked = services.signatures.check_websocket(
-                scheme=ws.url.scheme, path=ws.url.path, query=ws.url.query, headers=ws.headers,
-                peer=ws.client.host if ws.client else None)
-        except SignatureRejected:
-            services.metrics.error("signature")
-            await ws.close(code=1008)
-            return
-        if not services.accepting or services.at_capacity:
-            if services.accepting:
-                services.metrics.error("busy")
-                log.warning("media socket refused: %d open (the limit)", services.sockets)
-            await ws.close(code=1013)
-            return
-        services.sockets += 1
-        try:
-            await ws.accept()
-            await MediaStream(ws, services, public_url=checked).run()
-        finally:
-            services.sockets -= 1
+    app.router.routes.append(WebSocketRoute("/ws/media", MediaRoute(services)))
 
     @app.get("/health")
     async def health() -> JSONResponse:
