@@ -109,11 +109,34 @@ def soak_stt() -> Any:
     call's stream, call and trace stayed reachable through it)."""
     from tests.fakes.providers import EnergyStt, _EnergySession
 
+    class Endless:  # the same words for ever (a million-entry deque was 8 MiB of baseline)
+        def __bool__(self) -> bool:
+            return True
+
+        def popleft(self) -> str:
+            return "Do you have anything for me?"
+
     class SoakStt(EnergyStt):
         def open(self, call_id: str, emit: Any) -> Any:
             return _EnergySession(self, emit)
 
-    return SoakStt(["Do you have anything for me?"] * 1_000_000)
+    stt = SoakStt()
+    stt.transcripts = Endless()  # type: ignore[assignment]
+    return stt
+
+
+def soak_tts() -> Any:
+    """The tone TTS without its test bookkeeping: the test fake keeps every text it spoke
+    (tests read them), which over a soak kept every call's rendered greeting and replies
+    alive: the creep of 0.4-1.8 MiB a round, and hundreds of prompt strings from each burst
+    pinning its pymalloc arenas."""
+    from collections import deque
+
+    from tests.fakes.providers import ToneTts
+
+    tts = ToneTts()
+    tts.spoken = deque(maxlen=8)  # type: ignore[assignment]
+    return tts
 
 
 def serve(port: int) -> None:
@@ -129,7 +152,6 @@ def serve(port: int) -> None:
     from engine.app.server.flow_source import FlowSource
     from engine.app.server.services import Services
     from engine.transcripts import TranscriptStore
-    from tests.fakes.providers import ToneTts
     from tools.builtin import build_registry
     from tools.storage import Storage
 
@@ -138,7 +160,7 @@ def serve(port: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     services = Services(
         flows=FlowSource(ROOT / "flows.yaml"),
-        stt=soak_stt(), tts=ToneTts(),
+        stt=soak_stt(), tts=soak_tts(),
         brain=SoakBrain(), registry=build_registry(),
         storage=Storage(f"sqlite:///{work / 'soak.db'}"),
         transcripts=TranscriptStore(work / "transcripts"),
@@ -176,6 +198,17 @@ def serve(port: int) -> None:
                 "pinning": memory_probe.born_since(snapshot, since) if snapshot else [],
                 "weakref_holders": memory_probe.dead_weakref_holders(),
                 "sparse": arena_walk.sparse_arenas(snapshot, since)}
+
+    @app.get("/bench/top")
+    async def top(limit: int = 25) -> list[str]:
+        """With SOAK_TRACEMALLOC: the source lines holding the most live memory now (asked
+        at peak, this says what a burst fills pymalloc's arenas with)."""
+        if not tracemalloc.is_tracing():
+            return []
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        return [f"{s.size / 1024:.0f} KiB in {s.count} blocks at "
+                f"{s.traceback[0].filename.rsplit('/', 2)[-1]}:{s.traceback[0].lineno}"
+                for s in stats[:limit]]
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                            lifespan="on", ws_per_message_deflate=False))
