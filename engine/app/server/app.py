@@ -11,6 +11,7 @@ the webhook answers with a polite busy message and a handshake is refused (1013)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from engine.app.server.memory_release import MemoryRelease
 from engine.app.server.services import Services
 from engine.app.server.transfer_hooks import add_transfer_hooks
 from engine.app.server.webhook_form import read_form, stream_answer
+from engine.app.server.worker_threads import start_worker_threads
 from engine.environment import (
     ANTHROPIC_API_KEY,
     DEEPGRAM_API_KEY,
@@ -45,6 +47,7 @@ PROVIDER_KEYS = (ANTHROPIC_API_KEY, OPENAI_API_KEY, DEEPGRAM_API_KEY,
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        workers = start_worker_threads(asyncio.get_running_loop())  # a burst grows none
         services.flows.start()
         if services.records is not None:
             services.records.start(services.flows.current)
@@ -57,6 +60,7 @@ def create_app(services: Services) -> FastAPI:
             await services.flows.stop()
             if services.records is not None:
                 await services.records.stop()
+            workers.shutdown(wait=False)
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services
