@@ -137,7 +137,7 @@ def test_a_burst_of_threads_on_a_sqlite_file_opens_no_connection(tmp_path: Path)
     storage = Storage(f"sqlite:///{tmp_path / 'burst.db'}")
     opened: list[object] = []
     event.listen(storage.engine, "connect", lambda *args: opened.append(args))
-    now = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
 
     def claim_and_read(i: int) -> bool:
         claimed = storage.claim_stream(f"CA{i}", now=now, ttl=dt.timedelta(minutes=5))
