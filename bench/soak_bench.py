@@ -10,11 +10,11 @@ a reply, a tool turn, a transfer that fails into a message and a goodbye); one t
 their TCP connection, without a WebSocket close, at a random moment: mid-greeting,
 mid-reply, mid-tool or mid-transfer. Prints the phantom calls left in `/health` once every
 socket is gone (budget 0), and the server's file descriptors, asyncio tasks, live Python
-objects and RSS before (after a warm-up of 3 x the concurrency calls with the same mix of
-completed and dropped calls, so every kind of call and drop has run once and pymalloc's
-arena high-water mark for this concurrency is part of the baseline; the cold figures and
-the warm-up's own growth are printed too), at peak and after each round (budget: back
-within 5 % of the baseline). `--diagnose` asks the server where its memory is: the objects
+objects and RSS before (the server after start-up and a warm-up of one call of each
+kind, a completed one and one dropped at each moment, so every path has run once but no
+burst has: a burst's high-water mark is what the budget is about; the cold figures and the
+warm-up's own growth are printed too), at peak and after each round (budget: back within
+5 % of the baseline). `--diagnose` asks the server where its memory is: the objects
 born during a round and alive after it, and what the new, sparsely used pymalloc arenas
 hold (`bench/arena_walk.py`); its figures are read before the probe runs.
 """
@@ -109,11 +109,34 @@ def soak_stt() -> Any:
     call's stream, call and trace stayed reachable through it)."""
     from tests.fakes.providers import EnergyStt, _EnergySession
 
+    class Endless:  # the same words for ever (a million-entry deque was 8 MiB of baseline)
+        def __bool__(self) -> bool:
+            return True
+
+        def popleft(self) -> str:
+            return "Do you have anything for me?"
+
     class SoakStt(EnergyStt):
         def open(self, call_id: str, emit: Any) -> Any:
             return _EnergySession(self, emit)
 
-    return SoakStt(["Do you have anything for me?"] * 1_000_000)
+    stt = SoakStt()
+    stt.transcripts = Endless()  # type: ignore[assignment]
+    return stt
+
+
+def soak_tts() -> Any:
+    """The tone TTS without its test bookkeeping: the test fake keeps every text it spoke
+    (tests read them), which over a soak kept every call's rendered greeting and replies
+    alive: the creep of 0.4-1.8 MiB a round, and hundreds of prompt strings from each burst
+    pinning its pymalloc arenas."""
+    from collections import deque
+
+    from tests.fakes.providers import ToneTts
+
+    tts = ToneTts()
+    tts.spoken = deque(maxlen=8)  # type: ignore[assignment]
+    return tts
 
 
 def serve(port: int) -> None:
@@ -129,7 +152,6 @@ def serve(port: int) -> None:
     from engine.app.server.flow_source import FlowSource
     from engine.app.server.services import Services
     from engine.transcripts import TranscriptStore
-    from tests.fakes.providers import ToneTts
     from tools.builtin import build_registry
     from tools.storage import Storage
 
@@ -138,7 +160,7 @@ def serve(port: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     services = Services(
         flows=FlowSource(ROOT / "flows.yaml"),
-        stt=soak_stt(), tts=ToneTts(),
+        stt=soak_stt(), tts=soak_tts(),
         brain=SoakBrain(), registry=build_registry(),
         storage=Storage(f"sqlite:///{work / 'soak.db'}"),
         transcripts=TranscriptStore(work / "transcripts"),
@@ -176,6 +198,17 @@ def serve(port: int) -> None:
                 "pinning": memory_probe.born_since(snapshot, since) if snapshot else [],
                 "weakref_holders": memory_probe.dead_weakref_holders(),
                 "sparse": arena_walk.sparse_arenas(snapshot, since)}
+
+    @app.get("/bench/top")
+    async def top(limit: int = 25) -> list[str]:
+        """With SOAK_TRACEMALLOC: the source lines holding the most live memory now (asked
+        at peak, this says what a burst fills pymalloc's arenas with)."""
+        if not tracemalloc.is_tracing():
+            return []
+        stats = tracemalloc.take_snapshot().statistics("lineno")
+        return [f"{s.size / 1024:.0f} KiB in {s.count} blocks at "
+                f"{s.traceback[0].filename.rsplit('/', 2)[-1]}:{s.traceback[0].lineno}"
+                for s in stats[:limit]]
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                            lifespan="on", ws_per_message_deflate=False))
@@ -290,11 +323,14 @@ async def sample_peak(pid: int, base: str, peak: dict[str, float], done: asyncio
             await asyncio.sleep(0.5)
 
 
-async def soak(url: str, base: str, pid: int, calls: int, concurrency: int,
-               offset: int) -> tuple[Counter[str], Counter[str], dict[str, float]]:
+async def soak(url: str, base: str, pid: int, calls: int, concurrency: int, offset: int,
+               moments: list[str | None] | None = None
+               ) -> tuple[Counter[str], Counter[str], dict[str, float]]:
+    """`calls` calls, a third dropped at a random moment (or exactly `moments`)."""
     gate = asyncio.Semaphore(concurrency)
     rng = random.Random(11)
-    moments = [rng.choice(MOMENTS) if i % 3 == 0 else None for i in range(calls)]
+    if moments is None:
+        moments = [rng.choice(MOMENTS) if i % 3 == 0 else None for i in range(calls)]
     peak: dict[str, float] = {}
     done = asyncio.Event()
     sampler = asyncio.create_task(sample_peak(pid, base, peak, done))
@@ -329,10 +365,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=0,
                         help="calls before the baseline, the same mix of completed and "
-                        "dropped calls at the same concurrency (default: 3 x --concurrency, "
-                        "so every kind of call and drop has run and the allocator has held "
-                        "this concurrency for a while: its high-water mark is part of the "
-                        "baseline)")
+                        "dropped calls at the same concurrency (default 0: one call of each "
+                        "kind, a completed one and one dropped at each moment, so every path "
+                        "has run once; a warm-up of 3 x --concurrency, as this bench once "
+                        "took, puts a burst's high-water mark into the baseline)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="soak rounds; the figures after the last are printed too")
     parser.add_argument("--allocator", nargs="+", choices=("malloc", "pymalloc"),
@@ -362,7 +398,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
                               cwd=ROOT, env=env)
     base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/media"
     started = time.perf_counter()
-    warmup = args.warmup or 3 * args.concurrency
+    warmup = args.warmup or 1 + len(MOMENTS)
+    warmup_mix = None if args.warmup else [None, *MOMENTS]
     round_rss: list[float] = []
     try:
         with httpx.Client(timeout=10) as http:
@@ -372,7 +409,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
                     break
                 time.sleep(0.1)
             cold = server_figures(server.pid, http, base, "cold", diagnose=args.diagnose)
-            asyncio.run(soak(url, base, server.pid, warmup, args.concurrency, 10**7))
+            asyncio.run(soak(url, base, server.pid, warmup, args.concurrency, 10**7,
+                             warmup_mix))
             settle(http, base)
             time.sleep(2.0)
             before = server_figures(server.pid, http, base, "before", "cold",
@@ -405,8 +443,10 @@ def run(args: argparse.Namespace, allocator: str) -> None:
     print("dropped TCP mid-" + ", mid-".join(f"{m} {drops[m]}" for m in MOMENTS))
     print(f"phantom calls after every socket closed: {phantom} (budget 0); "
           f"media sockets still open: {sockets}")
-    print(f"cold, before the warm-up of {warmup} calls (every kind of call and drop, "
-          f"at up to {args.concurrency} at once): "
+    print(f"cold, before the warm-up of {warmup} calls ("
+          + ("one of each kind: completed, dropped mid-" + ", mid-".join(MOMENTS)
+             if warmup_mix else f"the soak's mix, at up to {args.concurrency} at once")
+          + "): "
           f"{cold['fds']:.0f} file descriptors, {cold['tasks']:.0f} tasks, "
           f"{cold['blocks_k']:.0f}k Python blocks, RSS {cold['rss_mib']:.0f} MiB; "
           "the baseline below is after it")

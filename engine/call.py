@@ -44,8 +44,7 @@ _ids = itertools.count(1)
 
 
 class Call:
-    """The model the shared machine drives. Attribute names must not clash with the
-    trigger and `is_<state>` methods `transitions` adds to it."""
+    """The model the shared machine drives (`FlowMachine.fire`); the machine sets `state`."""
 
     def __init__(self, machine: FlowMachine, ports: Ports, call_id: str | None = None):
         self.flow = machine.flow
@@ -177,7 +176,7 @@ class Call:
     def _branch_at_start(self, event: Event) -> None:
         self._handling = True
         try:
-            self.trigger(event.name, **event.data)
+            self._machine.fire(self, event.name, **event.data)
         except Exception:  # a bad guard must not kill the call: greet as usual
             log.exception("call %s: call.started handlers failed", self.call_id)
             self._effects.clear()
@@ -233,7 +232,7 @@ class Call:
         self._transition = None
         self._entered = False
         try:
-            handled = self.trigger(event.name, **event.data)
+            handled = self._machine.fire(self, event.name, **event.data)
         except Exception as exc:  # a bug in a behaviour must not kill the call silently
             log.exception("call %s: %s failed in %s", self.call_id, event.name, before)
             self._effects.clear()

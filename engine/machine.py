@@ -1,8 +1,11 @@
 """`FlowMachine`: the one `transitions.Machine` built from a `Flow`, shared by every call.
 
-Calls join with `add_model` and leave with `remove_model`. Callbacks are closures over the
-flow's own data (never names resolved from YAML); they hand control to the model (a
-`FlowModel`: `engine/call.py`'s `Call`), which records effects. Synchronous only: no
+Calls join with `add` and leave with `remove`; `fire(call, event)` runs one event for one
+call. Joining binds nothing to the call (the library would bind a trigger, a `may_` and an
+`is_<state>` callable per event and state: ~300 objects per call, each holding the call, so
+every ended call became a reference cycle left for the cycle collector). Callbacks are
+closures over the flow's own data (never names resolved from YAML); they hand control to the
+model (a `FlowModel`: `engine/call.py`'s `Call`), which records effects. Synchronous only: no
 AsyncMachine, no queued mode, no Timeout states.
 """
 
@@ -13,6 +16,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from transitions import EventData, Machine, State
+from transitions.core import listify
 
 from flows.model import Flow, StateSpec, TransitionSpec
 
@@ -33,6 +37,16 @@ class FlowModel(Protocol):
 logging.getLogger("transitions.core").setLevel(logging.ERROR)
 
 
+class _SharedMachine(Machine):  # type: ignore[misc]
+    """A `Machine` that keeps its models' state and binds no convenience callables to them."""
+
+    def add_model(self, model: Any, initial: Any = None) -> None:
+        for each in listify(model):
+            if each not in self.models:
+                self.set_state(self.initial if initial is None else initial, model=each)
+                self.models.append(each)
+
+
 class FlowMachine:
     """The compiled flow. Cheap to share: per-call data lives on the `Call` model."""
 
@@ -43,7 +57,7 @@ class FlowMachine:
                   final=spec.final)
             for spec in flow.states.values()
         ]
-        self.machine = Machine(model=None, states=states, initial=flow.initial,
+        self.machine = _SharedMachine(model=None, states=states, initial=flow.initial,
                                auto_transitions=False, ignore_invalid_triggers=True,
                                send_event=True, queued=False)
         for spec in flow.transitions:
@@ -58,6 +72,12 @@ class FlowMachine:
 
     def remove(self, call: FlowModel) -> None:
         self.machine.remove_model(call)
+
+    def fire(self, call: FlowModel, event: str, **data: Any) -> bool:
+        """Run `event` for `call`; True if a transition was taken. An event the flow never
+        names is ignored (False), like one its current state does not handle."""
+        handler = self.machine.events.get(event)
+        return bool(handler.trigger(call, **data)) if handler is not None else False
 
     @property
     def model_count(self) -> int:

@@ -211,11 +211,16 @@ class Storage:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._serial: Any = contextlib.nullcontext()
         if self.is_sqlite:
+            # One connection per process, used by one thread at a time: SQLite lets one
+            # writer in at a time anyway (in-process waiters queue on the lock instead of
+            # busy-waiting), and a pool opened connections lazily, in the middle of the
+            # first burst of calls, each with its own statement cache and list of cursor
+            # weakrefs, which outlived the burst and kept its pymalloc arenas mapped. The
+            # connection is made now (the schema check), so a burst makes none.
             db = parsed.database or ""
-            if db in ("", ":memory:"):  # one connection, used by one thread at a time
-                options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-                self._serial = threading.RLock()
-            elif not db.startswith("file:"):
+            options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            self._serial = threading.RLock()
+            if db not in ("", ":memory:") and not db.startswith("file:"):
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(parsed, **options)
         if self.is_sqlite:

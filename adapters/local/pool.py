@@ -12,7 +12,6 @@ otherwise. Touches threads, the monotonic clock and libc; nothing of the project
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import threading
 import time
 from collections import deque
@@ -22,14 +21,25 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+def _libc_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, found once in the symbols already loaded (`dlopen(NULL)`: no
+    `ldconfig` subprocess, no library search); None where libc has none (musl, macOS)."""
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return None
+
+
+# Resolved at import, not per release: a release runs just after a burst, and whatever it
+# allocates for the first time (a CDLL, a function pointer, `ctypes.util`'s code and its
+# `ldconfig` run) outlives it and pins the burst's pymalloc arenas.
+_MALLOC_TRIM = _libc_malloc_trim()
+
+
 def return_freed_memory() -> None:
     """Give freed heap pages back to the system where libc can (glibc); else do nothing."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
-    if trim is not None:
-        trim(0)
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class IdlePool(Generic[T]):

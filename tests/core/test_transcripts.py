@@ -67,3 +67,24 @@ def test_lines_survive_the_process_being_killed(tmp_path: Path) -> None:
     assert done.returncode == -signal.SIGKILL
     lines = TranscriptStore.read(tmp_path / "CA9.jsonl")
     assert [line["text"] for line in lines] == [f"line {i}" for i in range(5)]
+
+
+def test_the_syncer_lets_go_of_a_closed_transcript_once_it_is_synced(tmp_path: Path) -> None:
+    """Its thread held the last batch's files (closed, buffers and all) while it waited for
+    the next line: after a burst, for as long as the server stayed idle."""
+    import gc
+    import weakref
+
+    from engine.transcripts import Syncer
+
+    syncer = Syncer(interval=0.0)
+    file = (tmp_path / "CA1.jsonl").open("a", encoding="utf-8")
+    file.write("{}\n")
+    syncer.dirty(file)
+    syncer.close(file)
+    assert syncer.wait_idle()
+    assert file.closed
+    gone = weakref.ref(file)
+    del file
+    gc.collect()
+    assert gone() is None

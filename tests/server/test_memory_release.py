@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.app.server.memory_release import MemoryRelease
 
@@ -61,3 +62,42 @@ def test_under_glibc_malloc_the_burst_s_memory_comes_back() -> None:
     assert peak - before > 100  # the burst took well over 100 MiB
     assert after - before < (peak - before) * 0.2, out  # and most of it came back
     assert released > 50
+
+
+FIRST_RELEASE = """
+import asyncio, sys
+sys.path.insert(0, {root!r})
+from engine.app.server.memory_release import MemoryRelease
+asyncio.run(asyncio.to_thread(int))  # the server's loop has used its worker threads already
+loaded = set(sys.modules)
+memory = MemoryRelease(lambda: 0, min_drop=0)
+memory.peak = 100
+asyncio.run(memory.check())
+print(" ".join(sorted(set(sys.modules) - loaded)))
+"""
+
+
+def test_the_first_release_after_a_burst_imports_nothing() -> None:
+    """A module imported by the first release (it runs just after a burst) lives for ever in
+    the burst's pymalloc arenas and keeps them mapped; it is imported at start-up instead."""
+    out = subprocess.run([sys.executable, "-c", FIRST_RELEASE.format(root=str(ROOT))],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.split() == []
+
+
+def test_a_release_runs_no_library_search(monkeypatch: Any) -> None:
+    """`malloc_trim` is resolved once at import: a release runs no `ldconfig` subprocess
+    and builds no `CDLL` (each left objects of its own behind, after every burst)."""
+    import ctypes
+    import ctypes.util
+
+    from adapters.local import pool
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a release searched for libc again")
+
+    monkeypatch.setattr(ctypes.util, "find_library", forbidden)
+    monkeypatch.setattr(ctypes, "CDLL", forbidden)
+    monkeypatch.setattr(subprocess, "Popen", forbidden)
+    pool.return_freed_memory()
+    asyncio.run(MemoryRelease(lambda: 0, min_drop=0).check())

@@ -103,7 +103,8 @@ def test_no_answer_brings_the_caller_back_to_the_same_call_for_a_message(tmp_pat
                 (ticket,) = server.services.storage.list_tickets()
                 assert ticket.call_id == SID and "Maria Gomez" in ticket.summary
                 assert "March invoice" in ticket.summary
-                assert any(r.form.get("Status") == "completed" for r in rest.requests)
+                await until(lambda: any(r.form.get("Status") == "completed"
+                                        for r in rest.requests), timeout=5)
                 await second.stop()
                 assert first.errors == [] and second.errors == []
             assert len(server.services.warm) == 0

@@ -124,3 +124,27 @@ def test_has_schema(tmp_path: Path) -> None:
     bare.create_schema()  # idempotent
     assert bare.has_schema()
     bare.close()
+
+
+def test_a_burst_of_threads_on_a_sqlite_file_opens_no_connection(tmp_path: Path) -> None:
+    """One connection per process, made at start-up: a burst of concurrent transactions
+    (stream claims, tool queries from many worker threads) opens none, so no connection, its
+    statement cache or its cursor weakrefs are born in the burst and outlive it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    storage = Storage(f"sqlite:///{tmp_path / 'burst.db'}")
+    opened: list[object] = []
+    event.listen(storage.engine, "connect", lambda *args: opened.append(args))
+    now = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)
+
+    def claim_and_read(i: int) -> bool:
+        claimed = storage.claim_stream(f"CA{i}", now=now, ttl=dt.timedelta(minutes=5))
+        storage.booked_starts(START, START + dt.timedelta(days=1))
+        return claimed
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        claims = list(pool.map(claim_and_read, range(64)))
+    assert all(claims) and opened == []
+    assert storage.claim_stream("CA1", now=now, ttl=dt.timedelta(minutes=5)) is False

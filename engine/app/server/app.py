@@ -13,6 +13,7 @@ read from the server's own channel, not through starlette's per-message wrapper.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -32,6 +33,7 @@ from engine.app.server.memory_release import MemoryRelease
 from engine.app.server.services import Services
 from engine.app.server.transfer_hooks import add_transfer_hooks
 from engine.app.server.webhook_form import read_form, stream_answer
+from engine.app.server.worker_threads import start_worker_threads
 from engine.environment import (
     ANTHROPIC_API_KEY,
     DEEPGRAM_API_KEY,
@@ -82,6 +84,7 @@ class MediaRoute:
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        workers = start_worker_threads(asyncio.get_running_loop())  # a burst grows none
         services.flows.start()
         if services.records is not None:
             services.records.start(services.flows.current)
@@ -104,6 +107,7 @@ def create_app(services: Services) -> FastAPI:
                     log.info("shutdown: every transcript line is on disk")
                 else:
                     log.error("shutdown: some transcript lines were not synced to disk")
+            workers.shutdown(wait=False)
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.local.pool import return_freed_memory
+
 log = logging.getLogger("dialflow.server")
 ALLOCATOR_ENV = "PYTHONMALLOC"
 
@@ -91,6 +93,4 @@ class MemoryRelease:
 
 
 def _trim() -> None:
-    from adapters.local.pool import return_freed_memory
-
     return_freed_memory()
