@@ -60,6 +60,7 @@ def create_app(services: Services) -> FastAPI:
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services
+    app.state.hooks = {}  # Twilio callbacks' decisions by name (forwarding.py)
 
     @app.post("/webhook/voice")
     async def voice(request: Request) -> Response:
@@ -136,4 +137,7 @@ def create_app(services: Services) -> FastAPI:
     async def metrics() -> Response:
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
+    from engine.app.server.worker_header import WorkerHeader
+
+    app.add_middleware(WorkerHeader, services=services)  # which worker answered
     return app
