@@ -11,8 +11,6 @@ chosen by retrying connections (tests/deploy/worker_pick.py).
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 
@@ -20,7 +18,7 @@ import httpx
 import pytest
 
 from adapters.twilio.caller import SimulatedCaller
-from engine.transcripts import file_stem
+from tests.deploy.call_watch import heard, until
 from tests.deploy.serve_process import AUTH_TOKEN, ROOT, ServeProcess
 from tests.deploy.worker_pick import WORKER, post_on, websocket_on
 from tests.fakes.twilio_rest import ACCOUNT_SID, FakeTwilioRest, RecordedRequest
@@ -28,13 +26,6 @@ from tests.fakes.twilio_rest import ACCOUNT_SID, FakeTwilioRest, RecordedRequest
 TOKEN = "dial-api-token-for-tests"
 TO = "+15551230001"
 VARS = {"patient_name": "Ana", "appointment_when": "Thursday, December 3rd at 9 AM"}
-
-
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +49,6 @@ def server(tmp_path_factory: pytest.TempPathFactory,
         yield serve
     finally:
         serve.stop()
-
-
-def heard(server: ServeProcess, call_sid: str) -> list[str]:
-    path = server.workdir / "transcripts" / f"{file_stem(call_sid)}.jsonl"
-    if not path.exists():
-        return []
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [line["text"] for line in lines if line.get("kind") == "agent"]
 
 
 def hung_up(rest: FakeTwilioRest, call_sid: str) -> bool:

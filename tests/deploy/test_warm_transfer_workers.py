@@ -11,32 +11,23 @@ worker a request reaches is chosen by retrying connections (tests/deploy/worker_
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from adapters.twilio.binding import BINDING_PARAM
 from adapters.twilio.caller import SimulatedCaller
 from engine.app.server.call_owners import owners_dir
-from engine.transcripts import file_stem
+from tests.deploy.call_watch import heard, transcript, until
 from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess
 from tests.deploy.worker_pick import post_on, websocket_on
 from tests.fakes.twilio_rest import ACCOUNT_SID, FakeTwilioRest
 
 CALLER = "+15550001234"
 SIDS = ("CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32)
-
-
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +49,6 @@ def server(tmp_path_factory: pytest.TempPathFactory,
         yield serve
     finally:
         serve.stop()
-
-
-def heard(server: ServeProcess, call_sid: str) -> list[str]:
-    """What the caller heard of the call, from its transcript (one file per call)."""
-    path = server.workdir / "transcripts" / f"{file_stem(call_sid)}.jsonl"
-    if not path.exists():
-        return []
-    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [line["text"] for line in lines if line.get("kind") == "agent"]
 
 
 async def parked_call(server: ServeProcess, rest: FakeTwilioRest,
@@ -115,9 +97,7 @@ def test_no_answer_reported_to_the_other_worker_brings_the_caller_back(
     assert "transfer.status decided by worker" in log
     assert "media stream relayed to worker" in log
     assert "the caller is back on a new media stream" in log
-    (lines,) = [p for p in (server.workdir / "transcripts").glob("*.jsonl")
-                if p.stem == file_stem(sid)]
-    assert sum('"kind": "start"' in line for line in lines.read_text().splitlines()) == 1
+    assert [line["kind"] for line in transcript(server, sid)].count("start") == 1
 
 
 def test_the_human_answering_on_the_other_worker_hears_the_whisper(
