@@ -5,6 +5,7 @@ forgotten, malformed or oversized input refused with a clear status."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import shutil
 import stat
@@ -21,6 +22,9 @@ from engine.app.server.forwarding import MAX_FIELDS, ForwardRefused, Routing, bo
 from engine.app.server.hook_answer import HookAnswer
 from engine.app.server.internal_app import internal_server
 from engine.app.server.limits import ServerLimits
+from engine.app.server.workers import Supervisor
+from engine.environment import DIALFLOW_RUNTIME_DIR
+from tests.server.harness import free_port
 
 
 @pytest.fixture
@@ -114,3 +118,16 @@ def test_a_worker_refuses_what_it_cannot_run_and_a_silent_one_gets_the_fallback(
             await task
 
     asyncio.run(scenario())
+
+
+def test_a_runtime_dir_others_can_read_is_refused_in_one_line(
+        runtime: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    runtime.chmod(0o755)
+    monkeypatch.setenv(DIALFLOW_RUNTIME_DIR, str(runtime))
+    args = argparse.Namespace(host="127.0.0.1", port=free_port())
+    spawned: list[int] = []
+    code = Supervisor(args, 2, lambda a, slot: spawned.append(slot.index) or 0).run()
+    assert code == 1 and spawned == []
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "chmod 700" in err and DIALFLOW_RUNTIME_DIR in err
+    assert stat.S_IMODE(runtime.stat().st_mode) == 0o755  # left as it was

@@ -216,25 +216,37 @@ class Supervisor:
             directory = self._own_metrics_dir = tempfile.mkdtemp(prefix="dialflow-metrics-")
         enable_multiprocess(Path(directory))
 
-    def _runtime_dir(self) -> None:
+    def _runtime_dir(self) -> str:
+        """Make (or check) the private runtime directory; '' or the one line that says why
+        it cannot be used (a directory others may read is refused, never re-permissioned)."""
         given = os.environ.get(DIALFLOW_RUNTIME_DIR, "").strip()
-        if given:
-            path = Path(given)
+        if not given:
+            self.runtime, self._own_runtime = Path(tempfile.mkdtemp(prefix="dialflow-run-")), True
+            return ""
+        path = Path(given)
+        try:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path.chmod(0o700)
-        else:
-            path, self._own_runtime = Path(tempfile.mkdtemp(prefix="dialflow-run-")), True
+            info = path.stat()
+        except OSError as exc:
+            return f"{DIALFLOW_RUNTIME_DIR} {given!r} cannot be made: {exc.strerror}"
+        if info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return (f"{DIALFLOW_RUNTIME_DIR} {given!r} must be a directory of this user that "
+                    "nobody else can read (chmod 700), or unset")
         for index in range(self.count):
             wipe(path, index)  # what an earlier run left
         self.runtime = path
+        return ""
 
     def run(self) -> int:
         if port_in_use(self.args.host, self.args.port):
             print(f"dialflow serve: {self.args.host}:{self.args.port} is already in use",
                   file=sys.stderr)
             return 1
+        problem = self._runtime_dir()
+        if problem:
+            print(f"dialflow serve: {problem}", file=sys.stderr)
+            return 1
         self._metrics_dir()
-        self._runtime_dir()
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
