@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 from adapters.twilio.dialing import DialError, check_number, normalise_answer, place_call
 from adapters.twilio.rest import TwilioRest
 from engine.app.outbound.call_vars import check_vars
+from engine.app.outbound.callbacks import claim_from
 from engine.environment import DIALFLOW_DIAL_FROM
 from engine.machine import FlowMachine
 from engine.redaction import escape_id, redact_number
@@ -78,7 +79,7 @@ class OutboundDesk:
         machine = self.machine()
         values = check_vars(machine.flow, given)
         self._expire()
-        if sum(d.held_by is None for d in self.dials.values()) >= MAX_PENDING:
+        if sum(d.home and d.held_by is None for d in self.dials.values()) >= MAX_PENDING:
             raise DialError(f"{MAX_PENDING} outbound calls are already being placed")
         dial = Dial(secrets.token_urlsafe(16), to, machine, values, self.clock())
         self.dials[dial.dial_id] = dial
@@ -175,8 +176,6 @@ class OutboundDesk:
         index = routing.owners.elsewhere(f"placed:{call_sid}")
         if index is None:
             return
-        from engine.app.outbound.callbacks import claim_from
-
         given = await claim_from(routing, index, call_sid)
         if given is None:
             return

@@ -29,6 +29,7 @@ from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.workers")
 HOOK_PATH = "/internal/hook/"
+MEDIA_PATH = "/internal/media"  # a relayed media stream (stream_relay.py)
 FORWARD_TIMEOUT = 5.0  # Twilio waits 15 s for a webhook; the owner answers in milliseconds
 MAX_FIELDS = 100
 MAX_VALUE = 500

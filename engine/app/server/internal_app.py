@@ -31,12 +31,11 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
 
 from adapters.twilio.bridge.stream import MediaStream
-from engine.app.server.forwarding import ForwardRefused, Hook, bounded
+from engine.app.server.forwarding import MEDIA_PATH, ForwardRefused, Hook, bounded
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.workers")
 MAX_BODY = 32_768
-MEDIA_PATH = "/internal/media"
 
 
 def internal_app(services: Any, hooks: Mapping[str, Hook]) -> FastAPI:

@@ -24,6 +24,7 @@ from adapters.twilio.warm import WarmTransfers
 from engine.app.server.flow_source import FlowSource
 from engine.app.server.limits import ServerLimits
 from engine.app.server.metrics import Metrics
+from engine.app.server.stream_relay import relay_stream
 from engine.media import SttProvider, TtsProvider, describe
 from engine.ports import Brain
 from engine.records.recorder import CallRecords
@@ -115,8 +116,6 @@ class Services:
         index = routing.owners.elsewhere(f"call:{call_sid}")
         if index is None:
             return False
-        from engine.app.server.stream_relay import relay_stream
-
         await relay_stream(ws, str(routing.owners.socket_of(index)), start,
                            max_size=self.limits.transport_max_bytes,
                            call_id=escape_id(call_sid), index=index)

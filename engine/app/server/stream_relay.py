@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, unix_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from engine.app.server.internal_app import MEDIA_PATH
+from engine.app.server.forwarding import MEDIA_PATH
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.workers")
