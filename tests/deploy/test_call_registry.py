@@ -47,8 +47,9 @@ def test_a_key_is_held_by_one_worker_and_never_names_a_file(runtime: Path) -> No
     assert len(entry.name) == 40 and "passwd" not in entry.name
     assert w0.owner("call:nobody") is None and w0.elsewhere("call:nobody", key) == 1
     assert not w0.claim("x" * 201) and w0.owner("") is None  # bounded keys
+    assert w1.describe() == {"worker": 1, "held_here": 1}
     w1.release(key)
-    assert w0.owner(key) is None
+    assert w0.owner(key) is None and w1.describe()["held_here"] == 0
 
 
 def test_a_dead_workers_entries_are_forgotten(runtime: Path) -> None:

@@ -122,6 +122,8 @@ def create_app(services: Services) -> FastAPI:
             "records": services.records.describe(services.flows.current().flow)
             if services.records is not None else "off",
             "memory": services.memory.describe() if services.memory is not None else "off",
+            "routing": services.routing.owners.describe()  # calls this worker holds
+            if services.routing is not None else "off",
         })
 
     capacity.add_probes(app, services)  # /health/ready and /health/live

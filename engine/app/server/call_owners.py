@@ -113,6 +113,7 @@ class CallOwners:
         return socket_path(self.runtime, index)
 
     def describe(self) -> dict[str, int]:
+        """For `/health`: this worker's index and how many keys it holds now."""
         with contextlib.suppress(OSError):
-            return {"held_here": sum(1 for _ in os.scandir(self.mine))}
-        return {"held_here": 0}
+            return {"worker": self.index, "held_here": sum(1 for _ in os.scandir(self.mine))}
+        return {"worker": self.index, "held_here": 0}
