@@ -108,6 +108,9 @@ DIALFLOW_CHROMA_PORT = _declare(
     "DIALFLOW_CHROMA_PORT", "port of that Chroma server", "`knowledge.port`")
 
 # --- running ---------------------------------------------------------------------------------
+DIALFLOW_RUNTIME_DIR = _declare(
+    "DIALFLOW_RUNTIME_DIR", "private directory where `serve --workers N` records which worker "
+    "holds which call, and the workers' sockets", "a new temp dir")
 DIALFLOW_CLOCK = _declare(
     "DIALFLOW_CLOCK", "a fixed start time for every call (demos, tests)", "the real clock")
 HF_HUB_OFFLINE = _declare(

@@ -136,9 +136,10 @@ class SimulatedCaller:
     ) -> None:
         await self.stop()
 
-    async def connect(self) -> None:
-        """Open the signed WebSocket, send `connected` and `start`, start the tasks."""
-        self._ws = await connect(  # Twilio negotiates no compression; neither do we
+    async def connect(self, opened: ClientConnection | None = None) -> None:
+        """Open the signed WebSocket (or take `opened`, one already open to the same URL
+        with a signed handshake), send `connected` and `start`, start the tasks."""
+        self._ws = opened or await connect(  # Twilio negotiates no compression; neither do we
             self.url, additional_headers=self._headers, proxy=None, max_size=None,
             compression=None,
         )

@@ -30,6 +30,7 @@ class ServeProcess:
     workers: int
     drain: float = 30.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    flow_source: Path = ROOT / "flows.yaml"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
 
@@ -47,7 +48,7 @@ class ServeProcess:
 
     def start(self) -> ServeProcess:
         (self.workdir / "data").mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / "flows.yaml", self.flow)
+        shutil.copy(self.flow_source, self.flow)
         shutil.copy(ROOT / "data" / "knowledge.json", self.workdir / "data" / "knowledge.json")
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("TWILIO_", "OPENAI_", "ANTHROPIC_", "DEEPGRAM_",

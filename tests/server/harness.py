@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -42,6 +43,7 @@ class Running:
     world: FakeWorld
     stt: EnergyStt
     tts: ToneTts
+    app: Any = None  # the FastAPI app (its `state.hooks`: the callbacks' decisions)
 
     @property
     def ws_url(self) -> str:
@@ -72,14 +74,15 @@ async def running_server(tmp: Path, *, flow: Path | None = None, twilio_url: str
         signatures=SignatureChecker(SignatureSettings(auth_token=AUTH_TOKEN)),
         twilio=twilio, transcripts=TranscriptStore(tmp / "transcripts"), records=records)
     port = free_port()
-    config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
+    app = create_app(services)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False)
     server = uvicorn.Server(config)
     task = loop.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     try:
-        yield Running(services, port, world, stt, tts)
+        yield Running(services, port, world, stt, tts, app)
     finally:
         server.should_exit = True
         await task

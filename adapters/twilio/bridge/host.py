@@ -40,6 +40,10 @@ class StreamHost(Protocol):
     def telephony_for(self, call_sid: str, call_id: str, stream: Any) -> Any:
         """The call's `Telephony` port (transfer, hang-up)."""
 
+    async def relay_elsewhere(self, call_sid: str, ws: Any, start: str) -> bool:
+        """True when another worker holds this CallSid's call and this socket was relayed to
+        it until it closed (`start`: the raw `start` message); False: serve it here."""
+
     def machine_for(self, call_sid: str, default: Any) -> Any:
         """The FlowMachine this CallSid's stream runs (an outbound call's, or `default`)."""
 

@@ -12,7 +12,8 @@ and be bound to the call the signed webhook answered (`adapters/twilio/binding.p
 CallSid no other stream has started; otherwise the socket is closed and no call begins.
 A socket that closes at any moment, even mid-send, hangs the call up and always reaches
 `call_ended`, so no call outlives its socket — except during a warm transfer, when the call
-waits (bounded) for the stream that brings its caller back (`parking.py`).
+waits (bounded) for the stream that brings its caller back (`parking.py`); under several
+workers that stream may reach another one, which relays it here (`relay_elsewhere`).
 A valid, in-order `media` message (50 a second per call) takes a short path: the fast
 parser's fields (`media_fast.py`), the session's order check, the STT feed, no coroutine;
 anything else goes the generic way, which re-parses it with the same checks and errors.
@@ -154,7 +155,7 @@ class MediaStream:
             if isinstance(message, Mark) and "never sent" in observation.note:
                 return False
         if isinstance(message, Start):
-            return await self._admit(message)
+            return await self._admit(message, data)
         elif isinstance(message, Media):
             if self.stt is not None:
                 self.stt.feed(message.payload)
@@ -176,15 +177,19 @@ class MediaStream:
             return True
         return False
 
-    async def _admit(self, start: Start) -> bool:
+    async def _admit(self, start: Start, raw: str) -> bool:
         """Start the call if this `start` is bound to a call the webhook answered and no
-        other stream has its CallSid; otherwise close the socket. True when refused."""
+        other stream has its CallSid; otherwise close the socket. True when refused, or
+        when the call lives in another worker, which took the socket (`relay_elsewhere`)."""
         call_id = escape_id(start.call_sid or start.stream_sid, limit=1000)
         caller = start.custom_parameters.get("caller", "")
         try:
             self.services.signatures.check_binding(start.call_sid, caller,
                                                    start.custom_parameters)
             if self._hand_over(start):
+                return True
+            if await self.services.relay_elsewhere(start.call_sid, self.ws, raw):
+                self._refused = True  # relayed, and over for this worker
                 return True
             reason = await self.services.claim_call_sid(start.call_sid)
         except BindingRejected as exc:

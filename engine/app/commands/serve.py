@@ -106,7 +106,8 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
     freeze_startup_heap()
     from engine.app.server.request_deadline import with_request_deadline
 
-    config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
+    app = create_app(services)
+    config = uvicorn.Config(app, host=args.host, port=args.port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False,
                             ws_max_size=services.limits.transport_max_bytes,
                             http=with_request_deadline(services.limits.start_deadline))
@@ -116,24 +117,54 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
     if slot is None:
         await server.serve()
     else:
-        await serve_as_worker(server, services, slot, args)
+        await serve_as_worker(server, services, slot, args, app.state.hooks)
     return 0
 
 
 async def serve_as_worker(server: uvicorn.Server, services: Any, slot: Any,
-                          args: argparse.Namespace) -> None:
+                          args: argparse.Namespace, hooks: Any = None) -> None:
     """Bind this worker's own SO_REUSEPORT socket (only now, warmed up) and keep its row on
-    the shared board current while it serves."""
+    the shared board current while it serves; answer the other workers on its Unix socket
+    (callbacks for the calls it holds, engine/app/server/forwarding.py) until it stopped."""
     from engine.app.server.capacity import publish_forever
     from engine.app.server.workers import reuse_port_socket
 
     services.worker = slot
+    if hooks is None:  # the app's own table (create_app)
+        hooks = server.config.app.state.hooks
+    internal = await start_routing(services, slot, hooks)
     publisher = asyncio.get_running_loop().create_task(
         publish_forever(services, lambda: server.started and not server.should_exit))
     try:
         await server.serve(sockets=[reuse_port_socket(args.host, args.port)])
     finally:
         publisher.cancel()
+        if internal is not None:
+            internal.should_exit = True
+            await internal.task
+            await services.routing.close()
+
+
+async def start_routing(services: Any, slot: Any, hooks: Any) -> Any:
+    """The call registry, the way to the other workers and this worker's own socket (which
+    runs `hooks`, the app's callback decisions, for them); None without a runtime directory
+    (a supervisor always gives one)."""
+    from engine.app.server.call_owners import CallOwners
+    from engine.app.server.forwarding import Routing
+    from engine.app.server.internal_app import internal_server
+
+    if slot.runtime is None:
+        return None
+    owners = CallOwners(slot.runtime, slot.index, slot.board.size, slot.alive)
+    owners.start()
+    services.routing = Routing(owners)
+    if services.outbound is not None:
+        services.outbound.owners = owners
+    internal, listener = internal_server(services, hooks, owners.socket_of(slot.index))
+    internal.task = asyncio.get_running_loop().create_task(internal.serve(sockets=[listener]))
+    while not internal.started and not internal.task.done():
+        await asyncio.sleep(0.01)
+    return internal
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,12 @@ number and age), and asks Twilio to place the call with our signed webhook
 webhook comes (`answered`), the dial learns its CallSid; the stream whose `start` is bound to
 that CallSid then runs the dial's flow (`machine_for`) with its variables (`attach`).
 Twilio's detection result (`detected`) becomes `call.answered_by` on that call, or waits for
-the call to start if it came first. Touches only its own table and the calls it is given.
+the call to start if it came first. Touches only its own table and the calls it is given,
+and, under `serve --workers N`, its own entries in the call registry (`owners`,
+engine/app/server/call_owners.py): the worker that placed a dial is its home, where Twilio's
+callbacks for it are decided (`dial:<id>`, `placed:<CallSid>`); a stream that starts on
+another worker takes the dial's variables and any detection result from the home
+(`hand_over` there, `adopt_elsewhere` here), and later results are sent on to it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from urllib.parse import urlencode
 from adapters.twilio.dialing import DialError, check_number, normalise_answer, place_call
 from adapters.twilio.rest import TwilioRest
 from engine.app.outbound.call_vars import check_vars
+from engine.app.outbound.callbacks import claim_from
 from engine.environment import DIALFLOW_DIAL_FROM
 from engine.machine import FlowMachine
 from engine.redaction import escape_id, redact_number
@@ -50,6 +56,8 @@ class Dial:
     answer: tuple[str, str] | None = None  # (normalised, Twilio's) before the stream began
     stream: Any = field(default=None, repr=False)
     unanswered: str = ""  # Twilio's final CallStatus when nobody picked up (busy, no-answer…)
+    held_by: int | None = None  # the other worker whose stream runs this dial's call
+    home: bool = True  # placed here (False: adopted from the worker that placed it)
 
 
 class OutboundDesk:
@@ -63,6 +71,7 @@ class OutboundDesk:
         self.detection = detection
         self.clock = clock
         self.dials: dict[str, Dial] = {}
+        self.owners: Any = None  # CallOwners under `serve --workers N`
 
     def prepare(self, to: str, given: dict[str, Any]) -> Dial:
         """Check the number and variables; record the dial. Raises `DialError`/`VarError`."""
@@ -70,11 +79,29 @@ class OutboundDesk:
         machine = self.machine()
         values = check_vars(machine.flow, given)
         self._expire()
-        if len(self.dials) >= MAX_PENDING:
+        if sum(d.home and d.held_by is None for d in self.dials.values()) >= MAX_PENDING:
             raise DialError(f"{MAX_PENDING} outbound calls are already being placed")
         dial = Dial(secrets.token_urlsafe(16), to, machine, values, self.clock())
         self.dials[dial.dial_id] = dial
+        self._own(f"dial:{dial.dial_id}")
         return dial
+
+    def _own(self, key: str) -> None:
+        if self.owners is not None:
+            self.owners.claim(key)
+
+    def _bind(self, dial: Dial, call_sid: str) -> None:
+        if call_sid and dial.call_sid != call_sid:
+            dial.call_sid = call_sid
+            if dial.home:
+                self._own(f"placed:{call_sid}")
+
+    def _drop(self, dial_id: str) -> None:
+        dial = self.dials.pop(dial_id, None)
+        if dial is not None and dial.home and self.owners is not None:
+            self.owners.release(f"dial:{dial_id}")
+            if dial.call_sid:
+                self.owners.release(f"placed:{dial.call_sid}")
 
     async def dial(self, to: str, given: dict[str, Any]) -> Dial:
         """Place the call; the returned dial has Twilio's CallSid. Raises `DialError`."""
@@ -89,9 +116,10 @@ class OutboundDesk:
                 amd_url=f"{self.base_url}{AMD_PATH}?{query}", detection=self.detection,
                 status_url=f"{self.base_url}{STATUS_PATH}?{query}")
         except BaseException:
-            self.dials.pop(dial.dial_id, None)
+            self._drop(dial.dial_id)
             raise
-        dial.call_sid = dial.call_sid or sid
+        if not dial.call_sid:
+            self._bind(dial, sid)
         return dial
 
     def answered(self, dial_id: str, call_sid: str, to: str) -> Dial | None:
@@ -102,7 +130,7 @@ class OutboundDesk:
         if dial is None or dial.to != to or dial.call_sid not in ("", call_sid):
             log.warning("call %s: outbound webhook for no dial we placed", escape_id(call_sid))
             return None
-        dial.call_sid = call_sid
+        self._bind(dial, call_sid)
         return dial
 
     def _by_sid(self, call_sid: str) -> Dial | None:
@@ -125,6 +153,45 @@ class OutboundDesk:
         if dial.answer is not None:
             asyncio.get_running_loop().call_soon(self._post, stream, dial.answer)
 
+    def held_by(self, call_sid: str) -> int | None:
+        """The other worker whose stream runs the call of this dial, if any."""
+        dial = self._by_sid(call_sid)
+        return dial.held_by if dial is not None else None
+
+    def hand_over(self, call_sid: str, worker: int) -> dict[str, Any] | None:
+        """A stream for this dial's call started on `worker`: what it needs (the number,
+        the variables, a detection result that came first), once; None when unknown."""
+        dial = self._by_sid(call_sid)
+        if dial is None or not dial.home or dial.stream is not None \
+                or dial.held_by is not None:
+            return None
+        dial.held_by = worker
+        return {"to": dial.to, "vars": dial.vars, "answer": dial.answer}
+
+    async def adopt_elsewhere(self, call_sid: str, routing: Any) -> None:
+        """The stream starting here is for a dial another worker placed: bring its
+        variables and detection result here (nothing when no other worker placed it)."""
+        if self._by_sid(call_sid) is not None:
+            return
+        index = routing.owners.elsewhere(f"placed:{call_sid}")
+        if index is None:
+            return
+        given = await claim_from(routing, index, call_sid)
+        if given is None:
+            return
+        machine = self.machine()
+        try:
+            values = check_vars(machine.flow, given["vars"])
+        except ValueError as exc:  # the flows of two workers differ (a reload between)
+            log.error("call %s: the variables of a dial placed by worker %d do not fit this "
+                      "flow: %s", escape_id(call_sid), index, escape_id(str(exc), 200))
+            values = {}
+        dial = Dial(secrets.token_urlsafe(16), given["to"], machine, values, self.clock(),
+                    call_sid=call_sid, answer=given["answer"], home=False)
+        self.dials[dial.dial_id] = dial
+        log.info("call %s: outbound call placed by worker %d runs here", escape_id(call_sid),
+                 index)
+
     def detected(self, call_sid: str, answered_by: str) -> bool:
         """Twilio's answering-machine result for a dial; False when no dial has that sid."""
         dial = self._by_sid(call_sid)
@@ -140,9 +207,13 @@ class OutboundDesk:
     def status(self, dial_id: str, call_sid: str, status: str) -> None:
         """Twilio's status callback: a call nobody picked up is over for its dial."""
         dial = self.dials.get(dial_id)
-        if dial is not None and dial.call_sid == call_sid and status in UNANSWERED:
+        if dial is None or dial.call_sid != call_sid:
+            return
+        if status in UNANSWERED:
             dial.unanswered = status
-            del self.dials[dial_id]
+            self._drop(dial_id)
+        elif status == "completed" and dial.held_by is not None:
+            self._drop(dial_id)  # its call ran, and ended, on another worker
 
     @staticmethod
     def _post(stream: Any, answer: tuple[str, str]) -> None:
@@ -152,13 +223,13 @@ class OutboundDesk:
     def ended(self, stream: Any) -> None:
         for dial_id, dial in list(self.dials.items()):
             if dial.stream is stream:
-                del self.dials[dial_id]
+                self._drop(dial_id)
 
     def _expire(self) -> None:
         now = self.clock()
         for dial_id, dial in list(self.dials.items()):
             if dial.stream is None and now - dial.created > DIAL_TTL:
-                del self.dials[dial_id]
+                self._drop(dial_id)
 
 
 def desk_for(services: Any, env: Any, from_number: str | None = None,

@@ -8,6 +8,8 @@ read up to 4 KB (413 beyond). Bad input is a 400 with one line; a Twilio refusal
 with `<Connect><Stream>` bound to its CallSid and the called number, exactly as an inbound
 call; `POST /webhook/outbound/amd` (signed) delivers the answering-machine result and
 `POST /webhook/outbound/status` (signed) says when nobody picked up (busy, no-answer, …).
+Under `serve --workers N` a callback is decided by the worker that placed the dial or holds
+its call (callbacks.py, engine/app/server/forwarding.py), whichever worker Twilio reached.
 """
 
 from __future__ import annotations
@@ -21,16 +23,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from adapters.twilio.dialing import DialError
-from adapters.twilio.signature import SignatureRejected
 from adapters.twilio.twiml import busy
 from engine.app.outbound.call_vars import VarError
+from engine.app.outbound.callbacks import AMD, ANSWERED, GONE, STATUS, add_outbound_hooks
 from engine.app.outbound.desk import AMD_PATH, STATUS_PATH, WEBHOOK_PATH
-from engine.app.server.webhook_form import read_form, stream_answer
-from engine.redaction import escape_id
+from engine.app.server.forwarding import decide
+from engine.app.server.hook_answer import HookAnswer
+from engine.app.server.webhook_form import signed_form
 
 log = logging.getLogger("dialflow.outbound")
 MAX_BODY = 4096
-GONE = "Sorry, this call is no longer expected. Goodbye."
 
 
 def authorized(header: str, token: str) -> bool:
@@ -83,56 +85,34 @@ def add_outbound_routes(app: FastAPI, services: Any, token: str | None) -> None:
             return JSONResponse({"error": str(exc)}, status_code=status)
         return JSONResponse({"call_sid": dial.call_sid}, status_code=201)
 
-    def _checked(request: Request, form: Any) -> bool:
-        try:
-            services.signatures.check_webhook(
-                scheme=request.url.scheme, path=request.url.path, query=request.url.query,
-                headers=request.headers, form=form, call_id=str(form.get("CallSid", "")),
-                peer=request.client.host if request.client else None)
-        except SignatureRejected:
-            services.metrics.error("signature")
-            return False
-        return True
+    hooks = app.state.hooks
+    add_outbound_hooks(services, hooks)
+
+    async def callback(request: Request, hook: str, fallback: HookAnswer,
+                       busy_when_full: bool = False, by_call: bool = False) -> Response:
+        """Decided by the dial's home worker; `by_call`: by the worker running its call
+        first, if it has started."""
+        form = await signed_form(request, services.signatures, services.metrics)
+        if isinstance(form, Response):
+            return form
+        if busy_when_full and (services.at_capacity or not services.accepting):
+            return Response(busy(GONE), media_type="application/xml")
+        query = {"dial": request.query_params.get("dial", "")[:64]}
+        keys = (f"dial:{query['dial']}",)
+        if by_call:
+            keys = (f"call:{form.get('CallSid', '')}", *keys)
+        answer = await decide(services, hooks, keys, hook, form, query, fallback)
+        return answer.render(request, services.signatures)
 
     @app.post(WEBHOOK_PATH)
     async def answered(request: Request) -> Response:
-        form = await read_form(request)
-        if isinstance(form, Response):
-            return form
-        if not _checked(request, form):
-            return Response("forbidden", status_code=403)
-        call_sid, to = str(form.get("CallSid", "")), str(form.get("To", ""))
-        desk = services.outbound
-        dial = desk.answered(request.query_params.get("dial", ""), call_sid, to) if desk else None
-        if dial is None or services.at_capacity or not services.accepting:
-            return Response(busy(GONE), media_type="application/xml")
-        if form.get("AnsweredBy"):  # synchronous detection: the result comes with the call
-            desk.detected(call_sid, str(form["AnsweredBy"]))
-        return stream_answer(request, services.signatures, call_sid, to)
+        return await callback(request, ANSWERED, HookAnswer.twiml(busy(GONE)),
+                              busy_when_full=True)
 
     @app.post(AMD_PATH)
     async def detected(request: Request) -> Response:
-        form = await read_form(request)
-        if isinstance(form, Response):
-            return form
-        if not _checked(request, form):
-            return Response("forbidden", status_code=403)
-        call_sid = str(form.get("CallSid", ""))
-        desk = services.outbound
-        if desk is None or not desk.detected(call_sid, str(form.get("AnsweredBy", ""))):
-            log.warning("call %s: a detection result for no call we placed",
-                        escape_id(call_sid))
-        return Response(status_code=204)
+        return await callback(request, AMD, HookAnswer.empty(), by_call=True)
 
     @app.post(STATUS_PATH)
     async def status(request: Request) -> Response:
-        form = await read_form(request)
-        if isinstance(form, Response):
-            return form
-        if not _checked(request, form):
-            return Response("forbidden", status_code=403)
-        if services.outbound is not None:
-            services.outbound.status(request.query_params.get("dial", ""),
-                                     str(form.get("CallSid", "")),
-                                     str(form.get("CallStatus", "")))
-        return Response(status_code=204)
+        return await callback(request, STATUS, HookAnswer.empty())

@@ -111,6 +111,7 @@ def create_app(services: Services) -> FastAPI:
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services
+    app.state.hooks = {}  # Twilio callbacks' decisions by name (forwarding.py)
 
     @app.post("/webhook/voice")
     async def voice(request: Request) -> Response:
@@ -151,6 +152,8 @@ def create_app(services: Services) -> FastAPI:
             "records": services.records.describe(services.flows.current().flow)
             if services.records is not None else "off",
             "memory": services.memory.describe() if services.memory is not None else "off",
+            "routing": services.routing.owners.describe()  # calls this worker holds
+            if services.routing is not None else "off",
         })
 
     capacity.add_probes(app, services)  # /health/ready and /health/live
@@ -166,4 +169,7 @@ def create_app(services: Services) -> FastAPI:
     async def metrics() -> Response:
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
+    from engine.app.server.worker_header import WorkerHeader
+
+    app.add_middleware(WorkerHeader, services=services)  # which worker answered
     return app

@@ -16,6 +16,7 @@ import os
 import struct
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 FIELDS = ("pid", "serving", "accepting", "active_calls", "media_sockets", "max_calls",
           "flow_version", "heartbeat_ms")
@@ -79,10 +80,17 @@ class WorkerBoard:
 
 @dataclass
 class WorkerSlot:
-    """One worker's view of the board: its own row to write, everyone's to read."""
+    """One worker's view of the board: its own row to write, everyone's to read; and the
+    server's private runtime directory (the call registry, the workers' sockets)."""
 
     board: WorkerBoard
     index: int
+    runtime: Path | None = None
+
+    def alive(self, index: int) -> bool:
+        """Worker `index` serves now (a fresh row)."""
+        row = self.board.read(index)
+        return row.serving and row.fresh()
 
     def publish(self, *, serving: bool, accepting: bool, active_calls: int, media_sockets: int,
                 max_calls: int, flow_version: int) -> None:

@@ -2,7 +2,9 @@
 TTS providers, the brain, the tool registry and storage, telephony, signatures, metrics —
 the deployment's limits — and the set of active streams, the count of open media sockets
 and the one-stream-per-CallSid claims (in the shared database: a replayed `start` is refused
-by every worker and machine).
+by every worker and machine). Under `serve --workers N` also the way to the other workers
+(`routing`, engine/app/server/forwarding.py): each started call is recorded as held here,
+and a stream for a call another worker holds is relayed to it.
 Built once at start-up; calls only borrow from it.
 """
 
@@ -22,9 +24,11 @@ from adapters.twilio.warm import WarmTransfers
 from engine.app.server.flow_source import FlowSource
 from engine.app.server.limits import ServerLimits
 from engine.app.server.metrics import Metrics
+from engine.app.server.stream_relay import relay_stream
 from engine.media import SttProvider, TtsProvider, describe
 from engine.ports import Brain
 from engine.records.recorder import CallRecords
+from engine.redaction import escape_id
 from engine.tools_port import CallTools
 from engine.transcripts import TranscriptStore
 from tools.calendar import BusinessCalendar
@@ -76,6 +80,7 @@ class Services:
     worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
     memory: Any = None  # MemoryRelease (memory_release.py), started with the app
     warm: WarmTransfers = field(default_factory=WarmTransfers)  # calls parked for a dial
+    routing: Any = None  # Routing (forwarding.py) under `serve --workers N`, else None
 
     @property
     def at_capacity(self) -> bool:
@@ -95,7 +100,26 @@ class Services:
         except Exception as exc:  # the database is down: refuse rather than admit a replay
             self.metrics.error("storage")
             return f"the stream claim could not be recorded ({type(exc).__name__})"
-        return "" if claimed else "another stream already started for this CallSid"
+        if not claimed:
+            return "another stream already started for this CallSid"
+        if self.outbound is not None and self.routing is not None:
+            await self.outbound.adopt_elsewhere(call_sid, self.routing)  # placed by another
+        return ""
+
+    async def relay_elsewhere(self, call_sid: str, ws: Any, start: str) -> bool:
+        """Relay `ws` to the worker holding `call_sid`'s call, if another one does (never
+        from a socket another worker relayed here)."""
+        routing = self.routing
+        app = (getattr(ws, "scope", None) or {}).get("app")
+        if routing is None or getattr(getattr(app, "state", None), "internal", False):
+            return False
+        index = routing.owners.elsewhere(f"call:{call_sid}")
+        if index is None:
+            return False
+        await relay_stream(ws, str(routing.owners.socket_of(index)), start,
+                           max_size=self.limits.transport_max_bytes,
+                           call_id=escape_id(call_sid), index=index)
+        return True
 
     def tools_for(self, call_id: str, caller: str) -> CallTools:
         business = self.flows.current().flow.settings.business
@@ -115,6 +139,8 @@ class Services:
                                                                                default)
 
     def call_started(self, stream: MediaStream) -> None:
+        if self.routing is not None:
+            self.routing.owners.claim(f"call:{stream.session.call_sid}")
         if self.outbound is not None:
             self.outbound.attach(stream)  # an outbound call's variables, its detection
         self.streams.add(stream)
@@ -122,6 +148,8 @@ class Services:
         self.metrics.active_calls.set(len(self.streams))
 
     def call_ended(self, stream: MediaStream) -> None:
+        if self.routing is not None and stream.call is not None:
+            self.routing.owners.release(f"call:{stream.session.call_sid}")
         if self.outbound is not None:
             self.outbound.ended(stream)
         self.streams.discard(stream)

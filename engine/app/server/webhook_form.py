@@ -6,17 +6,22 @@ its `Content-Length` says so or it arrives chunked; at most `MAX_FIELDS` fields 
 are parsed. Used by every webhook route (voice, warm transfer, outbound). No signature check
 here: the caller checks the signature on the form it gets back.
 
+`signed_form`: `read_form`, then the `X-Twilio-Signature` check (403 otherwise), the form as
+text values of at most 500 characters: what every callback route starts with.
+
 `stream_answer`: the one way a signed webhook answers `<Connect><Stream>` bound to its call
 (the stream URL from the trusted host, the binding of CallSid and caller).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from adapters.twilio.signature import SignatureChecker
+from adapters.twilio.signature import SignatureChecker, SignatureRejected
 from adapters.twilio.twiml import connect_stream
 from adapters.twilio.urls import stream_url
 
@@ -40,6 +45,23 @@ async def read_form(request: Request) -> FormData | Response:
             return _too_large()
     request._body = bytes(body)  # Starlette's form parser reads the cached body
     return await request.form(max_fields=MAX_FIELDS, max_files=0)
+
+
+async def signed_form(request: Request, signatures: SignatureChecker,
+                      metrics: Any) -> dict[str, str] | Response:
+    """The checked form of a Twilio callback, or the `Response` (413, 403) that refuses it."""
+    form = await read_form(request)
+    if isinstance(form, Response):
+        return form
+    try:
+        signatures.check_webhook(
+            scheme=request.url.scheme, path=request.url.path, query=request.url.query,
+            headers=request.headers, form=form, call_id=str(form.get("CallSid", "")),
+            peer=request.client.host if request.client else None)
+    except SignatureRejected:
+        metrics.error("signature")
+        return Response("forbidden", status_code=403)
+    return {k: str(v)[:500] for k, v in form.items()}
 
 
 def stream_answer(request: Request, signatures: SignatureChecker, call_sid: str,

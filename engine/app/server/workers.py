@@ -2,7 +2,11 @@
 
 The supervisor (the process you started) loads nothing heavy: it checks the flow, reserves
 nothing but a table of shared memory (`WorkerBoard`) and a metrics directory
-(`PROMETHEUS_MULTIPROC_DIR`, a temp dir unless set), then forks the workers. Each worker
+(`PROMETHEUS_MULTIPROC_DIR`, a temp dir unless set) and a private runtime directory
+(`DIALFLOW_RUNTIME_DIR`, a temp dir unless set; 0700) where the workers record which one
+holds which call and answer each other on Unix sockets (call_owners.py, forwarding.py), so a
+Twilio callback that lands on another worker than the call's still reaches it; then it
+forks the workers. Each worker
 builds its own services, warms its models, and only then binds its own `SO_REUSEPORT`
 socket on the port, so the kernel spreads new connections over the workers that are ready
 and never hands one to a worker that is warming up or gone. The first worker starts alone
@@ -12,9 +16,10 @@ Signals go to the supervisor (workers run in their own process group, so a termi
 Ctrl-C reaches the supervisor only, and they get SIGTERM if it dies): SIGTERM/SIGINT is
 forwarded to every worker, which drains (`--drain`); a second one stops them at once. SIGHUP
 is forwarded (each worker reloads the flow). A worker that dies while serving loses only its
-own calls: it is logged, its live metrics are dropped, and a replacement starts. A worker
+own calls: it is logged, its live metrics and its entries in the call registry are dropped
+(callbacks for its calls get a goodbye from the others), and a replacement starts. A worker
 that fails before it ever served (a start-up error) stops the whole server with its code.
-Touches: processes it forks, its metrics directory, the listening port.
+Touches: processes it forks, its metrics and runtime directories, the listening port.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.app.server.board import WorkerBoard, WorkerSlot
+from engine.app.server.call_owners import wipe
 from engine.app.server.metrics import MULTIPROC_ENV, enable_multiprocess, worker_exited
+from engine.environment import DIALFLOW_RUNTIME_DIR
 
 log = logging.getLogger("dialflow.workers")
 POLL_SECONDS = 0.1
@@ -96,6 +103,8 @@ class Supervisor:
         self.started_rest = False
         self.result = 0
         self._own_metrics_dir: str | None = None
+        self.runtime: Path | None = None
+        self._own_runtime = False
 
     # -- processes ----------------------------------------------------------------------
 
@@ -117,7 +126,7 @@ class Supervisor:
                 signal.signal(sig, signal.SIG_DFL)
             os.setpgid(0, 0)
             _die_with_parent()
-            code = self.worker_main(self.args, WorkerSlot(self.board, index))
+            code = self.worker_main(self.args, WorkerSlot(self.board, index, self.runtime))
         except BaseException:  # the worker must never fall back into the supervisor's loop
             log.exception("worker %d crashed", index)
         finally:
@@ -158,6 +167,8 @@ class Supervisor:
                 continue
             worker_exited(pid)
             self.board.clear(index)
+            if self.runtime is not None:
+                wipe(self.runtime, index)  # its calls are no longer anyone's
             code = os.waitstatus_to_exitcode(status)
             how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
             if self.signals:
@@ -205,10 +216,35 @@ class Supervisor:
             directory = self._own_metrics_dir = tempfile.mkdtemp(prefix="dialflow-metrics-")
         enable_multiprocess(Path(directory))
 
+    def _runtime_dir(self) -> str:
+        """Make (or check) the private runtime directory; '' or the one line that says why
+        it cannot be used (a directory others may read is refused, never re-permissioned)."""
+        given = os.environ.get(DIALFLOW_RUNTIME_DIR, "").strip()
+        if not given:
+            self.runtime, self._own_runtime = Path(tempfile.mkdtemp(prefix="dialflow-run-")), True
+            return ""
+        path = Path(given)
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            info = path.stat()
+        except OSError as exc:
+            return f"{DIALFLOW_RUNTIME_DIR} {given!r} cannot be made: {exc.strerror}"
+        if info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return (f"{DIALFLOW_RUNTIME_DIR} {given!r} must be a directory of this user that "
+                    "nobody else can read (chmod 700), or unset")
+        for index in range(self.count):
+            wipe(path, index)  # what an earlier run left
+        self.runtime = path
+        return ""
+
     def run(self) -> int:
         if port_in_use(self.args.host, self.args.port):
             print(f"dialflow serve: {self.args.host}:{self.args.port} is already in use",
                   file=sys.stderr)
+            return 1
+        problem = self._runtime_dir()
+        if problem:
+            print(f"dialflow serve: {problem}", file=sys.stderr)
             return 1
         self._metrics_dir()
         signal.signal(signal.SIGTERM, self._on_stop)
@@ -225,4 +261,6 @@ class Supervisor:
             self._forward(signal.SIGKILL)
             if self._own_metrics_dir:
                 shutil.rmtree(self._own_metrics_dir, ignore_errors=True)
+            if self.runtime is not None and self._own_runtime:
+                shutil.rmtree(self.runtime, ignore_errors=True)
         return self.result
