@@ -107,7 +107,7 @@ def create_app(services: Services) -> FastAPI:
                     log.info("shutdown: every transcript line is on disk")
                 else:
                     log.error("shutdown: some transcript lines were not synced to disk")
-            workers.shutdown(wait=False)
+            workers.release()  # the pool stops with the last app on this loop
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services

@@ -6,7 +6,8 @@ first burst of calls started them in the middle of the burst; a thread lives for
 what it allocates once (its `Thread`, locks and queue entries, its database connection and
 statement cache) lands in the burst's pymalloc arenas and keeps them mapped after the calls
 are gone. Started together at start-up, the same threads belong to the baseline and a burst
-grows none. Touches only the running loop's default executor.
+grows none. Touches only the running loop's default executor. Several apps on one loop (the
+tests' in-process workers) share one pool, which shuts down when the last of them leaves.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 THREAD_PREFIX = "dialflow-worker"
 
@@ -24,11 +27,37 @@ def worker_count() -> int:
     return min(32, (os.cpu_count() or 1) + 4)
 
 
+@dataclass
+class WorkerThreads:
+    """One app's lease on its loop's pool; `release` when the app stops."""
+
+    loop: asyncio.AbstractEventLoop
+    executor: ThreadPoolExecutor
+
+    def release(self) -> None:
+        pool = _POOLS.get(self.loop)
+        if pool is None or pool[0] is not self.executor:
+            return
+        if pool[1] > 1:
+            _POOLS[self.loop] = (pool[0], pool[1] - 1)
+            return
+        del _POOLS[self.loop]
+        self.executor.shutdown(wait=False)
+
+
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[ThreadPoolExecutor, int]] = (
+    weakref.WeakKeyDictionary())
+
+
 def start_worker_threads(loop: asyncio.AbstractEventLoop,
-                         count: int | None = None) -> ThreadPoolExecutor:
+                         count: int | None = None) -> WorkerThreads:
     """Make `loop`'s default executor a pool of `count` threads, every one started now
     (each waits at a barrier until all have started, so none is reused before the last is
-    made). Returns the executor; the loop shuts it down when it closes."""
+    made), or join the pool an earlier app made on this loop. Returns the lease."""
+    pool = _POOLS.get(loop)
+    if pool is not None:
+        _POOLS[loop] = (pool[0], pool[1] + 1)
+        return WorkerThreads(loop, pool[0])
     count = count or worker_count()
     executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix=THREAD_PREFIX)
     ready = threading.Barrier(count, timeout=30)
@@ -36,4 +65,5 @@ def start_worker_threads(loop: asyncio.AbstractEventLoop,
     for future in started:
         future.result()
     loop.set_default_executor(executor)
-    return executor
+    _POOLS[loop] = (executor, 1)
+    return WorkerThreads(loop, executor)
