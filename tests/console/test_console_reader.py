@@ -173,7 +173,8 @@ def test_the_reader_process_gets_no_secret_and_a_lower_priority(
 
 def test_the_servers_own_process_reads_no_log_for_the_console(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every read of a log happens in the reader process: in the server's, a read fails."""
+    """Every read of a log happens in the reader process: in the server's, a read fails.
+    (And a reconnecting page resumes from its last event id.)"""
     def no_read(self: feed.LogTail, limit: int = 0) -> bool:
         raise AssertionError("the console read a log in the server's process")
 
@@ -190,6 +191,11 @@ def test_the_servers_own_process_reads_no_log_for_the_console(
                 lines = answer.iter_lines()
                 data = next(line for line in lines if line.startswith("data: "))
             assert "line 2" in data
+            with client.stream("GET", f"/console/calls/{key}/events",
+                               headers={"Last-Event-ID": "4"}) as answer:  # a reconnect
+                lines = answer.iter_lines()
+                resumed = next(line for line in lines if line.startswith("data: "))
+            assert [item["i"] for item in json.loads(resumed[6:])["items"]][:1] == [4]
 
 
 def test_a_reader_that_cannot_start_gives_a_clear_503(
