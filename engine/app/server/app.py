@@ -11,7 +11,6 @@ the webhook answers with a polite busy message and a handshake is refused (1013)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -47,7 +46,7 @@ PROVIDER_KEYS = (ANTHROPIC_API_KEY, OPENAI_API_KEY, DEEPGRAM_API_KEY,
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers = start_worker_threads(asyncio.get_running_loop())  # a burst grows none
+        await start_worker_threads()  # all of them now: a burst starts none
         services.flows.start()
         if services.records is not None:
             services.records.start(services.flows.current)
@@ -60,7 +59,6 @@ def create_app(services: Services) -> FastAPI:
             await services.flows.stop()
             if services.records is not None:
                 await services.records.stop()
-            workers.shutdown(wait=False)
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services
