@@ -101,3 +101,22 @@ def test_a_release_runs_no_library_search(monkeypatch: Any) -> None:
     monkeypatch.setattr(subprocess, "Popen", forbidden)
     pool.return_freed_memory()
     asyncio.run(MemoryRelease(lambda: 0, min_drop=0).check())
+
+
+def test_the_end_of_a_burst_is_released_too() -> None:
+    """The release its first endings brought ran while calls were still ending: when the
+    last ones are gone (sockets at 0), what they freed is handed back as well, once."""
+    open_now = [0]
+    released: list[int] = []
+    memory = MemoryRelease(lambda: open_now[0], release=lambda: released.append(open_now[0]),
+                           min_drop=10)
+
+    async def scenario() -> list[bool]:
+        results = []
+        for sockets in (100, 5, 3, 0, 0, 2, 0):
+            open_now[0] = sockets
+            results.append(await memory.check())
+        return results
+
+    assert asyncio.run(scenario()) == [False, True, False, True, False, False, True]
+    assert released == [5, 0, 0]

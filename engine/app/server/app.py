@@ -13,7 +13,6 @@ read from the server's own channel, not through starlette's per-message wrapper.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -84,7 +83,7 @@ class MediaRoute:
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers = start_worker_threads(asyncio.get_running_loop())  # a burst grows none
+        await start_worker_threads()  # all of them now: a burst starts none
         services.flows.start()
         if services.records is not None:
             services.records.start(services.flows.current)
@@ -107,7 +106,6 @@ def create_app(services: Services) -> FastAPI:
                     log.info("shutdown: every transcript line is on disk")
                 else:
                     log.error("shutdown: some transcript lines were not synced to disk")
-            workers.release()  # the pool stops with the last app on this loop
 
     app = FastAPI(title="dialflow", lifespan=lifespan)
     app.state.services = services

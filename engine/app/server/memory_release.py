@@ -12,8 +12,9 @@ calls are gone, at a CPU cost (`bench.engine_bench`: about +30 % per event). Und
 the release still returns glibc's free pages (native libraries, large buffers).
 
 When: checked every `interval` seconds; a release runs (in a worker thread) when the open
-media sockets fell by at least `min_drop` below their peak since the last release, so a
-steady load never pays for it. Reports its counts for `/health` (`describe`).
+media sockets fell by at least `min_drop` below their peak since the last release, or to
+none since the last release, so a steady load never pays for it. Reports its counts for
+`/health` (`describe`).
 Touches only this process's heap (through `adapters.local.pool.return_freed_memory`).
 """
 
@@ -63,10 +64,13 @@ class MemoryRelease:
                 await self._task
 
     async def check(self) -> bool:
-        """Release now if the sockets fell by `min_drop` from their peak; True if it did."""
+        """Release now if the sockets fell by `min_drop` from their peak, or to none at all
+        since the last release (a burst's last calls end after the release its first
+        endings brought; what they freed would be kept until the next burst); True if it
+        did."""
         now = self.sockets()
         self.peak = max(self.peak, now)
-        if self.peak - now < self.min_drop:
+        if self.peak - now < self.min_drop and not (now == 0 < self.peak):
             return False
         before = rss_mib()
         started = time.perf_counter()

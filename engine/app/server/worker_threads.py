@@ -6,64 +6,34 @@ first burst of calls started them in the middle of the burst; a thread lives for
 what it allocates once (its `Thread`, locks and queue entries, its database connection and
 statement cache) lands in the burst's pymalloc arenas and keeps them mapped after the calls
 are gone. Started together at start-up, the same threads belong to the baseline and a burst
-grows none. Touches only the running loop's default executor. Several apps on one loop (the
-tests' in-process workers) share one pool, which shuts down when the last of them leaves.
+grows none. Touches only the running loop's default executor (starts its threads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
-import weakref
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-
-THREAD_PREFIX = "dialflow-worker"
 
 
 def worker_count() -> int:
-    """asyncio's own default size: enough for the I/O-bound work the loop hands out."""
+    """The size of asyncio's default executor (`ThreadPoolExecutor()`'s own default)."""
     return min(32, (os.cpu_count() or 1) + 4)
 
 
-@dataclass
-class WorkerThreads:
-    """One app's lease on its loop's pool; `release` when the app stops."""
-
-    loop: asyncio.AbstractEventLoop
-    executor: ThreadPoolExecutor
-
-    def release(self) -> None:
-        pool = _POOLS.get(self.loop)
-        if pool is None or pool[0] is not self.executor:
-            return
-        if pool[1] > 1:
-            _POOLS[self.loop] = (pool[0], pool[1] - 1)
-            return
-        del _POOLS[self.loop]
-        self.executor.shutdown(wait=False)
-
-
-_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[ThreadPoolExecutor, int]] = (
-    weakref.WeakKeyDictionary())
-
-
-def start_worker_threads(loop: asyncio.AbstractEventLoop,
-                         count: int | None = None) -> WorkerThreads:
-    """Make `loop`'s default executor a pool of `count` threads, every one started now
-    (each waits at a barrier until all have started, so none is reused before the last is
-    made), or join the pool an earlier app made on this loop. Returns the lease."""
-    pool = _POOLS.get(loop)
-    if pool is not None:
-        _POOLS[loop] = (pool[0], pool[1] + 1)
-        return WorkerThreads(loop, pool[0])
+async def start_worker_threads(count: int | None = None, timeout: float = 10.0) -> None:
+    """Start every thread of the running loop's default executor now: `count` jobs (its
+    size) each wait at a barrier until all have started, so the executor has to start a
+    new thread for each. The executor stays the loop's own (made now if it was not yet),
+    so the loop shuts it down as usual. An executor smaller than `count` (one a caller set)
+    only makes the barrier time out; its threads are started all the same."""
     count = count or worker_count()
-    executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix=THREAD_PREFIX)
-    ready = threading.Barrier(count, timeout=30)
-    started = [executor.submit(ready.wait) for _ in range(count)]
-    for future in started:
-        future.result()
-    loop.set_default_executor(executor)
-    _POOLS[loop] = (executor, 1)
-    return WorkerThreads(loop, executor)
+    ready = threading.Barrier(count, timeout=timeout)
+
+    def wait() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            ready.wait()
+
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(*(loop.run_in_executor(None, wait) for _ in range(count)))
