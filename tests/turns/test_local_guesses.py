@@ -14,7 +14,6 @@ from test_two_step_end_of_turn import (  # type: ignore[import-not-found]
     _open,
     _settle,
     silence,
-    speech,  # noqa: F401  (fixture)
     whisper,  # noqa: F401  (fixture)
 )
 
