@@ -8,14 +8,32 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from test_two_step_end_of_turn import (  # type: ignore[import-not-found]
     Whisper,
     _feed,
     _open,
     _settle,
-    silence,
     whisper,  # noqa: F401  (fixture)
 )
+
+from adapters.local.tts import LocalPiperTts
+from engine.audio_format import SILENCE
+
+
+def silence(ms: int) -> bytes:
+    return bytes([SILENCE]) * (8 * ms)
+
+
+@pytest.fixture(scope="module")
+def speech() -> bytes:
+    """A booking line said once by the piper voice (8 kHz mu-law)."""
+    tts = LocalPiperTts(steady=True)
+
+    async def chunks() -> list[bytes]:
+        return [chunk async for chunk in tts.synthesize("I would like to book a cleaning")]
+
+    return b"".join(asyncio.run(chunks()))
 
 
 class Guesses(list):  # type: ignore[type-arg]
