@@ -152,6 +152,6 @@ def test_paced_frames_leave_two_per_wake_up_never_early_and_at_most_a_frame_late
 
     times = run_virtual(main())
     slots = [max(0.0, i * 0.02 - DEFAULT_LEAD) for i in range(50)]  # each frame's on-time send
-    assert all(slot - 1e-6 <= t <= slot + 0.02 + 1e-3 for t, slot in zip(times, slots))
-    paced = [round(t, 4) for t, slot in zip(times, slots) if slot > 0]
+    assert all(slot - 1e-6 <= t <= slot + 0.02 + 1e-3 for t, slot in zip(times, slots, strict=True))
+    paced = [round(t, 4) for t, slot in zip(times, slots, strict=True) if slot > 0]
     assert len(paced) == 39 and len(set(paced)) == 20  # 19 pairs and the last frame alone
