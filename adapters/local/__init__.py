@@ -7,6 +7,7 @@ downloads at run time and no API key is needed.
 - `workers`    the shared worker threads that run model inference off the event loop
 - `vad`        `EndPointer`: 8 kHz mu-law frames -> speech started / utterance ended
 - `transcribe` blocking whisper call: one utterance's mu-law audio -> text and confidence
+- `whisper_window` one greedy whisper decode in an encoder window sized to the turn (not 30 s)
 - `stt`        `LocalWhisperStt`, the `SttProvider` (VAD inline, whisper in a worker)
 - `clauses`    splitting a reply into sentences and clauses so speech starts early
 - `tts`        `LocalPiperTts`, the `TtsProvider` (piper in a worker, 8 kHz mu-law out)

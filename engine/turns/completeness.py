@@ -31,6 +31,8 @@ _WORD = re.compile(r"[a-z0-9']+")
 _NEEDS_OBJECT = frozenset((
     "book", "schedule", "make", "get", "see", "change", "move", "ask", "know", "check",
     "find", "set", "bring", "pay", "order", "update", "add", "confirm", "request"))
+# "I'd like to <one word>": whisper may mishear the verb ("vote" for "book"), not the frame
+_WANTS = frozenset(("like", "want", "need", "wanna", "trying", "hoping", "going"))
 _ONE_NAME = re.compile(r"\bname(?: is|'s) [a-z'-]+$")  # "my last name is smith"
 _BIRTH_CUES = ("birth", "born", "birthday", "dob")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -79,7 +81,8 @@ def unfinished(text: str, expect: str = "") -> str:
         return f"ends on {words[-1]!r}"
     if _spelled(words) or (expect == "name" and len(words[-1]) == 1):
         return "spelling"
-    if len(words) >= 2 and words[-2] == "to" and words[-1] in _NEEDS_OBJECT:
+    if len(words) >= 2 and words[-2] == "to" and (
+            words[-1] in _NEEDS_OBJECT or (len(words) >= 3 and words[-3] in _WANTS)):
         return f"'to {words[-1]}' without what"
     lower = stripped.lower()
     if _ONE_NAME.search(" ".join(words)):

@@ -27,6 +27,7 @@ def test_segments_join_and_confidence_weighs_by_text_length() -> None:
 def test_segments_whisper_calls_silence_are_dropped() -> None:
     silent = Segment(" Thank you.", -1.2, 0.9)
     assert combine([silent, Segment("  ", -0.1, 0.0)]) == Transcript("", 0.0)
+    assert combine([Segment(" .", -0.9, 0.95), Segment("...", -0.1, 0.0)]) == Transcript("", 0)
     kept = combine([silent, Segment("Yes", -0.2, 0.1)])
     assert kept.text == "Yes" and 0 < kept.confidence < 1
 

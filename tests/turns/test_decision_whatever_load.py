@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from turn_audio import silence
+from turn_audio import booking_speech, silence
 
 from adapters.local import stt as stt_module
 from adapters.local.stt import HOLD_LIMIT_BYTES, LocalWhisperStt
@@ -24,6 +24,11 @@ from engine.audio_format import frames
 from flows.turns import TurnPolicy
 
 POLICY = TurnPolicy(pause_ms=200, max_wait_ms=1000, model="off")
+
+
+@pytest.fixture(scope="module")
+def speech() -> bytes:
+    return booking_speech()
 
 
 class GatedWhisper:

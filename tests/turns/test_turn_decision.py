@@ -52,6 +52,8 @@ def test_the_threshold_is_the_policys() -> None:
 
 @pytest.mark.parametrize(("text", "why"), [  # the mid-pause set's first halves, as whisper
     ("I'd like to book.", "'to book' without what"),  # writes them at the pause
+    ("I'd like to vote.", "'to vote' without what"),  # ... or mishears them
+    ("I need to cancel.", "'to cancel' without what"),
     ("My last name is Smith.", "one name, more may follow"),
     ("My name is Maria,", "trails off"),
     ("My date of birth is March 3rd.", "a date of birth without its year"),
@@ -69,7 +71,7 @@ def test_half_said_turns_that_read_like_sentences_wait(text: str, why: str) -> N
     "My date of birth is March 3rd 1984",
     "My date of birth is March third, nineteen eighty four.",
     "My birthday is oh three one five eight four",
-    "I need to cancel.",
+    "I need to cancel my appointment.",
     "I'd like to speak to someone.",
 ])
 def test_the_same_turns_said_whole_read_finished(text: str) -> None:

@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from turn_audio import silence
+from turn_audio import booking_speech, silence
 
 from adapters.local import stt as stt_module
 from adapters.local.stt import LocalWhisperStt
@@ -19,6 +19,11 @@ from engine.audio_format import frames
 from flows.turns import TurnPolicy
 
 POLICY = TurnPolicy(pause_ms=200, max_wait_ms=1000, model="off")
+
+
+@pytest.fixture(scope="module")
+def speech() -> bytes:
+    return booking_speech()
 
 
 class Whisper:
