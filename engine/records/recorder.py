@@ -234,6 +234,12 @@ class _Speaker:
     def clear(self) -> None:
         self.inner.clear()
 
+    def hold(self, music: str) -> None:
+        self.inner.hold(music)
+
+    def stop_hold(self) -> None:
+        self.inner.stop_hold()
+
 
 class CallRecords:
     """The server's call records: opens one `CallRecord` per call under `dirs.calls`."""

@@ -49,7 +49,8 @@ TIMER_KEYS = ("event", "in")
 FAKE_MODES = ("ok", "fail", "hang")
 BOOL_EXPECTS = ("transfer", "ended", "hung_up")
 VOICES = ("onset", "gone")  # `voice:` steps: the VAD's first sound / too short to be speech
-AUDIO_ACTIONS = ("pause", "clear", "resume")  # `expect: {audio: [...]}`: the barge-in gate's
+# `expect: {audio: [...]}`: what the barge-in gate did, and the hold music's start and stop
+AUDIO_ACTIONS = ("pause", "clear", "resume", "hold", "hold_stop")
 SHORTHAND_FIELDS = {"caller": ("confidence",), "dtmf": ()}
 
 

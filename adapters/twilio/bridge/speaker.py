@@ -4,6 +4,11 @@ Each `say` streams TTS audio into the paced outbound queue and ends with a mark 
 the speech id, so Twilio's echo of that mark tells the engine the caller heard it. Says are
 spoken one after another in the order they were asked (a FIFO lock). A say cancelled
 mid-sentence still closes its speech with a mark, because what was queued is played.
+
+`hold(music)` loops hold audio (a warm transfer's music) into the same queue, about one
+second ahead of playback, with no marks (nothing in it was "said"); `stop_hold()` ends it at
+once: the queued frames are dropped and Twilio is told to `clear` what it buffered. A `say`
+or `clear` stops it too, so the flow's next words are never mixed with the music.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from adapters.twilio.bridge.outbound import OutboundAudio
+from adapters.audio.hold import HoldMusicError, default_chime, hold_audio
+from adapters.twilio.bridge.outbound import FRAME_SECONDS, OutboundAudio
 from engine.audio_format import FRAME_BYTES, pad_frame
 from engine.media import TtsProvider
 
 log = logging.getLogger("dialflow.speaker")
+HOLD_AHEAD_FRAMES = 50  # one second of hold audio queued ahead of playback
 
 
 class TwilioSpeaker:
@@ -29,8 +36,47 @@ class TwilioSpeaker:
         self._lock = asyncio.Lock()
         self._on_first_byte = on_first_byte
         self._generation = 0  # bumped by clear(): audio of an older say is dropped
+        self._hold: asyncio.Task[None] | None = None
+
+    @property
+    def holding(self) -> bool:
+        return self._hold is not None
+
+    def hold(self, music: str) -> None:
+        """Loop the hold audio (`music`: a checked WAV path, '' for the default chime) until
+        `stop_hold`, a `say` or a `clear`. A file that no longer decodes: the chime."""
+        self.stop_hold()
+        try:
+            audio = hold_audio(music)
+        except HoldMusicError as exc:
+            log.warning("call %s: %s; playing the default chime", self.call_id, exc)
+            audio = default_chime()
+        if audio:
+            self._hold = asyncio.get_running_loop().create_task(self._loop(audio),
+                                                                name="hold_music")
+
+    def stop_hold(self) -> bool:
+        """End the hold audio now; True if it was playing."""
+        task, self._hold = self._hold, None
+        if task is None:
+            return False
+        task.cancel()
+        self.outbound.clear()
+        return True
+
+    async def _loop(self, audio: bytes) -> None:
+        ahead = HOLD_AHEAD_FRAMES * FRAME_BYTES
+        offset = 0
+        while not self.outbound.gone:  # a closed socket: nothing more to play into
+            while self.outbound.pending < HOLD_AHEAD_FRAMES and not self.outbound.gone:
+                piece = audio[offset:offset + ahead]
+                offset = (offset + len(piece)) % len(audio)
+                self.outbound.frames(piece)
+                await self.outbound.send_due()
+            await asyncio.sleep(HOLD_AHEAD_FRAMES * FRAME_SECONDS / 2)
 
     async def say(self, speech_id: str, text: str) -> None:
+        self.stop_hold()
         async with self._lock:
             generation = self._generation
             started = time.perf_counter()
@@ -55,5 +101,6 @@ class TwilioSpeaker:
                     self.outbound.mark(speech_id)
 
     def clear(self) -> None:
+        self.stop_hold()
         self._generation += 1
         self.outbound.clear()

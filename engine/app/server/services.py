@@ -75,7 +75,8 @@ class Services:
     outbound: Any = None  # OutboundDesk (engine/app/outbound): calls this server places
     worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
     memory: Any = None  # MemoryRelease (memory_release.py), started with the app
-    warm: WarmTransfers = field(default_factory=WarmTransfers)  # calls parked for a dial
+    warm: WarmTransfers = field(default_factory=WarmTransfers)  # callers on hold, humans rung
+    dial_from: str = ""  # DIALFLOW_DIAL_FROM: a number of ours, when the call has none
 
     @property
     def at_capacity(self) -> bool:
@@ -106,7 +107,8 @@ class Services:
         if self.twilio is None:
             return NoTelephony(stream)
         base = hooks_base(stream.public_url)
-        line = WarmLine(base, self.warm, stream.caller, stream) if base else None
+        line = (WarmLine(base, self.warm, stream.caller, stream,
+                         from_number=stream.called or self.dial_from) if base else None)
         return TwilioCalls(self.twilio, call_sid, call_id=call_id, warm_line=line)
 
     def machine_for(self, call_sid: str, default: Any) -> Any:

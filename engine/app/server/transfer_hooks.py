@@ -1,40 +1,63 @@
-"""The two webhooks of a warm transfer: the whisper and the dial's report.
+"""The three webhooks of a warm transfer: the whisper, the bridge, and the human's leg's end.
 
-- `POST /webhook/transfer/whisper?parent=CA…`: the `<Number url>` Twilio fetches when the
-  human answers; its TwiML (`<Say>` the summary) is played to the human only. The call
-  gets `transfer.answered`.
-- `POST /webhook/transfer/status`: the `<Dial action>` Twilio requests when the dial ends,
-  with `DialCallStatus`. Completed: the human had the call, Twilio hangs up. Busy, no
-  answer, canceled, failed with the caller still there: the answer is a new
-  `<Connect><Stream>` bound to the same CallSid, and the parked call posts the outcome once
-  that stream starts (adapters/twilio/warm.py, bridge/parking.py). The caller gone:
-  `call.hangup`.
+The caller is on hold on its own media stream meanwhile (adapters/twilio/warm.py says why).
 
-Both check `X-Twilio-Signature` like the voice webhook (403 otherwise), read a bounded form
-and log escaped ids only. A request for a call not parked here gets `<Hangup/>`, and so does
-a human who answers after the flow left the state that rang them (its timer gave up).
+- `POST /webhook/transfer/whisper?parent=CA…`: the human answered; Twilio fetches the leg's
+  `Url`. The answer is `<Say>` the summary (to the human only), then `<Redirect>` to join.
+- `POST /webhook/transfer/join?parent=CA…`: the human heard the whisper. The hold music
+  stops, the caller's call is moved into the conference by REST, the flow gets
+  `transfer.answered`, and the human's answer is the same conference. If the REST update
+  fails, the human hears an apology and the flow gets `transfer.failed`.
+- `POST /webhook/transfer/status?parent=CA…`: the leg's final status. Busy, no-answer,
+  canceled, failed (or completed before the bridge: the human hung up during the whisper)
+  stop the hold music at once and become `transfer.busy` / `.no_answer` / `.canceled` /
+  `.failed`; the caller is still on the stream, so the flow's next words reach them.
+
+Each checks `X-Twilio-Signature` like the voice webhook (403 otherwise), reads a bounded
+form and logs escaped ids only. A request for a call not held here (or a human who answers
+after the flow left the state that rang them) gets `<Hangup/>`.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from adapters.twilio.rest import TelephonyError
 from adapters.twilio.signature import SignatureRejected
-from adapters.twilio.twiml import hang_up, say_only
-from adapters.twilio.warm import CALLER_GONE, STATUS_PATH, WHISPER_PATH, dial_outcome
+from adapters.twilio.twiml import busy, conference, hang_up, whisper_then_join
+from adapters.twilio.warm import (
+    JOIN_PATH,
+    STATUS_PATH,
+    WHISPER_PATH,
+    Parked,
+    conference_name,
+    leg_outcome,
+)
 from engine.app.server.services import Services
-from engine.app.server.webhook_form import read_form, stream_answer
+from engine.app.server.webhook_form import read_form
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.server")
 XML = "application/xml"
+SORRY = "Sorry, the caller could not be connected. Goodbye."
+
+
+def _xml(doc: str) -> Response:
+    return Response(doc, media_type=XML)
+
+
+def _stop_hold(entry: Parked) -> None:
+    speaker = getattr(entry.stream, "speaker", None)
+    if speaker is not None:
+        speaker.stop_hold()
 
 
 def add_transfer_hooks(app: FastAPI, services: Services) -> None:
-    """Mount the whisper and dial-report webhooks on `app`."""
+    """Mount the whisper, join and leg-status webhooks on `app`."""
 
     async def checked_form(request: Request) -> dict[str, str] | Response:
         form = await read_form(request)
@@ -51,47 +74,70 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
             return Response("forbidden", status_code=403)
         return {k: str(v)[:200] for k, v in form.items()}
 
+    async def live_entry(request: Request) -> tuple[Parked | None, Any, Response | None]:
+        """The transfer this request is about, if its call still waits in the state that
+        rang; else the answer to give (403, or `<Hangup/>`)."""
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return None, None, form
+        parent = request.query_params.get("parent", "")[:64]
+        entry = services.warm.get(parent)
+        call = entry.stream.call if entry is not None else None
+        if entry is None or call is None or call.ended:
+            log.warning("call %s: warm transfer webhook for a call not held here",
+                        escape_id(parent))
+            return None, None, _xml(hang_up())
+        if entry.settled or (entry.state and call.state != entry.state):
+            log.warning("call %s: the human answered after the flow moved on (%s); not "
+                        "connecting", entry.stream.call_id, escape_id(call.state))
+            return None, None, _xml(hang_up())
+        return entry, call, None
+
     @app.post(WHISPER_PATH)
     async def whisper(request: Request) -> Response:
+        entry, _call, refused = await live_entry(request)
+        if entry is None:
+            return refused or _xml(hang_up())
+        entry.answered = True
+        log.info("call %s: the human answered; whispering the summary", entry.stream.call_id)
+        return _xml(whisper_then_join(entry.whisper, entry.join_url))
+
+    @app.post(JOIN_PATH)
+    async def join(request: Request) -> Response:
+        entry, call, refused = await live_entry(request)
+        if entry is None or entry.bridge is None:
+            return refused or _xml(hang_up())
+        entry.bridging = True  # the stream's coming `stop` is this, not a hang-up
+        _stop_hold(entry)
+        try:
+            await entry.bridge()
+        except TelephonyError as exc:
+            entry.bridging, entry.outcome = False, "transfer.failed"
+            call.post("transfer.failed", error=str(exc))
+            return _xml(busy(SORRY))
+        entry.bridging, entry.bridged, entry.outcome = False, True, "transfer.answered"
+        log.info("call %s: the human and the caller are connected", entry.stream.call_id)
+        call.post("transfer.answered")
+        return _xml(conference(conference_name(entry.call_sid)))
+
+    @app.post(STATUS_PATH)
+    async def leg_status(request: Request) -> Response:
         form = await checked_form(request)
         if isinstance(form, Response):
             return form
         parent = request.query_params.get("parent", "")[:64]
+        status = form.get("CallStatus", "")
         entry = services.warm.get(parent)
-        if entry is None or entry.stream.call is None:
-            log.warning("call %s: whisper asked for a call with no warm transfer here",
-                        escape_id(parent))
-            return Response(hang_up(), media_type=XML)  # the human's leg: nobody to meet
-        call = entry.stream.call
-        if call.ended or (entry.state and call.state != entry.state):
-            log.warning("call %s: the human answered after the flow moved on (%s); not "
-                        "connecting", entry.stream.call_id, escape_id(call.state))
-            return Response(hang_up(), media_type=XML)
-        entry.answered = True
-        log.info("call %s: the human answered; whispering the summary", entry.stream.call_id)
-        call.post("transfer.answered")
-        return Response(say_only(entry.whisper), media_type=XML)
-
-    @app.post(STATUS_PATH)
-    async def dial_status(request: Request) -> Response:
-        form = await checked_form(request)
-        if isinstance(form, Response):
-            return form
-        call_sid = form.get("CallSid", "")
-        entry = services.warm.get(call_sid)
-        dial, status = form.get("DialCallStatus", ""), form.get("CallStatus", "")
-        if entry is None or entry.stream.call is None or entry.stream.call.ended:
-            log.info("call %s: dial ended (%s) for a call no longer here", escape_id(call_sid),
-                     escape_id(dial, 40))
-            return Response(hang_up(), media_type=XML)
-        call = entry.stream.call
-        event, data = dial_outcome(dial)
-        log.info("call %s: the dial ended: %s", entry.stream.call_id, escape_id(dial, 40))
-        if status in CALLER_GONE:
-            call.post("call.hangup")
-            return Response(hang_up(), media_type=XML)
-        if event == "transfer.completed":
-            call.post(event)
-            return Response(hang_up(), media_type=XML)
-        entry.outcome = (event, data)  # posted when the caller's stream is back
-        return stream_answer(request, services.signatures, call_sid, entry.caller)
+        call = entry.stream.call if entry is not None else None
+        if (entry is None or call is None or call.ended or entry.settled
+                or (entry.state and call.state != entry.state)):
+            log.info("call %s: the human's leg ended (%s)", escape_id(parent),
+                     escape_id(status, 40))
+            return Response(status_code=204)
+        event, data = leg_outcome(status)
+        entry.outcome = event
+        _stop_hold(entry)  # at once: the flow's words come next
+        log.info("call %s: the human's leg ended (%s): %s", entry.stream.call_id,
+                 escape_id(status, 40), event)
+        call.post(event, **data)
+        return Response(status_code=204)
