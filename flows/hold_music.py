@@ -28,6 +28,19 @@ RATES = (8000, 48000)
 CONVERT = "convert it: `sox in.wav -r 8000 -c 1 -b 16 hold.wav`"
 
 
+def plays_hold_music(steps: list[Any]) -> bool:
+    """Whether these steps (a state's entry) loop the hold music while the state waits:
+    a warm transfer while it rings, or a `filler` with `hold_music: true`."""
+    return any(s.name == "warm_transfer" or (s.name == "filler" and isinstance(s.arg, dict)
+                                             and s.arg.get("hold_music") is True)
+               for s in steps)
+
+
+def hold_label(hold_music: str) -> str:
+    """How the diagram names the music: the file's name, or the default chime."""
+    return f"hold music {Path(hold_music).name}" if hold_music else "hold music (chime)"
+
+
 def resolve(value: str, flow_path: str) -> Path:
     """The file `value` names, relative to the flow file's directory."""
     given = Path(value).expanduser()

@@ -59,39 +59,25 @@ def busy(message: str = BUSY_MESSAGE) -> str:
     return str(response)
 
 
-def dial(number: str, *, timeout: int | None = None, action: str | None = None,
-         whisper_url: str | None = None) -> str:
-    """`<Response><Dial timeout=.. action=..>+1555...</Dial></Response>`.
+def dial(number: str, *, timeout: int | None = None, action: str | None = None) -> str:
+    """`<Response><Dial timeout=.. action=..>+1555...</Dial></Response>` (a cold transfer).
 
     `number` must be E.164 (`+` and 7 to 15 digits); `timeout` is how long to ring, in
     seconds (Twilio allows 5 to 600); `action` is where Twilio reports how the dial ended
-    (`DialCallStatus`). `whisper_url` makes it `<Dial><Number url=..>`: Twilio fetches that
-    URL when the human answers and plays its TwiML to the human only, before connecting.
-    While it rings the caller hears Twilio's ringback tone."""
+    (`DialCallStatus`). While it rings the caller hears Twilio's ringback tone."""
     if not E164.match(number or ""):
         raise TwimlError("transfer number must be E.164, like +15551234567")
     if timeout is not None and not 5 <= timeout <= 600:
         raise TwimlError(f"dial timeout must be 5..600 seconds, got {timeout}")
-    for what, url in (("dial action", action), ("whisper url", whisper_url)):
-        if url is not None and urlsplit(url).scheme not in ("https", "http"):
-            raise TwimlError(f"{what} must be an http(s) url, got {url!r}")
+    if action is not None and urlsplit(action).scheme not in ("https", "http"):
+        raise TwimlError(f"dial action must be an http(s) url, got {action!r}")
     kwargs: dict[str, object] = {}
     if timeout is not None:
         kwargs["timeout"] = timeout
     if action is not None:
         kwargs["action"] = action
     response = VoiceResponse()
-    if whisper_url is None:
-        response.dial(number, **kwargs)
-    else:
-        response.dial(**kwargs).number(number, url=whisper_url)
-    return str(response)
-
-
-def say_only(text: str) -> str:
-    """`<Response><Say>text</Say></Response>`."""
-    response = VoiceResponse()
-    response.say(text)
+    response.dial(number, **kwargs)
     return str(response)
 
 
