@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from adapters.audio.hold import HoldMusicError, default_chime, hold_audio
+from engine.app.commands.check import examine
 from flows.diagram import build_diagram
 from flows.hold_music import MAX_BYTES
 from flows.loader import load_flow_text
@@ -97,3 +98,27 @@ def test_the_diagram_shows_where_the_music_plays_and_which(tmp_path: Path) -> No
                                             1), str(tmp_path / "flows.yaml"))
     nodes = {n.name: n.lines for n in build_diagram(own).nodes}
     assert "while waiting / hold music calm.wav" in nodes["transferring"]
+
+
+def test_check_warns_when_music_plays_on_after_the_result_came(tmp_path: Path) -> None:
+    line = {"stay": '      tool.done: {do: [{set: {visits: "{event.result.message}"}}, '
+                    "{say: visits}]}",
+            "leave": '      tool.done: {to: telling, do: [{set: {visits: "{event.result.message}"'
+                     "}}]}"}
+    text = (ROOT / "examples" / "patient_line.yaml").read_text(encoding="utf-8")
+    assert line["leave"] in text
+    gave_up = "      timer.tool: {to: escalating, do: [{say: lookup_failed}]}"
+    broken = text.replace(line["leave"], line["stay"]).replace(gave_up,  # telling reachable
+                                                               "      timer.tool: telling")
+    path = tmp_path / "patient_line.yaml"
+    path.write_text(broken, encoding="utf-8")
+    _, findings, _ = examine(str(path))
+    music = [f for f in findings if f.kind == "music"]
+    assert len(music) == 1, [f.message for f in findings]
+    (finding,) = music
+    assert finding.severity == "warning"
+    assert broken.splitlines()[finding.line - 1] == line["stay"]
+    assert "'looking_up' keeps playing hold music" in finding.message
+    assert "after tool.done" in finding.message and "`to:`" in finding.fix
+    _, clean, _ = examine(str(ROOT / "examples" / "patient_line.yaml"))
+    assert not clean
