@@ -270,6 +270,7 @@ class TwilioCalls:
             leg = await self.rest.create_call(
                 what="warm transfer", call_id=self.call_id, to=number, from_=line.from_number,
                 url=f"{line.base_url}{WHISPER_PATH}?{query}", method="POST",
+                machine_detection="Enable",  # a voicemail that picks up gets no caller
                 timeout=warm.ring_seconds, status_callback=f"{line.base_url}{STATUS_PATH}?"
                 f"{query}", status_callback_method="POST")
         except BaseException:

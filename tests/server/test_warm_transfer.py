@@ -87,7 +87,7 @@ def test_the_caller_hears_hold_music_while_it_rings_then_no_answer_brings_back_t
                 assert leg.form["To"] == DESK and leg.form["From"] == OURS
                 assert leg.form["Url"] == f"{base}/webhook/transfer/whisper?parent={SID}"
                 assert leg.form["StatusCallback"] == f"{base}/webhook/transfer/status?parent={SID}"
-                assert leg.form["Timeout"] == "25"
+                assert leg.form["Timeout"] == "25" and leg.form["MachineDetection"] == "Enable"
                 assert not any("Twiml" in r.form for r in rest.requests)  # caller not moved
                 (stream,) = server.services.streams
                 call = stream.call
@@ -232,6 +232,63 @@ def test_a_flows_own_hold_music_file_is_what_the_caller_hears(tmp_path: Path):
                 assert len(ours) == 16000  # two seconds at 8 kHz
                 await until(lambda: hears(caller, start, ours + ours, seconds=2.5))  # looped
                 assert not hears(caller, start, default_chime(), seconds=0.2)
+                await caller.stop()
+                await until(lambda: not server.services.streams)
+
+    asyncio.run(scenario())
+
+
+def test_a_voicemail_on_the_humans_phone_is_no_answer_and_the_caller_is_never_put_through(
+        tmp_path: Path):
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+                            calls=(SID,)) as rest:
+            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
+                caller = caller_for(server)
+                await caller.connect()
+                start = await ring_the_desk(server, rest, caller, speak=False)
+                (leg,) = rest.placed
+                (stream,) = server.services.streams
+                call = stream.call
+                await until(lambda: hears(caller, start, default_chime()))
+                cleared = sum(isinstance(m, OutboundClear) for m in caller.received)
+                machine = await signed_post(
+                    f"{server.http_url}/webhook/transfer/whisper?parent={SID}",
+                    {"CallSid": leg.call_sid, "CallStatus": "in-progress",
+                     "AnsweredBy": "machine_start"})
+                assert "Hangup" in machine.text and "Say" not in machine.text
+                await until(lambda: call.state == "message_name")
+                await until(lambda: sum(isinstance(m, OutboundClear) for m in caller.received)
+                            > cleared)  # the music stopped
+                assert not any(r.call_sid == SID and "Twiml" in r.form for r in rest.requests)
+                await caller.stop()
+                await until(lambda: not server.services.streams)
+                assert len(server.services.warm) == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tmp_path: Path):
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+                            calls=(SID,)) as rest:
+            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
+                caller = caller_for(server)
+                await caller.connect()
+                await ring_the_desk(server, rest, caller, speak=False)
+                (leg,) = rest.placed
+                (stream,) = server.services.streams
+                call = stream.call
+                child = {"CallSid": leg.call_sid, "CallStatus": "in-progress"}
+                base = server.http_url
+                await signed_post(f"{base}/webhook/transfer/whisper?parent={SID}", child)
+                rest.fail_with(500)
+                joined = await signed_post(f"{base}/webhook/transfer/join?parent={SID}", child)
+                assert "could not be connected" in joined.text and "Conference" not in joined.text
+                await until(lambda: call.state == "goodbye")
+                (ticket,) = server.services.storage.list_tickets()
+                assert "transfer failed" in ticket.reason
+                assert stream.call is call and not call.ended  # still on the agent's line
                 await caller.stop()
                 await until(lambda: not server.services.streams)
 

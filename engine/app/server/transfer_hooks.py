@@ -4,6 +4,8 @@ The caller is on hold on its own media stream meanwhile (adapters/twilio/warm.py
 
 - `POST /webhook/transfer/whisper?parent=CA…`: the human answered; Twilio fetches the leg's
   `Url`. The answer is `<Say>` the summary (to the human only), then `<Redirect>` to join.
+  A voicemail or fax (Twilio's `AnsweredBy` on the leg) gets `<Hangup/>` and the flow
+  `transfer.no_answer`: no caller is put through to a machine.
 - `POST /webhook/transfer/join?parent=CA…`: the human heard the whisper. The hold music
   stops, the caller's call is moved into the conference by REST, the flow gets
   `transfer.answered`, and the human's answer is the same conference. If the REST update
@@ -74,9 +76,9 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
             return Response("forbidden", status_code=403)
         return {k: str(v)[:200] for k, v in form.items()}
 
-    async def live_entry(request: Request) -> tuple[Parked | None, Any, Response | None]:
-        """The transfer this request is about, if its call still waits in the state that
-        rang; else the answer to give (403, or `<Hangup/>`)."""
+    async def live_entry(request: Request) -> tuple[Parked | None, Any, Any]:
+        """The transfer this request is about, its call and the form, if the call still
+        waits in the state that rang; else (None, None, the answer: 403 or `<Hangup/>`)."""
         form = await checked_form(request)
         if isinstance(form, Response):
             return None, None, form
@@ -91,22 +93,32 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
             log.warning("call %s: the human answered after the flow moved on (%s); not "
                         "connecting", entry.stream.call_id, escape_id(call.state))
             return None, None, _xml(hang_up())
-        return entry, call, None
+        return entry, call, form
 
     @app.post(WHISPER_PATH)
     async def whisper(request: Request) -> Response:
-        entry, _call, refused = await live_entry(request)
+        entry, call, form = await live_entry(request)
         if entry is None:
-            return refused or _xml(hang_up())
+            return form
+        answered_by = form.get("AnsweredBy", "")
+        if answered_by.startswith(("machine", "fax")):  # Twilio's detection on the leg
+            entry.outcome = "transfer.no_answer"
+            _stop_hold(entry)
+            log.info("call %s: a machine answered the human's phone; not connecting",
+                     entry.stream.call_id)
+            call.post("transfer.no_answer")
+            return _xml(hang_up())
         entry.answered = True
         log.info("call %s: the human answered; whispering the summary", entry.stream.call_id)
         return _xml(whisper_then_join(entry.whisper, entry.join_url))
 
     @app.post(JOIN_PATH)
     async def join(request: Request) -> Response:
-        entry, call, refused = await live_entry(request)
-        if entry is None or entry.bridge is None:
-            return refused or _xml(hang_up())
+        entry, call, form = await live_entry(request)
+        if entry is None:
+            return form
+        if entry.bridge is None:  # the leg was not placed by this process's port
+            return _xml(hang_up())
         entry.bridging = True  # the stream's coming `stop` is this, not a hang-up
         _stop_hold(entry)
         try:
