@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import wave
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -23,7 +26,7 @@ from adapters.audio.hold import default_chime, hold_audio
 from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.messages import OutboundClear, OutboundMedia
 from tests.fakes.providers import silence, tone
-from tests.fakes.twilio_rest import FakeTwilioRest
+from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.fakes.twilio_webhooks import signed_post as twilio_post
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, ROOT, Running, running_server
 
@@ -67,6 +70,44 @@ async def ring_the_desk(server: Running, rest: FakeTwilioRest, caller: Simulated
     return len(caller.received)
 
 
+@dataclass
+class Ringing:
+    """A call whose warm transfer rings: the server, the fake REST, the simulated caller,
+    the human's leg as placed, the call's stream and call, and the index of the caller's
+    first message after the leg was placed."""
+
+    server: Running
+    rest: FakeTwilioRest
+    caller: SimulatedCaller
+    leg: RecordedRequest
+    stream: Any
+    call: Any
+    start: int
+
+    def url(self, hook: str) -> str:
+        return f"{self.server.http_url}/webhook/transfer/{hook}?parent={SID}"
+
+
+@asynccontextmanager
+async def ringing(tmp_path: Path, *, speak: bool = False, flow: Path | None = None,
+                  transcripts: list[str] | None = None,
+                  llm: list[dict[str, Any]] = ()) -> AsyncIterator[Ringing]:
+    with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, calls=(SID,)) as rest:
+        async with running_server(tmp_path, flow=flow, twilio_url=rest.base_url,
+                                  transcripts=transcripts) as server:
+            server.world.llm.extend(llm)
+            caller = caller_for(server)
+            await caller.connect()
+            start = await ring_the_desk(server, rest, caller, speak=speak)
+            (leg,) = rest.placed
+            (stream,) = server.services.streams
+            yield Ringing(server, rest, caller, leg, stream, stream.call, start)
+
+
+def clears(caller: SimulatedCaller) -> int:
+    return sum(isinstance(m, OutboundClear) for m in caller.received)
+
+
 def hears(caller: SimulatedCaller, start: int, music: bytes, seconds: float = 1.0) -> bool:
     """The caller was sent the first `seconds` of `music` after message `start`."""
     return music[: int(8000 * seconds)] in media_after(caller, start)
@@ -75,134 +116,102 @@ def hears(caller: SimulatedCaller, start: int, music: bytes, seconds: float = 1.
 def test_the_caller_hears_hold_music_while_it_rings_then_no_answer_brings_back_the_agent(
         tmp_path: Path):
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, twilio_url=rest.base_url, transcripts=[
-                    "Maria Gomez", "Please call me back about the March invoice."]) as server:
-                caller = caller_for(server)
-                await caller.connect()
-                start = await ring_the_desk(server, rest, caller, speak=False)
-                (leg,) = rest.placed
-                base = server.http_url
-                assert leg.form["To"] == DESK and leg.form["From"] == OURS
-                assert leg.form["Url"] == f"{base}/webhook/transfer/whisper?parent={SID}"
-                assert leg.form["StatusCallback"] == f"{base}/webhook/transfer/status?parent={SID}"
-                assert leg.form["Timeout"] == "25" and leg.form["MachineDetection"] == "Enable"
-                assert not any("Twiml" in r.form for r in rest.requests)  # caller not moved
-                (stream,) = server.services.streams
-                call = stream.call
-                await until(lambda: hears(caller, start, default_chime(), seconds=1.5))
-                assert call.state == "transferring" and stream.stt is not None
+        async with ringing(tmp_path, transcripts=[
+                "Maria Gomez", "Please call me back about the March invoice."]) as r:
+            caller, call, leg, base = r.caller, r.call, r.leg, r.server.http_url
+            assert leg.form["To"] == DESK and leg.form["From"] == OURS
+            assert leg.form["Url"] == f"{base}/webhook/transfer/whisper?parent={SID}"
+            assert leg.form["StatusCallback"] == f"{base}/webhook/transfer/status?parent={SID}"
+            assert leg.form["Timeout"] == "25" and leg.form["MachineDetection"] == "Enable"
+            assert not any("Twiml" in q.form for q in r.rest.requests)  # caller not moved
+            await until(lambda: hears(caller, r.start, default_chime(), seconds=1.5))
+            assert call.state == "transferring" and r.stream.stt is not None
 
-                status = f"{base}/webhook/transfer/status?parent={SID}"
-                report = {"CallSid": leg.call_sid, "ParentCallSid": "", "AccountSid": ACCOUNT_SID,
-                          "CallStatus": "no-answer"}
-                forged = await signed_post(status, report, token="not-the-token")
-                assert forged.status_code == 403 and call.state == "transferring"
-                cleared_before = sum(isinstance(m, OutboundClear) for m in caller.received)
-                answer = await signed_post(status, report)
-                assert answer.status_code == 204
-                await until(lambda: sum(isinstance(m, OutboundClear) for m in caller.received)
-                            > cleared_before)  # the music stopped at once
-                await until(lambda: call.state == "message_name")
-                stop = max(i for i, m in enumerate(caller.received)
-                           if isinstance(m, OutboundClear))
-                chime = set(default_chime()[i:i + 160] for i in range(0, 64000, 160))
-                after = [m.payload for m in caller.received[stop + 1:]
-                         if isinstance(m, OutboundMedia)]
-                assert not any(frame in chime for frame in after)  # no music after the stop
-                assert server.services.streams == {stream} and stream.call is call
-                await until(lambda: any("nobody from our team" in t for t in server.tts.spoken))
-                await caller.say(tone(0.6) + silence(0.4))
-                await until(lambda: call.state == "message_text")
-                await caller.say(tone(0.6) + silence(0.4))
-                await until(lambda: call.ended, timeout=30)
-                states = call.trace.states()
-                i = states.index("transferring")
-                assert states[i:i + 4] == ["transferring", "message_name", "message_text",
-                                           "goodbye"]
-                (ticket,) = server.services.storage.list_tickets()
-                assert ticket.call_id == SID and "Maria Gomez" in ticket.summary
-                assert "March invoice" in ticket.summary
-                late = await signed_post(status, {**report, "CallStatus": "busy"})
-                assert late.status_code == 204  # a report for a call no longer held: no-op
-                await caller.stop()
-                assert caller.errors == []
-            assert len(server.services.warm) == 0
+            report = {"CallSid": leg.call_sid, "AccountSid": ACCOUNT_SID,
+                      "CallStatus": "no-answer"}
+            forged = await signed_post(r.url("status"), report, token="not-the-token")
+            assert forged.status_code == 403 and call.state == "transferring"
+            cleared = clears(caller)
+            answer = await signed_post(r.url("status"), report)
+            assert answer.status_code == 204
+            await until(lambda: clears(caller) > cleared)  # the music stopped at once
+            await until(lambda: call.state == "message_name")
+            stop = max(i for i, m in enumerate(caller.received) if isinstance(m, OutboundClear))
+            chime = {default_chime()[i:i + 160] for i in range(0, 64000, 160)}
+            assert not any(m.payload in chime for m in caller.received[stop + 1:]
+                           if isinstance(m, OutboundMedia))  # no music after the stop
+            assert r.server.services.streams == {r.stream} and r.stream.call is call
+            await until(lambda: any("nobody from our team" in t for t in r.server.tts.spoken))
+            await caller.say(tone(0.6) + silence(0.4))
+            await until(lambda: call.state == "message_text")
+            await caller.say(tone(0.6) + silence(0.4))
+            await until(lambda: call.ended, timeout=30)
+            states = call.trace.states()
+            i = states.index("transferring")
+            assert states[i:i + 4] == ["transferring", "message_name", "message_text", "goodbye"]
+            (ticket,) = r.server.services.storage.list_tickets()
+            assert ticket.call_id == SID and "Maria Gomez" in ticket.summary
+            assert "March invoice" in ticket.summary
+            late = await signed_post(r.url("status"), {**report, "CallStatus": "busy"})
+            assert late.status_code == 204  # a report for a call no longer held: no-op
+            await caller.stop()
+            assert caller.errors == []
+        assert len(r.server.services.warm) == 0
 
     asyncio.run(scenario())
 
 
 def test_the_human_hears_the_whisper_then_both_legs_meet_in_a_conference(tmp_path: Path):
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, twilio_url=rest.base_url, transcripts=[
-                    "I need to talk to someone about my bill."]) as server:
-                server.world.llm.append({"tool_call": {"name": "transfer_to_human", "args": {
-                    "reason": "a billing question"}}})
-                caller = caller_for(server)
-                await caller.connect()
-                start = await ring_the_desk(server, rest, caller, speak=True)
-                (leg,) = rest.placed
-                (stream,) = server.services.streams
-                call = stream.call
-                await until(lambda: hears(caller, start, default_chime()))
-                base = server.http_url
-                whisper_url = f"{base}/webhook/transfer/whisper?parent={SID}"
-                child = {"CallSid": leg.call_sid, "CallStatus": "in-progress",
-                         "AccountSid": ACCOUNT_SID}
-                assert (await signed_post(whisper_url, child, token="x")).status_code == 403
-                whisper = await signed_post(whisper_url, child)
-                assert whisper.status_code == 200
-                assert "<Say>A caller from the Bright Smile Dental virtual assistant. Reason: " \
-                       "a billing question. They said: I need to talk to someone about my " \
-                       "bill.</Say>" in whisper.text
-                join_url = f"{base}/webhook/transfer/join?parent={SID}"
-                assert f'<Redirect method="POST">{join_url}</Redirect>' in whisper.text
-                assert call.state == "transferring"  # music on while the human listens
-                joined = await signed_post(join_url, child)
-                room = f"dialflow-{SID}"
-                assert joined.status_code == 200 and f">{room}</Conference>" in joined.text
-                assert 'endConferenceOnExit="true"' in joined.text
-                moved = [r for r in rest.requests if r.call_sid == SID and "Twiml" in r.form]
-                assert len(moved) == 1 and f">{room}</Conference>" in moved[0].form["Twiml"]
-                assert isinstance(caller.received[-1], OutboundClear)  # the music stopped
-                await until(lambda: call.ended)
-                assert call.state == "transferred"
-                await caller.stop()  # Twilio stops the stream as the caller joins the room
-                await until(lambda: not server.services.streams)
-                assert not any(r.form.get("Status") for r in rest.requests)  # no hang-up
-                done = await signed_post(f"{base}/webhook/transfer/status?parent={SID}",
-                                         {**child, "CallStatus": "completed"})
-                assert done.status_code == 204 and call.state == "transferred"
-            assert len(server.services.warm) == 0
+        async with ringing(tmp_path, speak=True, transcripts=[
+                "I need to talk to someone about my bill."], llm=[{"tool_call": {
+                    "name": "transfer_to_human", "args": {"reason": "a billing question"}}}]
+                           ) as r:
+            caller, call = r.caller, r.call
+            await until(lambda: hears(caller, r.start, default_chime()))
+            child = {"CallSid": r.leg.call_sid, "CallStatus": "in-progress",
+                     "AccountSid": ACCOUNT_SID}
+            assert (await signed_post(r.url("whisper"), child, token="x")).status_code == 403
+            whisper = await signed_post(r.url("whisper"), child)
+            assert whisper.status_code == 200
+            assert "<Say>A caller from the Bright Smile Dental virtual assistant. Reason: " \
+                   "a billing question. They said: I need to talk to someone about my " \
+                   "bill.</Say>" in whisper.text
+            assert f'<Redirect method="POST">{r.url("join")}</Redirect>' in whisper.text
+            assert call.state == "transferring"  # music on while the human listens
+            joined = await signed_post(r.url("join"), child)
+            room = f"dialflow-{SID}"
+            assert joined.status_code == 200 and f">{room}</Conference>" in joined.text
+            assert 'endConferenceOnExit="true"' in joined.text
+            moved = [q for q in r.rest.requests if q.call_sid == SID and "Twiml" in q.form]
+            assert len(moved) == 1 and f">{room}</Conference>" in moved[0].form["Twiml"]
+            assert isinstance(caller.received[-1], OutboundClear)  # the music stopped
+            await until(lambda: call.ended)
+            assert call.state == "transferred"
+            await caller.stop()  # Twilio stops the stream as the caller joins the room
+            await until(lambda: not r.server.services.streams)
+            assert not any(q.form.get("Status") for q in r.rest.requests)  # no hang-up
+            done = await signed_post(r.url("status"), {**child, "CallStatus": "completed"})
+            assert done.status_code == 204 and call.state == "transferred"
+        assert len(r.server.services.warm) == 0
 
     asyncio.run(scenario())
 
 
 def test_a_caller_who_hangs_up_while_it_rings_stops_the_humans_phone(tmp_path: Path):
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
-                caller = caller_for(server)
-                await caller.connect()
-                await ring_the_desk(server, rest, caller, speak=False)
-                (leg,) = rest.placed
-                (stream,) = server.services.streams
-                await caller.stop()
-                await until(lambda: stream.call.ended)
-                assert stream.call.state == "hung_up"
-                await until(lambda: not server.services.streams)
-                assert len(server.services.warm) == 0
-                canceled = [r for r in rest.requests if r.call_sid == leg.call_sid]
-                assert [r.form.get("Status") for r in canceled] == ["canceled"]
-                assert not any(r.call_sid == SID and r.form.get("Status") for r in rest.requests)
-                late = await signed_post(
-                    f"{server.http_url}/webhook/transfer/whisper?parent={SID}",
-                    {"CallSid": leg.call_sid, "CallStatus": "in-progress"})
-                assert "Hangup" in late.text and "Conference" not in late.text
+        async with ringing(tmp_path) as r:
+            await r.caller.stop()
+            await until(lambda: r.call.ended)
+            assert r.call.state == "hung_up"
+            await until(lambda: not r.server.services.streams)
+            assert len(r.server.services.warm) == 0
+            canceled = [q for q in r.rest.requests if q.call_sid == r.leg.call_sid]
+            assert [q.form.get("Status") for q in canceled] == ["canceled"]
+            assert not any(q.call_sid == SID and q.form.get("Status") for q in r.rest.requests)
+            late = await signed_post(r.url("whisper"), {"CallSid": r.leg.call_sid,
+                                                        "CallStatus": "in-progress"})
+            assert "Hangup" in late.text and "Conference" not in late.text
 
     asyncio.run(scenario())
 
@@ -221,19 +230,14 @@ def test_a_flows_own_hold_music_file_is_what_the_caller_hears(tmp_path: Path):
         "settings:\n", f"settings:\n  hold_music: {music.name}\n", 1))
 
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, flow=flow, twilio_url=rest.base_url) as server:
-                assert server.services.flows.current().flow.settings.hold_music == str(music)
-                caller = caller_for(server)
-                await caller.connect()
-                start = await ring_the_desk(server, rest, caller, speak=False)
-                ours = hold_audio(str(music))
-                assert len(ours) == 16000  # two seconds at 8 kHz
-                await until(lambda: hears(caller, start, ours + ours, seconds=2.5))  # looped
-                assert not hears(caller, start, default_chime(), seconds=0.2)
-                await caller.stop()
-                await until(lambda: not server.services.streams)
+        async with ringing(tmp_path, flow=flow) as r:
+            assert r.server.services.flows.current().flow.settings.hold_music == str(music)
+            ours = hold_audio(str(music))
+            assert len(ours) == 16000  # two seconds at 8 kHz
+            await until(lambda: hears(r.caller, r.start, ours + ours, seconds=2.5))  # looped
+            assert not hears(r.caller, r.start, default_chime(), seconds=0.2)
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
 
     asyncio.run(scenario())
 
@@ -241,55 +245,36 @@ def test_a_flows_own_hold_music_file_is_what_the_caller_hears(tmp_path: Path):
 def test_a_voicemail_on_the_humans_phone_is_no_answer_and_the_caller_is_never_put_through(
         tmp_path: Path):
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
-                caller = caller_for(server)
-                await caller.connect()
-                start = await ring_the_desk(server, rest, caller, speak=False)
-                (leg,) = rest.placed
-                (stream,) = server.services.streams
-                call = stream.call
-                await until(lambda: hears(caller, start, default_chime()))
-                cleared = sum(isinstance(m, OutboundClear) for m in caller.received)
-                machine = await signed_post(
-                    f"{server.http_url}/webhook/transfer/whisper?parent={SID}",
-                    {"CallSid": leg.call_sid, "CallStatus": "in-progress",
-                     "AnsweredBy": "machine_start"})
-                assert "Hangup" in machine.text and "Say" not in machine.text
-                await until(lambda: call.state == "message_name")
-                await until(lambda: sum(isinstance(m, OutboundClear) for m in caller.received)
-                            > cleared)  # the music stopped
-                assert not any(r.call_sid == SID and "Twiml" in r.form for r in rest.requests)
-                await caller.stop()
-                await until(lambda: not server.services.streams)
-                assert len(server.services.warm) == 0
+        async with ringing(tmp_path) as r:
+            await until(lambda: hears(r.caller, r.start, default_chime()))
+            cleared = clears(r.caller)
+            machine = await signed_post(r.url("whisper"), {
+                "CallSid": r.leg.call_sid, "CallStatus": "in-progress",
+                "AnsweredBy": "machine_start"})
+            assert "Hangup" in machine.text and "Say" not in machine.text
+            await until(lambda: r.call.state == "message_name")
+            await until(lambda: clears(r.caller) > cleared)  # the music stopped
+            assert not any(q.call_sid == SID and "Twiml" in q.form for q in r.rest.requests)
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
+        assert len(r.server.services.warm) == 0
 
     asyncio.run(scenario())
 
 
 def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tmp_path: Path):
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
-                caller = caller_for(server)
-                await caller.connect()
-                await ring_the_desk(server, rest, caller, speak=False)
-                (leg,) = rest.placed
-                (stream,) = server.services.streams
-                call = stream.call
-                child = {"CallSid": leg.call_sid, "CallStatus": "in-progress"}
-                base = server.http_url
-                await signed_post(f"{base}/webhook/transfer/whisper?parent={SID}", child)
-                rest.fail_with(500)
-                joined = await signed_post(f"{base}/webhook/transfer/join?parent={SID}", child)
-                assert "could not be connected" in joined.text and "Conference" not in joined.text
-                await until(lambda: call.state == "goodbye")
-                (ticket,) = server.services.storage.list_tickets()
-                assert "transfer failed" in ticket.reason
-                assert stream.call is call and not call.ended  # still on the agent's line
-                await caller.stop()
-                await until(lambda: not server.services.streams)
+        async with ringing(tmp_path) as r:
+            child = {"CallSid": r.leg.call_sid, "CallStatus": "in-progress"}
+            await signed_post(r.url("whisper"), child)
+            r.rest.fail_with(500)
+            joined = await signed_post(r.url("join"), child)
+            assert "could not be connected" in joined.text and "Conference" not in joined.text
+            await until(lambda: r.call.state == "goodbye")
+            (ticket,) = r.server.services.storage.list_tickets()
+            assert "transfer failed" in ticket.reason
+            assert r.stream.call is r.call and not r.call.ended  # still with the agent
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
 
     asyncio.run(scenario())
