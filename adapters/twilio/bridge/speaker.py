@@ -5,10 +5,11 @@ the speech id, so Twilio's echo of that mark tells the engine the caller heard i
 spoken one after another in the order they were asked (a FIFO lock). A say cancelled
 mid-sentence still closes its speech with a mark, because what was queued is played.
 
-`hold(music)` loops hold audio (a warm transfer's music) into the same queue, about one
-second ahead of playback, with no marks (nothing in it was "said"); `stop_hold()` ends it at
-once: the queued frames are dropped and Twilio is told to `clear` what it buffered. A `say`
-or `clear` stops it too, so the flow's next words are never mixed with the music.
+`hold(music)` loops hold audio (a warm transfer's music) as the sender's background, about
+one second ahead, with no marks (nothing in it was "said"): it plays only while no speech is
+queued. `stop_hold()` ends it at once: the music not sent is dropped and Twilio is told to
+`clear` the music it buffered, never the speech queued. A `say` or `clear` stops it too, so
+the flow's next words are never mixed with the music.
 """
 
 from __future__ import annotations
@@ -61,18 +62,19 @@ class TwilioSpeaker:
         if task is None:
             return False
         task.cancel()
-        self.outbound.clear()
+        self.outbound.stop_background()
         return True
 
     async def _loop(self, audio: bytes) -> None:
         ahead = HOLD_AHEAD_FRAMES * FRAME_BYTES
         offset = 0
         while not self.outbound.gone:  # a closed socket: nothing more to play into
-            while self.outbound.pending < HOLD_AHEAD_FRAMES and not self.outbound.gone:
+            while self.outbound.background_pending < HOLD_AHEAD_FRAMES:
                 piece = audio[offset:offset + ahead]
                 offset = (offset + len(piece)) % len(audio)
-                self.outbound.frames(piece)
-                await self.outbound.send_due()
+                self.outbound.background(piece)
+                if self.outbound.gone:
+                    return
             await asyncio.sleep(HOLD_AHEAD_FRAMES * FRAME_SECONDS / 2)
 
     async def say(self, speech_id: str, text: str) -> None:
