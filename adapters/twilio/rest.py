@@ -230,9 +230,9 @@ class TwilioCalls:
     async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
         """Replace the call's TwiML with `<Dial>number</Dial>` (`warm`: ring the human's own
         leg, the caller kept on hold here); raise `TelephonyError`."""
+        if warm is not None:
+            return await self._warm(number, warm)
         try:
-            if warm is not None:
-                return await self._warm(number, warm)
             doc = twiml.dial(number, timeout=self.dial_timeout, action=self.dial_action_url)
         except (twiml.TwimlError, RuntimeError) as exc:
             log.error(
@@ -249,13 +249,12 @@ class TwilioCalls:
         (adapters/twilio/warm.py says why); the entry parked for the webhooks knows how to
         bridge the two and how to stop the ringing."""
         line = self.warm_line
-        if line is None:
-            raise TelephonyError("transfer failed: no public URL for Twilio's webhooks")
-        if not twiml.E164.match(number or ""):
-            raise TelephonyError("transfer failed: transfer number must be E.164")
-        if not twiml.E164.match(line.from_number or ""):
-            raise TelephonyError("transfer failed: no number of ours to ring the human from "
-                                 "(set DIALFLOW_DIAL_FROM)")
+        refused = ("no public URL for Twilio's webhooks" if line is None else
+                   "transfer number must be E.164" if not twiml.E164.match(number or "") else
+                   "no number of ours to ring the human from (set DIALFLOW_DIAL_FROM)"
+                   if not twiml.E164.match(line.from_number or "") else "")
+        if refused or line is None:
+            raise self.rest._failed(escape_id(self.call_id), "warm transfer", refused)
         call = getattr(line.stream, "call", None)
         try:
             entry = line.desk.park(self.call_sid, line.caller, warm.whisper, line.stream,

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 
 from adapters.audio.hold import default_chime, hold_audio
 from adapters.twilio.caller import SimulatedCaller
@@ -271,6 +272,7 @@ def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tm
             joined = await signed_post(r.url("join"), child)
             assert "could not be connected" in joined.text and "Conference" not in joined.text
             await until(lambda: r.call.state == "goodbye")
+            await until(lambda: bool(r.server.services.storage.list_tickets()))
             (ticket,) = r.server.services.storage.list_tickets()
             assert "transfer failed" in ticket.reason
             assert r.stream.call is r.call and not r.call.ended  # still with the agent
@@ -278,3 +280,29 @@ def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tm
             await until(lambda: not r.server.services.streams)
 
     asyncio.run(scenario())
+
+
+def test_without_a_number_to_ring_from_the_transfer_fails_clearly_and_a_message_is_taken(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+                            calls=(SID,)) as rest:
+            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
+                caller = SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID,
+                                         called="")  # no `To`, and no DIALFLOW_DIAL_FROM
+                await caller.connect()
+                await until(lambda: len(server.services.streams) == 1)
+                (stream,) = server.services.streams
+                await until(lambda: stream.call.state == "listening")
+                await caller.press("0")
+                await until(lambda: stream.call.state == "goodbye")
+                assert not rest.placed
+                await until(lambda: bool(server.services.storage.list_tickets()))
+                (ticket,) = server.services.storage.list_tickets()
+                assert "transfer failed" in ticket.reason
+                await caller.stop()
+                await until(lambda: not server.services.streams)
+
+    asyncio.run(scenario())
+    assert "warm transfer failed: no number of ours to ring the human from (set " \
+           "DIALFLOW_DIAL_FROM)" in caplog.text
