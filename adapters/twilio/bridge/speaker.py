@@ -45,16 +45,12 @@ class TwilioSpeaker:
 
     def hold(self, music: str) -> None:
         """Loop the hold audio (`music`: a checked WAV path, '' for the default chime) until
-        `stop_hold`, a `say` or a `clear`. A file that no longer decodes: the chime."""
+        `stop_hold`, a `say` or a `clear`. The file is decoded in a worker thread the first
+        time (a long track must not stall other calls); one that no longer decodes: the
+        chime."""
         self.stop_hold()
-        try:
-            audio = hold_audio(music)
-        except HoldMusicError as exc:
-            log.warning("call %s: %s; playing the default chime", self.call_id, exc)
-            audio = default_chime()
-        if audio:
-            self._hold = asyncio.get_running_loop().create_task(self._loop(audio),
-                                                                name="hold_music")
+        self._hold = asyncio.get_running_loop().create_task(self._loop(music),
+                                                            name="hold_music")
 
     def stop_hold(self) -> bool:
         """End the hold audio now; True if it was playing."""
@@ -65,7 +61,12 @@ class TwilioSpeaker:
         self.outbound.stop_background()
         return True
 
-    async def _loop(self, audio: bytes) -> None:
+    async def _loop(self, music: str) -> None:
+        try:
+            audio = await asyncio.to_thread(hold_audio, music)
+        except HoldMusicError as exc:
+            log.warning("call %s: %s; playing the default chime", self.call_id, exc)
+            audio = default_chime()
         ahead = HOLD_AHEAD_FRAMES * FRAME_BYTES
         offset = 0
         while not self.outbound.gone:  # a closed socket: nothing more to play into
