@@ -21,7 +21,7 @@ from typing import Any
 from flows.errors import FlowError
 
 KEY = "hold_music"
-MAX_BYTES = 16 * 1024 * 1024  # a 3-minute 44.1 kHz stereo track fits; a film does not
+MAX_BYTES = 16 * 1024 * 1024  # 3 minutes of 44.1 kHz mono, 90 s of stereo; a film does not
 MIN_SECONDS = 0.5
 MAX_SECONDS = 300.0  # decoded and cached once per process: 8 KB per second of audio
 RATES = (8000, 48000)
