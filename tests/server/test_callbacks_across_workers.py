@@ -4,7 +4,8 @@ both: a warm transfer's no-answer report sent to worker 1 for a call on worker 0
 by worker 0, and the caller's returning stream, opened on worker 1, is relayed to the same
 call on worker 0; the whisper likewise. When the worker holding a call is gone, each
 callback gets a clear answer (a goodbye, a hang-up, a 204) and a stream is closed, never an
-error page. The real twilio SDK talks to the fake Twilio REST server."""
+error page. Draining workers still take the caller back, and no new call. The real twilio
+SDK talks to the fake Twilio REST server."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from adapters.twilio.binding import BINDING_PARAM, make_binding
 from adapters.twilio.caller import SimulatedCaller
@@ -152,5 +155,40 @@ def test_callbacks_for_a_call_held_by_a_gone_worker_get_clear_answers(tmp_path: 
             assert not any(owners_dir(runtime, 1).iterdir())  # and the entries are forgotten
             again = await signed_post(f"{base}/webhook/transfer/status", report, AUTH_TOKEN)
             assert "<Say>Sorry, we lost track" in again.text
+
+    asyncio.run(scenario())
+
+
+def test_draining_workers_still_bring_a_transferred_caller_back_and_take_nothing_new(tmp_path):
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, calls=(SID,)) as rest:
+            async with two_workers(tmp_path, twilio_url=rest.base_url) as (w0, w1):
+                _, stream = await parked(w0, rest)
+                await until(lambda: w1.services.worker.board.read(0).parked == 1)  # published
+                w0.services.accepting = w1.services.accepting = False  # SIGTERM: both drain
+                url = w1.ws_url
+                async with connect(url, additional_headers=handshake_headers(AUTH_TOKEN, url),
+                                   proxy=None) as ws:  # a new call while a transfer waits
+                    await ws.send(CONNECTED)
+                    await ws.send(start_message("CA802", token=AUTH_TOKEN))
+                    assert await closed_with(ws) == 1013  # taken only to see its start
+                report = {"CallSid": SID, "CallStatus": "in-progress",
+                          "DialCallStatus": "busy"}
+                answer = await signed_post(f"{w1.http_url}/webhook/transfer/status", report,
+                                           AUTH_TOKEN)
+                binding = re.search(rf'name="{BINDING_PARAM}" value="([^"]+)"', answer.text)
+                assert binding is not None, answer.text
+                back = SimulatedCaller(w1.ws_url, auth_token=AUTH_TOKEN, call_sid=SID,
+                                       caller=CALLER,
+                                       custom_parameters={BINDING_PARAM: binding[1]})
+                await back.connect()
+                await until(lambda: stream.call.state == "message_name")
+                await until(lambda: len(back.echoed_marks) >= 1)
+                assert w0.services.streams == {stream} and not w1.services.streams
+                await until(lambda: w1.services.worker.board.read(0).parked == 0)
+                with pytest.raises(InvalidStatus):  # nobody waits to come back: refused at once
+                    await connect(url, additional_headers=handshake_headers(AUTH_TOKEN, url),
+                                  proxy=None)
+                await back.stop()
 
     asyncio.run(scenario())

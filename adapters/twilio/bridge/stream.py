@@ -13,7 +13,8 @@ CallSid no other stream has started; otherwise the socket is closed and no call 
 A socket that closes at any moment, even mid-send, hangs the call up and always reaches
 `call_ended`, so no call outlives its socket — except during a warm transfer, when the call
 waits (bounded) for the stream that brings its caller back (`parking.py`); under several
-workers that stream may reach another one, which relays it here (`relay_elsewhere`).
+workers that stream may reach another one, which relays it here (`relay_elsewhere`). A
+draining server still takes such a returning stream (`returning_only`), and nothing else.
 """
 
 from __future__ import annotations
@@ -45,11 +46,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("dialflow.stream")
 HANGUP_DEADLINE = 10.0
 POLICY_VIOLATION = 1008  # WebSocket close code: no (acceptable) start
+TRY_AGAIN_LATER = 1013  # draining: this server takes no new call
 
 
 class MediaStream:
-    def __init__(self, ws: WebSocket, services: StreamHost, public_url: str = ""):
+    def __init__(self, ws: WebSocket, services: StreamHost, public_url: str = "",
+                 returning_only: bool = False):
         self.ws = ws
+        self.returning_only = returning_only  # draining: only a caller back from a transfer
         self.services = services
         self.public_url = public_url  # the wss:// URL Twilio opened (signature-checked)
         self.caller = ""
@@ -168,6 +172,11 @@ class MediaStream:
                 return True
             if await self.services.relay_elsewhere(start.call_sid, self.ws, raw):
                 self._refused = True  # relayed, and over for this worker
+                return True
+            if self.returning_only:  # the server drains: no new call starts
+                log.info("call %s: media stream refused: the server is draining", call_id)
+                self._refused = True
+                await self.close(TRY_AGAIN_LATER)
                 return True
             reason = await self.services.claim_call_sid(start.call_sid)
         except BindingRejected as exc:

@@ -5,8 +5,10 @@ and the call console under `/console` (engine/app/server/console, off without it
 Both Twilio entry points verify `X-Twilio-Signature` before anything starts: a forged or
 missing signature gets 403 (webhook) or a closed handshake (WebSocket). The webhook's answer
 binds the media stream to its call (a `<Parameter>` the stream's `start` must carry back).
-While the server drains for shutdown, new calls are refused; at the deployment's call limit
-the webhook answers with a polite busy message and a handshake is refused (1013).
+While the server drains for shutdown, new calls are refused (a caller coming back from a warm
+transfer, to this worker or another, still gets in: `callers_may_return`); at the
+deployment's call limit the webhook answers with a polite busy message and a handshake is
+refused (1013).
 """
 
 from __future__ import annotations
@@ -96,7 +98,11 @@ def create_app(services: Services) -> FastAPI:
             services.metrics.error("signature")
             await ws.close(code=1008)
             return
-        if not services.accepting or services.at_capacity:
+        # Draining, a caller back from a warm transfer is still taken (for a call parked here
+        # or, under workers, elsewhere); the stream refuses any other `start` (1013).
+        returning_only = not services.accepting and not services.at_capacity \
+            and capacity.callers_may_return(services)
+        if (not services.accepting or services.at_capacity) and not returning_only:
             if services.accepting:
                 services.metrics.error("busy")
                 log.warning("media socket refused: %d open (the limit)", services.sockets)
@@ -105,7 +111,8 @@ def create_app(services: Services) -> FastAPI:
         services.sockets += 1
         try:
             await ws.accept()
-            await MediaStream(ws, services, public_url=checked).run()
+            await MediaStream(ws, services, public_url=checked,
+                              returning_only=returning_only).run()
         finally:
             services.sockets -= 1
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIELDS = ("pid", "serving", "accepting", "active_calls", "media_sockets", "max_calls",
-          "flow_version", "heartbeat_ms")
+          "flow_version", "heartbeat_ms", "parked")
 ROW = struct.Struct(f"<{len(FIELDS)}q")
 STALE_SECONDS = 3.0
 
@@ -39,6 +39,7 @@ class WorkerState:
     max_calls: int
     flow_version: int
     heartbeat_ms: int
+    parked: int = 0  # warm transfers waiting for their caller to come back
 
     @property
     def full(self) -> bool:
@@ -93,11 +94,11 @@ class WorkerSlot:
         return row.serving and row.fresh()
 
     def publish(self, *, serving: bool, accepting: bool, active_calls: int, media_sockets: int,
-                max_calls: int, flow_version: int) -> None:
+                max_calls: int, flow_version: int, parked: int = 0) -> None:
         self.board.write(self.index, pid=os.getpid(), serving=serving, accepting=accepting,
                          active_calls=active_calls, media_sockets=media_sockets,
                          max_calls=max_calls, flow_version=flow_version,
-                         heartbeat_ms=monotonic_ms())
+                         heartbeat_ms=monotonic_ms(), parked=parked)
 
     def others(self) -> list[WorkerState]:
         """The other workers that are alive and serving now."""

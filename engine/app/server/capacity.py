@@ -67,6 +67,13 @@ def report(services: Services) -> dict[str, Any]:
     return body
 
 
+def callers_may_return(services: Services) -> bool:
+    """A warm transfer waits for its caller in this worker or, by the board, in another:
+    a draining server must still take the stream that brings the caller back."""
+    slot: WorkerSlot | None = services.worker
+    return len(services.warm) > 0 or (slot is not None and any(w.parked for w in slot.others()))
+
+
 def add_probes(app: FastAPI, services: Services) -> None:
     """`/health/ready` and `/health/live` (see the module doc)."""
 
@@ -89,7 +96,8 @@ async def publish_forever(services: Services, serving: Any) -> None:
             me = own_state(services, slot.index)
             slot.publish(serving=bool(serving()), accepting=me.accepting,
                          active_calls=me.active_calls, media_sockets=me.media_sockets,
-                         max_calls=me.max_calls, flow_version=me.flow_version)
+                         max_calls=me.max_calls, flow_version=me.flow_version,
+                         parked=len(services.warm))
             await asyncio.sleep(PUBLISH_SECONDS)
     finally:
         with contextlib.suppress(Exception):
