@@ -20,7 +20,6 @@ import os
 import socket
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -84,7 +83,7 @@ def unix_listener(path: Path) -> socket.socket:
     return sock
 
 
-def internal_server(services: Any, hooks: Mapping[str, Hook],
-                    path: Path) -> tuple[InternalServer, socket.socket]:
+def internal_server(hooks: Mapping[str, Hook], path: Path) -> tuple[InternalServer,
+                                                                 socket.socket]:
     config = uvicorn.Config(internal_app(hooks), log_level="warning", lifespan="off")
     return InternalServer(config), unix_listener(path)
