@@ -96,7 +96,9 @@ DIALFLOW_DIAL_TOKEN = _declare(
     "DIALFLOW_DIAL_TOKEN", "bearer token of `POST /calls` (other systems place outbound calls);"
     " unset: the endpoint is off", secret=True)
 DIALFLOW_DIAL_FROM = _declare(
-    "DIALFLOW_DIAL_FROM", "the Twilio number outbound calls come from (`dialflow dial --from`)")
+    "DIALFLOW_DIAL_FROM", "the Twilio number outbound calls come from (`dialflow dial --from`), "
+    "and a warm transfer rings the human from when the call does not say which number it "
+    "reached")
 DIALFLOW_TTS_CACHE = _declare(
     "DIALFLOW_TTS_CACHE", "directory of the synthesised-prompt cache", "data/tts-cache")
 DIALFLOW_DATABASE_URL = _declare(

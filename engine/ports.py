@@ -123,6 +123,13 @@ class Speaker(Protocol):
     def clear(self) -> None:
         """Drop everything queued and not yet heard."""
 
+    def hold(self, music: str) -> None:
+        """Loop hold audio (`music`: a checked WAV path, '' for the default chime) until
+        `stop_hold`, the next `say` or a `clear`; nothing of it counts as heard speech."""
+
+    def stop_hold(self) -> None:
+        """End the hold audio at once (the caller's buffer is cleared); no-op if none."""
+
 
 class Brain(Protocol):
     """A brain may set `tentative_ok = True`: it answers speculative turns (`Turn.tentative`)
@@ -157,6 +164,7 @@ class WarmDial:
 
     whisper: str
     ring_seconds: int = 25
+    hold_music: str = ""  # what the caller hears while it rings (settings.hold_music)
 
 
 class Telephony(Protocol):

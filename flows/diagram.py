@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flows.durations import format_duration
+from flows.hold_music import hold_label, plays_hold_music
 from flows.model import Flow, TransitionSpec
 
 ANY = "\x00any"  # the source of edges built from `any:`; no state can have this name
@@ -161,6 +162,8 @@ def _node(flow: Flow, name: str, actions: bool) -> Node:
         lines.append("enter / " + ", ".join(s.label() for s in state.enter))
     if actions and state.exit:
         lines.append("exit / " + ", ".join(s.label() for s in state.exit))
+    if actions and plays_hold_music(list(state.enter)):
+        lines.append(f"while waiting / {hold_label(flow.settings.hold_music)}")
     if state.ignore:
         lines.append("ignores " + ", ".join(state.ignore))
     return Node(name, state.final,

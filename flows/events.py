@@ -95,16 +95,20 @@ _SPECS = [
     EventSpec("tool.done", "a tool finished", ("name", "result")),
     EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
     EventSpec("transfer.done", "the call was handed to a human"),
-    EventSpec("transfer.failed", "the transfer could not be placed (`dial_status`: Twilio's "
-              "report of a warm transfer's dial)", ("error",), ("dial_status",)),
-    # warm_transfer (states/warm_transfer.py): Twilio's <Dial> reports how the ringing ended
-    EventSpec("transfer.answered", "warm transfer: the human answered and hears the whisper"),
+    EventSpec("transfer.failed", "the transfer could not be placed (`dial_status`: how "
+              "Twilio reported a warm transfer's call to the human)", ("error",),
+              ("dial_status",)),
+    # warm_transfer (states/warm_transfer.py): the human's call reports how the ringing ended;
+    # the caller is on hold (music) until then
+    EventSpec("transfer.answered", "warm transfer: the human heard the whisper; the caller "
+              "and the human are connected"),
     EventSpec("transfer.completed", "warm transfer: the human and the caller talked, then "
-              "the human hung up"),
+              "the human hung up (older flows; the conference transfer does not send it)"),
     EventSpec("transfer.busy", "warm transfer: the human's line was busy; the caller is back"),
-    EventSpec("transfer.no_answer", "warm transfer: nobody answered within the ring time; "
-              "the caller is back"),
-    EventSpec("transfer.canceled", "warm transfer: the dial was canceled; the caller is back"),
+    EventSpec("transfer.no_answer", "warm transfer: nobody answered within the ring time (or "
+              "hung up during the whisper); the caller is back"),
+    EventSpec("transfer.canceled", "warm transfer: the human's call was canceled; the caller "
+              "is back"),
     EventSpec("stt.error", "speech-to-text failed for good", ("error",)),
     EventSpec("llm.error", "the brain failed for good", ("error",)),
     EventSpec("tts.error", "text-to-speech failed for good", ("error",)),

@@ -122,6 +122,7 @@ class Settings:
     min_speech_ms: int = 300  # barge_in.min_speech_ms
     min_confidence: float = 0.5  # stt.min_confidence
     escalation_number: str = ""
+    hold_music: str = ""  # the WAV a warm transfer's caller hears ('' = the default chime)
     system_prompt: str = ""
     llm: LlmSettings = field(default_factory=LlmSettings)
     raw: dict[str, Any] = field(default_factory=dict)

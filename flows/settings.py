@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from flows.errors import FlowError, did_you_mean
+from flows.hold_music import KEY as HOLD_MUSIC
+from flows.hold_music import check_hold_music
 from flows.model import Settings
 from flows.sections import LlmSettings, PrivacySettings, SttSettings, TtsSettings
 from flows.settings_business import validate_business_settings
@@ -64,11 +66,17 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
         errors.append(FlowError(path, line, "settings must be a mapping of sections",
                                 "write `settings:` followed by indented sections"))
         return Settings()
-    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS, _LIMITS, "privacy", *_TURN_SECTIONS]
+    known = [*_SCHEMA, *_FREE_SECTIONS, *_TEXT_KEYS, _LIMITS, "privacy", *_TURN_SECTIONS,
+             HOLD_MUSIC]
+    hold_music = ""
     for section, value in raw.items():
         at = raw.line_of(section)
         if section == _LIMITS or section in _TURN_SECTIONS:
             continue  # parsed below
+        if section == HOLD_MUSIC:
+            hold_music, problems = check_hold_music(value, path, at)
+            errors.extend(problems)
+            continue
         if section in _TEXT_KEYS:
             if not isinstance(value, str) or not value.strip():
                 errors.append(FlowError(path, at, f"settings.{section} must be text",
@@ -85,7 +93,8 @@ def parse_settings(raw: Any, path: str, line: int, errors: list[FlowError]) -> S
     check_ranges(raw, path, errors)
     limits = parse_limits(raw.get(_LIMITS), path, raw.line_of(_LIMITS), errors)
     turn = flow_policy(raw, path, errors)
-    return replace(_build(raw), limits=limits, turn=turn, min_speech_ms=turn.min_speech_ms)
+    return replace(_build(raw), limits=limits, turn=turn, min_speech_ms=turn.min_speech_ms,
+                   hold_music=hold_music)
 
 
 def _check_section(section: str, value: Any, path: str, at: int,

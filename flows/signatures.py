@@ -43,7 +43,7 @@ class ArgKind(enum.Enum):
     ANSWER = "who answered: human, machine, fax or unknown (or a list of them)"
     DIGIT_COLLECTION = "{count: 6} or {finish: \"#\"}, with optional timeout and retries"
     TOOL_CALL = "{name: tool, args: {field: value or template}}"
-    FILLER = "{say: prompt, after: 2s, every: 8s}"
+    FILLER = "{say: prompt, after: 2s, every: 8s | hold_music: true}"
     WARM_TRANSFER = "{whisper: prompt, ring: 25s}"
 
 

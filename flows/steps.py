@@ -139,15 +139,26 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
     return None
 
 
+_FILLER_KEYS = ("say", "after", "every", "hold_music")
+
+
 def _check_filler(arg: Any, names: Names) -> tuple[str, str] | None:
     example = "{filler: {say: one_moment, after: 2s, every: 8s}}"
-    if not isinstance(arg, dict) or "say" not in arg:
-        return "needs a prompt to `say`", f"write e.g. `{example}`"
-    unknown = [k for k in arg if k not in ("say", "after", "every")]
+    hold = isinstance(arg, dict) and arg.get("hold_music") is True
+    if not isinstance(arg, dict) or ("say" not in arg and not hold):
+        return ("needs a prompt to `say` (or `hold_music: true`)",
+                f"write e.g. `{example}` or `{{filler: {{say: one_moment, after: 2s, "
+                "hold_music: true}}`")
+    unknown = [k for k in arg if k not in _FILLER_KEYS]
     if unknown:
-        return f"unknown key '{unknown[0]}'", did_you_mean(str(unknown[0]),
-                                                           ("say", "after", "every"))
-    if arg["say"] not in names.prompts:
+        return f"unknown key '{unknown[0]}'", did_you_mean(str(unknown[0]), _FILLER_KEYS)
+    if "hold_music" in arg and not isinstance(arg["hold_music"], bool):
+        return (f"hold_music is {arg['hold_music']!r}",
+                "write `hold_music: true` (the music of settings.hold_music)")
+    if hold and arg.get("every") is not None:
+        return ("`every` and `hold_music` both say what comes after the first words",
+                "keep one: the music plays until the result, so drop `every`")
+    if "say" in arg and arg["say"] not in names.prompts:
         return (f"missing prompt '{arg['say']}'", f"add `{arg['say']}: \"…\"` under prompts:, "
                 "or " + did_you_mean(str(arg["say"]), names.prompts))
     for key, low, high in (("after", 0.0, 60.0), ("every", 1.0, 120.0)):

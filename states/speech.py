@@ -50,16 +50,20 @@ class Repeat(Say):
 @dataclass(frozen=True)
 class Filler(Effect):
     """Say `text` after `after` seconds, then every `every` seconds (None: once), while the
-    call stays in the state that asked; a stop_speaking (barge-in) ends it."""
+    call stays in the state that asked; a stop_speaking (barge-in) ends it. `hold`: after
+    the words (or instead of them, if there are none), loop the hold music (`music`, the
+    flow's `settings.hold_music`) until the state is left or the caller cuts in."""
 
     prompt: str
     text: str
     after: float
     every: float | None = None
+    hold: bool = False
+    music: str = ""
     kind = "filler"
 
     def describe(self) -> str:
-        return f"filler {self.prompt}"
+        return f"filler {self.prompt or ''}{' + hold music' if self.hold else ''}".strip()
 
     def carry_out(self, runtime: Runtime) -> None:
         runtime.spawn(self._run(runtime, runtime.call.state, runtime.interruptions),
@@ -69,11 +73,27 @@ class Filler(Effect):
         """Until the state is left (its result came) or the caller cuts in."""
         await asyncio.sleep(self.after)
         while runtime.call.state == state and runtime.interruptions == interruptions:
-            speech_id = runtime.call.playback.begin(self.text)
-            await runtime.say(speech_id, self.text)
+            if self.text:
+                speech_id = runtime.call.playback.begin(self.text)
+                await runtime.say(speech_id, self.text)
+            if self.hold:
+                await self._hold(runtime, interruptions)
+                return
             if self.every is None:
                 return
             await asyncio.sleep(self.every)
+
+    async def _hold(self, runtime: Runtime, interruptions: int) -> None:
+        """Music until this task is cancelled (the state is left); a barge-in's clear
+        stops the speaker's music by itself."""
+        if runtime.interruptions != interruptions:
+            return
+        speaker = runtime.ports.speaker
+        speaker.hold(self.music)
+        try:
+            await asyncio.get_running_loop().create_future()
+        finally:
+            speaker.stop_hold()
 
 
 @dataclass(frozen=True)
@@ -105,11 +125,13 @@ def _text(ctx: StepContext, prompt: str) -> str:
 @action("filler", ArgKind.FILLER)
 def filler(ctx: StepContext, spec: Any) -> list[Effect]:
     """While the state waits (a tool, a slow reply), say a prompt after a delay, then again
-    every so often; it stops when the state is left or the caller cuts in."""
-    every = spec.get("every")
-    return [Filler(prompt=spec["say"], text=_text(ctx, spec["say"]),
+    every so often, or then loop the hold music (`hold_music: true`); it stops when the
+    state is left or the caller cuts in."""
+    every, prompt = spec.get("every"), spec.get("say", "")
+    return [Filler(prompt=prompt, text=_text(ctx, prompt) if prompt else "",
                    after=parse_duration(spec.get("after", "2s")),
-                   every=parse_duration(every) if every else None)]
+                   every=parse_duration(every) if every else None,
+                   hold=spec.get("hold_music") is True, music=ctx.flow.settings.hold_music)]
 
 
 @action("repeat_last")

@@ -12,9 +12,12 @@ and hear back how the ringing ended, so the flow can bring the caller back to th
 The whisper is the prompt (templated like any prompt: `{business.name}`, `{caller}`) followed
 by the reason (`vars.transfer_reason` or `vars.reason`), the name the caller gave
 (`vars.caller_name` or `vars.name`) and the caller's latest words, bounded. The telephony port
-places it (Twilio: `<Dial><Number url=...>`, adapters/twilio/warm.py); outcomes come back
-as `transfer.answered`, `transfer.completed`, `transfer.busy`, `transfer.no_answer`,
-`transfer.canceled` or `transfer.failed` (also when the port refuses at once).
+places it (Twilio: the human's leg rings while the caller stays on the agent's stream,
+adapters/twilio/warm.py); outcomes come back as `transfer.answered`, `transfer.busy`,
+`transfer.no_answer`, `transfer.canceled` or `transfer.failed` (also when the port refuses
+at once). While it rings the caller hears `settings.hold_music` (the speaker port loops it);
+it stops when the state is left, when the agent speaks again, or when the adapter reports
+the outcome — whichever comes first.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class WarmTransfer(Effect):
     number: str
     intro: str
     ring_seconds: int
+    hold_music: str = ""
     kind = "warm_transfer"
 
     def describe(self) -> str:
@@ -78,16 +82,23 @@ class WarmTransfer(Effect):
     async def _run(self, runtime: Runtime) -> None:
         call = runtime.call
         whisper = whisper_text(self.intro, call.vars, call.conversation)
+        speaker = runtime.ports.speaker
+        speaker.hold(self.hold_music)
         try:
-            await runtime.ports.telephony.transfer(self.number, WarmDial(whisper,
-                                                                         self.ring_seconds))
+            await runtime.ports.telephony.transfer(self.number, WarmDial(
+                whisper, self.ring_seconds, self.hold_music))
+            await asyncio.get_running_loop().create_future()  # rings until the state is left
         except asyncio.CancelledError:
             raise
         except NoHumanToTransferTo as exc:  # a local call: the flow takes a message
+            speaker.stop_hold()
             log.info("call %s: no human to transfer to in a local call (%s)", call.call_id, exc)
             call.post("transfer.failed", error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:
+            speaker.stop_hold()
             runtime.failed("transfer.failed", "telephony", exc)
+        finally:
+            speaker.stop_hold()
 
 
 @action("warm_transfer", ArgKind.WARM_TRANSFER)
@@ -99,4 +110,4 @@ def warm_transfer(ctx: StepContext, spec: Any) -> list[Effect]:
     intro = render(prompt, template_values(ctx)) if is_templated(prompt) else prompt
     ring = round(parse_duration(spec.get("ring", DEFAULT_RING)))
     return [WarmTransfer(number=ctx.flow.settings.escalation_number, intro=intro,
-                         ring_seconds=ring)]
+                         ring_seconds=ring, hold_music=ctx.flow.settings.hold_music)]

@@ -1,7 +1,8 @@
 """`SimulatedCaller`: the Twilio side of a Media Stream, for tests, demos and benchmarks.
 
 It does what Twilio does on a bidirectional `<Connect><Stream>`: opens the WebSocket with a
-signed handshake, sends `connected` and `start` (with custom parameters), streams the
+signed handshake, sends `connected` and `start` (with the custom parameters the voice webhook
+would answer with: caller, callSid, the number `called`, the binding), streams the
 caller's microphone as paced 20 ms `media` frames (silence between utterances), plays what
 the server sends in real time through a `PlaybackBuffer`, echoes each `mark` when playback
 reaches it, honours `clear`, and sends `dtmf` and `stop`. Everything the server sends is
@@ -40,6 +41,7 @@ from adapters.twilio.messages import (
 )
 from adapters.twilio.playback import PlaybackBuffer
 from adapters.twilio.signature import SIGNATURE_HEADER, sign
+from adapters.twilio.twiml import CALLED_PARAM
 from engine import audio_format
 from engine.redaction import redact_number
 
@@ -87,6 +89,7 @@ class SimulatedCaller:
         account_sid: str | None = None,
         stream_sid: str | None = None,
         custom_parameters: Mapping[str, str] | None = None,
+        called: str = "+15550100100",
         continuous: bool = True,
     ) -> None:
         self.url = url
@@ -97,6 +100,7 @@ class SimulatedCaller:
         self.custom_parameters = {
             "caller": caller,
             "callSid": self.call_sid,
+            CALLED_PARAM: called,  # the number dialled, as the voice webhook passes it on
             **dict(custom_parameters or {}),
         }
         self.continuous = continuous

@@ -1,5 +1,5 @@
-"""Changing a live call through Twilio's REST API: transfer to a human (cold, or warm with
-a whisper and Twilio's report: `WarmLine`), hang up.
+"""Changing a live call through Twilio's REST API: transfer to a human (cold: `<Dial>`; or
+warm: the human rung on a leg of their own, then both in a conference: `WarmLine`), hang up.
 
 `TwilioRest` owns the SDK client (one per process, async HTTP over aiohttp) and updates a
 call (`POST /2010-04-01/Accounts/{sid}/Calls/{callSid}.json`) within a timeout; every
@@ -12,6 +12,7 @@ Credentials come only from `TWILIO_ACCOUNT_SID` / `TWILIO_AUTH_TOKEN`. `api_base
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -26,7 +27,13 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from adapters.twilio import twiml
-from adapters.twilio.warm import STATUS_PATH, WHISPER_PATH, WarmTransfers
+from adapters.twilio.warm import (
+    JOIN_PATH,
+    STATUS_PATH,
+    WHISPER_PATH,
+    WarmTransfers,
+    conference_name,
+)
 from engine.environment import DIALFLOW_TWILIO_API_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from engine.ports import WarmDial
 from engine.redaction import escape_id, redact_number, redact_text
@@ -130,10 +137,20 @@ class TwilioRest:
     ) -> dict[str, Any]:
         """POST `params` (SDK names: `twiml=`, `status=`) to the call; return Twilio's
         answer as a dict. Raises `TelephonyError` on any failure, including the timeout."""
-        label = escape_id(call_id or call_sid)
+        return await self._call_api(lambda: self._sdk().calls(call_sid).update_async(**params),
+                                    escape_id(call_id or call_sid), what)
+
+    async def create_call(self, *, what: str, call_id: str = "", **params: Any
+                          ) -> dict[str, Any]:
+        """`Calls.create` with `params` (SDK names: `to=`, `from_=`, `url=`, `timeout=`,
+        `status_callback=`); the new call's sid and status, or `TelephonyError`."""
+        return await self._call_api(lambda: self._sdk().calls.create_async(**params),
+                                    escape_id(call_id or "-"), what)
+
+    async def _call_api(self, request: Any, label: str, what: str) -> dict[str, Any]:
         try:
             async with asyncio.timeout(self.timeout):
-                call = await self._sdk().calls(call_sid).update_async(**params)
+                call = await request()
         except TimeoutError:
             raise self._failed(
                 label, what, f"no answer from Twilio within {self.timeout:g}s"
@@ -185,6 +202,7 @@ class WarmLine:
     desk: WarmTransfers
     caller: str
     stream: Any = field(repr=False)
+    from_number: str = ""  # a number of ours the human's phone is rung from
 
 
 class TwilioCalls:
@@ -210,40 +228,73 @@ class TwilioCalls:
         self.warm_line = warm_line
 
     async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
-        """Replace the call's TwiML with `<Dial>number</Dial>` (`warm`: with a whisper and
-        Twilio's report, the call parked until it comes); raise `TelephonyError`."""
+        """Replace the call's TwiML with `<Dial>number</Dial>` (`warm`: ring the human's own
+        leg, the caller kept on hold here); raise `TelephonyError`."""
+        if warm is not None:
+            return await self._warm(number, warm)
         try:
-            if warm is None:
-                doc = twiml.dial(number, timeout=self.dial_timeout, action=self.dial_action_url)
-            else:
-                doc = self._warm_dial(number, warm)
+            doc = twiml.dial(number, timeout=self.dial_timeout, action=self.dial_action_url)
         except (twiml.TwimlError, RuntimeError) as exc:
             log.error(
                 "call %s: transfer to %s refused: %s", self.call_id, redact_number(number), exc
             )
             raise TelephonyError(f"transfer failed: {exc}") from None
-        log.info("call %s: transferring to %s%s", self.call_id, redact_number(number),
-                 " (warm)" if warm else "")
-        try:
-            await self.rest.update_call(self.call_sid, what="transfer", call_id=self.call_id,
-                                        twiml=doc)
-        except BaseException:
-            if self.warm_line is not None:
-                self.warm_line.desk.unpark(self.call_sid, self.warm_line.stream)
-            raise
+        log.info("call %s: transferring to %s", self.call_id, redact_number(number))
+        await self.rest.update_call(self.call_sid, what="transfer", call_id=self.call_id,
+                                    twiml=doc)
         log.info("call %s: transfer to %s accepted by Twilio", self.call_id, redact_number(number))
 
-    def _warm_dial(self, number: str, warm: WarmDial) -> str:
+    async def _warm(self, number: str, warm: WarmDial) -> None:
+        """Ring the human on a leg of their own while the caller stays on hold here
+        (adapters/twilio/warm.py says why); the entry parked for the webhooks knows how to
+        bridge the two and how to stop the ringing."""
         line = self.warm_line
-        if line is None:
-            raise RuntimeError("no public URL for Twilio's dial report (warm transfer)")
-        whisper = f"{line.base_url}{WHISPER_PATH}?{urlencode({'parent': self.call_sid})}"
-        doc = twiml.dial(number, timeout=warm.ring_seconds, action=line.base_url + STATUS_PATH,
-                         whisper_url=whisper)
+        refused = ("no public URL for Twilio's webhooks" if line is None else
+                   "transfer number must be E.164" if not twiml.E164.match(number or "") else
+                   "no number of ours to ring the human from (set DIALFLOW_DIAL_FROM)"
+                   if not twiml.E164.match(line.from_number or "") else "")
+        if refused or line is None:
+            raise self.rest._failed(escape_id(self.call_id), "warm transfer", refused)
         call = getattr(line.stream, "call", None)
-        line.desk.park(self.call_sid, line.caller, warm.whisper, line.stream, warm.ring_seconds,
-                       call.state if call is not None else "")
-        return doc
+        try:
+            entry = line.desk.park(self.call_sid, line.caller, warm.whisper, line.stream,
+                                   warm.ring_seconds, call.state if call is not None else "")
+        except RuntimeError as exc:
+            raise TelephonyError(f"transfer failed: {exc}") from None
+        query = urlencode({"parent": self.call_sid})
+        entry.join_url = f"{line.base_url}{JOIN_PATH}?{query}"
+        log.info("call %s: ringing %s for a warm transfer (%ss)", self.call_id,
+                 redact_number(number), warm.ring_seconds)
+        try:
+            leg = await self.rest.create_call(
+                what="warm transfer", call_id=self.call_id, to=number, from_=line.from_number,
+                url=f"{line.base_url}{WHISPER_PATH}?{query}", method="POST",
+                machine_detection="Enable",  # a voicemail that picks up gets no caller
+                timeout=warm.ring_seconds, status_callback=f"{line.base_url}{STATUS_PATH}?"
+                f"{query}", status_callback_method="POST")
+        except BaseException:
+            line.desk.unpark(self.call_sid, line.stream)
+            raise
+        entry.leg_sid = str(leg["sid"])
+        entry.bridge = self._bridge
+        entry.cancel_leg = functools.partial(self._cancel_leg, entry.leg_sid)
+
+    async def _bridge(self) -> None:
+        """Move the caller from the hold (our stream) into the conference."""
+        await self.rest.update_call(self.call_sid, what="warm transfer bridge",
+                                    call_id=self.call_id,
+                                    twiml=twiml.conference(conference_name(self.call_sid)))
+
+    async def _cancel_leg(self, leg: str) -> None:
+        """Stop the human's phone: `canceled` while it rings, else `completed`."""
+        for status in ("canceled", "completed"):
+            try:
+                await self.rest.update_call(leg, what="warm transfer cancel",
+                                            call_id=self.call_id, status=status)
+                return
+            except TelephonyError as exc:
+                if exc.code in CALL_ALREADY_OVER and status == "completed":
+                    return
 
     async def hang_up(self) -> None:
         """End the call (`Status=completed`); raise `TelephonyError` if Twilio refuses. A call

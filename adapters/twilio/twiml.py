@@ -3,8 +3,9 @@
 `connect_stream` answers the voice webhook: connect the call to our Media Stream WebSocket
 (bidirectional) and pass the caller and call sid as `<Parameter>`s, since Twilio drops query
 strings from stream URLs. `busy` answers politely when the server is at its call limit.
-`dial` hands a live call to a human (used by the REST transfer), with a whisper URL for a
-warm transfer; `say_only` is that whisper, `hang_up` ends a call.
+`dial` hands a live call to a human (the cold REST transfer); a warm transfer answers the
+human's leg with `whisper_then_join` and puts both legs in one `conference`; `hang_up` ends
+a call.
 The SDK escapes every value. Pure functions, no I/O.
 """
 
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from twilio.twiml.voice_response import VoiceResponse
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+CALLED_PARAM = "called"  # the stream `<Parameter>` with our number the caller dialled
 
 
 class TwimlError(ValueError):
@@ -57,39 +59,46 @@ def busy(message: str = BUSY_MESSAGE) -> str:
     return str(response)
 
 
-def dial(number: str, *, timeout: int | None = None, action: str | None = None,
-         whisper_url: str | None = None) -> str:
-    """`<Response><Dial timeout=.. action=..>+1555...</Dial></Response>`.
+def dial(number: str, *, timeout: int | None = None, action: str | None = None) -> str:
+    """`<Response><Dial timeout=.. action=..>+1555...</Dial></Response>` (a cold transfer).
 
     `number` must be E.164 (`+` and 7 to 15 digits); `timeout` is how long to ring, in
     seconds (Twilio allows 5 to 600); `action` is where Twilio reports how the dial ended
-    (`DialCallStatus`). `whisper_url` makes it `<Dial><Number url=..>`: Twilio fetches that
-    URL when the human answers and plays its TwiML to the human only, before connecting.
-    While it rings the caller hears Twilio's ringback tone."""
+    (`DialCallStatus`). While it rings the caller hears Twilio's ringback tone."""
     if not E164.match(number or ""):
         raise TwimlError("transfer number must be E.164, like +15551234567")
     if timeout is not None and not 5 <= timeout <= 600:
         raise TwimlError(f"dial timeout must be 5..600 seconds, got {timeout}")
-    for what, url in (("dial action", action), ("whisper url", whisper_url)):
-        if url is not None and urlsplit(url).scheme not in ("https", "http"):
-            raise TwimlError(f"{what} must be an http(s) url, got {url!r}")
+    if action is not None and urlsplit(action).scheme not in ("https", "http"):
+        raise TwimlError(f"dial action must be an http(s) url, got {action!r}")
     kwargs: dict[str, object] = {}
     if timeout is not None:
         kwargs["timeout"] = timeout
     if action is not None:
         kwargs["action"] = action
     response = VoiceResponse()
-    if whisper_url is None:
-        response.dial(number, **kwargs)
-    else:
-        response.dial(**kwargs).number(number, url=whisper_url)
+    response.dial(number, **kwargs)
     return str(response)
 
 
-def say_only(text: str) -> str:
-    """`<Response><Say>text</Say></Response>`: the whisper a human hears before connecting."""
+def whisper_then_join(text: str, join_url: str) -> str:
+    """`<Say>text</Say><Redirect>join_url</Redirect>`: the human alone hears the summary,
+    then Twilio asks `join_url` what next (the conference)."""
+    if urlsplit(join_url).scheme not in ("https", "http"):
+        raise TwimlError(f"join url must be an http(s) url, got {join_url!r}")
     response = VoiceResponse()
     response.say(text)
+    response.redirect(join_url, method="POST")
+    return str(response)
+
+
+def conference(name: str) -> str:
+    """`<Dial><Conference>name</Conference></Dial>` for one of the two legs of a warm
+    transfer: it starts when either enters, ends when either leaves, no beep, and silence
+    (not Twilio's music) for the moment one waits for the other."""
+    response = VoiceResponse()
+    response.dial().conference(name, start_conference_on_enter=True,
+                               end_conference_on_exit=True, beep=False, wait_url="")
     return str(response)
 
 

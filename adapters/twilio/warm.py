@@ -1,63 +1,89 @@
-"""Warm transfers in progress in this process: the call whose media stream left for a
-`<Dial>`, the whisper its human hears, and the way its caller comes back.
+"""Warm transfers in progress in this process: the caller on hold, the human's ringing leg,
+the whisper, and how the two meet.
 
-A warm transfer replaces the call's TwiML (`<Connect><Stream>`) with `<Dial><Number url=..>`,
-so Twilio stops the media stream; the `Call` lives on in its `MediaStream`, which `park`s
-here. Twilio then calls two signed webhooks (engine/app/server/transfer_hooks.py): the
-`<Number url>` when the human answers (the whisper: `answered`), and the `<Dial action>` when
-the dial ends (`DialCallStatus`, turned into an event by `dial_outcome`). If the caller is
-still there and nobody took the call, the action answers with a new `<Connect><Stream>`;
-that stream's `start` (bound to the same CallSid by the webhook) is handed to the parked
-stream (`hand_over`), which posts the outcome then, with the caller back on the line.
-Entries end with their stream (`unpark`). Only asyncio futures, no I/O.
+Why this design (Twilio offers three ways to give a caller music while a human is rung):
+- `<Dial>` (what this replaced) plays only a ringback tone (`ringTone` picks a country's),
+  never music, and takes the caller off our media stream, which then has to come back.
+- `<Enqueue waitUrl>` / `<Conference waitUrl>` make Twilio fetch and play our audio; the
+  caller leaves our stream at once, so a no-answer needs a new stream, and how soon the
+  music stops is up to Twilio's wait loop.
+- Chosen: the caller **stays on our media stream**, where the speaker loops the hold audio
+  (bridge/speaker.py), while the human's phone is rung by a separate REST call
+  (`Calls.create` with `Timeout` = the ring time, `Url` = the whisper, `StatusCallback` = its
+  final status). We control the music frame by frame and stop it (`clear`) the moment an
+  outcome arrives; busy, no answer, canceled and failed need no new stream — the caller
+  never left, the flow's next words just replace the music; and a call stays with the
+  worker and socket it started on. Only when the human has heard the whisper are both legs
+  put in one `<Conference>` named after the caller's CallSid (the caller's by a REST update of
+  its TwiML, the human's by the answer to the join webhook), each ending it on exit.
+
+The webhooks (engine/app/server/transfer_hooks.py): `WHISPER_PATH?parent=CA…` answers the
+human's leg with `<Say>` the summary, then `<Redirect>` to `JOIN_PATH`, where the bridge
+happens (`transfer.answered`); `STATUS_PATH?parent=CA…` is the leg's final status, turned
+into an event by `leg_outcome` unless the legs were bridged. Entries end with their stream
+(`unpark`). Only bookkeeping, no I/O.
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-STATUS_PATH = "/webhook/transfer/status"
 WHISPER_PATH = "/webhook/transfer/whisper"
-# Twilio's DialCallStatus -> the event the flow gets ("completed": they talked)
-DIAL_OUTCOMES = {"completed": "transfer.completed", "answered": "transfer.completed",
-                 "busy": "transfer.busy", "no-answer": "transfer.no_answer",
-                 "canceled": "transfer.canceled", "failed": "transfer.failed"}
-CALLER_GONE = frozenset({"completed", "canceled", "failed", "busy", "no-answer"})  # CallStatus
+JOIN_PATH = "/webhook/transfer/join"
+STATUS_PATH = "/webhook/transfer/status"
+# the human's leg's final CallStatus -> the event the flow gets (the caller is on hold still)
+LEG_OUTCOMES = {"busy": "transfer.busy", "no-answer": "transfer.no_answer",
+                "canceled": "transfer.canceled", "failed": "transfer.failed",
+                "completed": "transfer.no_answer"}  # picked up, hung up before the bridge
 MAX_PARKED = 1000  # warm transfers in progress per process (each is one live call)
 
 
-def dial_outcome(dial_status: str) -> tuple[str, dict[str, str]]:
-    """The event (and fields) for Twilio's `DialCallStatus`; anything unknown is a failure."""
-    event = DIAL_OUTCOMES.get(dial_status, "transfer.failed")
+def leg_outcome(status: str) -> tuple[str, dict[str, str]]:
+    """The event (and fields) for the final `CallStatus` of the human's leg; anything
+    unknown is a failure."""
+    event = LEG_OUTCOMES.get(status, "transfer.failed")
     if event == "transfer.failed":
-        shown = dial_status if dial_status in DIAL_OUTCOMES else "unknown"
-        return event, {"error": f"Twilio's dial ended with DialCallStatus {shown}",
+        shown = status if status in LEG_OUTCOMES else "unknown"
+        return event, {"error": f"the human's leg ended with CallStatus {shown}",
                        "dial_status": shown}
     return event, {}
 
 
+def conference_name(call_sid: str) -> str:
+    """The room both legs meet in: one per caller's call, known to nobody else."""
+    return f"dialflow-{call_sid}"
+
+
 @dataclass
 class Parked:
-    """One call waiting for its dial to end. `stream` is its MediaStream (typed loosely: the
-    bridge imports this module, not the other way round)."""
+    """One caller on hold while a human is rung. `stream` is its MediaStream (typed loosely:
+    the bridge imports this module, not the other way round)."""
 
     call_sid: str
     caller: str
     whisper: str
     stream: Any
     ring_seconds: int = 25
-    state: str = ""  # the flow state that started the dial: the human is connected only
-    # while the call is still there (not after its timer gave up and took a message)
-    answered: bool = False
-    outcome: tuple[str, dict[str, str]] | None = None  # reported by the Dial action
-    returned: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop()
-                                          .create_future())
+    state: str = ""  # the flow state that rang: the human is connected only while the call
+    # is still there (not after its timer gave up and took a message)
+    leg_sid: str = ""  # the human's call, once Twilio accepted it
+    join_url: str = ""  # where the human's leg goes after the whisper (signed like the rest)
+    bridging: bool = False  # the caller's TwiML is being replaced by the conference
+    bridged: bool = False  # both legs are in the conference: the human has the call
+    outcome: str = ""  # the event already posted for this transfer, if any
+    answered: bool = False  # the human's leg fetched the whisper
+    bridge: Callable[[], Awaitable[None]] | None = None  # move the caller into the conference
+    cancel_leg: Callable[[], Awaitable[None]] | None = None  # stop the human's phone ringing
+
+    @property
+    def settled(self) -> bool:
+        return self.bridged or self.bridging or bool(self.outcome)
 
 
 class WarmTransfers:
-    """The parked calls of one server process, by CallSid."""
+    """The warm transfers of one server process, by the caller's CallSid."""
 
     def __init__(self, limit: int = MAX_PARKED) -> None:
         self.limit = limit
@@ -65,8 +91,8 @@ class WarmTransfers:
 
     def park(self, call_sid: str, caller: str, whisper: str, stream: Any,
              ring_seconds: int = 25, state: str = "") -> Parked:
-        """Register a call about to leave its stream for a dial; raises `RuntimeError` when
-        too many are in progress (the transfer then fails and the flow takes a message)."""
+        """Register a caller going on hold; raises `RuntimeError` when too many are in
+        progress (the transfer then fails and the flow takes a message)."""
         if call_sid not in self._calls and len(self._calls) >= self.limit:
             raise RuntimeError(f"{self.limit} warm transfers are in progress already")
         entry = Parked(call_sid, caller, whisper, stream, ring_seconds, state)
@@ -76,22 +102,13 @@ class WarmTransfers:
     def get(self, call_sid: str) -> Parked | None:
         return self._calls.get(call_sid)
 
-    def unpark(self, call_sid: str, stream: Any) -> None:
-        """Forget the call's entry if it is still `stream`'s."""
+    def unpark(self, call_sid: str, stream: Any) -> Parked | None:
+        """Forget the call's entry if it is still `stream`'s; return it."""
         entry = self._calls.get(call_sid)
         if entry is not None and entry.stream is stream:
             del self._calls[call_sid]
-            if not entry.returned.done():
-                entry.returned.cancel()
-
-    def hand_over(self, call_sid: str, returning: Any) -> bool:
-        """Give the call's parked stream the stream that came back for it. True when taken:
-        only once, and only after the dial reported an outcome that brings the caller back."""
-        entry = self._calls.get(call_sid)
-        if entry is None or entry.outcome is None or entry.returned.done():
-            return False
-        entry.returned.set_result(returning)
-        return True
+            return entry
+        return None
 
     def __len__(self) -> int:
         return len(self._calls)

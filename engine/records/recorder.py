@@ -241,6 +241,12 @@ class _Speaker:
     def clear(self) -> None:
         self.inner.clear()
 
+    def hold(self, music: str) -> None:
+        self.inner.hold(music)
+
+    def stop_hold(self) -> None:
+        self.inner.stop_hold()
+
     def __getattr__(self, name: str) -> Any:  # prepare/forget_prepared: nothing to record
         return getattr(self.inner, name)
 

@@ -137,6 +137,12 @@ class _Speaker:
     def clear(self) -> None:
         return None
 
+    def hold(self, music: str) -> None:
+        return None
+
+    def stop_hold(self) -> None:
+        return None
+
 
 class _Brain:
     def __init__(self, world: ReplayWorld):

@@ -74,8 +74,10 @@ class FakeSpeaker:
         self.world = world
         self._playing: list[asyncio.TimerHandle] = []
         self._busy_until = 0.0
+        self._holding = False
 
     async def say(self, speech_id: str, text: str) -> None:
+        self.stop_hold()  # as the Twilio speaker: words end the music
         if self.world.speaker == "hang":
             self.world.record("speaker_failed", {"text": text, "mode": "hang"})
             await asyncio.sleep(FOREVER)
@@ -92,7 +94,17 @@ class FakeSpeaker:
     def _heard(self, speech_id: str) -> None:
         self.world.post("agent.playback_done", speech=speech_id)
 
+    def hold(self, music: str) -> None:
+        self._holding = True
+        self.world.record("audio", "hold")
+
+    def stop_hold(self) -> None:
+        if self._holding:
+            self._holding = False
+            self.world.record("audio", "hold_stop")
+
     def clear(self) -> None:
+        self.stop_hold()
         self.world.record("cleared")
         for handle in self._playing:
             handle.cancel()

@@ -51,7 +51,8 @@ BOOL_EXPECTS = ("transfer", "ended", "hung_up")
 VOICES = ("onset", "gone", "resumed")  # `voice:` steps: the VAD's first sound / too short to
 # be speech / the caller spoke again after a pause (a `guess:` is dropped)
 SPECULATION = ("started", "skipped", "dropped", "used")  # `expect: {speculation: [...]}`
-AUDIO_ACTIONS = ("pause", "clear", "resume")  # `expect: {audio: [...]}`: the barge-in gate's
+# `expect: {audio: [...]}`: what the barge-in gate did, and the hold music's start and stop
+AUDIO_ACTIONS = ("pause", "clear", "resume", "hold", "hold_stop")
 SHORTHAND_FIELDS = {"caller": ("confidence",), "dtmf": ()}
 
 

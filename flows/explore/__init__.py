@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flows.explore.finding import ERROR, WARNING, Finding, Witness
 from flows.explore.loops import loops, retries, unbounded
+from flows.explore.music import music_over_nothing
 from flows.explore.search import explore
 from flows.explore.static import clashes, dead_constructs
 from flows.explore.step import Rules
@@ -44,6 +45,7 @@ def explore_flow(flow: Flow, text: str = "", tools: frozenset[str] | None = None
     graph = explore(rules)
     findings = [*stalls(rules, graph), *lost_input(rules, graph), *lost_marks(rules, graph),
                 *loops(rules, graph), *retries(rules, graph), *unbounded(rules, graph),
+                *music_over_nothing(rules, graph),
                 *dead_constructs(flow, tools, rules, graph),
                 *clashes(flow, text, builtin_tools, providers)]
     if graph.truncated:

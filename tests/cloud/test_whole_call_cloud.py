@@ -17,7 +17,7 @@ from adapters.twilio.messages import OutboundMedia
 from tests.cloud.harness import AUTH, Cloud, cloud_server
 from tests.fakes.anthropic_server import Gate, Reply
 from tests.fakes.deepgram_server import Cue, SpeechStarted, Words
-from tests.fakes.twilio_webhooks import answer_whisper
+from tests.fakes.twilio_webhooks import OUR_NUMBER, answer_whisper
 
 FIRST = "We're open until three on Fridays."
 SECOND = "Is there anything else I can help with?"
@@ -53,7 +53,8 @@ def test_whole_call_through_all_four_cloud_fakes(tmp_path: Path) -> None:
 async def converse(cloud: Cloud, release: threading.Event) -> None:
     services, claude, eleven = cloud.services, cloud.claude, cloud.eleven
     deepgram, rest = cloud.deepgram, cloud.rest
-    async with SimulatedCaller(cloud.ws_url, auth_token=AUTH, call_sid="CA900") as caller:
+    async with SimulatedCaller(cloud.ws_url, auth_token=AUTH, call_sid="CA900",
+                               custom_parameters={"called": OUR_NUMBER}) as caller:
         await until(lambda: len(services.streams) == 1)
         call = next(iter(services.streams)).call
         assert call is not None
@@ -75,7 +76,7 @@ async def converse(cloud: Cloud, release: threading.Event) -> None:
         # Caller audio reached Deepgram as Twilio's mu-law, byte for byte.
         assert bytes(deepgram.connections[0].audio[:1600]) == bytes(caller.sent_audio[:1600])
         await caller.press("0")
-        await until(lambda: any("Dial" in str(r.form) for r in rest.requests))
+        await until(lambda: bool(rest.placed))  # the human's phone rings
         await answer_whisper(f"http://127.0.0.1:{cloud.port}", "CA900", AUTH)  # warm transfer
         await until(lambda: call.ended)
         assert call.state == "transferred"

@@ -12,7 +12,6 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -21,7 +20,6 @@ from engine.app.server.call_owners import CallOwners, owners_dir, socket_path, w
 from engine.app.server.forwarding import MAX_FIELDS, ForwardRefused, Routing, bounded
 from engine.app.server.hook_answer import HookAnswer
 from engine.app.server.internal_app import internal_server
-from engine.app.server.limits import ServerLimits
 from engine.app.server.workers import Supervisor
 from engine.environment import DIALFLOW_RUNTIME_DIR
 from tests.server.harness import free_port
@@ -92,8 +90,7 @@ def test_a_worker_refuses_what_it_cannot_run_and_a_silent_one_gets_the_fallback(
     async def scenario() -> None:
         owners = CallOwners(runtime, 0, 2, lambda _: True)
         owners.start()
-        services = SimpleNamespace(limits=ServerLimits(), sockets=0)
-        internal, listener = internal_server(services, {"echo": hook}, socket_path(runtime, 0))
+        internal, listener = internal_server({"echo": hook}, socket_path(runtime, 0))
         task = asyncio.get_running_loop().create_task(internal.serve(sockets=[listener]))
         while not internal.started:
             await asyncio.sleep(0.01)

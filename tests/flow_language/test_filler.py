@@ -39,8 +39,24 @@ def test_filler_mistakes_are_errors() -> None:
     for new, message in (("{filler: {say: one_momnt, after: 2s}}", "missing prompt"),
                          ("{filler: {say: one_moment, every: 0.5s}}", "every 0.5s"),
                          ("{filler: {say: one_moment, afterwards: 2s}}", "unknown key"),
-                         ("{filler: one_moment}", "needs a prompt")):
+                         ("{filler: one_moment}", "needs a prompt"),
+                         ("{filler: {after: 2s}}", "or `hold_music: true`"),
+                         ("{filler: {say: one_moment, hold_music: yes please}}",
+                          "hold_music is 'yes please'"),
+                         ("{filler: {say: one_moment, every: 6s, hold_music: true}}",
+                          "`every` and `hold_music`"),
+                         ("{filler: {hold_music: true, after: 90s}}", "after 90s")):
         _, problems = load_flow_text(text.replace(old, new), "flows.yaml")
         [error] = [p for p in problems if p.severity == "error"]
         assert message in error.message and "filler" in text.replace(old, new).splitlines()[
             error.line - 1], str(error)
+
+
+def test_a_slow_lookup_gets_hold_music_after_its_delay_until_the_result() -> None:
+    result = run_script(load_script(SCRIPTS / "patient_lookup_slow.yaml"))
+    assert result.passed, result.failures
+    audio = [(round(r.at, 3), r.detail) for r in result.world.records if r.kind == "audio"]
+    said = {r.detail: round(r.at, 3) for r in result.world.records if r.kind == "said"}
+    (start, hold), (stop, end) = audio
+    assert (hold, end) == ("hold", "hold_stop")
+    assert stop - start == 5.0 and said[next(t for t in said if "Monday at nine" in t)] == stop

@@ -18,7 +18,7 @@ from engine.records.replay import replay
 from tests.cloud.harness import AUTH, cloud_server
 from tests.fakes.anthropic_server import Reply
 from tests.fakes.deepgram_server import Cue, SpeechStarted, Words
-from tests.fakes.twilio_webhooks import answer_whisper
+from tests.fakes.twilio_webhooks import OUR_NUMBER, answer_whisper
 from tests.records.kit import ROOT, records_for, until
 
 QUESTION = "What time do you close on Friday?"
@@ -33,16 +33,15 @@ def test_a_call_through_the_cloud_fakes_replays_identically(tmp_path: Path) -> N
     async def scenario() -> None:
         async with cloud_server(tmp_path, script, calls=("CA901",), records=records) as cloud:
             cloud.claude.script(Reply("We're open until three on Fridays. Anything else?"))
-            async with SimulatedCaller(cloud.ws_url, auth_token=AUTH,
-                                       call_sid="CA901") as caller:
+            async with SimulatedCaller(cloud.ws_url, auth_token=AUTH, call_sid="CA901",
+                                       custom_parameters={"called": OUR_NUMBER}) as caller:
                 await until(lambda: len(cloud.services.streams) == 1)
                 call = next(iter(cloud.services.streams)).call
                 assert call is not None
                 await until(lambda: len(cloud.claude.requests) == 1)
                 await until(lambda: call.state == "listening" and call.timeline.turns == 1)
                 await caller.press("0")
-                await until(lambda: any("Dial" in r.form.get("Twiml", "")
-                                        for r in cloud.rest.requests))
+                await until(lambda: bool(cloud.rest.placed))  # the human's phone rings
                 # the human answers the warm transfer: Twilio fetches the whisper
                 await answer_whisper(f"http://127.0.0.1:{cloud.port}", "CA901", AUTH)
                 await until(lambda: call.ended)

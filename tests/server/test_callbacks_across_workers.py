@@ -1,36 +1,34 @@
 """Twilio's callbacks reaching the worker that does not hold the call, with two in-process
 workers (tests/server/two_workers.py) so the test picks the worker by its port and looks into
-both: a warm transfer's no-answer report sent to worker 1 for a call on worker 0 is decided
-by worker 0, and the caller's returning stream, opened on worker 1, is relayed to the same
-call on worker 0; the whisper likewise. When the worker holding a call is gone, each
-callback gets a clear answer (a goodbye, a hang-up, a 204) and a stream is closed, never an
-error page. The real twilio SDK talks to the fake Twilio REST server."""
+both. A warm transfer keeps the caller on worker 0's media stream, hearing hold music, while
+the human's phone is rung: the human's whisper, join and status callbacks sent to worker 1
+are decided by worker 0 — the music stops there, and the caller is either bridged into the
+conference (by REST) or brought back to the agent on the same stream. When the worker holding
+a call is gone, each callback gets a clear answer (a hang-up, a 204), never an error page.
+The real twilio SDK talks to the fake Twilio REST server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import shutil
 import tempfile
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
-from websockets.asyncio.client import connect
-
-from adapters.twilio.binding import BINDING_PARAM, make_binding
+from adapters.audio.hold import default_chime
 from adapters.twilio.caller import SimulatedCaller
+from adapters.twilio.messages import OutboundClear, OutboundMedia
 from engine.app.server.call_owners import CallOwners, owners_dir
 from tests.fakes.providers import silence, tone
-from tests.fakes.twilio_rest import FakeTwilioRest
+from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.fakes.twilio_webhooks import signed_post
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
-from tests.server.raw_stream import CONNECTED, handshake_headers, start_message
-from tests.server.test_hostile_streams import closed_with
 from tests.server.two_workers import routed, two_workers
 
-SID, CALLER = "CA800", "+15550001234"
+SID, CALLER, OURS = "CA800", "+15550001234", "+15550100100"
+CHIME = default_chime()
 
 
 @contextlib.asynccontextmanager
@@ -47,74 +45,101 @@ async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
             await asyncio.sleep(0.01)
 
 
-async def parked(w0: Running, rest: FakeTwilioRest) -> tuple[SimulatedCaller, object]:
-    """A call on worker 0 that pressed 0 and left its stream for the warm transfer's dial."""
-    caller = SimulatedCaller(w0.ws_url, auth_token=AUTH_TOKEN, call_sid=SID, caller=CALLER)
+def music_heard(caller: SimulatedCaller, start: int) -> bool:
+    sent = b"".join(m.payload for m in caller.received[start:] if isinstance(m, OutboundMedia))
+    return CHIME[:8000] in sent  # the chime's first second
+
+
+def clears(caller: SimulatedCaller) -> int:
+    return sum(isinstance(m, OutboundClear) for m in caller.received)
+
+
+async def on_hold(w0: Running, rest: FakeTwilioRest) -> tuple[SimulatedCaller, Any,
+                                                             RecordedRequest]:
+    """A call on worker 0 that pressed 0: the human's leg placed, the caller hearing music."""
+    caller = SimulatedCaller(w0.ws_url, auth_token=AUTH_TOKEN, call_sid=SID, caller=CALLER,
+                             custom_parameters={"called": OURS})
     await caller.connect()
     await until(lambda: len(w0.services.streams) == 1)
     (stream,) = w0.services.streams
     await until(lambda: stream.call.state == "listening")
     await caller.press("0")
-    await until(lambda: any("Dial" in r.form.get("Twiml", "") for r in rest.requests))
-    await caller.stop()
-    await until(lambda: stream.stt is None)
-    return caller, stream
+    await until(lambda: bool(rest.placed))
+    start = len(caller.received)
+    await until(lambda: music_heard(caller, start))
+    (leg,) = rest.placed
+    assert stream.call.state == "transferring"
+    return caller, stream, leg
 
 
-def test_the_report_and_the_returning_stream_reach_the_call_on_the_other_worker(tmp_path):
+def test_the_humans_whisper_and_join_on_the_other_worker_bridge_the_caller(tmp_path):
     async def scenario() -> None:
         with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, calls=(SID,)) as rest:
-            async with two_workers(tmp_path, twilio_url=rest.base_url, transcripts=[
-                    "Maria Gomez", "Please call me back."]) as (w0, w1):
-                first, stream = await parked(w0, rest)
+            async with two_workers(tmp_path, twilio_url=rest.base_url) as (w0, w1):
+                caller, stream, leg = await on_hold(w0, rest)
                 call = stream.call
-                report = {"CallSid": SID, "AccountSid": ACCOUNT_SID, "CallStatus": "in-progress",
-                          "DialCallStatus": "no-answer"}
-                url = f"{w1.http_url}/webhook/transfer/status"
-                assert (await signed_post(url, report, "forged")).status_code == 403
-                answer = await signed_post(url, report, AUTH_TOKEN)
-                assert answer.status_code == 200
-                # written by worker 1 for its own request: the stream comes back to its port
-                assert f'<Stream url="ws://127.0.0.1:{w1.port}/ws/media">' in answer.text
-                binding = re.search(rf'name="{BINDING_PARAM}" value="([^"]+)"', answer.text)
-                assert binding is not None and call.state == "transferring"
-
-                back = SimulatedCaller(w1.ws_url, auth_token=AUTH_TOKEN, call_sid=SID,
-                                       caller=CALLER,
-                                       custom_parameters={BINDING_PARAM: binding[1]})
-                await back.connect()
-                await until(lambda: call.state == "message_name")
-                assert w0.services.streams == {stream} and not w1.services.streams
-                await until(lambda: len(back.echoed_marks) >= 2)  # heard through the relay
-                assert any("nobody from our team" in t for t in w0.tts.spoken)
-                await back.say(tone(0.6) + silence(0.4))  # the caller's audio, relayed too
-                await until(lambda: call.state == "message_text")
-                await back.stop()
+                child = {"CallSid": leg.call_sid, "CallStatus": "in-progress",
+                         "AccountSid": ACCOUNT_SID}
+                whisper_url = f"{w1.http_url}/webhook/transfer/whisper?parent={SID}"
+                assert (await signed_post(whisper_url, child, "forged")).status_code == 403
+                whisper = await signed_post(whisper_url, child, AUTH_TOKEN)
+                assert whisper.status_code == 200 and "<Say>A caller from" in whisper.text
+                assert "/webhook/transfer/join?parent=" in whisper.text  # decided by worker 0
+                assert w0.services.warm.get(SID).answered and not w1.services.warm.get(SID)
+                assert call.state == "transferring"  # the music plays on while they listen
+                cleared = clears(caller)
+                joined = await signed_post(f"{w1.http_url}/webhook/transfer/join?parent={SID}",
+                                           child, AUTH_TOKEN)
+                room = f"dialflow-{SID}"
+                assert joined.status_code == 200 and f">{room}</Conference>" in joined.text
+                moved = [q for q in rest.requests if q.call_sid == SID and "Twiml" in q.form]
+                assert len(moved) == 1 and f">{room}</Conference>" in moved[0].form["Twiml"]
+                await until(lambda: clears(caller) > cleared)  # worker 0 stopped the music
                 await until(lambda: call.ended)
-                assert first.errors == [] and back.errors == []
+                assert call.state == "transferred" and not w1.services.streams
+                await caller.stop()  # Twilio stops the stream as the caller joins the room
                 await until(lambda: not w0.services.streams)
+                done = await signed_post(f"{w1.http_url}/webhook/transfer/status?parent={SID}",
+                                         {**child, "CallStatus": "completed"}, AUTH_TOKEN)
+                assert done.status_code == 204 and call.state == "transferred"
+                assert caller.errors == [] and len(w0.services.warm) == 0
                 assert not any(owners_dir(w0.services.routing.owners.runtime, 0).iterdir())
 
     asyncio.run(scenario())
 
 
-def test_the_whisper_on_the_other_worker_connects_the_human(tmp_path: Path) -> None:
+def test_a_no_answer_on_the_other_worker_stops_the_music_and_the_agent_takes_a_message(
+        tmp_path: Path) -> None:
     async def scenario() -> None:
         with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, calls=(SID,)) as rest:
-            async with two_workers(tmp_path, twilio_url=rest.base_url) as (w0, w1):
-                _, stream = await parked(w0, rest)
-                whisper = await signed_post(
-                    f"{w1.http_url}/webhook/transfer/whisper?parent={SID}",
-                    {"CallSid": "CA801", "ParentCallSid": SID, "CallStatus": "in-progress"},
-                    AUTH_TOKEN)
-                assert whisper.status_code == 200 and "<Say>A caller from" in whisper.text
-                await until(lambda: stream.call.ended)
-                assert stream.call.state == "transferred"
+            async with two_workers(tmp_path, twilio_url=rest.base_url, transcripts=[
+                    "Maria Gomez", "Please call me back."]) as (w0, w1):
+                caller, stream, leg = await on_hold(w0, rest)
+                call = stream.call
+                cleared = clears(caller)
+                status = await signed_post(
+                    f"{w1.http_url}/webhook/transfer/status?parent={SID}",
+                    {"CallSid": leg.call_sid, "AccountSid": ACCOUNT_SID,
+                     "CallStatus": "no-answer"}, AUTH_TOKEN)
+                assert status.status_code == 204
+                await until(lambda: clears(caller) > cleared)  # the music stopped on worker 0
+                await until(lambda: call.state == "message_name")
+                await until(lambda: any("nobody from our team" in t for t in w0.tts.spoken))
+                assert w0.services.streams == {stream} and not w1.services.streams
+                await caller.say(tone(0.6) + silence(0.4))  # the same stream, the same call
+                await until(lambda: call.state == "message_text")
+                await caller.say(tone(0.6) + silence(0.4))
+                await until(lambda: call.ended, timeout=30)
+                (ticket,) = w0.services.storage.list_tickets()
+                assert ticket.call_id == SID and "Maria Gomez" in ticket.summary
+                await caller.stop()
+                assert caller.errors == []
 
     asyncio.run(scenario())
 
 
-def test_callbacks_for_a_call_held_by_a_gone_worker_get_clear_answers(tmp_path: Path) -> None:
+def test_callbacks_for_a_call_held_by_a_gone_worker_get_clear_answers(tmp_path: Path,
+                                                                       caplog) -> None:
     """Worker 1 holds the call and a dial (its registry says so) but its socket is gone."""
     async def scenario() -> None:
         runtime = Path(tempfile.mkdtemp(prefix="df-run-"))
@@ -123,13 +148,18 @@ def test_callbacks_for_a_call_held_by_a_gone_worker_get_clear_answers(tmp_path: 
             gone.start()
             assert gone.claim(f"call:{SID}") and gone.claim("dial:D1")
             base = w0.http_url
-            report = {"CallSid": SID, "CallStatus": "in-progress", "DialCallStatus": "busy"}
-            lost = await signed_post(f"{base}/webhook/transfer/status", report, AUTH_TOKEN)
-            assert lost.status_code == 200 and "<Say>Sorry, we lost track" in lost.text
-            assert "Hangup" in lost.text
-            whisper = await signed_post(f"{base}/webhook/transfer/whisper?parent={SID}",
-                                        {"CallSid": "CA9"}, AUTH_TOKEN)
-            assert whisper.status_code == 200 and "Hangup" in whisper.text
+            leg = {"CallSid": "CA9", "CallStatus": "in-progress"}
+            for hook in ("whisper", "join"):
+                answer = await signed_post(f"{base}/webhook/transfer/{hook}?parent={SID}", leg,
+                                           AUTH_TOKEN)
+                assert answer.status_code == 200 and "Hangup" in answer.text
+                assert "Conference" not in answer.text
+            status = await signed_post(f"{base}/webhook/transfer/status?parent={SID}",
+                                       {**leg, "CallStatus": "busy"}, AUTH_TOKEN)
+            assert status.status_code == 204
+            undecided = [r.getMessage() for r in caplog.records if "did not decide" in
+                         r.getMessage()]
+            assert len(undecided) == 3  # each was sent to worker 1, which did not answer
             amd = await signed_post(f"{base}/webhook/outbound/amd?dial=D1",
                                     {"CallSid": SID, "AnsweredBy": "human"}, AUTH_TOKEN)
             assert amd.status_code == 204
@@ -137,20 +167,12 @@ def test_callbacks_for_a_call_held_by_a_gone_worker_get_clear_answers(tmp_path: 
                                      {"CallSid": SID, "To": CALLER}, AUTH_TOKEN)
             assert hook.status_code == 200 and "no longer expected" in hook.text
 
-            binding = make_binding(AUTH_TOKEN, SID, CALLER, time.time())
-            url = w0.ws_url
-            async with connect(url, additional_headers=handshake_headers(AUTH_TOKEN, url),
-                               proxy=None) as ws:
-                await ws.send(CONNECTED)
-                await ws.send(start_message(SID, caller=CALLER, binding=binding))
-                assert await closed_with(ws) == 1013  # try again later: nobody to relay to
-            assert not w0.services.streams
-
             w0.services.routing.owners.alive = lambda _: False  # now the board says so too
             owners = w0.services.routing.owners
             assert owners.owner(f"call:{SID}") is None and owners.owner("dial:D1") is None
             assert not any(owners_dir(runtime, 1).iterdir())  # and the entries are forgotten
-            again = await signed_post(f"{base}/webhook/transfer/status", report, AUTH_TOKEN)
-            assert "<Say>Sorry, we lost track" in again.text
+            again = await signed_post(f"{base}/webhook/transfer/whisper?parent={SID}", leg,
+                                      AUTH_TOKEN)
+            assert "Hangup" in again.text  # decided here: no transfer here either
 
     asyncio.run(scenario())

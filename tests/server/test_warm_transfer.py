@@ -1,26 +1,39 @@
-"""A warm transfer through the real server: the real `twilio` SDK updates the call on the
-fake Twilio REST server with `<Dial action><Number url>`; the simulated caller's stream
-stops as Twilio's would; the signed whisper and dial-report webhooks are called as Twilio
-calls them; after no answer the caller comes back on a new stream (the binding the report
-answered with) to the same call, which takes a message. Waits are on conditions."""
+"""A warm transfer through the real server, with the real `twilio` SDK against the fake
+Twilio REST server: the human's phone is rung by `Calls.create` (whisper `Url`, ring
+`Timeout`, `StatusCallback`) while the simulated caller stays on its media stream and hears
+the hold music; the signed webhooks are called as Twilio calls them. No answer: the music
+stops (`clear`) and the agent takes a message on the same stream. Answered: the human hears
+the whisper, then both legs are put in one conference (the caller's TwiML updated by REST).
+Waits are on conditions.
+
+(Before hold music the transfer was `<Dial><Number url>` and a no-answer needed a second
+stream; these tests changed with the design: see adapters/twilio/warm.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import Callable
+import wave
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import numpy as np
+import pytest
 
-from adapters.twilio.binding import BINDING_PARAM
+from adapters.audio.hold import default_chime, hold_audio
 from adapters.twilio.caller import SimulatedCaller
+from adapters.twilio.messages import OutboundClear, OutboundMedia
 from tests.fakes.providers import silence, tone
-from tests.fakes.twilio_rest import FakeTwilioRest
+from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.fakes.twilio_webhooks import signed_post as twilio_post
-from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
+from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, ROOT, Running, running_server
 
 SID = "CA700"
+OURS = "+15550100100"  # the number the caller dialled: the human is rung from it
+DESK = "+15550100199"  # settings.escalation.number of the default flow
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -34,13 +47,19 @@ async def signed_post(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -
     return await twilio_post(url, form, token)
 
 
-def dial_request(rest: FakeTwilioRest) -> str:
-    return next(r.form["Twiml"] for r in rest.requests if "Dial" in r.form.get("Twiml", ""))
+def caller_for(server: Running, **kwargs: str) -> SimulatedCaller:
+    return SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID,
+                           custom_parameters={"called": OURS}, **kwargs)
+
+
+def media_after(caller: SimulatedCaller, start: int) -> bytes:
+    return b"".join(m.payload for m in caller.received[start:] if isinstance(m, OutboundMedia))
 
 
 async def ring_the_desk(server: Running, rest: FakeTwilioRest, caller: SimulatedCaller,
-                        *, speak: bool) -> str:
-    """Reach the warm transfer (by words to the brain, or the 0 key); return the Dial TwiML."""
+                        *, speak: bool) -> int:
+    """Reach the warm transfer (by words to the brain, or the 0 key); return the index of
+    the caller's first message received after the human's leg was placed."""
     await until(lambda: len(server.services.streams) == 1)
     (stream,) = server.services.streams
     await until(lambda: stream.call.state == "listening")
@@ -48,122 +67,242 @@ async def ring_the_desk(server: Running, rest: FakeTwilioRest, caller: Simulated
         await caller.say(tone(0.6) + silence(0.4))
     else:
         await caller.press("0")
-    await until(lambda: any("Dial" in r.form.get("Twiml", "") for r in rest.requests))
-    return dial_request(rest)
+    await until(lambda: bool(rest.placed))
+    return len(caller.received)
 
 
-def test_no_answer_brings_the_caller_back_to_the_same_call_for_a_message(tmp_path: Path):
+@dataclass
+class Ringing:
+    """A call whose warm transfer rings: the server, the fake REST, the simulated caller,
+    the human's leg as placed, the call's stream and call, and the index of the caller's
+    first message after the leg was placed."""
+
+    server: Running
+    rest: FakeTwilioRest
+    caller: SimulatedCaller
+    leg: RecordedRequest
+    stream: Any
+    call: Any
+    start: int
+
+    def url(self, hook: str) -> str:
+        return f"{self.server.http_url}/webhook/transfer/{hook}?parent={SID}"
+
+
+@asynccontextmanager
+async def ringing(tmp_path: Path, *, speak: bool = False, flow: Path | None = None,
+                  transcripts: list[str] | None = None,
+                  llm: list[dict[str, Any]] = ()) -> AsyncIterator[Ringing]:
+    with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, calls=(SID,)) as rest:
+        async with running_server(tmp_path, flow=flow, twilio_url=rest.base_url,
+                                  transcripts=transcripts) as server:
+            server.world.llm.extend(llm)
+            caller = caller_for(server)
+            await caller.connect()
+            start = await ring_the_desk(server, rest, caller, speak=speak)
+            (leg,) = rest.placed
+            (stream,) = server.services.streams
+            yield Ringing(server, rest, caller, leg, stream, stream.call, start)
+
+
+def clears(caller: SimulatedCaller) -> int:
+    return sum(isinstance(m, OutboundClear) for m in caller.received)
+
+
+def hears(caller: SimulatedCaller, start: int, music: bytes, seconds: float = 1.0) -> bool:
+    """The caller was sent the first `seconds` of `music` after message `start`."""
+    return music[: int(8000 * seconds)] in media_after(caller, start)
+
+
+def test_the_caller_hears_hold_music_while_it_rings_then_no_answer_brings_back_the_agent(
+        tmp_path: Path):
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, twilio_url=rest.base_url, transcripts=[
-                    "Maria Gomez", "Please call me back about the March invoice."]) as server:
-                first = SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID,
-                                        caller="+15550001234")
-                await first.connect()
-                dial = await ring_the_desk(server, rest, first, speak=False)
-                base = server.http_url
-                assert f'action="{base}/webhook/transfer/status"' in dial
-                assert f'<Number url="{base}/webhook/transfer/whisper?parent={SID}">' \
-                       "+15550100199</Number>" in dial
-                assert 'timeout="25"' in dial
-                (stream,) = server.services.streams
-                call = stream.call
-                await first.stop()  # Twilio stops the stream for the <Dial>
-                await until(lambda: stream.stt is None)  # parked: listening to nobody
-                assert not call.ended and call.state == "transferring"
+        async with ringing(tmp_path, transcripts=[
+                "Maria Gomez", "Please call me back about the March invoice."]) as r:
+            caller, call, leg, base = r.caller, r.call, r.leg, r.server.http_url
+            assert leg.form["To"] == DESK and leg.form["From"] == OURS
+            assert leg.form["Url"] == f"{base}/webhook/transfer/whisper?parent={SID}"
+            assert leg.form["StatusCallback"] == f"{base}/webhook/transfer/status?parent={SID}"
+            assert leg.form["Timeout"] == "25" and leg.form["MachineDetection"] == "Enable"
+            assert not any("Twiml" in q.form for q in r.rest.requests)  # caller not moved
+            await until(lambda: hears(caller, r.start, default_chime(), seconds=1.5))
+            assert call.state == "transferring" and r.stream.stt is not None
 
-                report = {"CallSid": SID, "AccountSid": ACCOUNT_SID, "CallStatus": "in-progress",
-                          "DialCallStatus": "no-answer", "DialCallDuration": "0"}
-                url = f"{base}/webhook/transfer/status"
-                forged = await signed_post(url, report, token="not-the-token")
-                assert forged.status_code == 403 and call.state == "transferring"
-                answer = await signed_post(url, report)
-                assert answer.status_code == 200
-                assert f'<Stream url="ws://127.0.0.1:{server.port}/ws/media">' in answer.text
-                binding = re.search(rf'name="{BINDING_PARAM}" value="([^"]+)"', answer.text)
-                assert binding is not None
-
-                second = SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID,
-                                         caller="+15550001234",
-                                         custom_parameters={BINDING_PARAM: binding.group(1)})
-                await second.connect()
-                await until(lambda: call.state == "message_name")
-                assert server.services.streams == {stream} and stream.call is call
-                await until(lambda: len(second.echoed_marks) >= 2)  # heard on the new stream
-                assert any("nobody from our team" in t for t in server.tts.spoken)
-                await second.say(tone(0.6) + silence(0.4))
-                await until(lambda: call.state == "message_text")
-                await second.say(tone(0.6) + silence(0.4))
-                await until(lambda: call.ended, timeout=30)
-                states = call.trace.states()
-                i = states.index("transferring")
-                assert states[i:i + 4] == ["transferring", "message_name", "message_text",
-                                           "goodbye"]
-                (ticket,) = server.services.storage.list_tickets()
-                assert ticket.call_id == SID and "Maria Gomez" in ticket.summary
-                assert "March invoice" in ticket.summary
-                await until(lambda: any(r.form.get("Status") == "completed"
-                                        for r in rest.requests), timeout=5)
-                await second.stop()
-                assert first.errors == [] and second.errors == []
-            assert len(server.services.warm) == 0
+            report = {"CallSid": leg.call_sid, "AccountSid": ACCOUNT_SID,
+                      "CallStatus": "no-answer"}
+            forged = await signed_post(r.url("status"), report, token="not-the-token")
+            assert forged.status_code == 403 and call.state == "transferring"
+            cleared = clears(caller)
+            answer = await signed_post(r.url("status"), report)
+            assert answer.status_code == 204
+            await until(lambda: clears(caller) > cleared)  # the music stopped at once
+            await until(lambda: call.state == "message_name")
+            stop = max(i for i, m in enumerate(caller.received) if isinstance(m, OutboundClear))
+            chime = {default_chime()[i:i + 160] for i in range(0, 64000, 160)}
+            assert not any(m.payload in chime for m in caller.received[stop + 1:]
+                           if isinstance(m, OutboundMedia))  # no music after the stop
+            assert r.server.services.streams == {r.stream} and r.stream.call is call
+            await until(lambda: any("nobody from our team" in t for t in r.server.tts.spoken))
+            await caller.say(tone(0.6) + silence(0.4))
+            await until(lambda: call.state == "message_text")
+            await caller.say(tone(0.6) + silence(0.4))
+            await until(lambda: call.ended, timeout=30)
+            states = call.trace.states()
+            i = states.index("transferring")
+            assert states[i:i + 4] == ["transferring", "message_name", "message_text", "goodbye"]
+            (ticket,) = r.server.services.storage.list_tickets()
+            assert ticket.call_id == SID and "Maria Gomez" in ticket.summary
+            assert "March invoice" in ticket.summary
+            late = await signed_post(r.url("status"), {**report, "CallStatus": "busy"})
+            assert late.status_code == 204  # a report for a call no longer held: no-op
+            await caller.stop()
+            assert caller.errors == []
+        assert len(r.server.services.warm) == 0
 
     asyncio.run(scenario())
 
 
-def test_answered_transfer_whispers_the_summary_and_the_call_is_handed_over(tmp_path: Path):
+def test_the_human_hears_the_whisper_then_both_legs_meet_in_a_conference(tmp_path: Path):
     async def scenario() -> None:
-        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                            calls=(SID,)) as rest:
-            async with running_server(tmp_path, twilio_url=rest.base_url, transcripts=[
-                    "I need to talk to someone about my bill."]) as server:
-                server.world.llm.append({"tool_call": {"name": "transfer_to_human", "args": {
-                    "reason": "a billing question"}}})
-                caller = SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID)
-                await caller.connect()
-                await ring_the_desk(server, rest, caller, speak=True)
-                (stream,) = server.services.streams
-                call = stream.call
-                await caller.stop()
-                whisper_url = f"{server.http_url}/webhook/transfer/whisper?parent={SID}"
-                child = {"CallSid": "CA701", "ParentCallSid": SID, "CallStatus": "in-progress",
-                         "AccountSid": ACCOUNT_SID}
-                assert (await signed_post(whisper_url, child, token="x")).status_code == 403
-                whisper = await signed_post(whisper_url, child)
-                assert whisper.status_code == 200
-                assert "<Say>A caller from the Bright Smile Dental virtual assistant. Reason: " \
-                       "a billing question. They said: I need to talk to someone about my " \
-                       "bill.</Say>" in whisper.text
-                await until(lambda: call.ended)
-                assert call.state == "transferred"
-                assert not any(r.form.get("Status") == "completed" for r in rest.requests)
-                await until(lambda: not server.services.streams)
-                late = await signed_post(f"{server.http_url}/webhook/transfer/status", {
-                    "CallSid": SID, "CallStatus": "in-progress", "DialCallStatus": "completed"})
-                assert "<Hangup />" in late.text or "<Hangup/>" in late.text
+        async with ringing(tmp_path, speak=True, transcripts=[
+                "I need to talk to someone about my bill."], llm=[{"tool_call": {
+                    "name": "transfer_to_human", "args": {"reason": "a billing question"}}}]
+                           ) as r:
+            caller, call = r.caller, r.call
+            await until(lambda: hears(caller, r.start, default_chime()))
+            child = {"CallSid": r.leg.call_sid, "CallStatus": "in-progress",
+                     "AccountSid": ACCOUNT_SID}
+            assert (await signed_post(r.url("whisper"), child, token="x")).status_code == 403
+            whisper = await signed_post(r.url("whisper"), child)
+            assert whisper.status_code == 200
+            assert "<Say>A caller from the Bright Smile Dental virtual assistant. Reason: " \
+                   "a billing question. They said: I need to talk to someone about my " \
+                   "bill.</Say>" in whisper.text
+            assert f'<Redirect method="POST">{r.url("join")}</Redirect>' in whisper.text
+            assert call.state == "transferring"  # music on while the human listens
+            joined = await signed_post(r.url("join"), child)
+            room = f"dialflow-{SID}"
+            assert joined.status_code == 200 and f">{room}</Conference>" in joined.text
+            assert 'endConferenceOnExit="true"' in joined.text
+            moved = [q for q in r.rest.requests if q.call_sid == SID and "Twiml" in q.form]
+            assert len(moved) == 1 and f">{room}</Conference>" in moved[0].form["Twiml"]
+            assert isinstance(caller.received[-1], OutboundClear)  # the music stopped
+            await until(lambda: call.ended)
+            assert call.state == "transferred"
+            await caller.stop()  # Twilio stops the stream as the caller joins the room
+            await until(lambda: not r.server.services.streams)
+            assert not any(q.form.get("Status") for q in r.rest.requests)  # no hang-up
+            done = await signed_post(r.url("status"), {**child, "CallStatus": "completed"})
+            assert done.status_code == 204 and call.state == "transferred"
+        assert len(r.server.services.warm) == 0
 
     asyncio.run(scenario())
 
 
-def test_a_caller_who_hangs_up_while_it_rings_ends_the_call_without_a_hang_up(tmp_path: Path):
+def test_a_caller_who_hangs_up_while_it_rings_stops_the_humans_phone(tmp_path: Path):
+    async def scenario() -> None:
+        async with ringing(tmp_path) as r:
+            await r.caller.stop()
+            await until(lambda: r.call.ended)
+            assert r.call.state == "hung_up"
+            await until(lambda: not r.server.services.streams)
+            assert len(r.server.services.warm) == 0
+            canceled = [q for q in r.rest.requests if q.call_sid == r.leg.call_sid]
+            assert [q.form.get("Status") for q in canceled] == ["canceled"]
+            assert not any(q.call_sid == SID and q.form.get("Status") for q in r.rest.requests)
+            late = await signed_post(r.url("whisper"), {"CallSid": r.leg.call_sid,
+                                                        "CallStatus": "in-progress"})
+            assert "Hangup" in late.text and "Conference" not in late.text
+
+    asyncio.run(scenario())
+
+
+def test_a_flows_own_hold_music_file_is_what_the_caller_hears(tmp_path: Path):
+    music = tmp_path / "hold.wav"
+    rate = 16000  # resampled to 8 kHz for the call
+    t = np.arange(rate * 2) / rate
+    with wave.open(str(music), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes())
+    flow = tmp_path / "flows.yaml"
+    flow.write_text((ROOT / "flows.yaml").read_text().replace(
+        "settings:\n", f"settings:\n  hold_music: {music.name}\n", 1))
+
+    async def scenario() -> None:
+        async with ringing(tmp_path, flow=flow) as r:
+            assert r.server.services.flows.current().flow.settings.hold_music == str(music)
+            ours = hold_audio(str(music))
+            assert len(ours) == 16000  # two seconds at 8 kHz
+            await until(lambda: hears(r.caller, r.start, ours + ours, seconds=2.5))  # looped
+            assert not hears(r.caller, r.start, default_chime(), seconds=0.2)
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
+
+    asyncio.run(scenario())
+
+
+def test_a_voicemail_on_the_humans_phone_is_no_answer_and_the_caller_is_never_put_through(
+        tmp_path: Path):
+    async def scenario() -> None:
+        async with ringing(tmp_path) as r:
+            await until(lambda: hears(r.caller, r.start, default_chime()))
+            cleared = clears(r.caller)
+            machine = await signed_post(r.url("whisper"), {
+                "CallSid": r.leg.call_sid, "CallStatus": "in-progress",
+                "AnsweredBy": "machine_start"})
+            assert "Hangup" in machine.text and "Say" not in machine.text
+            await until(lambda: r.call.state == "message_name")
+            await until(lambda: clears(r.caller) > cleared)  # the music stopped
+            assert not any(q.call_sid == SID and "Twiml" in q.form for q in r.rest.requests)
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
+        assert len(r.server.services.warm) == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tmp_path: Path):
+    async def scenario() -> None:
+        async with ringing(tmp_path) as r:
+            child = {"CallSid": r.leg.call_sid, "CallStatus": "in-progress"}
+            await signed_post(r.url("whisper"), child)
+            r.rest.fail_with(500)
+            joined = await signed_post(r.url("join"), child)
+            assert "could not be connected" in joined.text and "Conference" not in joined.text
+            await until(lambda: r.call.state == "goodbye")
+            await until(lambda: bool(r.server.services.storage.list_tickets()))
+            (ticket,) = r.server.services.storage.list_tickets()
+            assert "transfer failed" in ticket.reason
+            assert r.stream.call is r.call and not r.call.ended  # still with the agent
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
+
+    asyncio.run(scenario())
+
+
+def test_without_a_number_to_ring_from_the_transfer_fails_clearly_and_a_message_is_taken(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture):
     async def scenario() -> None:
         with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
                             calls=(SID,)) as rest:
             async with running_server(tmp_path, twilio_url=rest.base_url) as server:
-                caller = SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID)
+                caller = SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN, call_sid=SID,
+                                         called="")  # no `To`, and no DIALFLOW_DIAL_FROM
                 await caller.connect()
-                await ring_the_desk(server, rest, caller, speak=False)
+                await until(lambda: len(server.services.streams) == 1)
                 (stream,) = server.services.streams
+                await until(lambda: stream.call.state == "listening")
+                await caller.press("0")
+                await until(lambda: stream.call.state == "goodbye")
+                assert not rest.placed
+                await until(lambda: bool(server.services.storage.list_tickets()))
+                (ticket,) = server.services.storage.list_tickets()
+                assert "transfer failed" in ticket.reason
                 await caller.stop()
-                await until(lambda: stream.stt is None)
-                gone = await signed_post(f"{server.http_url}/webhook/transfer/status", {
-                    "CallSid": SID, "CallStatus": "completed", "DialCallStatus": "canceled"})
-                assert "Hangup" in gone.text and "Stream" not in gone.text
-                await until(lambda: stream.call.ended)
-                assert stream.call.state == "hung_up"
                 await until(lambda: not server.services.streams)
-                assert len(server.services.warm) == 0
-                assert not any(r.form.get("Status") == "completed" for r in rest.requests)
 
     asyncio.run(scenario())
+    assert "warm transfer failed: no number of ours to ring the human from (set " \
+           "DIALFLOW_DIAL_FROM)" in caplog.text

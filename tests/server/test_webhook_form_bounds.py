@@ -15,7 +15,8 @@ from engine.app.server.webhook_form import MAX_FORM_BYTES
 from tests.server.harness import AUTH_TOKEN, running_server
 
 FORM = {"CallSid": "CA78", "From": "+15551230078", "To": "+15550100100"}
-PATHS = ["/webhook/voice", "/webhook/transfer/status", "/webhook/transfer/whisper"]
+PATHS = ["/webhook/voice", "/webhook/transfer/status", "/webhook/transfer/whisper",
+         "/webhook/transfer/join"]
 
 
 def big_form() -> dict[str, str]:

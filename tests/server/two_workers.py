@@ -28,8 +28,7 @@ async def routed(server: Running, runtime: Path, index: int, workers: int = 2,
     server.services.routing = Routing(owners)
     if server.services.outbound is not None:
         server.services.outbound.owners = owners
-    internal, listener = internal_server(server.services, server.app.state.hooks,
-                                         owners.socket_of(index))
+    internal, listener = internal_server(server.app.state.hooks, owners.socket_of(index))
     task = asyncio.get_running_loop().create_task(internal.serve(sockets=[listener]))
     while not internal.started:
         await asyncio.sleep(0.01)

@@ -1,28 +1,32 @@
-"""The pure parts of a warm transfer: the `<Dial><Number url>` TwiML, the webhook base URL,
-Twilio's DialCallStatus as events, and the table of parked calls (one hand-over, only after
-a report, bounded)."""
+"""The pure parts of a warm transfer: the whisper-then-join and conference TwiML, the
+webhook base URL, the human's leg's final status as events, and the table of callers on
+hold (bounded, one entry per stream)."""
 
 from __future__ import annotations
-
-import asyncio
 
 import pytest
 
 from adapters.twilio import twiml
 from adapters.twilio.urls import hooks_base
-from adapters.twilio.warm import WarmTransfers, dial_outcome
+from adapters.twilio.warm import WarmTransfers, conference_name, leg_outcome
 
 
-def test_dial_with_a_whisper_url_is_a_number_noun_and_urls_are_escaped() -> None:
-    doc = twiml.dial("+15550100199", timeout=25, action="https://h.example/webhook/transfer/status",
-                     whisper_url="https://h.example/webhook/transfer/whisper?parent=CA1&x=<y>")
-    assert '<Dial action="https://h.example/webhook/transfer/status" timeout="25">' in doc
-    assert '<Number url="https://h.example/webhook/transfer/whisper?parent=CA1&amp;x=&lt;y&gt;">' \
-           "+15550100199</Number>" in doc
-    with pytest.raises(twiml.TwimlError, match="whisper url"):
-        twiml.dial("+15550100199", whisper_url="javascript:alert(1)")
-    said = twiml.say_only("Tom & <Jerry>")
-    assert said.endswith("<Say>Tom &amp; &lt;Jerry&gt;</Say></Response>")
+def test_the_whisper_redirects_to_the_join_and_values_are_escaped() -> None:
+    doc = twiml.whisper_then_join("Tom & <Jerry>",
+                                  "https://h.example/webhook/transfer/join?parent=CA1&x=<y>")
+    assert "<Say>Tom &amp; &lt;Jerry&gt;</Say>" in doc
+    assert '<Redirect method="POST">https://h.example/webhook/transfer/join?parent=CA1&amp;' \
+           "x=&lt;y&gt;</Redirect>" in doc
+    with pytest.raises(twiml.TwimlError, match="join url"):
+        twiml.whisper_then_join("hi", "javascript:alert(1)")
+
+
+def test_both_legs_meet_in_a_room_that_ends_when_either_leaves_with_no_music() -> None:
+    doc = twiml.conference(conference_name("CA1"))
+    assert ">dialflow-CA1</Conference></Dial></Response>" in doc
+    for attribute in ('startConferenceOnEnter="true"', 'endConferenceOnExit="true"',
+                      'beep="false"', 'waitUrl=""'):
+        assert attribute in doc
 
 
 def test_the_webhook_base_comes_from_the_stream_url_twilio_opened() -> None:
@@ -34,29 +38,25 @@ def test_the_webhook_base_comes_from_the_stream_url_twilio_opened() -> None:
 
 @pytest.mark.parametrize(("status", "event"), [
     ("busy", "transfer.busy"), ("no-answer", "transfer.no_answer"),
-    ("canceled", "transfer.canceled"), ("completed", "transfer.completed"),
+    ("canceled", "transfer.canceled"), ("completed", "transfer.no_answer"),
     ("failed", "transfer.failed"), ("<script>", "transfer.failed")])
-def test_dial_call_status_becomes_an_event(status: str, event: str) -> None:
-    name, data = dial_outcome(status)
+def test_the_legs_final_status_becomes_an_event(status: str, event: str) -> None:
+    name, data = leg_outcome(status)
     assert name == event
     if event == "transfer.failed":
         assert "<script>" not in data["error"] and data["dial_status"] in ("failed", "unknown")
 
 
-def test_a_parked_call_is_handed_over_once_and_only_after_the_report() -> None:
-    async def scenario() -> None:
-        desk = WarmTransfers(limit=1)
-        stream = object()
-        entry = desk.park("CA1", "+15550001234", "hello", stream)
-        assert not desk.hand_over("CA1", "early")  # no report yet: a replayed start is refused
-        entry.outcome = ("transfer.busy", {})
-        assert desk.hand_over("CA1", "back") and entry.returned.result() == "back"
-        assert not desk.hand_over("CA1", "again")
-        with pytest.raises(RuntimeError, match="in progress"):
-            desk.park("CA2", "", "", object())
-        desk.unpark("CA1", object())  # not its stream: kept
-        assert desk.get("CA1") is entry
-        desk.unpark("CA1", stream)
-        assert desk.get("CA1") is None and len(desk) == 0
-
-    asyncio.run(scenario())
+def test_the_table_is_bounded_and_an_entry_belongs_to_its_stream() -> None:
+    desk = WarmTransfers(limit=1)
+    stream = object()
+    entry = desk.park("CA1", "+15550001234", "hello", stream)
+    assert not entry.settled
+    with pytest.raises(RuntimeError, match="in progress"):
+        desk.park("CA2", "", "", object())
+    assert desk.unpark("CA1", object()) is None  # not its stream: kept
+    assert desk.get("CA1") is entry
+    entry.outcome = "transfer.busy"
+    assert entry.settled
+    assert desk.unpark("CA1", stream) is entry
+    assert desk.get("CA1") is None and len(desk) == 0

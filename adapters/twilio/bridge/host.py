@@ -29,7 +29,7 @@ class StreamHost(Protocol):
     transcripts: Any  # TranscriptStore | None
     metrics: Any  # .error(component), .stage, .turn_latency, .ttfb, .transition
     limits: Any  # .start_deadline, .max_message_bytes
-    warm: Any  # WarmTransfers | None (adapters/twilio/warm.py): calls parked for a dial
+    warm: Any  # WarmTransfers | None (adapters/twilio/warm.py): callers on hold
 
     def claim_call_sid(self, call_sid: str) -> str:
         """'' when this CallSid may start a stream, else the reason (to log) it may not."""
@@ -39,10 +39,6 @@ class StreamHost(Protocol):
 
     def telephony_for(self, call_sid: str, call_id: str, stream: Any) -> Any:
         """The call's `Telephony` port (transfer, hang-up)."""
-
-    async def relay_elsewhere(self, call_sid: str, ws: Any, start: str) -> bool:
-        """True when another worker holds this CallSid's call and this socket was relayed to
-        it until it closed (`start`: the raw `start` message); False: serve it here."""
 
     def machine_for(self, call_sid: str, default: Any) -> Any:
         """The FlowMachine this CallSid's stream runs (an outbound call's, or `default`)."""

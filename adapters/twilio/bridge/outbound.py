@@ -12,6 +12,10 @@ when the second is due and sends both, so the first leaves up to 20 ms after its
 the lead go out at once and are not late). Once a send fails (the socket went away) the
 sender is `gone`: later sends are skipped and nothing raises, since the stream's receiving
 side sees the disconnect and hangs the call up.
+
+Background frames (hold music: `background`) play only while nothing else is queued, so
+music never delays or cuts speech; `stop_background` drops those not sent and, if some went
+out, sends a `clear` ahead of anything queued, so Twilio drops the music it buffered.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ class OutboundAudio:
                  on_clear: Callable[[], object] | None = None,
                  on_rewind: Callable[[], object] | None = None):
         self._send = send
-        self.stream_sid = stream_sid  # sets the frames' JSON prefix too
+        self.stream_sid = stream_sid
+        self._media_prefix = media_prefix(stream_sid)  # each frame's JSON up to its payload
         self.lead = lead
         self._items: deque[bytes | _Mark | _Clear] = deque()
         self._wake = asyncio.Event()
@@ -72,16 +77,9 @@ class OutboundAudio:
         self._unheard: deque[bytes | _Mark] = deque()  # sent, after the last heard mark
         self.gone = False  # a send failed: the socket is closed, nothing more goes out
         self.paused = False  # barge-in (engine/turns/barge_in.py): hold what is queued
-
-    @property
-    def stream_sid(self) -> str:
-        return self._stream_sid
-
-    @stream_sid.setter
-    def stream_sid(self, stream_sid: str) -> None:
-        """A warm transfer moves the sender to the returning stream (bridge/parking.py)."""
-        self._stream_sid = stream_sid
-        self._media_prefix = media_prefix(stream_sid)  # each frame's JSON up to its payload
+        self._background: deque[bytes] = deque()  # hold music: only when nothing else is
+        self._background_out = False  # some background went out since the last clear
+        self._background_head: bytes | None = None  # the background frame moved to the queue
 
     def pause(self) -> None:
         """Send no new frame (or mark) until `resume` or `clear`; the queue is kept."""
@@ -123,6 +121,29 @@ class OutboundAudio:
         self._items.extend(frames(ulaw, last="drop"))
         self._wake.set()
 
+    def background(self, ulaw: bytes) -> None:
+        """Queue whole 160-byte frames that play only while nothing else is queued."""
+        if self.gone:
+            return
+        self._background.extend(frames(ulaw, last="drop"))
+        self._wake.set()
+
+    @property
+    def background_pending(self) -> int:
+        return len(self._background)
+
+    def stop_background(self) -> None:
+        """Drop the background not yet sent; if some was sent, Twilio drops what it still
+        buffers (a `clear` that goes before anything queued)."""
+        self._background.clear()
+        if self._items and self._items[0] is self._background_head:
+            self._items.popleft()  # about to go out: it is music too
+        self._background_head = None
+        if self._background_out:
+            self._background_out = False
+            self._items.appendleft(_Clear())
+            self._wake.set()
+
     def mark(self, name: str) -> None:
         if self.gone:
             return
@@ -133,6 +154,8 @@ class OutboundAudio:
         """Drop everything not yet sent at once, and tell Twilio to drop what it buffered."""
         self._items.clear()
         self._items.append(_Clear())
+        self._background.clear()
+        self._background_out = False
         self._unheard.clear()
         self._playhead = 0.0
         self.paused = False
@@ -191,6 +214,10 @@ class OutboundAudio:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if not self._items and self._background and not self.paused:
+                self._background_head = self._background.popleft()  # nothing else to play
+                self._items.append(self._background_head)
+                self._background_out = True
             held = self.paused and bool(self._items) and not isinstance(self._items[0], _Clear)
             if not self._items or held:
                 self._wake.clear()

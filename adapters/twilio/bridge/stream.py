@@ -11,9 +11,10 @@ never ends the call or touches another one. A `start` must come within the start
 and be bound to the call the signed webhook answered (`adapters/twilio/binding.py`), for a
 CallSid no other stream has started; otherwise the socket is closed and no call begins.
 A socket that closes at any moment, even mid-send, hangs the call up and always reaches
-`call_ended`, so no call outlives its socket — except during a warm transfer, when the call
-waits (bounded) for the stream that brings its caller back (`parking.py`); under several
-workers that stream may reach another one, which relays it here (`relay_elsewhere`).
+`call_ended`, so no call outlives its socket — except when a warm transfer moves the caller
+into a conference with the human, when the call waits (bounded) for the flow to end it
+(`parking.py`). A warm transfer's webhooks that reach another worker are forwarded here
+(engine/app/server/transfer_hooks.py); the stream itself never moves.
 A valid, in-order `media` message (50 a second per call) takes a short path: the fast
 parser's fields (`media_fast.py`), the session's order check, the STT feed, no coroutine;
 anything else goes the generic way, which re-parses it with the same checks and errors.
@@ -30,12 +31,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from adapters.twilio.binding import BindingRejected
 from adapters.twilio.bridge.outbound import OutboundAudio
-from adapters.twilio.bridge.parking import Returning, await_return
+from adapters.twilio.bridge.parking import await_bridge, leaving_for_bridge, release
 from adapters.twilio.bridge.socket import MediaSocket
 from adapters.twilio.bridge.speaker import TwilioSpeaker
 from adapters.twilio.media_fast import media_fields, parse_inbound
 from adapters.twilio.messages import Dtmf, Mark, Media, ProtocolError, Start, Stop
 from adapters.twilio.session import StreamSession
+from adapters.twilio.twiml import CALLED_PARAM, E164
 from engine.call import Call
 from engine.ports import Ports
 from engine.records.recorder import CallRecord
@@ -58,12 +60,12 @@ class MediaStream:
         self.services = services
         self.public_url = public_url  # the wss:// URL Twilio opened (signature-checked)
         self.caller = ""
-        self.released: asyncio.Event | None = None  # set when done with a borrowed socket
-        self.handed_over: asyncio.Event | None = None  # this socket serves a parked call
+        self.called = ""
         self.session = StreamSession()
         self.call: Call | None = None
         self.call_id = "-"
         self.outbound: OutboundAudio | None = None
+        self.speaker: TwilioSpeaker | None = None  # its hold music stops at a warm outcome
         self.stt: Any = None
         self.record: CallRecord | None = None  # the call's event log (engine/records)
         self._consumer: asyncio.Task[Any] | None = None
@@ -73,10 +75,8 @@ class MediaStream:
     async def run(self) -> None:
         try:
             await self._serve()
-            while self.call is not None and await await_return(self):  # a warm transfer
-                await self._serve()
-            if self.handed_over is not None:  # the parked call reads this socket now
-                await self.handed_over.wait()
+            if leaving_for_bridge(self):  # a warm transfer's human has the caller now
+                await await_bridge(self)
         finally:
             await self._teardown()
 
@@ -155,7 +155,7 @@ class MediaStream:
             if isinstance(message, Mark) and "never sent" in observation.note:
                 return False
         if isinstance(message, Start):
-            return await self._admit(message, data)
+            return await self._admit(message)
         elif isinstance(message, Media):
             if self.stt is not None:
                 self.stt.feed(message.payload)
@@ -172,25 +172,19 @@ class MediaStream:
         elif isinstance(message, Dtmf):
             self._post("caller.dtmf", digit=message.digit)
         elif isinstance(message, Stop):
-            if not self._leaving_for_transfer():
+            if not leaving_for_bridge(self):
                 self._post("call.hangup")
             return True
         return False
 
-    async def _admit(self, start: Start, raw: str) -> bool:
+    async def _admit(self, start: Start) -> bool:
         """Start the call if this `start` is bound to a call the webhook answered and no
-        other stream has its CallSid; otherwise close the socket. True when refused, or
-        when the call lives in another worker, which took the socket (`relay_elsewhere`)."""
+        other stream has its CallSid; otherwise close the socket. True when refused."""
         call_id = escape_id(start.call_sid or start.stream_sid, limit=1000)
         caller = start.custom_parameters.get("caller", "")
         try:
             self.services.signatures.check_binding(start.call_sid, caller,
                                                    start.custom_parameters)
-            if self._hand_over(start):
-                return True
-            if await self.services.relay_elsewhere(start.call_sid, self.ws, raw):
-                self._refused = True  # relayed, and over for this worker
-                return True
             reason = await self.services.claim_call_sid(start.call_sid)
         except BindingRejected as exc:
             reason = exc.reason
@@ -203,26 +197,12 @@ class MediaStream:
         self._start(start, call_id, caller)
         return False
 
-    def _leaving_for_transfer(self) -> bool:
-        """The stream stops because a warm transfer took the call to a `<Dial>`."""
-        desk = self.services.warm
-        entry = desk.get(self.session.call_sid) if desk is not None else None
-        return entry is not None and entry.stream is self
-
-    def _hand_over(self, start: Start) -> bool:
-        """This stream brings back the caller of a parked call: give it the socket."""
-        desk = self.services.warm
-        released = asyncio.Event()
-        if desk is None or not desk.hand_over(start.call_sid,
-                                              Returning(self.ws, self.session, released)):
-            return False
-        self.handed_over = released
-        return True
-
     def _start(self, start: Start, call_id: str, caller: str) -> None:
         services = self.services
         self.call_id = call_id
         self.caller = caller
+        called = start.custom_parameters.get(CALLED_PARAM, "")
+        self.called = called if E164.match(called) else ""  # a warm transfer rings from it
         machine = services.flows.current()
         self.outbound = OutboundAudio(self._send, start.stream_sid, on_frame=self._frame_sent,
                                       on_mark=self.session.mark_sent,
@@ -230,8 +210,8 @@ class MediaStream:
                                       on_rewind=self.session.rewind_sent)
         self.outbound.start()
         machine = services.machine_for(start.call_sid, machine)  # an outbound call's flow
-        speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
-                                on_first_byte=self._tts_first_byte)
+        speaker = self.speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
+                                               on_first_byte=self._tts_first_byte)
         ports = Ports(speaker=speaker, brain=services.brain,
                       tools=services.tools_for(self.call_id, caller),
                       telephony=services.telephony_for(start.call_sid, self.call_id, self),
@@ -350,6 +330,5 @@ class MediaStream:
             if self.record is not None:
                 self.record.close(self.call.state if self.call is not None else "-")
         finally:
-            if self.released is not None:
-                self.released.set()  # the socket borrowed from a returning stream
+            await release(self)  # a human still rung for this call stops ringing
             self.services.call_ended(self)

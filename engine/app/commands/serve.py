@@ -160,7 +160,7 @@ async def start_routing(services: Any, slot: Any, hooks: Any) -> Any:
     services.routing = Routing(owners)
     if services.outbound is not None:
         services.outbound.owners = owners
-    internal, listener = internal_server(services, hooks, owners.socket_of(slot.index))
+    internal, listener = internal_server(hooks, owners.socket_of(slot.index))
     internal.task = asyncio.get_running_loop().create_task(internal.serve(sockets=[listener]))
     while not internal.started and not internal.task.done():
         await asyncio.sleep(0.01)

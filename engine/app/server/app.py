@@ -133,7 +133,8 @@ def create_app(services: Services) -> FastAPI:
                         escape_id(call_sid), services.sockets)
             return Response(busy(), media_type="application/xml")
         caller = str(form.get("From", ""))
-        return stream_answer(request, services.signatures, call_sid, caller)
+        return stream_answer(request, services.signatures, call_sid, caller,
+                             called=str(form.get("To", "")))
 
     app.router.routes.append(WebSocketRoute("/ws/media", MediaRoute(services)))
 

@@ -18,7 +18,7 @@ from engine.app.server.flow_source import FlowSource
 from engine.app.server.limits import ServerLimits
 from engine.app.server.services import Services
 from engine.app.server.staged_reload import Startup, choose_providers, prepare_reload
-from engine.environment import DIALFLOW_TRANSCRIPTS, DIALFLOW_TTS_CACHE
+from engine.environment import DIALFLOW_DIAL_FROM, DIALFLOW_TRANSCRIPTS, DIALFLOW_TTS_CACHE
 from engine.fallback_brain import FallbackBrain
 from engine.providers import Choice, build, choose
 from engine.records.privacy import DataDirs
@@ -105,7 +105,7 @@ def build_services(flow_path: str | Path, env: dict[str, str] | None = None,
         storage=overrides.pop("storage", None) or Storage(),
         signatures=overrides.pop("signatures", None)
         or SignatureChecker(SignatureSettings.from_env(env)),
-        twilio=twilio, retriever=retriever,
+        twilio=twilio, retriever=retriever, dial_from=env.get(DIALFLOW_DIAL_FROM, "").strip(),
         transcripts=TranscriptStore(env.get(DIALFLOW_TRANSCRIPTS, "data/transcripts")),
         limits=overrides.pop("limits", None) or ServerLimits.from_env(env),
         records=overrides.pop("records", None)

@@ -3,13 +3,14 @@ files in the server's runtime directory, so a Twilio callback that lands on anot
 knows where to send it (engine/app/server/forwarding.py).
 
 A key is a short text naming what a worker holds: `call:<CallSid>` (the call's media stream
-and `Call` are here, parked warm transfers included), `dial:<id>` and `placed:<CallSid>` (an
-outbound call this worker placed, engine/app/outbound). Worker `i` owns a key when the file
-`<runtime>/owners/<i>/<sha256 of the key>` exists: keys are never file names as given, and
-each worker writes only its own directory. A worker that dies loses its directory: the
-supervisor wipes it when it reaps the worker (`wipe`), the replacement wipes it again at
-start, and `owner` never answers with a worker the shared board does not show alive.
-The directory is made private (0700) by the supervisor. Touches only that directory.
+and `Call` are here, a warm transfer's caller on hold included), `dial:<id>` and
+`placed:<CallSid>` (an outbound call this worker placed, engine/app/outbound). Worker `i`
+owns a key when the file `<runtime>/owners/<i>/<sha256 of the key>` exists: keys are never
+file names as given, and each worker writes only its own directory. A worker that dies loses
+its directory: the supervisor wipes it when it reaps the worker (`wipe`), the replacement
+wipes it again at start, and `owner` never answers with a worker the shared board does not
+show alive. The directory is made private (0700) by the supervisor. Touches only that
+directory.
 """
 
 from __future__ import annotations

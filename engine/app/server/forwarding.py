@@ -1,16 +1,17 @@
 """Twilio callbacks that land on the wrong worker, sent to the worker that holds the call.
 
 Under `dialflow serve --workers N` the kernel hands each connection to any worker, but a
-call's live state (its `Call`, a parked warm transfer, an outbound dial) is in the memory of
-one. Each callback route checks the signature and reads its bounded form once, at the edge,
-then calls `decide`: with the keys of what the callback is about (`call:<CallSid>`,
-`dial:<id>`, see call_owners.py), it runs the named hook here when this worker holds the
-call (or nobody does: the hook then gives its own "not here" answer), and otherwise POSTs
-the checked form over the owner's Unix socket (internal_app.py) and answers Twilio with the
-owner's decision (`HookAnswer`). A hook's fields are bounded (`MAX_FIELDS`, `MAX_VALUE`); so
-is the owner's answer (`MAX_ANSWER`) and the time it may take (`FORWARD_TIMEOUT`). An owner
-that died or does not answer in time gets the hook's `fallback` (a polite goodbye, a hang-up
-of the human's leg, an empty 204), logged — never an error page, never a crash.
+call's live state (its `Call`, a caller on hold in a warm transfer, an outbound dial) is in
+the memory of one. Each callback route checks the signature and reads its bounded form
+once, at the edge, then calls `decide`: with the keys of what the callback is about
+(`call:<CallSid>`, `dial:<id>`, see call_owners.py), it runs the named hook here when this
+worker holds the call (or nobody does: the hook then gives its own "not here" answer), and
+otherwise POSTs the checked form over the owner's Unix socket (internal_app.py) and answers
+Twilio with the owner's decision (`HookAnswer`). A hook's fields are bounded (`MAX_FIELDS`,
+`MAX_VALUE`); so is the owner's answer (`MAX_ANSWER`) and the time it may take
+(`FORWARD_TIMEOUT`). An owner that died or does not answer in time gets the hook's
+`fallback` (a hang-up of the human's leg, an empty 204), logged — never an error page,
+never a crash. Media streams are never forwarded: a call's stream stays where it started.
 One server process: no `Routing`, every hook runs here.
 """
 
@@ -29,7 +30,6 @@ from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.workers")
 HOOK_PATH = "/internal/hook/"
-MEDIA_PATH = "/internal/media"  # a relayed media stream (stream_relay.py)
 FORWARD_TIMEOUT = 5.0  # Twilio waits 15 s for a webhook; the owner answers in milliseconds
 MAX_FIELDS = 100
 MAX_VALUE = 500

@@ -18,14 +18,11 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from adapters.twilio.signature import SignatureChecker
-from adapters.twilio.twiml import busy
 from engine.app.server.webhook_form import stream_answer
 
 XML = "application/xml"
 KINDS = ("twiml", "stream", "empty", "data")
 MAX_BODY = 65_536  # the biggest is a dial's variables (32 of 500 characters)
-LOST_CALL = ("Sorry, we lost track of your call on our side. Please call us again. "
-             "Goodbye.")
 
 
 @dataclass(frozen=True)
@@ -51,12 +48,6 @@ class HookAnswer:
     @classmethod
     def data(cls, text: str) -> HookAnswer:
         return cls("data", body=text)
-
-    @classmethod
-    def lost(cls) -> HookAnswer:
-        """The call's worker is gone (or did not answer): the caller hears why, then the
-        call ends."""
-        return cls.twiml(busy(LOST_CALL))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,10 +4,6 @@ socket in the private runtime directory (never on the public port).
 - `POST /internal/hook/{name}`: a Twilio callback another worker received and checked
   (signature, bounded form), for a call this worker holds: `{"form": {...}, "query": {...}}`
   in, the hook's `HookAnswer` out (forwarding.py). The body is read up to `MAX_BODY`.
-- `WebSocket /internal/media`: a media stream another worker accepted for a call this worker
-  holds (the caller back from a warm transfer's `<Dial>`), relayed message for message
-  (stream_relay.py). It runs as any media stream does, its `start` binding checked again;
-  it is never relayed on (`internal` on the app's state).
 
 Only processes of the same user reach the socket (the directory is 0700, the socket 0600),
 and Twilio's signatures were checked by the worker that forwards. `InternalServer` is a
@@ -24,24 +20,21 @@ import os
 import socket
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, WebSocket
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from adapters.twilio.bridge.stream import MediaStream
-from engine.app.server.forwarding import MEDIA_PATH, ForwardRefused, Hook, bounded
+from engine.app.server.forwarding import ForwardRefused, Hook, bounded
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.workers")
 MAX_BODY = 32_768
 
 
-def internal_app(services: Any, hooks: Mapping[str, Hook]) -> FastAPI:
+def internal_app(hooks: Mapping[str, Hook]) -> FastAPI:
     """`hooks`: the public app's table of callback decisions (`app.state.hooks`)."""
     app = FastAPI(title="dialflow worker", openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.internal = True
 
     @app.post("/internal/hook/{name}")
     async def hook(name: str, request: Request) -> JSONResponse:
@@ -62,15 +55,6 @@ def internal_app(services: Any, hooks: Mapping[str, Hook]) -> FastAPI:
             return JSONResponse({"error": "malformed"}, status_code=400)
         answer = await run(form, query)
         return JSONResponse(answer.to_json())
-
-    @app.websocket(MEDIA_PATH)
-    async def media(ws: WebSocket) -> None:
-        services.sockets += 1
-        try:
-            await ws.accept()
-            await MediaStream(ws, services).run()
-        finally:
-            services.sockets -= 1
 
     return app
 
@@ -99,9 +83,7 @@ def unix_listener(path: Path) -> socket.socket:
     return sock
 
 
-def internal_server(services: Any, hooks: Mapping[str, Hook],
-                    path: Path) -> tuple[InternalServer, socket.socket]:
-    config = uvicorn.Config(internal_app(services, hooks), log_level="warning", lifespan="off",
-                            ws_per_message_deflate=False,
-                            ws_max_size=services.limits.transport_max_bytes)
+def internal_server(hooks: Mapping[str, Hook], path: Path) -> tuple[InternalServer,
+                                                                 socket.socket]:
+    config = uvicorn.Config(internal_app(hooks), log_level="warning", lifespan="off")
     return InternalServer(config), unix_listener(path)

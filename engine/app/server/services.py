@@ -4,7 +4,7 @@ the deployment's limits — and the set of active streams, the count of open med
 and the one-stream-per-CallSid claims (in the shared database: a replayed `start` is refused
 by every worker and machine). Under `serve --workers N` also the way to the other workers
 (`routing`, engine/app/server/forwarding.py): each started call is recorded as held here,
-and a stream for a call another worker holds is relayed to it.
+so a callback about it that reaches another worker is forwarded here.
 Built once at start-up; calls only borrow from it.
 """
 
@@ -24,11 +24,9 @@ from adapters.twilio.warm import WarmTransfers
 from engine.app.server.flow_source import FlowSource
 from engine.app.server.limits import ServerLimits
 from engine.app.server.metrics import Metrics
-from engine.app.server.stream_relay import relay_stream
 from engine.media import SttProvider, TtsProvider, describe
 from engine.ports import Brain
 from engine.records.recorder import CallRecords
-from engine.redaction import escape_id
 from engine.tools_port import CallTools
 from engine.transcripts import TranscriptStore
 from tools.calendar import BusinessCalendar
@@ -79,8 +77,9 @@ class Services:
     outbound: Any = None  # OutboundDesk (engine/app/outbound): calls this server places
     worker: Any = None  # this process's WorkerSlot under `serve --workers N` (board.py)
     memory: Any = None  # MemoryRelease (memory_release.py), started with the app
-    warm: WarmTransfers = field(default_factory=WarmTransfers)  # calls parked for a dial
+    warm: WarmTransfers = field(default_factory=WarmTransfers)  # callers on hold, humans rung
     routing: Any = None  # Routing (forwarding.py) under `serve --workers N`, else None
+    dial_from: str = ""  # DIALFLOW_DIAL_FROM: a number of ours, when the call has none
 
     @property
     def at_capacity(self) -> bool:
@@ -106,21 +105,6 @@ class Services:
             await self.outbound.adopt_elsewhere(call_sid, self.routing)  # placed by another
         return ""
 
-    async def relay_elsewhere(self, call_sid: str, ws: Any, start: str) -> bool:
-        """Relay `ws` to the worker holding `call_sid`'s call, if another one does (never
-        from a socket another worker relayed here)."""
-        routing = self.routing
-        app = (getattr(ws, "scope", None) or {}).get("app")
-        if routing is None or getattr(getattr(app, "state", None), "internal", False):
-            return False
-        index = routing.owners.elsewhere(f"call:{call_sid}")
-        if index is None:
-            return False
-        await relay_stream(ws, str(routing.owners.socket_of(index)), start,
-                           max_size=self.limits.transport_max_bytes,
-                           call_id=escape_id(call_sid), index=index)
-        return True
-
     def tools_for(self, call_id: str, caller: str) -> CallTools:
         business = self.flows.current().flow.settings.business
         calendar = BusinessCalendar.from_settings(business)
@@ -130,7 +114,8 @@ class Services:
         if self.twilio is None:
             return NoTelephony(stream)
         base = hooks_base(stream.public_url)
-        line = WarmLine(base, self.warm, stream.caller, stream) if base else None
+        line = (WarmLine(base, self.warm, stream.caller, stream,
+                         from_number=stream.called or self.dial_from) if base else None)
         return TwilioCalls(self.twilio, call_sid, call_id=call_id, warm_line=line)
 
     def machine_for(self, call_sid: str, default: Any) -> Any:

@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from adapters.twilio.signature import SignatureChecker, SignatureRejected
-from adapters.twilio.twiml import connect_stream
+from adapters.twilio.twiml import CALLED_PARAM, E164, connect_stream
 from adapters.twilio.urls import stream_url
 
 MAX_FORM_BYTES = 16_384
@@ -65,12 +65,16 @@ async def signed_form(request: Request, signatures: SignatureChecker,
 
 
 def stream_answer(request: Request, signatures: SignatureChecker, call_sid: str,
-                  caller: str) -> Response:
-    """`<Connect><Stream>` for `call_sid`, bound to `caller` by the signed parameter."""
+                  caller: str, called: str = "") -> Response:
+    """`<Connect><Stream>` for `call_sid`, bound to `caller` by the signed parameter;
+    `called` (our number the caller dialled, when E.164) rides along as `called`: a warm
+    transfer rings the human from it."""
     peer = request.client.host if request.client else None
     url = stream_url(scheme=request.url.scheme, headers=request.headers,
                      public_url=signatures.settings.public_url,
                      trust_forwarded=signatures.trusts(peer))
-    twiml = connect_stream(url, caller=caller, call_sid=call_sid,
-                           parameters=signatures.bind_call(call_sid, caller))
+    parameters = dict(signatures.bind_call(call_sid, caller))
+    if E164.match(called):
+        parameters[CALLED_PARAM] = called
+    twiml = connect_stream(url, caller=caller, call_sid=call_sid, parameters=parameters)
     return Response(twiml, media_type="application/xml")
