@@ -129,3 +129,26 @@ def test_a_runtime_dir_others_can_read_is_refused_in_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "chmod 700" in err and DIALFLOW_RUNTIME_DIR in err
     assert stat.S_IMODE(runtime.stat().st_mode) == 0o755  # left as it was
+
+
+def test_a_worker_late_with_its_heartbeat_still_holds_its_calls() -> None:
+    """Routing asks whether the worker's process is there, not whether its heartbeat is
+    fresh: under load a heartbeat can be seconds late, and its calls' callbacks must still
+    reach it. A cleared row (the supervisor reaped it) or a pid that is gone holds none."""
+    import os
+    import subprocess
+    import sys
+
+    from engine.app.server.board import WorkerBoard, WorkerSlot
+
+    board = WorkerBoard(3)
+    slot = WorkerSlot(board, 0)
+    board.write(1, pid=os.getpid(), serving=1, heartbeat_ms=1)  # beat long ago: stale
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    board.write(2, pid=int(gone.stdout), serving=1, heartbeat_ms=1)
+    assert not slot.alive(1)  # not fresh: no new calls for it
+    assert slot.holds_calls(1)  # but its calls are still its own
+    assert not slot.holds_calls(2)  # its process exited
+    board.clear(1)
+    assert not slot.holds_calls(1)

@@ -116,29 +116,6 @@ def test_frames_beyond_the_lead_are_paced_in_real_time() -> None:
     assert times[-1] == pytest.approx(1.0 - 0.02 - DEFAULT_LEAD, abs=0.002)
 
 
-def test_frames_after_a_stream_change_carry_the_new_stream_sid() -> None:
-    """A warm transfer moves the sender to the returning stream (bridge/parking.py): the
-    precomputed JSON prefix of its media frames must follow."""
-    async def main() -> list[tuple[str, str]]:
-        texts: list[str] = []
-
-        async def send(text: str) -> None:
-            texts.append(text)
-
-        outbound = OutboundAudio(send, "MZold")
-        outbound.start()
-        outbound.frames(_frames(1))
-        await asyncio.sleep(0.1)
-        outbound.stream_sid = "MZnew"
-        outbound.frames(_frames(2))
-        outbound.mark("m")
-        await asyncio.sleep(0.1)
-        await outbound.close()
-        return [(json.loads(t)["event"], json.loads(t)["streamSid"]) for t in texts]
-
-    assert run_virtual(main()) == [("media", "MZold"), ("media", "MZnew"), ("mark", "MZnew")]
-
-
 def test_paced_frames_leave_two_per_wake_up_never_early_and_at_most_a_frame_late() -> None:
     async def main() -> list[float]:
         wire = Wire()

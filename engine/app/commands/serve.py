@@ -155,7 +155,7 @@ async def start_routing(services: Any, slot: Any, hooks: Any) -> Any:
 
     if slot.runtime is None:
         return None
-    owners = CallOwners(slot.runtime, slot.index, slot.board.size, slot.alive)
+    owners = CallOwners(slot.runtime, slot.index, slot.board.size, slot.holds_calls)
     owners.start()
     services.routing = Routing(owners)
     if services.outbound is not None:

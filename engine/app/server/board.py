@@ -92,6 +92,21 @@ class WorkerSlot:
         row = self.board.read(index)
         return row.serving and row.fresh()
 
+    def holds_calls(self, index: int) -> bool:
+        """Worker `index`'s process is there (its row names a pid that exists), serving,
+        draining or just slow to beat: the worker to route its calls' callbacks to. A late
+        heartbeat under load must not orphan its calls; the supervisor clears a dead one."""
+        pid = self.board.read(index).pid
+        if pid <= 0:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def publish(self, *, serving: bool, accepting: bool, active_calls: int, media_sockets: int,
                 max_calls: int, flow_version: int) -> None:
         self.board.write(self.index, pid=os.getpid(), serving=serving, accepting=accepting,

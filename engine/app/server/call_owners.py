@@ -51,7 +51,8 @@ def _name(key: str) -> str:
 
 class CallOwners:
     """This worker's view: claim and release its own keys, find the owner of any key.
-    `alive(i)` says whether worker i serves now (the shared board's fresh rows)."""
+    `alive(i)` says whether worker i's process is there (serve passes the board's
+    `holds_calls`: a pid that exists, not a fresh heartbeat, so a slow worker keeps its calls)."""
 
     def __init__(self, runtime: Path, index: int, workers: int,
                  alive: Callable[[int], bool]) -> None:
