@@ -17,7 +17,9 @@ from engine.app.server.memory_release import MemoryRelease
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_release_runs_only_after_the_sockets_fell_from_their_peak() -> None:
+def _checks(counts: tuple[int, ...]) -> tuple[list[bool], list[int], MemoryRelease]:
+    """`check()` after each socket count in turn (min_drop 10): whether each released, the
+    counts each release saw, and the release object."""
     open_now = [0]
     released: list[int] = []
     memory = MemoryRelease(lambda: open_now[0], release=lambda: released.append(open_now[0]),
@@ -25,12 +27,16 @@ def test_a_release_runs_only_after_the_sockets_fell_from_their_peak() -> None:
 
     async def scenario() -> list[bool]:
         results = []
-        for sockets in (5, 50, 45, 100, 95, 91, 80, 80, 75, 0, 0):
+        for sockets in counts:
             open_now[0] = sockets
             results.append(await memory.check())
         return results
 
-    results = asyncio.run(scenario())
+    return asyncio.run(scenario()), released, memory
+
+
+def test_a_release_runs_only_after_the_sockets_fell_from_their_peak() -> None:
+    results, released, memory = _checks((5, 50, 45, 100, 95, 91, 80, 80, 75, 0, 0))
     assert results == [False, False, False, False, False, False, True, False, False, True,
                        False]
     assert released == [80, 0] and memory.describe()["releases_after_bursts"] == 2
@@ -106,17 +112,6 @@ def test_a_release_runs_no_library_search(monkeypatch: Any) -> None:
 def test_the_end_of_a_burst_is_released_too() -> None:
     """The release its first endings brought ran while calls were still ending: when the
     last ones are gone (sockets at 0), what they freed is handed back as well, once."""
-    open_now = [0]
-    released: list[int] = []
-    memory = MemoryRelease(lambda: open_now[0], release=lambda: released.append(open_now[0]),
-                           min_drop=10)
-
-    async def scenario() -> list[bool]:
-        results = []
-        for sockets in (100, 5, 3, 0, 0, 2, 0):
-            open_now[0] = sockets
-            results.append(await memory.check())
-        return results
-
-    assert asyncio.run(scenario()) == [False, True, False, True, False, False, True]
+    results, released, _ = _checks((100, 5, 3, 0, 0, 2, 0))
+    assert results == [False, True, False, True, False, False, True]
     assert released == [5, 0, 0]
