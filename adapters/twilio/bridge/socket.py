@@ -17,6 +17,10 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+# Headers a middleware wants on the handshake's answer (scope key; a list of byte pairs), added
+# at `accept` so the frames that follow go straight to the server's own `send`.
+ACCEPT_HEADERS = "dialflow.accept_headers"
+
 
 class MediaSocket:
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -26,7 +30,7 @@ class MediaSocket:
         self._gone: tuple[int, Any] | None = None  # the disconnect, once it came
 
     async def accept(self) -> None:
-        await self.handshake.accept()
+        await self.handshake.accept(headers=self.handshake.scope.get(ACCEPT_HEADERS))
 
     async def receive(self) -> str | bytes:
         """The next message's text (or bytes); `WebSocketDisconnect` once the peer left."""
