@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -179,13 +181,34 @@ class SlotTaken(Exception):
         self.holder = holder
 
 
+def _enter_wal(cursor: Any, timeout_s: float) -> None:
+    """Switch the file to WAL, waiting out other processes doing the same.
+
+    Changing the journal mode needs the file's exclusive lock, and SQLite does not call the
+    busy handler when two connections that both read the header race for it (it would be a
+    deadlock), so the loser gets "database is locked" at once. Processes opening a fresh file
+    together (workers at start-up) hit exactly that; retry until the busy timeout is spent.
+    """
+    deadline = time.monotonic() + timeout_s
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _enter_wal(cursor, busy_timeout_ms / 1000)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import sqlite3
+import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -73,3 +74,26 @@ def test_processes_racing_to_migrate_a_fresh_file_all_succeed(tmp_path: Path) ->
         assert current(store.engine) == head()
     finally:
         store.close()
+
+
+def test_opening_while_another_process_writes_to_a_fresh_file_waits_for_it(tmp_path: Path) -> None:
+    # A writer holding the lock of a not-yet-WAL file makes `PRAGMA journal_mode = WAL` fail
+    # at once, busy timeout or not (SQLite skips the busy handler there): Storage must wait.
+    path = tmp_path / "busy.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE other (x INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO other VALUES (1)")
+    release = threading.Timer(0.3, writer.execute, args=("COMMIT",))
+    release.start()
+    try:
+        store = Storage(f"sqlite:///{path}")
+        try:
+            assert current(store.engine) == head()
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        finally:
+            store.close()
+    finally:
+        release.join()
+        writer.close()
