@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from adapters.twilio.caller import SimulatedCaller
+from tests.deploy.call_watch import until
 from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess, two_workers
 
 MIN_PER_WORKER = 2
@@ -32,13 +32,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 
 def per_worker(health: dict) -> dict[int, int]:
     return {w["index"]: w["active_calls"] for w in health["workers"]}
-
-
-async def until(predicate, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def open_calls_on_both(server: ServeProcess) -> list[SimulatedCaller]:

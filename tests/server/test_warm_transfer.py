@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,16 +30,11 @@ from tests.fakes.providers import silence, tone
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.fakes.twilio_webhooks import signed_post as twilio_post
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, ROOT, Running, running_server
+from tests.waiting import until
 
 SID = "CA700"
 OURS = "+15550100100"  # the number the caller dialled: the human is rung from it
 DESK = "+15550100199"  # settings.escalation.number of the default flow
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 async def signed_post(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> httpx.Response:
