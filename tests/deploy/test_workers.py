@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -34,6 +34,13 @@ def per_worker(health: dict) -> dict[int, int]:
     return {w["index"]: w["active_calls"] for w in health["workers"]}
 
 
+async def health_until(server: ServeProcess, predicate: Callable[[dict], bool], what: str,
+                       timeout: float = 240.0) -> dict:
+    """`server.wait_for` in a thread: a wait of minutes on the loop would stall the simulated
+    callers too, and a socket that answers no ping for 40 s is closed by the server."""
+    return await asyncio.to_thread(server.wait_for, predicate, what, timeout)
+
+
 async def open_calls_on_both(server: ServeProcess) -> list[SimulatedCaller]:
     """Open calls until each worker holds at least MIN_PER_WORKER (the kernel spreads
     connections over the workers' SO_REUSEPORT sockets by hash)."""
@@ -43,8 +50,9 @@ async def open_calls_on_both(server: ServeProcess) -> list[SimulatedCaller]:
                                  call_sid=f"CAworkers{len(callers):04d}")
         await caller.connect()
         callers.append(caller)
-        await until(lambda: server.health()["active_calls"] == len(callers), "the call to start")
-        counts = per_worker(server.health())
+        health = await health_until(server, lambda h: h["active_calls"] == len(callers),
+                                    "the call to start")
+        counts = per_worker(health)
         if len(counts) == 2 and min(counts.values()) >= MIN_PER_WORKER:
             return callers
     raise AssertionError(f"{MAX_CALLS} calls never reached both workers: {counts}")
@@ -63,7 +71,7 @@ async def hears_more(caller: SimulatedCaller, timeout: float = 90.0) -> bool:
 def test_killing_one_worker_loses_only_its_calls(server: ServeProcess) -> None:
     async def scenario() -> None:
         callers = await open_calls_on_both(server)
-        await asyncio.gather(*(c.wait_until(lambda c: len(c.heard) > 0, timeout=60)
+        await asyncio.gather(*(c.wait_until(lambda c: len(c.heard) > 0, timeout=120)
                                for c in callers))  # every caller heard the greeting
         health = server.health()
         victim = next(w for w in health["workers"] if w["index"] == 1)
@@ -72,27 +80,25 @@ def test_killing_one_worker_loses_only_its_calls(server: ServeProcess) -> None:
 
         os.kill(victim["pid"], signal.SIGKILL)
         await until(lambda: sum(c.closed for c in callers) == lost, "the victim's calls to drop")
-        await asyncio.sleep(1.0)
-        assert sum(c.closed for c in callers) == lost  # and no other call dropped
-        survivors = [c for c in callers if not c.closed]
+        survivors = [c for c in callers if not c.closed]  # each must go on (checked below)
         assert len(survivors) == survivors_expected >= MIN_PER_WORKER
 
-        after = server.wait_for(lambda h: h["active_calls"] == survivors_expected,
-                                "/health to count the survivors only", timeout=30)
+        after = await health_until(server, lambda h: h["active_calls"] == survivors_expected,
+                                   "/health to count the survivors only")
         assert after["ready"] and after["status"] == "ok"
         assert server.metric("dialflow_active_calls") == survivors_expected
         assert server.metric("dialflow_calls_total") == len(callers)  # the dead one's count
         assert all(await asyncio.gather(*(hears_more(c) for c in survivors)))
         assert all(not c.closed for c in survivors)
 
-        back = server.wait_for(
-            lambda h: h["capacity"]["workers_serving"] == 2
+        back = await health_until(
+            server, lambda h: h["capacity"]["workers_serving"] == 2
             and any(w["index"] == 1 and w["pid"] != victim["pid"] for w in h["workers"]),
-            "a replacement worker", timeout=240)
+            "a replacement worker")
         assert back["active_calls"] == survivors_expected
         for caller in callers:
             await caller.stop()
-        server.wait_for(lambda h: h["active_calls"] == 0, "the calls to end", timeout=60)
+        await health_until(server, lambda h: h["active_calls"] == 0, "the calls to end")
         assert server.metric("dialflow_active_calls") == 0
 
     asyncio.run(scenario())
@@ -111,22 +117,21 @@ def test_a_flow_edit_and_sighup_reach_every_worker(server: ServeProcess) -> None
                                         "Hello from the edited flow, this"))
     stat = server.flow.stat()
     os.utime(server.flow, (stat.st_atime + 5, stat.st_mtime + 5))
-    server.wait_for(lambda h: versions(h) == {first + 1}, "every worker to reload", timeout=30)
+    server.wait_for(lambda h: versions(h) == {first + 1}, "every worker to reload")
     assert server.process is not None
     server.process.send_signal(signal.SIGHUP)
-    server.wait_for(lambda h: versions(h) == {first + 2}, "SIGHUP to reach every worker",
-                    timeout=30)
+    server.wait_for(lambda h: versions(h) == {first + 2}, "SIGHUP to reach every worker")
 
 
 def test_sigterm_drains_every_worker(server: ServeProcess) -> None:
     async def scenario() -> None:
         async with SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,
                                    call_sid="CAdraining") as caller:
-            await until(lambda: server.health()["active_calls"] == 1, "the call to start")
+            await health_until(server, lambda h: h["active_calls"] == 1, "the call to start")
             assert server.process is not None
             server.process.send_signal(signal.SIGTERM)
-            server.wait_for(lambda h: h["status"] == "draining" and not h["ready"],
-                            "draining", timeout=10)
+            await health_until(server, lambda h: h["status"] == "draining" and not h["ready"],
+                               "draining")
             for _ in range(6):  # whichever worker answers: not ready, no new calls
                 ready = httpx.get(f"{server.url}/health/ready", timeout=5)
                 assert ready.status_code == 503 and ready.json()["status"] == "draining"
@@ -134,7 +139,7 @@ def test_sigterm_drains_every_worker(server: ServeProcess) -> None:
             with pytest.raises(InvalidStatus):
                 async with SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,
                                            call_sid="CAtoolate") as late:
-                    await late.wait_until(lambda c: c.closed, timeout=10)
+                    await late.wait_until(lambda c: c.closed, timeout=60)
             assert not caller.closed and await hears_more(caller)
 
     asyncio.run(scenario())
