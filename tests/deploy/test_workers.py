@@ -18,7 +18,7 @@ from websockets.exceptions import InvalidStatus
 
 from adapters.twilio.caller import SimulatedCaller
 from tests.deploy.call_watch import until
-from tests.deploy.serve_process import AUTH_TOKEN, ServeProcess, two_workers
+from tests.deploy.serve_process import AUTH_TOKEN, STARTUP_TIMEOUT, ServeProcess, two_workers
 
 MIN_PER_WORKER = 2
 MAX_CALLS = 20
@@ -35,7 +35,7 @@ def per_worker(health: dict) -> dict[int, int]:
 
 
 async def health_until(server: ServeProcess, predicate: Callable[[dict], bool], what: str,
-                       timeout: float = 240.0) -> dict:
+                       timeout: float = STARTUP_TIMEOUT) -> dict:
     """`server.wait_for` in a thread: a wait of minutes on the loop would stall the simulated
     callers too, and a socket that answers no ping for 40 s is closed by the server."""
     return await asyncio.to_thread(server.wait_for, predicate, what, timeout)
