@@ -111,9 +111,10 @@ class ServeProcess:
 
 
 @contextmanager
-def two_workers(workdir: Path) -> Iterator[ServeProcess]:
-    """`dialflow serve --workers 2` in `workdir`, once both workers serve; stopped after."""
-    serve = ServeProcess(workdir, workers=2).start()
+def two_workers(workdir: Path, flow_source: Path = ROOT / "flows.yaml") -> Iterator[ServeProcess]:
+    """`dialflow serve --workers 2` in `workdir` (a copy of `flow_source`), once both workers
+    serve; stopped after."""
+    serve = ServeProcess(workdir, workers=2, flow_source=flow_source).start()
     try:
         serve.wait_for(lambda h: h["capacity"]["workers_serving"] == 2, "two workers serving")
         yield serve

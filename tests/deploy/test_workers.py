@@ -18,15 +18,30 @@ from websockets.exceptions import InvalidStatus
 
 from adapters.twilio.caller import SimulatedCaller
 from tests.deploy.call_watch import until
-from tests.deploy.serve_process import AUTH_TOKEN, STARTUP_TIMEOUT, ServeProcess, two_workers
+from tests.deploy.serve_process import (
+    AUTH_TOKEN,
+    ROOT,
+    STARTUP_TIMEOUT,
+    ServeProcess,
+    two_workers,
+)
 
 MIN_PER_WORKER = 2
 MAX_CALLS = 20
+SILENCE_TIMER = "timeout: {after: 8s, event: timer.silence}"  # the default flow's listening
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    with two_workers(tmp_path_factory.mktemp("workers")) as serve:
+    """The default flow, except that a quiet caller is never reprompted, escalated and hung
+    up on: the survivors must outlive a replacement worker's warm-up (over a minute under
+    load), and the default flow ends a silent call in about 30 s."""
+    folder = tmp_path_factory.mktemp("workers")
+    patient = folder / "patient.yaml"
+    text = (ROOT / "flows.yaml").read_text()
+    assert text.count(SILENCE_TIMER) == 1
+    patient.write_text(text.replace(SILENCE_TIMER, "timeout: {after: 30m, event: timer.silence}"))
+    with two_workers(folder / "serve", flow_source=patient) as serve:
         yield serve
 
 
@@ -58,9 +73,13 @@ async def open_calls_on_both(server: ServeProcess) -> list[SimulatedCaller]:
     raise AssertionError(f"{MAX_CALLS} calls never reached both workers: {counts}")
 
 
-async def hears_more(caller: SimulatedCaller, timeout: float = 90.0) -> bool:
+async def hears_more(caller: SimulatedCaller, timeout: float = 120.0) -> bool:
+    """The caller presses 1 once the greeting was heard (the flow listens then) and hears it
+    again; the call goes on (a 0 would end it: no human to transfer to in a local call)."""
+    await caller.wait_until(lambda c: bool(c.segments) and c.segments[0].ended
+                            and c.playback.idle, timeout=timeout)
     before = len(caller.heard)
-    await caller.press("0")  # the caller asks for a person: the agent answers
+    await caller.press("1")
     try:
         await caller.wait_until(lambda c: len(c.heard) > before, timeout=timeout)
     except TimeoutError:
