@@ -53,6 +53,33 @@ def ring_seconds(arg: Any) -> float:
     return parse_duration((arg or {}).get("ring", "25s"))
 
 
+def rings(flow: Flow, name: str) -> list[Any]:
+    """The `warm_transfer` steps state `name` runs (on entry, or staying on an event)."""
+    state = flow.states[name]
+    own = [t for t in flow.transitions_from(name) if not t.from_any and t.dest is None]
+    return [s for s in (*state.enter, *(s for t in own for s in t.actions))
+            if s.name == "warm_transfer"]
+
+
+def check_answered_stays(flow: Flow) -> list[FlowError]:
+    """`transfer.answered` is the human picking up, before the caller is moved to them: a
+    state that rings must not leave (or re-enter) on it, or the human is hung up on."""
+    out = []
+    for name in flow.states:
+        if not rings(flow, name):
+            continue
+        for t in flow.transitions_from(name):
+            if t.event == "transfer.answered" and t.dest is not None and not t.from_any:
+                out.append(FlowError(
+                    flow.path, t.line,
+                    f"'{name}' goes to '{t.dest}' on transfer.answered, but then the human "
+                    "has only picked up and hears the whisper: leaving the state hangs up on "
+                    "them and the caller is never connected",
+                    f"go on `transfer.completed: {t.dest}` (the caller is with the human), "
+                    "and keep `transfer.answered` without `to:` (or drop it)"))
+    return out
+
+
 def check_ring_covered(flow: Flow) -> list[FlowError]:
     """The timer of a state that runs warm_transfer must outlast the ringing."""
     out = []

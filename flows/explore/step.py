@@ -231,6 +231,8 @@ def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
         return c.but(collecting=0)
     if e == "dtmf.retry":
         return c.but(collecting=1)  # an abstraction: at least the last try is left
+    if c.transfer and c.warm and e == "transfer.answered":
+        return c  # the human hears the whisper; the bridge (or a failure) is still to come
     if c.transfer and e in (WARM_OUTCOMES if c.warm else COLD_OUTCOMES):
         return c.but(transfer=False, warm=False,
                      transfer_failed=c.transfer_failed or e in NOT_CONNECTED)

@@ -92,8 +92,10 @@ def test_the_humans_whisper_and_join_on_the_other_worker_bridge_the_caller(tmp_p
                                            child, AUTH_TOKEN)
                 room = f"dialflow-{SID}"
                 assert joined.status_code == 200 and f">{room}</Conference>" in joined.text
-                moved = [q for q in rest.requests if q.call_sid == SID and "Twiml" in q.form]
-                assert len(moved) == 1 and f">{room}</Conference>" in moved[0].form["Twiml"]
+                def moved() -> list[RecordedRequest]:  # the caller's move runs after the join
+                    return [q for q in rest.requests if q.call_sid == SID and "Twiml" in q.form]
+                await until(lambda: bool(moved()))
+                assert len(moved()) == 1 and f">{room}</Conference>" in moved()[0].form["Twiml"]
                 await until(lambda: clears(caller) > cleared)  # worker 0 stopped the music
                 await until(lambda: call.ended)
                 assert call.state == "transferred" and not w1.services.streams
