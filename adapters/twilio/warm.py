@@ -117,5 +117,10 @@ class WarmTransfers:
             return entry
         return None
 
+    def ringing(self) -> list[Parked]:
+        """The transfers whose human is still being rung (or hears the whisper): no outcome
+        yet and no bridge under way."""
+        return [entry for entry in self._calls.values() if not entry.settled]
+
     def __len__(self) -> int:
         return len(self._calls)
