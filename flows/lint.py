@@ -5,7 +5,11 @@ from __future__ import annotations
 from flows import outbound_checks
 from flows.errors import FlowError
 from flows.model import Flow
-from flows.transfer_checks import check_answered_stays, check_ring_covered
+from flows.transfer_checks import (
+    check_answered_stays,
+    check_ring_covered,
+    check_whisper_covered,
+)
 
 
 def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
@@ -52,6 +56,7 @@ def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
     out += _results_handled(flow)
     out += check_ring_covered(flow)
     out += check_answered_stays(flow)
+    out += check_whisper_covered(flow)
     if not any(s.final for s in flow.states.values()):
         out.append(FlowError(flow.path, 1, "the flow has no final state",
                              "add a state with `final: true`, e.g. `ended`"))

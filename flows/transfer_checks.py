@@ -19,6 +19,7 @@ from flows.model import Flow
 KEYS = ("whisper", "ring")
 RING_LIMITS = (5.0, 600.0)  # Twilio's <Dial timeout> bounds, seconds
 RING_MARGIN = 15.0  # the REST update, the Dial's report and the caller's stream coming back
+WHISPER_SECONDS = 30.0  # a whisper of at most 400 characters, said to the human, and the join
 EXAMPLE = "{warm_transfer: {whisper: transfer_whisper, ring: 25s}}"
 
 
@@ -77,6 +78,30 @@ def check_answered_stays(flow: Flow) -> list[FlowError]:
                     "them and the caller is never connected",
                     f"go on `transfer.completed: {t.dest}` (the caller is with the human), "
                     "and keep `transfer.answered` without `to:` (or drop it)"))
+    return out
+
+
+def check_whisper_covered(flow: Flow) -> list[FlowError]:
+    """A warning when the human could pick up at the end of the ringing and then be cut off
+    by the state's timer while they hear the whisper: `transfer.answered` should restart it
+    (or the timer be long enough for both)."""
+    out = []
+    for name, state in flow.states.items():
+        steps = rings(flow, name)
+        if not steps or state.timeout is None:
+            continue
+        answered = [t for t in flow.transitions_from(name) if t.event == "transfer.answered"]
+        restarts = any(s.name == "restart_timer" for t in answered for s in t.actions)
+        need = ring_seconds(steps[0].arg) + RING_MARGIN + WHISPER_SECONDS
+        if not restarts and state.timeout.after < need:
+            out.append(FlowError(
+                flow.path, state.timeout.line,
+                f"'{name}' could give up while the human hears the whisper: they may pick up "
+                f"after {ring_seconds(steps[0].arg):g}s and the whisper and bridge take up to "
+                f"{WHISPER_SECONDS:g}s more, but the timer fires after {state.timeout.after:g}s",
+                "restart the timer when the human picks up: `transfer.answered: {do: "
+                f"[restart_timer]}}` (or make the timeout at least {need:g}s)",
+                severity="warning"))
     return out
 
 
