@@ -57,8 +57,8 @@ async def _give_up(entry: Parked) -> None:
         speaker.stop_hold()
     log.warning("call %s: shutting down while the human was rung; stopping the ringing, "
                 "the flow takes the caller back", entry.stream.call_id)
-    if call is not None and not call.ended:
-        call.post("transfer.failed", error=SHUTTING_DOWN)
+    if call is not None and not call.ended and (not entry.state or call.state == entry.state):
+        call.post("transfer.failed", error=SHUTTING_DOWN)  # only to the state that rang
     if entry.cancel_leg is not None:
         with contextlib.suppress(Exception):  # bounded by the REST client's timeout
             await entry.cancel_leg()
