@@ -96,7 +96,9 @@ _SPECS = [
     EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
     EventSpec("transfer.done", "the call was handed to a human"),
     EventSpec("transfer.failed", "the transfer could not be placed (`dial_status`: how "
-              "Twilio reported a warm transfer's call to the human)", ("error",),
+              "Twilio reported a warm transfer's call to the human, or `bridge-failed` when "
+              "the caller could not be moved to them, `shutdown` when the server stopped "
+              "first)", ("error",),
               ("dial_status",)),
     # warm_transfer (states/warm_transfer.py): the human's call reports how the ringing ended;
     # the caller is on hold (music) until then

@@ -20,6 +20,7 @@ import uvicorn
 from adapters.twilio.caller import SimulatedCaller
 from engine.app.commands.serve import DrainingServer
 from engine.app.server.app import create_app
+from engine.records.replay import is_external
 from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.fakes.twilio_webhooks import signed_post
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, free_port, running_server
@@ -110,6 +111,7 @@ def test_a_human_who_never_picks_up_is_given_up_before_the_drain_ends_with_a_tic
             assert states[states.index("transferring") + 1] == "goodbye"
             failed = [e for e in d.call.trace.entries if e.event == "transfer.failed"]
             assert failed and "shutting down" in failed[0].data["error"]
+            assert is_external(failed[0])  # a replay of the log posts it again
             late = await signed_post(d.hook("whisper"), {"CallSid": d.leg.call_sid,
                                                          "CallStatus": "in-progress"},
                                      AUTH_TOKEN)

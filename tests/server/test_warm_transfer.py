@@ -27,6 +27,7 @@ import pytest
 from adapters.audio.hold import default_chime, hold_audio
 from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.messages import OutboundClear, OutboundMedia
+from engine.records.replay import is_external
 from tests.fakes.providers import silence, tone
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.fakes.twilio_webhooks import signed_post as twilio_post
@@ -323,6 +324,8 @@ def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tm
             await until(lambda: bool(turned_away()))
             assert "<Hangup" in turned_away()[0].form["Twiml"]
             await until(lambda: r.call.state == "goodbye")
+            (failed,) = [e for e in r.call.trace.entries if e.event == "transfer.failed"]
+            assert failed.data["dial_status"] == "bridge-failed" and is_external(failed)
             await until(lambda: bool(r.server.services.storage.list_tickets()))
             (ticket,) = r.server.services.storage.list_tickets()
             assert "transfer failed" in ticket.reason

@@ -58,7 +58,8 @@ async def _give_up(entry: Parked) -> None:
     log.warning("call %s: shutting down while the human was rung; stopping the ringing, "
                 "the flow takes the caller back", entry.stream.call_id)
     if call is not None and not call.ended and (not entry.state or call.state == entry.state):
-        call.post("transfer.failed", error=SHUTTING_DOWN)  # only to the state that rang
+        # only to the state that rang; dial_status: from outside the call (replay.py)
+        call.post("transfer.failed", error=SHUTTING_DOWN, dial_status="shutdown")
     if entry.cancel_leg is not None:
         with contextlib.suppress(Exception):  # bounded by the REST client's timeout
             await entry.cancel_leg()

@@ -46,7 +46,9 @@ async def move_caller(entry: Parked, call: Any) -> None:
                     "human is told and hung up, the caller stays with the agent",
                     entry.stream.call_id, exc)
         await _turn_away(entry)
-        call.post("transfer.failed", error=f"the bridge failed: {exc}")
+        # dial_status: a report from outside the call (a replay posts it again, replay.py)
+        call.post("transfer.failed", error=f"the bridge failed: {exc}",
+                  dial_status="bridge-failed")
         return
     entry.bridging, entry.bridged, entry.outcome = False, True, "transfer.completed"
     log.info("call %s: the human and the caller are connected", entry.stream.call_id)
