@@ -89,7 +89,10 @@ class WarmTransfer(Effect):
             await runtime.ports.telephony.transfer(self.number, WarmDial(
                 whisper, self.ring_seconds, self.hold_music))
             await asyncio.get_running_loop().create_future()  # rings until the state is left
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the state was left: a human still rung is not wanted
+            stop_ringing = getattr(runtime.ports.telephony, "stop_ringing", None)
+            if stop_ringing is not None:  # optional on the port (Twilio's has it)
+                stop_ringing()
             raise
         except NoHumanToTransferTo as exc:  # a local call: the flow takes a message
             speaker.stop_hold()

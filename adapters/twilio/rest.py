@@ -286,6 +286,19 @@ class TwilioCalls:
                                     call_id=self.call_id,
                                     twiml=twiml.conference(conference_name(self.call_sid)))
 
+    def stop_ringing(self) -> None:
+        """The flow left the ringing state before any outcome: cancel the human's leg (in
+        the background), so nobody picks up to a hang-up."""
+        line = self.warm_line
+        entry = line.desk.get(self.call_sid) if line is not None else None
+        if entry is None or line is None or entry.stream is not line.stream or entry.settled:
+            return
+        entry.outcome = "transfer.canceled"  # a late whisper, join or status is a no-op
+        if entry.cancel_leg is not None:
+            log.info("call %s: the flow moved on while the human was rung; stopping the "
+                     "ringing", self.call_id)
+            entry.task = asyncio.get_running_loop().create_task(entry.cancel_leg())
+
     async def _turn_away(self, leg: str, message: str) -> None:
         """The human is in the conference but the caller could not be moved there: tell
         them why and hang up their leg (raises `TelephonyError`)."""

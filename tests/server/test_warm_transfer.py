@@ -232,6 +232,26 @@ def test_a_caller_who_hangs_up_while_it_rings_stops_the_humans_phone(tmp_path: P
     asyncio.run(scenario())
 
 
+def test_a_flow_that_moves_on_while_it_rings_stops_the_humans_phone(tmp_path: Path):
+    """The call's time limit comes while the human is rung: the flow takes a message and
+    says goodbye, and the human's phone stops ringing (no pick-up to a hang-up)."""
+    async def scenario() -> None:
+        async with ringing(tmp_path) as r:
+            r.call.post("call.time_limit")
+            await until(lambda: r.call.state == "goodbye")
+            await until(lambda: any(q.call_sid == r.leg.call_sid
+                                    and q.form.get("Status") == "canceled"
+                                    for q in r.rest.requests))
+            late = await signed_post(r.url("whisper"), {"CallSid": r.leg.call_sid,
+                                                        "CallStatus": "in-progress"})
+            assert "Hangup" in late.text and "Say" not in late.text
+            assert not r.call.ended  # the caller is still with the agent for the goodbye
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
+
+    asyncio.run(scenario())
+
+
 def test_a_flows_own_hold_music_file_is_what_the_caller_hears(tmp_path: Path):
     music = tmp_path / "hold.wav"
     rate = 16000  # resampled to 8 kHz for the call
