@@ -174,6 +174,9 @@ class Telephony(Protocol):
 
     async def hang_up(self) -> None: ...
 
+    # Optional: `stop_ringing() -> None` (not awaited) stops a warm transfer's human phone
+    # when the flow leaves the state that rang before any outcome came (adapters/twilio).
+
 
 @dataclass
 class Ports:

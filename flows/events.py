@@ -96,14 +96,16 @@ _SPECS = [
     EventSpec("tool.failed", "a tool failed or timed out", ("name", "error")),
     EventSpec("transfer.done", "the call was handed to a human"),
     EventSpec("transfer.failed", "the transfer could not be placed (`dial_status`: how "
-              "Twilio reported a warm transfer's call to the human)", ("error",),
+              "Twilio reported a warm transfer's call to the human, or `bridge-failed` when "
+              "the caller could not be moved to them, `shutdown` when the server stopped "
+              "first)", ("error",),
               ("dial_status",)),
     # warm_transfer (states/warm_transfer.py): the human's call reports how the ringing ended;
     # the caller is on hold (music) until then
-    EventSpec("transfer.answered", "warm transfer: the human heard the whisper; the caller "
-              "and the human are connected"),
-    EventSpec("transfer.completed", "warm transfer: the human and the caller talked, then "
-              "the human hung up (older flows; the conference transfer does not send it)"),
+    EventSpec("transfer.answered", "warm transfer: the human picked up and hears the whisper; "
+              "the caller is still on hold (stay in the state: the bridge comes next)"),
+    EventSpec("transfer.completed", "warm transfer: the caller was moved into the conference "
+              "with the human; the agent's part of the call is over"),
     EventSpec("transfer.busy", "warm transfer: the human's line was busy; the caller is back"),
     EventSpec("transfer.no_answer", "warm transfer: nobody answered within the ring time (or "
               "hung up during the whisper); the caller is back"),

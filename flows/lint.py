@@ -5,7 +5,11 @@ from __future__ import annotations
 from flows import outbound_checks
 from flows.errors import FlowError
 from flows.model import Flow
-from flows.transfer_checks import check_ring_covered
+from flows.transfer_checks import (
+    check_answered_stays,
+    check_ring_covered,
+    check_whisper_covered,
+)
 
 
 def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
@@ -51,6 +55,8 @@ def lint_graph(flow: Flow, complete: bool = True) -> list[FlowError]:
                                  "under its `on:`"))
     out += _results_handled(flow)
     out += check_ring_covered(flow)
+    out += check_answered_stays(flow)
+    out += check_whisper_covered(flow)
     if not any(s.final for s in flow.states.values()):
         out.append(FlowError(flow.path, 1, "the flow has no final state",
                              "add a state with `final: true`, e.g. `ended`"))
@@ -72,7 +78,7 @@ def _reachable(flow: Flow) -> set[str]:
 # A behaviour whose result comes back as events the state must handle.
 _RESULTS = {"collect_digits": ("dtmf.collected", "dtmf.timeout"),
             "call_tool": ("tool.done", "tool.failed"),
-            "warm_transfer": ("transfer.answered", "transfer.busy", "transfer.no_answer",
+            "warm_transfer": ("transfer.completed", "transfer.busy", "transfer.no_answer",
                               "transfer.failed")}
 
 

@@ -101,7 +101,12 @@ def _check_arg(spec: Registered, arg: Any, names: Names) -> tuple[str, str] | No
     if kind is ArgKind.NONE:
         return None if arg is None else ("takes no argument", f"write just `{spec.name}`")
     if kind is ArgKind.OPTIONAL_TEXT:
-        return None if arg is None or isinstance(arg, str) else ("takes a text", "quote it")
+        if arg is not None and not isinstance(arg, str):
+            return "takes a text", "quote it"
+        for problem, fix in check_names(arg or "", names.business or {}, names.vars,
+                                        allow_event=True):
+            return problem, fix  # a templated reason (take_message) names real things
+        return None
     if kind is ArgKind.BUSINESS and arg is not None:
         return "takes no argument", f"write just `{spec.name}`"
     if kind is ArgKind.BUSINESS:

@@ -19,6 +19,7 @@ from flows.model import Flow
 KEYS = ("whisper", "ring")
 RING_LIMITS = (5.0, 600.0)  # Twilio's <Dial timeout> bounds, seconds
 RING_MARGIN = 15.0  # the REST update, the Dial's report and the caller's stream coming back
+WHISPER_SECONDS = 30.0  # a whisper of at most 400 characters, said to the human, and the join
 EXAMPLE = "{warm_transfer: {whisper: transfer_whisper, ring: 25s}}"
 
 
@@ -51,6 +52,57 @@ def check_warm_transfer(arg: Any, names: _Names) -> tuple[str, str] | None:
 
 def ring_seconds(arg: Any) -> float:
     return parse_duration((arg or {}).get("ring", "25s"))
+
+
+def rings(flow: Flow, name: str) -> list[Any]:
+    """The `warm_transfer` steps state `name` runs (on entry, or staying on an event)."""
+    state = flow.states[name]
+    own = [t for t in flow.transitions_from(name) if not t.from_any and t.dest is None]
+    return [s for s in (*state.enter, *(s for t in own for s in t.actions))
+            if s.name == "warm_transfer"]
+
+
+def check_answered_stays(flow: Flow) -> list[FlowError]:
+    """`transfer.answered` is the human picking up, before the caller is moved to them: a
+    state that rings must not leave (or re-enter) on it, or the human is hung up on."""
+    out = []
+    for name in flow.states:
+        if not rings(flow, name):
+            continue
+        for t in flow.transitions_from(name):
+            if t.event == "transfer.answered" and t.dest is not None and not t.from_any:
+                out.append(FlowError(
+                    flow.path, t.line,
+                    f"'{name}' goes to '{t.dest}' on transfer.answered, but then the human "
+                    "has only picked up and hears the whisper: leaving the state hangs up on "
+                    "them and the caller is never connected",
+                    f"go on `transfer.completed: {t.dest}` (the caller is with the human), "
+                    "and keep `transfer.answered` without `to:` (or drop it)"))
+    return out
+
+
+def check_whisper_covered(flow: Flow) -> list[FlowError]:
+    """A warning when the human could pick up at the end of the ringing and then be cut off
+    by the state's timer while they hear the whisper: `transfer.answered` should restart it
+    (or the timer be long enough for both)."""
+    out = []
+    for name, state in flow.states.items():
+        steps = rings(flow, name)
+        if not steps or state.timeout is None:
+            continue
+        answered = [t for t in flow.transitions_from(name) if t.event == "transfer.answered"]
+        restarts = any(s.name == "restart_timer" for t in answered for s in t.actions)
+        need = ring_seconds(steps[0].arg) + RING_MARGIN + WHISPER_SECONDS
+        if not restarts and state.timeout.after < need:
+            out.append(FlowError(
+                flow.path, state.timeout.line,
+                f"'{name}' could give up while the human hears the whisper: they may pick up "
+                f"after {ring_seconds(steps[0].arg):g}s and the whisper and bridge take up to "
+                f"{WHISPER_SECONDS:g}s more, but the timer fires after {state.timeout.after:g}s",
+                "restart the timer when the human picks up: `transfer.answered: {do: "
+                f"[restart_timer]}}` (or make the timeout at least {need:g}s)",
+                severity="warning"))
+    return out
 
 
 def check_ring_covered(flow: Flow) -> list[FlowError]:

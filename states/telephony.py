@@ -12,6 +12,8 @@ from engine.effect import Effect, Runtime
 from engine.ports import NoHumanToTransferTo
 from engine.ticket_summary import ticket_summary
 from flows.signatures import ArgKind, StepContext, action
+from flows.templates import is_templated, render
+from states.variables import template_values
 
 log = logging.getLogger("dialflow.runner")
 ESCALATION_TOOL = "escalate_to_human"
@@ -88,8 +90,12 @@ def transfer(ctx: StepContext, _: Any) -> list[Effect]:
 
 @action("take_message", ArgKind.OPTIONAL_TEXT)
 def take_message(ctx: StepContext, reason: Any) -> list[Effect]:
-    """Create a ticket so a human calls the caller back."""
-    return [TakeMessage(reason=str(reason or ctx.event))]
+    """Create a ticket so a human calls the caller back; the reason may be templated like a
+    prompt (`{take_message: "after hours: {vars.topic}"}`)."""
+    text = str(reason or ctx.event)
+    if is_templated(text):
+        text = " ".join(render(text, template_values(ctx)).split())
+    return [TakeMessage(reason=text)]
 
 
 @action("hang_up")

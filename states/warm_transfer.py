@@ -5,7 +5,7 @@ and hear back how the ringing ended, so the flow can bring the caller back to th
       enter: [{warm_transfer: {whisper: transfer_whisper, ring: 25s}}]
       timeout: {after: 60s, event: timer.transfer}
       on:
-        transfer.answered: transferred
+        transfer.completed: transferred     # the caller is in the conference with the human
         transfer.no_answer: {to: message_name, do: [{say: nobody_free}]}
         ...
 
@@ -13,11 +13,12 @@ The whisper is the prompt (templated like any prompt: `{business.name}`, `{calle
 by the reason (`vars.transfer_reason` or `vars.reason`), the name the caller gave
 (`vars.caller_name` or `vars.name`) and the caller's latest words, bounded. The telephony port
 places it (Twilio: the human's leg rings while the caller stays on the agent's stream,
-adapters/twilio/warm.py); outcomes come back as `transfer.answered`, `transfer.busy`,
+adapters/twilio/warm.py); outcomes come back as `transfer.completed` (connected), `transfer.busy`,
 `transfer.no_answer`, `transfer.canceled` or `transfer.failed` (also when the port refuses
-at once). While it rings the caller hears `settings.hold_music` (the speaker port loops it);
-it stops when the state is left, when the agent speaks again, or when the adapter reports
-the outcome — whichever comes first.
+at once); `transfer.answered` comes first when the human picks up (the flow stays: leaving
+the state then would leave the human with nobody). While it rings the caller hears
+`settings.hold_music` (the speaker port loops it); it stops when the state is left, when
+the agent speaks again, or when the adapter reports the outcome — whichever comes first.
 """
 
 from __future__ import annotations
@@ -88,7 +89,10 @@ class WarmTransfer(Effect):
             await runtime.ports.telephony.transfer(self.number, WarmDial(
                 whisper, self.ring_seconds, self.hold_music))
             await asyncio.get_running_loop().create_future()  # rings until the state is left
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the state was left: a human still rung is not wanted
+            stop_ringing = getattr(runtime.ports.telephony, "stop_ringing", None)
+            if stop_ringing is not None:  # optional on the port (Twilio's has it)
+                stop_ringing()
             raise
         except NoHumanToTransferTo as exc:  # a local call: the flow takes a message
             speaker.stop_hold()

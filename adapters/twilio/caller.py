@@ -306,23 +306,30 @@ class SimulatedCaller:
             due = int((loop.time() - started) * audio_format.SAMPLE_RATE) - played_total
             played = self.playback.advance_bytes(max(0, due))
             played_total += len(played.audio)
-            self._heard(loop.time(), played.audio, played.marks)
+            self._heard(loop.time(), played.audio, played.marks, played.at)
             await self._echo(played.marks)
             await self._notify()
 
-    def _heard(self, now: float, audio: bytes, marks: list[str]) -> None:
-        """Keep `segments` up to date with what one tick played (a mark ends a segment; audio
-        after it within the same 20 ms tick starts the next one)."""
+    def _heard(self, now: float, audio: bytes, marks: list[str],
+               at: list[int] | None = None) -> None:
+        """Keep `segments` up to date with what one tick played: a mark ends a segment at
+        the byte it was reached (`at`), so the audio after it, and every other mark a long
+        tick reached, go to the segments that follow."""
+        start = 0
+        for name, end in zip(marks, at or [0] * len(marks), strict=True):
+            self._heard_piece(now, audio[start:end], name)
+            start = max(start, end)
+        self._heard_piece(now, audio[start:], None)
+
+    def _heard_piece(self, now: float, audio: bytes, mark: str | None) -> None:
         current = self.segments[-1] if self.segments else None
         if audio and (current is None or current.ended):
             current = HeardSegment(now)
             self.segments.append(current)
         if current is not None and not current.ended:
             current.audio += audio
-            if marks:
-                current.mark = marks[0]
-                if not self.playback.idle and self.playback.queued_bytes:
-                    self.segments.append(HeardSegment(now))
+            if mark is not None:
+                current.mark = mark
 
     def _cut(self) -> None:
         """A `clear` arrived: the segment playing now, if any of it was still queued, was

@@ -16,10 +16,12 @@ from engine.audio_format import SAMPLE_RATE
 
 @dataclass
 class Played:
-    """What one `advance` played: the audio heard and the marks reached, in order."""
+    """What one `advance` played: the audio heard and the marks reached, in order; `at[i]`
+    is how many bytes of `audio` had played when `marks[i]` was reached."""
 
     audio: bytes = b""
     marks: list[str] = field(default_factory=list)
+    at: list[int] = field(default_factory=list)
 
 
 class PlaybackBuffer:
@@ -41,10 +43,12 @@ class PlaybackBuffer:
         """Play up to `budget` bytes (one byte = one sample at 8 kHz)."""
         played = Played()
         chunks: list[bytes] = []
+        done = 0
         while self._queue:
             head = self._queue[0]
             if isinstance(head, str):
                 played.marks.append(head)
+                played.at.append(done)
                 self._queue.popleft()
                 continue
             if budget <= 0:
@@ -52,6 +56,7 @@ class PlaybackBuffer:
             take = min(budget, len(head) - self._offset)
             chunks.append(head[self._offset : self._offset + take])
             budget -= take
+            done += take
             self._offset += take
             if self._offset == len(head):
                 self._queue.popleft()

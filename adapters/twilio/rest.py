@@ -278,12 +278,32 @@ class TwilioCalls:
         entry.leg_sid = str(leg["sid"])
         entry.bridge = self._bridge
         entry.cancel_leg = functools.partial(self._cancel_leg, entry.leg_sid)
+        entry.turn_away = functools.partial(self._turn_away, entry.leg_sid)
 
     async def _bridge(self) -> None:
         """Move the caller from the hold (our stream) into the conference."""
         await self.rest.update_call(self.call_sid, what="warm transfer bridge",
                                     call_id=self.call_id,
                                     twiml=twiml.conference(conference_name(self.call_sid)))
+
+    def stop_ringing(self) -> None:
+        """The flow left the ringing state before any outcome: cancel the human's leg (in
+        the background), so nobody picks up to a hang-up."""
+        line = self.warm_line
+        entry = line.desk.get(self.call_sid) if line is not None else None
+        if entry is None or line is None or entry.stream is not line.stream or entry.settled:
+            return
+        entry.outcome = "transfer.canceled"  # a late whisper, join or status is a no-op
+        if entry.cancel_leg is not None:
+            log.info("call %s: the flow moved on while the human was rung; stopping the "
+                     "ringing", self.call_id)
+            entry.task = asyncio.get_running_loop().create_task(entry.cancel_leg())
+
+    async def _turn_away(self, leg: str, message: str) -> None:
+        """The human is in the conference but the caller could not be moved there: tell
+        them why and hang up their leg (raises `TelephonyError`)."""
+        await self.rest.update_call(leg, what="warm transfer roll-back", call_id=self.call_id,
+                                    twiml=twiml.busy(message))
 
     async def _cancel_leg(self, leg: str) -> None:
         """Stop the human's phone: `canceled` while it rings, else `completed`."""

@@ -16,10 +16,15 @@ Why this design (Twilio offers three ways to give a caller music while a human i
   worker and socket it started on. Only when the human has heard the whisper are both legs
   put in one `<Conference>` named after the caller's CallSid (the caller's by a REST update of
   its TwiML, the human's by the answer to the join webhook), each ending it on exit.
+  The join is answered at once and the caller's REST move finishes in the background
+  (`Parked.task`): a slow Twilio never holds the human's webhook past the 5 s a forwarded
+  callback may take under `serve --workers N`. A move Twilio refuses is rolled back: the
+  human's leg is sent an apology and hung up (`turn_away`), the caller stays on our stream.
 
 The webhooks (engine/app/server/transfer_hooks.py): `WHISPER_PATH?parent=CA…` answers the
-human's leg with `<Say>` the summary, then `<Redirect>` to `JOIN_PATH`, where the bridge
-happens (`transfer.answered`); `STATUS_PATH?parent=CA…` is the leg's final status, turned
+human's leg with `<Say>` the summary (`transfer.answered`: the human picked up), then
+`<Redirect>` to `JOIN_PATH`, where the bridge happens (`transfer.completed` once the caller
+is in the conference); `STATUS_PATH?parent=CA…` is the leg's final status, turned
 into an event by `leg_outcome` unless the legs were bridged. Entries end with their stream
 (`unpark`). Only bookkeeping, no I/O.
 """
@@ -76,6 +81,8 @@ class Parked:
     answered: bool = False  # the human's leg fetched the whisper
     bridge: Callable[[], Awaitable[None]] | None = None  # move the caller into the conference
     cancel_leg: Callable[[], Awaitable[None]] | None = None  # stop the human's phone ringing
+    turn_away: Callable[[str], Awaitable[None]] | None = None  # the human's leg: <Say>, hang up
+    task: Any = None  # the caller's move into the conference, running after the join answered
 
     @property
     def settled(self) -> bool:
@@ -109,6 +116,11 @@ class WarmTransfers:
             del self._calls[call_sid]
             return entry
         return None
+
+    def ringing(self) -> list[Parked]:
+        """The transfers whose human is still being rung (or hears the whisper): no outcome
+        yet and no bridge under way."""
+        return [entry for entry in self._calls.values() if not entry.settled]
 
     def __len__(self) -> int:
         return len(self._calls)

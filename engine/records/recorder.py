@@ -220,6 +220,11 @@ class _Telephony:
     async def hang_up(self) -> None:
         await self.inner.hang_up()
 
+    def stop_ringing(self) -> None:  # optional on the port (engine/ports.py); not an answer
+        stop = getattr(self.inner, "stop_ringing", None)
+        if stop is not None:
+            stop()
+
 
 class _Speaker:
     def __init__(self, inner: Any, record: CallRecord):

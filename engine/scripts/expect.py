@@ -120,7 +120,8 @@ def _ignored(want: Any, w: Window) -> tuple[Any, bool]:
 
 
 def _ticket(want: Any, w: Window) -> tuple[Any, bool]:
-    """`true`/`false`, or the fields a ticket must contain: `{reason: …, summary: …}`."""
+    """`true`/`false`, or the fields a ticket must contain: `{reason: …, summary: …}` (a
+    list of texts: each of them)."""
     tickets = w.records_of("ticket")
     if isinstance(want, bool):
         return bool(tickets), bool(tickets) == want
@@ -128,9 +129,15 @@ def _ticket(want: Any, w: Window) -> tuple[Any, bool]:
 
 
 def _contains(got: dict[str, Any], want: dict[str, Any]) -> bool:
-    """Every wanted field is there: text by substring, anything else by equality."""
-    return all(str(v) in str(got.get(k, "")) if isinstance(v, str) else got.get(k) == v
-               for k, v in want.items())
+    """Every wanted field is there: text by substring (a list of texts: each one), anything
+    else by equality."""
+    def holds(key: str, value: Any) -> bool:
+        if isinstance(value, str):
+            return value in str(got.get(key, ""))
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return all(v in str(got.get(key, "")) for v in value)
+        return got.get(key) == value
+    return all(holds(k, v) for k, v in want.items())
 
 
 def _tickets(want: Any, w: Window) -> tuple[Any, bool]:

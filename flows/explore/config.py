@@ -98,3 +98,4 @@ class Move:
     armed: bool = False  # the timer was (re)armed by this move
     dest: str | None = None
     transfer_lines: tuple[int, ...] = field(default=())  # lines of steps that transferred
+    tool_name: str = ""  # the tool a flow's own `call_tool` started (run_tool: the brain's)

@@ -6,11 +6,16 @@ while a tool, a reply or a transfer is awaited; but a state that takes the resul
 (a `tool.done` handler with no `to:`) keeps the music going over a caller who is now
 expected to talk. (A warm transfer's own music needs no finding: the transfer's outcome
 stops it wherever the flow goes.)
+
+The witness takes the shortest path to that wait (the result comes before the music would
+start) and then waits out the filler's delay: a correct flow has left the state, so no
+music starts (`expect: {audio: []}`); this one starts it.
 """
 
 from __future__ import annotations
 
-from flows.explore.finding import WARNING, Finding
+from flows.durations import parse_duration
+from flows.explore.finding import WARNING, Finding, Witness
 from flows.explore.search import Graph
 from flows.explore.step import Rules
 
@@ -30,10 +35,11 @@ def music_over_nothing(rules: Rules, graph: Graph) -> list[Finding]:
         last = path[-1] if path else None
         after = last.stimulus.label() if last else "its entry"
         line = last.lines[0] if last and last.lines else step.line or state.line
+        wait = parse_duration(step.arg.get("after", "2s")) + 1.0  # the music would be on
         out.append(Finding(
             "music", WARNING, flow.path, line,
             f"'{c.state}' keeps playing hold music (line {step.line}) after {after}, when it "
             "waits for no tool, reply or transfer: the caller would talk over the music",
             f"lead that handler out of '{c.state}' (`to:`), or play the music only in a state "
-            "that waits for a result"))
+            "that waits for a result", Witness(tuple(path), {"audio": []}, wait=wait)))
     return out

@@ -116,9 +116,10 @@ class _Writer:
             self.llm.append({"hang": True})
             self.reply = (len(self.llm) - 1, self.t)
         if "tool" in move.spawned:
-            answers = self.tools.setdefault(self.tool_name, [])
+            name = move.tool_name or self.tool_name  # call_tool names its own
+            answers = self.tools.setdefault(name, [])
             answers.append({"hang": True})
-            self.tool = (self.tool_name, len(answers) - 1, self.t)
+            self.tool = (name, len(answers) - 1, self.t)
 
 
 def _answer(move: Move, after: float) -> dict[str, Any]:

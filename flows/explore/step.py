@@ -231,6 +231,8 @@ def _consume(c: Config, s: Stimulus, flow: Flow) -> Config:
         return c.but(collecting=0)
     if e == "dtmf.retry":
         return c.but(collecting=1)  # an abstraction: at least the last try is left
+    if c.transfer and c.warm and e == "transfer.answered":
+        return c  # the human hears the whisper; the bridge (or a failure) is still to come
     if c.transfer and e in (WARM_OUTCOMES if c.warm else COLD_OUTCOMES):
         return c.but(transfer=False, warm=False,
                      transfer_failed=c.transfer_failed or e in NOT_CONNECTED)
@@ -257,6 +259,7 @@ class _Draft:
         self.spawned: list[str] = []
         self.transfer_lines: list[int] = []
         self.armed = False
+        self.tool_name = ""  # the tool a `call_tool` step names (a witness answers it)
 
     def take(self, spec: TransitionSpec) -> None:
         self.run(spec.source, spec.actions)
@@ -298,6 +301,8 @@ class _Draft:
         elif name in ("run_tool", "call_tool"):
             self.c = c.but(tool=True)
             self.spawned.append("tool")
+            if name == "call_tool" and isinstance(step.arg, dict):
+                self.tool_name = str(step.arg.get("name", ""))
         elif name in ("transfer", "warm_transfer"):
             self.c = c.but(transfer=True, warm=name == "warm_transfer")
             self.spawned.append("transfer")
@@ -326,4 +331,4 @@ class _Draft:
     def move(self, s: Stimulus, handled: bool, lines: tuple[int, ...],
              dest: str | None = None) -> Move:
         return Move(s, self.c, handled, lines, tuple(self.effects), tuple(self.spawned),
-                    self.armed, dest, tuple(self.transfer_lines))
+                    self.armed, dest, tuple(self.transfer_lines), self.tool_name)

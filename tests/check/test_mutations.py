@@ -178,6 +178,18 @@ MUTATIONS = [
       "timeout: {after: 30s, event: timer.transfer}", only=True),
     M("no answer not handled", "      transfer.no_answer: *back_to_agent\n", "",
       "does not handle transfer.no_answer", "enter: [{warm_transfer:", only=True),
+    M("connected not handled", "      transfer.completed: transferred       # the caller is in "
+      "the conference with the human\n", "",
+      "does not handle transfer.completed", "enter: [{warm_transfer:"),
+    M("the timer may cut off the human during the whisper",
+      "      transfer.answered: {do: [restart_timer]}\n", "",
+      "could give up while the human hears the whisper",
+      "timeout: {after: 45s, event: timer.transfer}", severity="warning", only=True),
+    M("the flow leaves on the human picking up, before the caller is moved (older flows)",
+      "      transfer.answered: {do: [restart_timer]}\n", "",
+      "goes to 'transferred' on transfer.answered", "transfer.answered: transferred",
+      more=(("      transfer.completed: transferred       #",
+             "      transfer.answered: transferred  #"),)),
 ]
 
 

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,7 @@ from engine.app.callsim.typed import TypedLines
 from engine.app.commands.call import converse
 from tests.fakes.providers import ToneTts, silence, tone
 from tests.server.harness import AUTH_TOKEN, running_server
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
+from tests.waiting import until
 
 
 def test_the_caller_keeps_what_it_heard_as_segments_and_a_clear_cuts_one_off(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from adapters.twilio.caller import SimulatedCaller
@@ -18,16 +17,11 @@ from tests.cloud.harness import AUTH, Cloud, cloud_server
 from tests.fakes.anthropic_server import Gate, Reply
 from tests.fakes.deepgram_server import Cue, SpeechStarted, Words
 from tests.fakes.twilio_webhooks import OUR_NUMBER, answer_whisper
+from tests.waiting import until
 
 FIRST = "We're open until three on Fridays."
 SECOND = "Is there anything else I can help with?"
 QUESTION = "What time do you close on Friday?"
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def media_count(caller: SimulatedCaller) -> int:

@@ -47,7 +47,7 @@ def test_fsync_runs_off_the_writing_thread_and_the_syncer_closes_the_file(
     for index in range(20):
         transcript.write("agent", text=f"sentence {index}")
     transcript.close()
-    assert TranscriptStore.sync(timeout=10)
+    assert TranscriptStore.sync(timeout=60)
     assert synced and all(name == "transcript-fsync" for name, _ in synced)
     assert fd in {got for _, got in synced}
     assert transcript._file.closed  # closed by the syncer, after its last sync

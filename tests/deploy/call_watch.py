@@ -3,21 +3,15 @@ call's transcript, one file per call) and waiting on a condition with a deadline
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
-import time
-from collections.abc import Callable
 
 from engine.transcripts import file_stem
+from tests import waiting
 from tests.deploy.serve_process import ServeProcess
 
-
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    """Return once `predicate()` holds (checked every 50 ms); fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
+# the deploy tests poll other processes (over HTTP): less often, and for longer
+until = functools.partial(waiting.until, timeout=120.0, every=0.05)
 
 
 def transcript(server: ServeProcess, call_sid: str) -> list[dict]:

@@ -21,6 +21,8 @@ from tests.server.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH_TOKEN = "deploy-test-token"
+# each worker warms whisper, piper, the VAD and the knowledge base: over 3 min at load 20 here
+STARTUP_TIMEOUT = 600.0
 
 
 
@@ -78,7 +80,7 @@ class ServeProcess:
                 return float(line.split()[1])
         raise AssertionError(f"{name} not in /metrics")
 
-    def wait_for(self, predicate, what: str, timeout: float = 240.0) -> dict:
+    def wait_for(self, predicate, what: str, timeout: float = STARTUP_TIMEOUT) -> dict:
         """Poll /health until `predicate(health)` holds; the body that satisfied it."""
         deadline = time.monotonic() + timeout
         last: dict | str = "no answer"
@@ -109,9 +111,10 @@ class ServeProcess:
 
 
 @contextmanager
-def two_workers(workdir: Path) -> Iterator[ServeProcess]:
-    """`dialflow serve --workers 2` in `workdir`, once both workers serve; stopped after."""
-    serve = ServeProcess(workdir, workers=2).start()
+def two_workers(workdir: Path, flow_source: Path = ROOT / "flows.yaml") -> Iterator[ServeProcess]:
+    """`dialflow serve --workers 2` in `workdir` (a copy of `flow_source`), once both workers
+    serve; stopped after."""
+    serve = ServeProcess(workdir, workers=2, flow_source=flow_source).start()
     try:
         serve.wait_for(lambda h: h["capacity"]["workers_serving"] == 2, "two workers serving")
         yield serve

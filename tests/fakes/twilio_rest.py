@@ -6,7 +6,9 @@ It answers `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with fo
 auth against its account sid and auth token, records every request, and returns
 Twilio-shaped JSON (the call resource, or Twilio's error object). It can be told to fail
 (any status, with a Twilio error code) or to hold
-requests without answering until it is closed. A plain `http.server` in a thread, so it
+requests without answering until it is closed; or to hold the updates of one call
+(`stall_call`) until the test lets them go on (`release_call`, answered normally or with
+a failure): a slow Twilio for one call, with nothing timed. A plain `http.server` in a thread, so it
 works with any event loop, real or virtual. Never touches the internet.
 """
 
@@ -69,6 +71,9 @@ class FakeTwilioRest(ThreadedFake):
         self._hold = False
         self._release = threading.Event()
         self.held = threading.Event()  # set once a request is being held
+        self._stalled: dict[str, threading.Event] = {}  # call sid -> set when released
+        self._stall_failure: dict[str, _Failure] = {}
+        self.stalling = threading.Event()  # set once a stalled call's request waits
 
     # -- configuration ---------------------------------------------------------------------
     def fail_with(self, status: int, code: int | None = None, message: str = "") -> None:
@@ -83,12 +88,33 @@ class FakeTwilioRest(ThreadedFake):
         """Accept requests but never answer them (until `close`): a slow Twilio."""
         self._hold = True
 
+    def stall_call(self, call_sid: str) -> None:
+        """Hold every update of `call_sid` (unanswered) until `release_call`."""
+        with self._lock:
+            self._stalled[call_sid] = threading.Event()
+
+    def release_call(self, call_sid: str, status: int = 200, code: int | None = None,
+                     message: str = "") -> None:
+        """Let `call_sid`'s held updates (and later ones) be answered: normally, or with
+        this HTTP status and a Twilio error body."""
+        with self._lock:
+            if status != 200:
+                self._stall_failure[call_sid] = _Failure(
+                    status, code if code is not None else 20000 + status,
+                    message or f"Simulated failure {status}")
+            gate = self._stalled.pop(call_sid, None)
+        if gate is not None:
+            gate.set()
+
     def add_call(self, call_sid: str, status: str = "in-progress") -> None:
         with self._lock:
             self.calls[call_sid] = status
 
     def _before_stop(self) -> None:
         self._release.set()
+        with self._lock:
+            for gate in self._stalled.values():
+                gate.set()
 
     # -- request handling ------------------------------------------------------------------
     def _authorized(self, header: str) -> bool:
@@ -117,6 +143,18 @@ class FakeTwilioRest(ThreadedFake):
             self.held.set()
             self._release.wait()
             return 503, _error(503, 20503, "Fake server closed while holding the request")
+        call_sid = record.call_sid
+        with self._lock:
+            gate = self._stalled.get(call_sid)
+        if gate is not None:
+            self.stalling.set()
+            gate.wait()
+            if self._release.is_set():
+                return 503, _error(503, 20503, "Fake server closed while stalling")
+        stall_failure = self._stall_failure.get(call_sid)
+        if stall_failure is not None:
+            return stall_failure.status, _error(stall_failure.status, stall_failure.code,
+                                                stall_failure.message)
         if not authorized:
             return 401, _error(401, 20003, "Authenticate")
         if match is None or method != "POST":

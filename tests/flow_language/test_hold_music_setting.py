@@ -11,7 +11,9 @@ import pytest
 
 from adapters.audio.hold import HoldMusicError, default_chime, hold_audio
 from engine.app.commands.check import examine
+from engine.scripts import load_script, run_script
 from flows.diagram import build_diagram
+from flows.explore.script import write_witnesses
 from flows.hold_music import MAX_BYTES
 from flows.loader import load_flow_text
 
@@ -112,7 +114,7 @@ def test_check_warns_when_music_plays_on_after_the_result_came(tmp_path: Path) -
                                                                "      timer.tool: telling")
     path = tmp_path / "patient_line.yaml"
     path.write_text(broken, encoding="utf-8")
-    _, findings, _ = examine(str(path))
+    _, findings, report = examine(str(path))
     music = [f for f in findings if f.kind == "music"]
     assert len(music) == 1, [f.message for f in findings]
     (finding,) = music
@@ -122,3 +124,10 @@ def test_check_warns_when_music_plays_on_after_the_result_came(tmp_path: Path) -
     assert "after tool.done" in finding.message and "`to:`" in finding.fix
     _, clean, _ = examine(str(ROOT / "examples" / "patient_line.yaml"))
     assert not clean
+    # the witness: the lookup answers before the music would start, then its delay passes;
+    # here the music starts over a caller who is expected to talk, in the shipped flow not
+    (script,) = write_witnesses(report.rules, music, tmp_path / "w", str(path))
+    broken_run = run_script(load_script(script))
+    assert not broken_run.passed
+    assert "expected audio [], got ['hold']" in broken_run.failures[-1]
+    assert run_script(load_script(script, ROOT / "examples" / "patient_line.yaml")).passed

@@ -106,7 +106,7 @@ class _GatedEmbedder(Embedder):
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self.threads.append(threading.get_ident())
-        if not self.release.wait(timeout=10):
+        if not self.release.wait(timeout=60):
             raise RuntimeError("embed was never released: the event loop was blocked")
         return self.inner.embed(texts)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from local_speech_kit import BOOKING, CONFIRM
+from local_speech_kit import BOOKING, CONFIRM, speak
 
 from adapters.local import models
 from adapters.local.tts import LocalPiperTts
@@ -20,12 +20,8 @@ def warm_models() -> None:
     models.warm_vad()
 
 
-async def _speak(tts: LocalPiperTts, text: str) -> bytes:
-    return b"".join([chunk async for chunk in tts.synthesize(text)])
-
-
 @pytest.fixture(scope="session")
 def spoken(warm_models: None) -> dict[str, bytes]:
     """The test phrases as 8 kHz mu-law, spoken by the real piper voice."""
     tts = LocalPiperTts(steady=True)
-    return {text: asyncio.run(_speak(tts, text)) for text in (BOOKING, CONFIRM)}
+    return {text: asyncio.run(speak(tts, text)) for text in (BOOKING, CONFIRM)}

@@ -1,5 +1,6 @@
-"""Helpers for the offline speech stack tests: test phrases, synthetic audio, an event
-recorder that notes the thread each event was emitted on, and a counting executor."""
+"""Helpers for the offline speech stack tests: test phrases (and `speak`, one rendered by a voice),
+synthetic audio, an event recorder that notes the thread each event was emitted on, and a
+counting executor."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from engine.audio_format import SILENCE, frames
 
 BOOKING = "I would like to book a cleaning on Tuesday"
 CONFIRM = "Yes, that works for me."
+
+
+async def speak(tts: Any, text: str) -> bytes:
+    """`text` as 8 kHz mu-law, all of it, from a `TtsProvider` (the real piper voice)."""
+    return b"".join([chunk async for chunk in tts.synthesize(text)])
 
 
 def silence(ms: int) -> bytes:

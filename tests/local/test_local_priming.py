@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import _speak
+from local_speech_kit import speak
 
 from adapters.local.stt import LocalWhisperStt
 from adapters.local.transcribe import transcribe
@@ -40,7 +40,7 @@ def test_primed_whisper_hears_the_business_names(warm_models: None) -> None:
     stt.prime(load_vocabulary(ROOT / "data" / "knowledge.json", {"name": "Bright Smile Dental"}))
     assert stt.prompt is not None
     for line in LINES:
-        heard = transcribe(asyncio.run(_speak(tts, line)), stt.prompt).text
+        heard = transcribe(asyncio.run(speak(tts, line)), stt.prompt).text
         for name in ("MetLife", "Aetna", "Invisalign", "MassHealth"):
             if name in line:
                 assert name in heard, (line, heard)

@@ -21,17 +21,12 @@ from engine.tools_port import CallTools
 from tests.fakes.twilio_dialer import detect, pick_up, ring_out
 from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, ROOT, running_server
+from tests.waiting import until
 from tools.calendar import BusinessCalendar
 
 FLOW = ROOT / "examples" / "reminders.yaml"
 TO = "+15551230001"
 VARS = {"patient_name": "Ana", "appointment_when": "Thursday, December 3rd at 9 AM"}
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def _desk(server) -> OutboundDesk:  # type: ignore[no-untyped-def]

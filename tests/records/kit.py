@@ -4,7 +4,6 @@ the energy STT and the scripted brain. Shared by the record-and-replay tests."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from engine.records.recorder import CallRecords
 from engine.redaction import redact_private
 from tests.fakes.providers import silence, tone
 from tests.server.harness import AUTH_TOKEN, Running, running_server
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,12 +36,6 @@ def fast_flow(tmp: Path, *, reprompts: int = 2, extra: str = "") -> Path:
 def records_for(tmp: Path, env: dict[str, str] | None = None) -> CallRecords:
     return CallRecords(DataDirs.from_env({}, root=tmp / "data"), redact=redact_private,
                        env=env or {})
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def next_weekday() -> str:

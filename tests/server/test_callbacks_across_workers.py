@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.fakes.twilio_webhooks import signed_post
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
 from tests.server.two_workers import routed, two_workers
+from tests.waiting import until
 
 SID, CALLER, OURS = "CA800", "+15550001234", "+15550100100"
 CHIME = default_chime()
@@ -37,12 +38,6 @@ async def removed(path: Path) -> AsyncIterator[None]:
         yield
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def music_heard(caller: SimulatedCaller, start: int) -> bool:
@@ -63,9 +58,9 @@ async def on_hold(w0: Running, rest: FakeTwilioRest) -> tuple[SimulatedCaller, A
     await until(lambda: len(w0.services.streams) == 1)
     (stream,) = w0.services.streams
     await until(lambda: stream.call.state == "listening")
+    start = len(caller.received)  # before the press: the music starts before the human's leg
     await caller.press("0")
     await until(lambda: bool(rest.placed))
-    start = len(caller.received)
     await until(lambda: music_heard(caller, start))
     (leg,) = rest.placed
     assert stream.call.state == "transferring"
@@ -92,8 +87,10 @@ def test_the_humans_whisper_and_join_on_the_other_worker_bridge_the_caller(tmp_p
                                            child, AUTH_TOKEN)
                 room = f"dialflow-{SID}"
                 assert joined.status_code == 200 and f">{room}</Conference>" in joined.text
-                moved = [q for q in rest.requests if q.call_sid == SID and "Twiml" in q.form]
-                assert len(moved) == 1 and f">{room}</Conference>" in moved[0].form["Twiml"]
+                def moved() -> list[RecordedRequest]:  # the caller's move runs after the join
+                    return [q for q in rest.requests if q.call_sid == SID and "Twiml" in q.form]
+                await until(lambda: bool(moved()))
+                assert len(moved()) == 1 and f">{room}</Conference>" in moved()[0].form["Twiml"]
                 await until(lambda: clears(caller) > cleared)  # worker 0 stopped the music
                 await until(lambda: call.ended)
                 assert call.state == "transferred" and not w1.services.streams

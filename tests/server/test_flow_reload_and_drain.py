@@ -66,7 +66,7 @@ def test_running_server_picks_up_an_edit_for_new_calls_only(tmp_path: Path) -> N
             old_call = the_call(server)
             _write(flow_file, original.replace("Thank you for calling {business.name}, this",
                                                "Hello from the edited flow, this"))
-            await until(lambda: server.services.flows.version == 2, timeout=10)
+            await until(lambda: server.services.flows.version == 2)
             async with SimulatedCaller(server.ws_url, auth_token=AUTH_TOKEN,
                                        call_sid="CA-new") as new:
                 await until(lambda: len(server.services.streams) == 2)
@@ -107,8 +107,8 @@ def test_sigterm_drains_active_calls_and_refuses_new_ones(tmp_path: Path) -> Non
             await asyncio.sleep(0.3)
             assert not task.done() and not active.ended  # still serving the active call
             await caller.press("0")
-            await until(lambda: active.ended, timeout=20)
+            await until(lambda: active.ended)
             await caller.stop()
-            await asyncio.wait_for(task, 10)  # the server exits once the call is over
+            await asyncio.wait_for(task, 60)  # the server exits once the call is over
 
     asyncio.run(scenario())

@@ -57,7 +57,7 @@ def test_parsing_runs_off_the_loop_while_calls_keep_going(
 
     def slow_load(path: Path) -> Any:  # a parse that takes as long as the test wants
         parsing.set()
-        release.wait(timeout=3)
+        release.wait(timeout=60)  # a safety net: the test releases it
         return real_load(path)
 
     monkeypatch.setattr(flow_source_module, "load_flow", slow_load)

@@ -5,7 +5,6 @@ REST server for the transfer. Waits are on conditions, never on wall-clock thres
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,15 +18,10 @@ from tests.fakes.providers import silence, tone
 from tests.fakes.twilio_rest import FakeTwilioRest
 from tests.fakes.twilio_webhooks import answer_whisper
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, Running, running_server
+from tests.waiting import until
 
 INSURANCE = ("We accept most PPO plans. That includes Delta Dental, Cigna and Aetna. "
              "We also offer a membership plan for patients without any insurance at all.")
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def the_call(server: Running) -> Call:
@@ -147,7 +141,7 @@ def test_forged_media_stream_handshake_is_refused(tmp_path: Path) -> None:
             caller = SimulatedCaller(server.ws_url, auth_token="not-the-token")
             try:
                 await caller.connect()
-                await until(lambda: caller.closed, timeout=5)
+                await until(lambda: caller.closed)
             except Exception as exc:  # the handshake itself may be rejected
                 assert "403" in str(exc) or "1008" in str(exc) or "rejected" in str(exc)
             assert len(server.services.streams) == 0

@@ -12,8 +12,9 @@ stream; these tests changed with the design: see adapters/twilio/warm.py.)"""
 from __future__ import annotations
 
 import asyncio
+import logging
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,20 +27,16 @@ import pytest
 from adapters.audio.hold import default_chime, hold_audio
 from adapters.twilio.caller import SimulatedCaller
 from adapters.twilio.messages import OutboundClear, OutboundMedia
+from engine.records.replay import is_external
 from tests.fakes.providers import silence, tone
 from tests.fakes.twilio_rest import FakeTwilioRest, RecordedRequest
 from tests.fakes.twilio_webhooks import signed_post as twilio_post
 from tests.server.harness import ACCOUNT_SID, AUTH_TOKEN, ROOT, Running, running_server
+from tests.waiting import until
 
 SID = "CA700"
 OURS = "+15550100100"  # the number the caller dialled: the human is rung from it
 DESK = "+15550100199"  # settings.escalation.number of the default flow
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 async def signed_post(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> httpx.Response:
@@ -185,13 +182,17 @@ def test_the_human_hears_the_whisper_then_both_legs_meet_in_a_conference(tmp_pat
             room = f"dialflow-{SID}"
             assert joined.status_code == 200 and f">{room}</Conference>" in joined.text
             assert 'endConferenceOnExit="true"' in joined.text
-            moved = [q for q in r.rest.requests if q.call_sid == SID and "Twiml" in q.form]
-            assert len(moved) == 1 and f">{room}</Conference>" in moved[0].form["Twiml"]
+            def moved() -> list[RecordedRequest]:
+                return [q for q in r.rest.requests if q.call_sid == SID and "Twiml" in q.form]
+            await until(lambda: bool(moved()))  # the caller's move runs after the answer
+            assert len(moved()) == 1 and f">{room}</Conference>" in moved()[0].form["Twiml"]
             # the music stops with a clear (it may still be on its way to the caller here)
             await until(lambda: any(isinstance(m, OutboundClear)
                                     for m in caller.received[before_join:]))
             await until(lambda: call.ended)
             assert call.state == "transferred"
+            events = [e.event for e in call.trace.entries if e.event.startswith("transfer.")]
+            assert events == ["transfer.answered", "transfer.completed"]
             await caller.stop()  # Twilio stops the stream as the caller joins the room
             await until(lambda: not r.server.services.streams)
             clears = [i for i, m in enumerate(caller.received) if isinstance(m, OutboundClear)]
@@ -222,6 +223,26 @@ def test_a_caller_who_hangs_up_while_it_rings_stops_the_humans_phone(tmp_path: P
             late = await signed_post(r.url("whisper"), {"CallSid": r.leg.call_sid,
                                                         "CallStatus": "in-progress"})
             assert "Hangup" in late.text and "Conference" not in late.text
+
+    asyncio.run(scenario())
+
+
+def test_a_flow_that_moves_on_while_it_rings_stops_the_humans_phone(tmp_path: Path):
+    """The call's time limit comes while the human is rung: the flow takes a message and
+    says goodbye, and the human's phone stops ringing (no pick-up to a hang-up)."""
+    async def scenario() -> None:
+        async with ringing(tmp_path) as r:
+            r.call.post("call.time_limit")
+            await until(lambda: r.call.state == "goodbye")
+            await until(lambda: any(q.call_sid == r.leg.call_sid
+                                    and q.form.get("Status") == "canceled"
+                                    for q in r.rest.requests))
+            late = await signed_post(r.url("whisper"), {"CallSid": r.leg.call_sid,
+                                                        "CallStatus": "in-progress"})
+            assert "Hangup" in late.text and "Say" not in late.text
+            assert not r.call.ended  # the caller is still with the agent for the goodbye
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
 
     asyncio.run(scenario())
 
@@ -272,15 +293,54 @@ def test_a_voicemail_on_the_humans_phone_is_no_answer_and_the_caller_is_never_pu
     asyncio.run(scenario())
 
 
-def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tmp_path: Path):
+async def join_while_twilio_stalls(r: Ringing) -> None:
+    """The human hears the whisper and joins while Twilio holds the caller's move: the join
+    is the conference all the same, and the call still waits in the ringing state."""
+    child = {"CallSid": r.leg.call_sid, "CallStatus": "in-progress"}
+    await signed_post(r.url("whisper"), child)
+    r.rest.stall_call(SID)
+    joined = await signed_post(r.url("join"), child)
+    assert joined.status_code == 200 and f">dialflow-{SID}</Conference>" in joined.text
+    await until(r.rest.stalling.is_set)  # the caller's move waits for Twilio
+    assert r.call.state == "transferring" and not r.call.ended
+
+
+def test_a_slow_twilio_never_holds_the_join_and_the_caller_is_moved_after_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    """The REST move of the caller is held unanswered: the human's join is answered with the
+    conference anyway (under --workers N a forwarded callback has 5 s), the flow waits in
+    the ringing state, and `transfer.completed` comes once Twilio answers."""
+    caplog.set_level(logging.INFO, logger="dialflow.server")
+
     async def scenario() -> None:
         async with ringing(tmp_path) as r:
-            child = {"CallSid": r.leg.call_sid, "CallStatus": "in-progress"}
-            await signed_post(r.url("whisper"), child)
-            r.rest.fail_with(500)
-            joined = await signed_post(r.url("join"), child)
-            assert "could not be connected" in joined.text and "Conference" not in joined.text
+            await join_while_twilio_stalls(r)
+            r.rest.release_call(SID)
+            await until(lambda: r.call.ended)
+            assert r.call.state == "transferred"
+            assert not r.server.services.storage.list_tickets()
+            await r.caller.stop()
+            await until(lambda: not r.server.services.streams)
+
+    asyncio.run(scenario())
+    assert "the human and the caller are connected" in caplog.text
+
+
+def test_a_bridge_twilio_refuses_is_a_failed_transfer_and_the_human_hears_why(tmp_path: Path):
+    """The human is already in the room when Twilio refuses the caller's move: the human's
+    leg is told why and hung up (a REST update of the leg), the flow takes a message."""
+    async def scenario() -> None:
+        async with ringing(tmp_path) as r:
+            await join_while_twilio_stalls(r)
+            r.rest.release_call(SID, status=500)
+            def turned_away() -> list[RecordedRequest]:
+                return [q for q in r.rest.requests if q.call_sid == r.leg.call_sid
+                        and "could not be connected" in q.form.get("Twiml", "")]
+            await until(lambda: bool(turned_away()))
+            assert "<Hangup" in turned_away()[0].form["Twiml"]
             await until(lambda: r.call.state == "goodbye")
+            (failed,) = [e for e in r.call.trace.entries if e.event == "transfer.failed"]
+            assert failed.data["dial_status"] == "bridge-failed" and is_external(failed)
             await until(lambda: bool(r.server.services.storage.list_tickets()))
             (ticket,) = r.server.services.storage.list_tickets()
             assert "transfer failed" in ticket.reason

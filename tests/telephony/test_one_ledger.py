@@ -5,7 +5,6 @@ speech the call queued and heard all live in it; the Twilio side keeps no list o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from adapters.twilio.caller import SimulatedCaller
@@ -13,14 +12,9 @@ from adapters.twilio.messages import Mark, MediaFormat, Start
 from adapters.twilio.session import StreamSession
 from engine.playback import PlaybackLedger
 from tests.server.harness import AUTH_TOKEN, running_server
+from tests.waiting import until
 
 SID = "MZ" + "1" * 32
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 def test_a_live_call_and_its_stream_share_one_ledger(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from adapters.twilio.bridge.outbound import OutboundAudio
 from engine.turns.barge_in import BargeInGate, is_backchannel
 from flows.model import Flow, Settings, StateSpec
 from flows.turns import TurnPolicy
+from tests.waiting import until
 
 
 @dataclass
@@ -155,7 +156,7 @@ def test_paused_outbound_holds_frames_and_resumes_from_the_first_unsent_one() ->
         await asyncio.sleep(0.1)
         held = sent[at_pause:]
         out.resume()
-        await asyncio.sleep(0.4)
+        await until(lambda: any(json.loads(m)["event"] == "mark" for m in sent), "the mark")
         await out.close()
         return held, sent[at_pause:]
 

@@ -26,19 +26,12 @@ from adapters.twilio.messages import (
     media_text,
 )
 from adapters.twilio.messages import parse_inbound as parse_full
-
-SID = "MZ" + "1" * 32
-FRAME = bytes(range(160))
+from tests.twilio.test_twilio_messages import FRAME, SID, media_msg
 
 
 def twilio_media(**top: Any) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "event": "media", "sequenceNumber": "3",
-        "media": {"track": "inbound", "chunk": "2", "timestamp": "20",
-                  "payload": base64.b64encode(FRAME).decode()},
-        "streamSid": SID}
-    message.update(top)
-    return message
+    """Twilio's media message (the messages tests' own), its top-level fields replaced."""
+    return {**media_msg(), **top}
 
 
 def outcome(parse: Any, text: Any, max_chars: int = 64 * 1024) -> tuple[str, Any]:

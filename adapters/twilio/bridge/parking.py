@@ -4,7 +4,7 @@ of the human's ringing leg when the call ends first.
 The caller stays on this stream while the human is rung (adapters/twilio/warm.py). Once the
 human has heard the whisper, the caller's TwiML is replaced by the conference, so Twilio
 stops this stream: that `stop` is no hang-up (`leaving_for_bridge`), and `await_bridge` keeps
-the call until the flow has taken `transfer.answered` to its end (at most `BRIDGE_MARGIN`
+the call until the flow has taken `transfer.completed` to its end (at most `BRIDGE_MARGIN`
 seconds). A call that ends any other way while the human's phone rings (the caller hung up,
 the flow gave up) stops that ringing: `release`. Touches only the stream it is given and its
 host's warm-transfer table.
@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 log = logging.getLogger("dialflow.stream")
-BRIDGE_MARGIN = 30.0  # seconds for the bridged call's `transfer.answered` to end it
+BRIDGE_MARGIN = 30.0  # seconds for the bridged call's `transfer.completed` to end it
 MediaStream = Any  # bridge/stream.py's MediaStream (it imports this module, not back)
 
 

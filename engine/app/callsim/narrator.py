@@ -56,15 +56,36 @@ class AgentWords(Protocol):
 
 
 class SpokenLines:
-    """The agent's own text, in the order its sentences were spoken (in-process calls)."""
+    """The agent's own text, for in-process calls. With `sounds` (each line's first audio,
+    `session.RecordingTts`), a heard segment is the line whose audio it starts with, told
+    apart as soon as its first bytes match one text (or when it ends): a line synthesised
+    and never heard, or heard twice, does not shift the ones after it. Without, the n-th
+    segment is the n-th line."""
 
     live = True
 
-    def __init__(self, lines: Callable[[], list[str]]) -> None:
+    def __init__(self, lines: Callable[[], list[str]],
+                 sounds: Callable[[], list[bytearray]] | None = None) -> None:
         self.lines = lines
+        self.sounds = sounds
+
+    def _matching(self, segment: HeardSegment) -> list[str]:
+        assert self.sounds is not None
+        heard = bytes(segment.audio)
+        texts = []
+        for text, sound in zip(self.lines(), self.sounds(), strict=False):
+            n = min(len(heard), len(sound))
+            if n and heard[:n] == sound[:n]:
+                texts.append(text)
+        return texts
+
+    def ready(self, segment: HeardSegment) -> bool:
+        return self.sounds is None or segment.ended or len(set(self._matching(segment))) <= 1
 
     async def words(self, index: int, segment: HeardSegment) -> str:
         lines = self.lines()
+        if self.sounds is not None and (texts := self._matching(segment)):
+            return texts[-1]  # the same start twice: the newer line is the one just sent
         return lines[index] if index < len(lines) else "(agent audio)"
 
 

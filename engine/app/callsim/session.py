@@ -26,8 +26,9 @@ from adapters.twilio.messages import OutboundMedia
 from adapters.twilio.signature import SIGNATURE_HEADER, sign
 from engine.media import TtsProvider
 
-QUIET_SECONDS = 1.2  # the agent's turn is over after this much silence
-TURN_TIMEOUT = 30.0
+QUIET_SECONDS = 1.2  # the agent's turn is over after this much silence ...
+TURN_TIMEOUT = 30.0  # ... and, in-process, once the server has nothing left to say (or this)
+HEAD_BYTES = 16000  # of each agent line's audio kept to tell its heard segments (2 s)
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,15 @@ async def place_call(base_url: str, auth_token: str, caller: str,
 
 class CallSimulation:
     def __init__(self, caller: SimulatedCaller, voice: TtsProvider,
-                 agent_lines: Callable[[], list[str]] | None = None):
+                 agent_lines: Callable[[], list[str]] | None = None,
+                 agent_busy: Callable[[], bool] | None = None):
         self.caller = caller
         self.voice = voice
         self.agent_lines = agent_lines or (lambda: [])
+        # In-process: the server still has speech to play or a reply, tool or filler in
+        # flight. A pause in its audio (a clause synthesised slower than real time on a busy
+        # machine) is then not the end of its turn.
+        self.agent_busy = agent_busy or (lambda: False)
         self._seen_agent = 0
         self.last_latency: float | None = None  # the newest turn's, as soon as it is measured
 
@@ -107,9 +113,11 @@ class CallSimulation:
             await asyncio.sleep(0.005)
         quiet_since = time.perf_counter()
         while latency is not None and not self.caller.closed:
+            now = time.perf_counter()
             if not self.caller.playback.idle:
-                quiet_since = time.perf_counter()
-            elif time.perf_counter() - quiet_since >= QUIET_SECONDS:
+                quiet_since = now
+            elif now - quiet_since >= QUIET_SECONDS and (
+                    not self.agent_busy() or now - quiet_since >= TURN_TIMEOUT):
                 break
             await asyncio.sleep(0.02)
         return latency
@@ -141,13 +149,17 @@ class CallSimulation:
 class RecordingTts:
     """Wraps the server's TTS in an in-process call so the transcript can show what the
     agent said (a remote server's words are only audio to the caller). A line is recorded
-    when its first audio comes out, so lines whose speech was dropped before it made a
-    sound (a barge-in during synthesis) do not shift the ones after them."""
+    when its first audio comes out, with the start of that audio (`sounds`, up to
+    `HEAD_BYTES`): a line can come out and never be heard (synthesised ahead for a dropped
+    speculative reply, or cleared by a barge-in), or be heard twice (resumed after a
+    barge-in pause), so what the caller heard is matched to a line by its audio
+    (`narrator.SpokenLines`), not by counting."""
 
     def __init__(self, inner: TtsProvider):
         self.inner = inner
         self.name = getattr(inner, "name", "tts")
         self.lines: list[str] = []
+        self.sounds: list[bytearray] = []
 
     async def warm(self) -> None:
         await self.inner.warm()
@@ -158,5 +170,8 @@ class RecordingTts:
             async for chunk in stream:
                 if first and chunk:
                     self.lines.append(text)
+                    self.sounds.append(sound := bytearray())
                     first = False
+                if not first and len(sound) < HEAD_BYTES:
+                    sound += chunk[:HEAD_BYTES - len(sound)]
                 yield chunk

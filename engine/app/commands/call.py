@@ -19,6 +19,7 @@ import socket
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.environment import TWILIO_AUTH_TOKEN
 
@@ -103,14 +104,21 @@ async def in_process(args: argparse.Namespace, voice: object) -> int:
         await asyncio.sleep(0.01)
     try:
         return await converse(args, f"http://127.0.0.1:{port}", token, voice,
-                              lambda: list(services.tts.lines))
+                              lambda: list(services.tts.lines), services)
     finally:
         server.should_exit = True
         await task
 
 
+def agent_busy(services: Any) -> bool:
+    """The in-process server still has something to say to a live call: speech queued that
+    the caller has not heard yet, or a task (a reply, a say, a tool, a filler) in flight."""
+    return any(s.call is not None and not s.call.ended
+               and (s.call.busy() or not s.call.playback.idle) for s in services.streams)
+
+
 async def converse(args: argparse.Namespace, base_url: str, token: str, voice: object,
-                   agent_lines: object) -> int:
+                   agent_lines: object, services: Any = None) -> int:
     from adapters.twilio.caller import SimulatedCaller
     from engine.app.callsim.heard_progress import ProgressiveHeardWords
     from engine.app.callsim.narrator import Narrator, NoteHandler, Screen, SpokenLines
@@ -137,8 +145,10 @@ async def converse(args: argparse.Namespace, base_url: str, token: str, voice: o
                                custom_parameters=params) as caller:
         recorder = Recorder(caller)
         recorder.start()
-        sim = CallSimulation(caller, voice, agent_lines)  # type: ignore[arg-type]
-        words = ProgressiveHeardWords() if agent_lines is None else SpokenLines(agent_lines)  # type: ignore[arg-type]
+        busy = None if services is None else (lambda: agent_busy(services))
+        sim = CallSimulation(caller, voice, agent_lines, busy)  # type: ignore[arg-type]
+        sounds = None if services is None else (lambda: list(services.tts.sounds))
+        words = ProgressiveHeardWords() if agent_lines is None else SpokenLines(agent_lines, sounds)  # type: ignore[arg-type]
         waiting = [False]  # a caller line was sent and its answer has not started yet
 
         def latency_note() -> str:

@@ -2,7 +2,9 @@
 
 Validates the flow, chooses providers, warms models and the knowledge base, then serves the
 webhook, the media stream, /health and /metrics. SIGTERM stops taking calls and lets active
-ones finish up to `--drain` seconds; a second SIGTERM stops at once. Serving beyond this
+ones finish up to `--drain` seconds (a caller on hold for a human who has not picked up
+shortly before the end is taken back by the flow: engine/app/server/drain.py); a second
+SIGTERM stops at once. Serving beyond this
 machine (`--host` not loopback) needs `DIALFLOW_PUBLIC_URL` or `DIALFLOW_TRUSTED_PROXIES`;
 the call limits come from `DIALFLOW_MAX_CALLS`, `DIALFLOW_START_DEADLINE` and
 `DIALFLOW_MAX_MESSAGE_BYTES` (see `/health`).
@@ -68,10 +70,9 @@ class DrainingServer(uvicorn.Server):
         self._draining = asyncio.get_event_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.drain
-        while self.services.streams and loop.time() < deadline:
-            await asyncio.sleep(0.2)
+        from engine.app.server.drain import drain
+
+        await drain(self.services, self.drain)  # callers on hold too (drain.py)
         self.should_exit = True
 
 

@@ -3,13 +3,14 @@
 The caller is on hold on its own media stream meanwhile (adapters/twilio/warm.py says why).
 
 - `POST /webhook/transfer/whisper?parent=CA…`: the human answered; Twilio fetches the leg's
-  `Url`. The answer is `<Say>` the summary (to the human only), then `<Redirect>` to join.
-  A voicemail or fax (Twilio's `AnsweredBy` on the leg) gets `<Hangup/>` and the flow
-  `transfer.no_answer`: no caller is put through to a machine.
+  `Url`. The answer is `<Say>` the summary (to the human only), then `<Redirect>` to join;
+  the flow gets `transfer.answered` (the caller still hears the music). A voicemail or fax
+  (Twilio's `AnsweredBy` on the leg) gets `<Hangup/>` and the flow `transfer.no_answer`: no
+  caller is put through to a machine.
 - `POST /webhook/transfer/join?parent=CA…`: the human heard the whisper. The hold music
-  stops, the caller's call is moved into the conference by REST, the flow gets
-  `transfer.answered`, and the human's answer is the same conference. If the REST update
-  fails, the human hears an apology and the flow gets `transfer.failed`.
+  stops and the human's answer is the conference, at once; the caller's call is moved there
+  by REST in the background (transfer_bridge.py): `transfer.completed` when it is, else
+  the human hears an apology and is hung up and the flow gets `transfer.failed`.
 - `POST /webhook/transfer/status?parent=CA…`: the leg's final status. Busy, no-answer,
   canceled, failed (or completed before the bridge: the human hung up during the whisper)
   stop the hold music at once and become `transfer.busy` / `.no_answer` / `.canceled` /
@@ -32,8 +33,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from adapters.twilio.rest import TelephonyError
-from adapters.twilio.twiml import busy, conference, hang_up, whisper_then_join
+from adapters.twilio.twiml import conference, hang_up, whisper_then_join
 from adapters.twilio.warm import (
     JOIN_PATH,
     STATUS_PATH,
@@ -45,11 +45,11 @@ from adapters.twilio.warm import (
 from engine.app.server.forwarding import decide
 from engine.app.server.hook_answer import HookAnswer
 from engine.app.server.services import Services
+from engine.app.server.transfer_bridge import start_move
 from engine.app.server.webhook_form import signed_form
 from engine.redaction import escape_id
 
 log = logging.getLogger("dialflow.server")
-SORRY = "Sorry, the caller could not be connected. Goodbye."
 WHISPER, JOIN, STATUS = "transfer.whisper", "transfer.join", "transfer.status"
 
 
@@ -92,6 +92,7 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
             return HookAnswer.twiml(hang_up())
         entry.answered = True
         log.info("call %s: the human answered; whispering the summary", entry.stream.call_id)
+        call.post("transfer.answered")  # a flow may note it; the caller is not moved yet
         return HookAnswer.twiml(whisper_then_join(entry.whisper, entry.join_url))
 
     async def join(form: dict[str, str], query: dict[str, str]) -> HookAnswer:
@@ -99,17 +100,10 @@ def add_transfer_hooks(app: FastAPI, services: Services) -> None:
         if live is None or live[0].bridge is None:  # no leg this process's port placed
             return HookAnswer.twiml(hang_up())
         entry, call = live
-        entry.bridging = True  # the stream's coming `stop` is this, not a hang-up
         _stop_hold(entry)
-        try:
-            await entry.bridge()
-        except TelephonyError as exc:
-            entry.bridging, entry.outcome = False, "transfer.failed"
-            call.post("transfer.failed", error=str(exc))
-            return HookAnswer.twiml(busy(SORRY))
-        entry.bridging, entry.bridged, entry.outcome = False, True, "transfer.answered"
-        log.info("call %s: the human and the caller are connected", entry.stream.call_id)
-        call.post("transfer.answered")
+        start_move(entry, call)  # the REST update runs on; the human waits in the room
+        log.info("call %s: the human joins the conference; moving the caller there",
+                 entry.stream.call_id)
         return HookAnswer.twiml(conference(conference_name(entry.call_sid)))
 
     async def leg_status(form: dict[str, str], query: dict[str, str]) -> HookAnswer:
