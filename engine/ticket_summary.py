@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-MAX_SUMMARY = 2000  # the escalation tool's summary limit
+MAX_SUMMARY = 20_000  # the escalation tool's summary limit: a 20-minute call's words
 NAME_VARS = ("caller_name", "name")
 
 

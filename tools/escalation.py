@@ -14,7 +14,9 @@ from tools.result import ToolError
 from tools.schema import text_rules
 
 Reason = Annotated[str, text_rules(200)]  # one line, no control characters
-Summary = Annotated[str, text_rules(2000, multiline=True)]  # line breaks allowed
+# Line breaks allowed. Room for the whole heard conversation of a call at the default flow's
+# 20-minute limit (phone speech is ~150 words, ~900 characters, a minute for both sides).
+Summary = Annotated[str, text_rules(20_000, multiline=True)]
 
 
 @tool
