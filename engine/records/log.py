@@ -31,10 +31,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from engine.trace import Trace, TraceEntry
 from engine.transcripts import SYNCER, Syncer
@@ -53,17 +56,60 @@ def stem_of(path: Path) -> str:
     return path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+_ORJSON_OPTIONS = (orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+                   | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME)
+
+
+def encode_line(record: dict[str, Any]) -> bytes:
+    """One record as a line of UTF-8 JSON, newline included. orjson writes what the standard
+    encoder wrote (compact, UTF-8, anything else as `str()`: dataclasses, dates, sets), ten
+    times faster; what it refuses (integers beyond 64 bits, lone surrogates) goes through the
+    standard encoder, with non-ASCII escaped, so the line is still written. (A NaN becomes
+    `null`, which JSON readers other than Python's can read.)"""
+    try:
+        return orjson.dumps(record, default=str, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode("ascii")
+
+
+class _Pump:
+    """The writers of one event loop with lines pending: drained together by one callback
+    right after the loop iteration that wrote them (one scheduled callback per iteration for
+    all the calls, not one per call)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.writers: list[EventLogWriter] = []
+
+    def add(self, writer: EventLogWriter) -> None:
+        if not self.writers:
+            self.loop.call_soon(self.run)
+        self.writers.append(writer)
+
+    def run(self) -> None:
+        writers, self.writers = self.writers, []
+        for writer in writers:
+            writer.drain()
+
+
+_local = threading.local()  # this thread's `_Pump` (a thread runs one loop at a time)
+
+
+def _pump(loop: asyncio.AbstractEventLoop) -> _Pump:
+    pump: _Pump | None = getattr(_local, "pump", None)
+    if pump is None or pump.loop is not loop:
+        pump = _local.pump = _Pump(loop)
+    return pump
 
 
 class EventLogWriter:
     """Appends lines to one call's log; never raises into the call (a full disk is logged).
 
-    On an event loop, the lines of one loop iteration are compressed and written together
-    right after it (`call_soon`): one sync flush and one write per batch instead of per line,
-    and no I/O inside the handling of an event. Without a running loop each line is written
-    at once."""
+    A line is encoded at once (the record may change after). On an event loop, the lines
+    of one loop iteration are compressed and written together right after it, by one
+    callback for every log of that loop (`_Pump`): one sync flush and one write per log
+    and iteration instead of per line, and no I/O inside the handling of an event. Without a
+    running loop each line is written at once."""
 
     def __init__(self, path: Path, syncer: Syncer = SYNCER):
         self.path = path
@@ -71,7 +117,7 @@ class EventLogWriter:
         self._file = path.open("xb")
         self._zip = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS, MEM_LEVEL)
         self._pending: list[bytes] = []
-        self._scheduled = False
+        self._queued: _Pump | None = None  # the pump that will drain `_pending`
         self.closed = False
         self.full = False
         self.bytes = 0  # plain bytes accepted (before compression)
@@ -79,7 +125,7 @@ class EventLogWriter:
     def write(self, record: dict[str, Any]) -> None:
         if self.closed or self.full:
             return
-        line = (_dumps(record) + "\n").encode("utf-8")
+        line = encode_line(record)
         if self.bytes + len(line) > MAX_LOG_BYTES or len(line) > MAX_LINE:
             self.full = True  # a flood (or a bug): say so once and keep the call going
             line = b'{"k":"full"}\n'
@@ -87,19 +133,19 @@ class EventLogWriter:
                       self.path.name, MAX_LOG_BYTES)
         self._pending.append(line)
         self.bytes += len(line)
-        if self._scheduled:
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.drain()
             return
-        self._scheduled = True
-        loop.call_soon(self.drain)
+        queued = self._queued
+        if queued is None or queued.loop is not loop:
+            self._queued = pump = _pump(loop)
+            pump.add(self)
 
     def drain(self) -> None:
         """Write what is pending: compressed, sync-flushed, handed to the OS."""
-        self._scheduled = False
+        self._queued = None
         if not self._pending:
             return
         data = b"".join(self._pending)
