@@ -21,6 +21,7 @@ or they would hold its shutdown open.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -99,8 +100,9 @@ def refused() -> HTMLResponse:
 
 def mount(app: FastAPI, console: Console) -> None:
     async def reader_gone(request: Request, exc: Exception) -> Response:
-        return PlainTextResponse(f"{exc}: try again in a moment", 503,
-                                 headers={**HEADERS, "Retry-After": "2"})
+        wait = max(1, math.ceil(getattr(exc, "retry_after", 2.0)))
+        return PlainTextResponse(f"{exc}: try again in {wait} s", 503,
+                                 headers={**HEADERS, "Retry-After": str(wait)})
 
     app.add_exception_handler(ReaderGone, reader_gone)
 
