@@ -114,7 +114,7 @@ class EventLogWriter:
     def __init__(self, path: Path, syncer: Syncer = SYNCER):
         self.path = path
         self._syncer = syncer
-        self._file = path.open("xb")
+        self._file = path.open("xb", buffering=0)  # each batch is one write: no buffer
         self._zip = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS, MEM_LEVEL)
         self._pending: list[bytes] = []
         self._queued: _Pump | None = None  # the pump that will drain `_pending`
@@ -150,21 +150,24 @@ class EventLogWriter:
             return
         data = b"".join(self._pending)
         self._pending.clear()
-        try:
-            self._file.write(self._zip.compress(data) + self._zip.flush(zlib.Z_SYNC_FLUSH))
-            self._file.flush()  # in the OS from here: survives the process being killed
+        try:  # in the OS from here: survives the process being killed
+            self._write(self._zip.compress(data) + self._zip.flush(zlib.Z_SYNC_FLUSH))
         except (OSError, ValueError) as exc:
             log.error("event log %s: write failed: %s", self.path.name, exc)
             return
         self._syncer.dirty(self._file)  # type: ignore[arg-type]
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:  # a regular file takes it all, but a short write is not an error
+            view = view[self._file.write(view) or 0:]
 
     def close(self) -> None:
         if not self.closed:
             self.drain()
             self.closed = True
             try:
-                self._file.write(self._zip.flush())  # the gzip trailer: the log is complete
-                self._file.flush()
+                self._write(self._zip.flush())  # the gzip trailer: the log is complete
             except (OSError, ValueError) as exc:
                 log.error("event log %s: close failed: %s", self.path.name, exc)
             self._syncer.close(self._file)  # type: ignore[arg-type]
@@ -192,6 +195,15 @@ def entry_of(rec: dict[str, Any]) -> TraceEntry:
     return TraceEntry(float(rec.get("t", 0.0)), str(rec["e"]), dict(rec.get("d") or {}),
                       before, str(rec.get("a", before)), list(rec.get("x") or []),
                       str(rec.get("n", "")), bool(rec.get("h", 1)))
+
+
+def parse_line(line: str | bytes) -> Any:
+    """One line's JSON (orjson; the standard parser for what orjson refuses but older
+    writers wrote: NaN, integers beyond 64 bits). Raises ValueError."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 class LogInvalid(Exception):
@@ -261,7 +273,7 @@ def read_log(path: str | Path) -> CallLog:
             torn += 1
             continue
         try:
-            rec = json.loads(line)
+            rec = parse_line(line)
         except ValueError:
             torn += 1
             continue

@@ -85,3 +85,16 @@ def test_lines_are_the_compact_json_the_standard_encoder_wrote() -> None:
               "text": "Café ☎ \"quoted\"", "tuple": (1, 2), 7: "int key"}
     expected = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
     assert encode_line(record) == (expected + "\n").encode("utf-8")
+
+
+def test_logs_older_writers_wrote_with_nan_still_read(tmp_path: Path) -> None:
+    """The standard encoder wrote NaN as `NaN` (not JSON); the reader still takes it."""
+    import gzip
+
+    path = tmp_path / "old.jsonl.gz"
+    path.write_bytes(gzip.compress(
+        b'{"v":1,"k":"call","id":"CA-old"}\n'
+        b'{"k":"ev","t":1,"e":"caller.utterance","d":{"confidence":NaN},"b":"x"}\n'))
+    log = read_log(path)
+    assert log.torn == 0 and len(log.entries) == 1
+    assert log.entries[0].data["confidence"] != log.entries[0].data["confidence"]  # NaN
