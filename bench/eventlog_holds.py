@@ -139,6 +139,10 @@ class Probe:
         wall = time.perf_counter() - self._t0
         threads = _thread_cpu()
         walls, cpus = self.holds.walls, self.holds.cpus
+        kinds: dict[str, int] = {}
+        for obj in gc.get_objects():  # what a full collection walks (not the frozen heap)
+            kind = type(obj).__qualname__
+            kinds[kind] = kinds.get(kind, 0) + 1
         self.result = {
             "wall": wall, "steps": len(walls),
             "holds_wall": {t: sum(1 for w in walls if w * 1000 >= t) for t in THRESHOLDS_MS},
@@ -150,6 +154,8 @@ class Probe:
             "threads": {n: threads.get(n, 0.0) - self.threads0.get(n, 0.0) for n in threads},
             "writer_cpu": self.writer_cpu, "lines": self.lines,
             "fsyncs": [len(self.fsyncs), sum(self.fsyncs), max(self.fsyncs, default=0.0)],
+            "tracked": sum(kinds.values()),
+            "kinds": sorted(kinds.items(), key=lambda kv: -kv[1])[:10],
         }
 
 
@@ -244,6 +250,8 @@ def report(result: dict[str, Any], label: str) -> None:
     print("threads' CPU in the window: " + ", ".join(
         f"{n} {cpu / wall * 100:.1f} %" for n, cpu in sorted(result["threads"].items(),
                                                            key=lambda kv: -kv[1]) if cpu))
+    print(f"objects a full collection walks at the window's end: {result['tracked']}; most: "
+          + ", ".join(f"{kind} {n}" for kind, n in result["kinds"]))
     count, total, top = result["fsyncs"]
     print(f"fsyncs (background threads): {count} ({count / wall:.0f} a second), "
           f"{total * 1000:.0f} ms in all, longest {top * 1000:.1f} ms")

@@ -18,12 +18,14 @@ process that writes the log (the console tells a live call from one whose worker
 log stops at 16 MB (a flood of events) with `{"k":"full"}`. Brain replies list their items
 with the time each came out (`[t, "sentence"]` or `[t, {"tool": name, "args": …, "id":
 …}]`); `cut: 1` means the reply was cancelled there (barge-in); `err` is `[exception type,
-message]`. The lines of each event-loop iteration are compressed and sync-flushed together
-right after it (a complete deflate block: readable without what follows), so a `kill -9`
-loses at most the lines of the iteration it interrupted and a torn last line, which the
-reader skips; the fsync runs on the transcripts' background syncer. The gzip stream keeps an
-8 KB window (48 KB of zlib state per call) and makes a log about six times smaller than
-plain lines.
+message]`. Lines are compact UTF-8 JSON (orjson). The lines of each event-loop iteration are
+compressed and sync-flushed together right after it, one batch per log, every log of the
+loop drained by one callback, a long batch in slices of a millisecond (each a complete
+deflate block: readable without what follows), so a `kill -9` loses at most the lines not
+yet handed over (those of the iteration it interrupted, or of a batch not done) and a torn
+last line, which the reader skips; the fsync runs on the transcripts' background syncer. The gzip
+stream keeps an 8 KB window (48 KB of zlib state per call) and makes a log about six times
+smaller than plain lines.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import asyncio
 import json
 import logging
 import threading
+import time
 import zlib
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +53,7 @@ GZIP_WBITS = 16 + 13  # a gzip stream with an 8 KB window
 MEM_LEVEL = 5
 MAX_LINE = 256 * 1024  # a longer line is a bug or an attack: it is dropped, not read
 MAX_LOG_BYTES = 16 * 1024 * 1024  # per call, before compression (a 5-minute call: ~150 KB)
+PUMP_SLICE = 0.001  # seconds of writing the loop does in one go (a batch of many logs)
 
 
 def stem_of(path: Path) -> str:
@@ -75,11 +80,13 @@ def encode_line(record: dict[str, Any]) -> bytes:
 class _Pump:
     """The writers of one event loop with lines pending: drained together by one callback
     right after the loop iteration that wrote them (one scheduled callback per iteration for
-    all the calls, not one per call)."""
+    all the calls, not one per call). A long batch (a loop iteration that ran long, so many
+    logs wrote) goes in slices of `PUMP_SLICE` seconds, the next slice in the next pass, so
+    the loop sees its sockets in between."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self.writers: list[EventLogWriter] = []
+        self.writers: deque[EventLogWriter] = deque()
 
     def add(self, writer: EventLogWriter) -> None:
         if not self.writers:
@@ -87,9 +94,13 @@ class _Pump:
         self.writers.append(writer)
 
     def run(self) -> None:
-        writers, self.writers = self.writers, []
-        for writer in writers:
-            writer.drain()
+        writers = self.writers
+        deadline = time.perf_counter() + PUMP_SLICE
+        while writers:
+            writers.popleft().drain()
+            if writers and time.perf_counter() > deadline:
+                self.loop.call_soon(self.run)
+                return
 
 
 _local = threading.local()  # this thread's `_Pump` (a thread runs one loop at a time)

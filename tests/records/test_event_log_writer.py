@@ -1,6 +1,7 @@
 """The event-log writer's costs and its encoding: the logs of one loop iteration are written by
-one callback for all of them, each log's lines are in the OS once that iteration is over, and
-values orjson refuses are still written (through the standard encoder)."""
+one callback for all of them, each log's lines are in the OS once that iteration is over (a
+long batch in slices, the loop running between them), and values orjson refuses are still
+written (through the standard encoder)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import asyncio
 import json
 import zlib
 from pathlib import Path
+
+import pytest
 
 from engine.records.log import EventLogWriter, encode_line, read_log
 from engine.transcripts import SYNCER
@@ -19,7 +22,12 @@ def _lines_on_disk(path: Path) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def test_one_callback_drains_every_log_written_in_an_iteration(tmp_path: Path) -> None:
+def test_one_callback_drains_every_log_written_in_an_iteration(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.records.log as log_module
+
+    monkeypatch.setattr(log_module, "PUMP_SLICE", 60.0)  # no slicing (tested below)
+
     async def main() -> tuple[int, list[int]]:
         loop = asyncio.get_running_loop()
         writers = [EventLogWriter(tmp_path / f"CA{n}.jsonl.gz") for n in range(50)]
@@ -98,3 +106,25 @@ def test_logs_older_writers_wrote_with_nan_still_read(tmp_path: Path) -> None:
     log = read_log(path)
     assert log.torn == 0 and len(log.entries) == 1
     assert log.entries[0].data["confidence"] != log.entries[0].data["confidence"]  # NaN
+
+
+def test_a_long_batch_is_written_in_slices_with_the_loop_running_between(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.records.log as log_module
+
+    monkeypatch.setattr(log_module, "PUMP_SLICE", 0.0)  # one log per slice
+
+    async def main() -> list[list[int]]:
+        writers = [EventLogWriter(tmp_path / f"CA{n}.jsonl.gz") for n in range(3)]
+        for writer in writers:
+            writer.write({"k": "ev", "t": 0.1, "e": "call.started", "b": "greeting"})
+        seen = []
+        for _ in range(3):
+            await asyncio.sleep(0)  # a pass of the loop: its sockets, then the next slice
+            seen.append([len(_lines_on_disk(w.path)) for w in writers])
+        for writer in writers:
+            writer.close()
+        return seen
+
+    assert asyncio.run(main()) == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    SYNCER.wait_idle()
