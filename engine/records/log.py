@@ -127,7 +127,7 @@ class EventLogWriter:
         self._syncer = syncer
         self._file = path.open("xb", buffering=0)  # each batch is one write: no buffer
         self._zip = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS, MEM_LEVEL)
-        self._pending: list[bytes] = []
+        self._pending = bytearray()  # (orjson's bytes keep a 4 KB buffer: not held)
         self._queued: _Pump | None = None  # the pump that will drain `_pending`
         self.closed = False
         self.full = False
@@ -142,7 +142,7 @@ class EventLogWriter:
             line = b'{"k":"full"}\n'
             log.error("event log %s: over %d bytes or an oversized line: recording stops",
                       self.path.name, MAX_LOG_BYTES)
-        self._pending.append(line)
+        self._pending += line
         self.bytes += len(line)
         try:
             loop = asyncio.get_running_loop()
@@ -159,10 +159,10 @@ class EventLogWriter:
         self._queued = None
         if not self._pending:
             return
-        data = b"".join(self._pending)
+        data = self._zip.compress(self._pending) + self._zip.flush(zlib.Z_SYNC_FLUSH)
         self._pending.clear()
         try:  # in the OS from here: survives the process being killed
-            self._write(self._zip.compress(data) + self._zip.flush(zlib.Z_SYNC_FLUSH))
+            self._write(data)
         except (OSError, ValueError) as exc:
             log.error("event log %s: write failed: %s", self.path.name, exc)
             return
