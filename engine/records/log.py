@@ -171,7 +171,10 @@ class EventLogWriter:
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:  # a regular file takes it all, but a short write is not an error
-            view = view[self._file.write(view) or 0:]
+            written = self._file.write(view)
+            if not written:
+                raise OSError(f"the file took none of {len(view)} bytes")
+            view = view[written:]
 
     def close(self) -> None:
         if not self.closed:
