@@ -31,7 +31,8 @@ PAST = 200
 TURN_EVERY = 3.0
 TURNS = 6
 TICK = 0.02  # the writers' loop pass
-WRITERS = ("served", "EventLogWriter.drain")  # the calls' side of the loop (not the console)
+# the calls' side of the loop (not the console)
+WRITERS = ("served", "EventLogWriter.drain", "_Pump.run")
 
 
 class Calls:

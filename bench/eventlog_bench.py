@@ -12,13 +12,16 @@
 3. Runs the same number of calls on one virtual-time loop in this process (engine and
    scripted fakes only, no sockets), records off and on, and prints the CPU per turn that
    writing the log adds: a figure that a loaded machine disturbs far less than latency.
-`--sizes-only` skips the server run with logs off.
+`--sizes-only` skips the server run with logs off. `--cpu-only LOGS` prints only the CPU
+figures (a line written alone; a line as the server writes them, 200 logs on one loop; the
+virtual-time loop), reading a previous run's logs in LOGS/calls: the quick before/after.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import re
 import statistics
@@ -160,14 +163,70 @@ def line_cost(directory: Path, sample: Path, repeat: int = 20) -> float:
     return elapsed / max(1, repeat * len(entries)) * 1e6
 
 
+def loop_line_cost(directory: Path, sample: Path, calls: int = 200, rounds: int = 30,
+                   busy: int = 40) -> tuple[float, dict[int, int]]:
+    """The loop thread's CPU per line (microseconds) as the server writes them: `calls`
+    logs open on one event loop, and in each loop iteration `busy` of them write one or
+    two of a real call's lines (entries as the trace writes them: built, encoded, queued,
+    then compressed and written after the iteration). Also the collections by generation
+    this caused (the collector runs as it would: a figure for allocations)."""
+    entries = read_log(sample).entries
+    writers = [EventLogWriter(directory / f"loop-{n}.jsonl.gz") for n in range(calls)]
+    lines = 0
+    counts = [s["collections"] for s in gc.get_stats()]
+
+    async def run() -> float:
+        nonlocal lines
+        start = time.thread_time()
+        for r in range(rounds * len(entries) // 2):
+            for n in range(busy):
+                writer = writers[(r * busy + n) % calls]
+                for k in range(1 + (n + r) % 2):
+                    entry = entries[(r + n + k) % len(entries)]
+                    writer.write(entry_record(entry, entry.at))
+                    lines += 1
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return time.thread_time() - start
+
+    elapsed = asyncio.run(run())
+    collections = {g: s["collections"] - counts[g] for g, s in enumerate(gc.get_stats())}
+    for writer in writers:
+        writer.close()
+    SYNCER.wait_idle()
+    return elapsed / max(1, lines) * 1e6, collections
+
+
+def cpu_figures(logs: Path, directory: Path, calls: int, turns: int) -> None:
+    sample = max((logs / "calls").glob("*.jsonl.gz"), key=lambda p: p.stat().st_size)
+    print(f"one line written on the loop, alone: {line_cost(directory, sample):.1f} us "
+          "(encode + compress + write + flush; fsync off the loop)")
+    per_line, collections = loop_line_cost(directory, sample)
+    print(f"one line as the server writes them (200 logs on one loop, 40 of them writing 1-2 "
+          f"lines an iteration, compressed and written after it): {per_line:.1f} us of the "
+          f"loop thread's CPU; collections gen 0/1/2: {collections[0]}/{collections[1]}/"
+          f"{collections[2]}")
+    (off, on, whole), events = engine_cost(calls, turns, directory)
+    print(f"engine CPU per turn on the loop's thread, {calls} concurrent calls on one "
+          f"loop (virtual time, {events} events): records off {off * 1e6:.0f} us, on "
+          f"{on * 1e6:.0f} us, so writing the log adds {(on - off) * 1e6:.0f} us per turn "
+          f"({whole * 1e6:.0f} us per turn for the whole process with the fsync thread)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--sizes-only", action="store_true")
+    parser.add_argument("--cpu-only", metavar="LOGS", help="only the CPU figures (per line "
+                        "on the loop, per turn on the virtual-time loop), with the lines of "
+                        "the event logs already in LOGS/calls (a previous run's)")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="bench-eventlogs-"))
+    if args.cpu_only:
+        cpu_figures(Path(args.cpu_only), directory, args.calls, args.turns)
+        return
     off50 = off99 = 0.0
     if not args.sizes_only:
         _, off50, off99 = run_server_bench(args.calls, args.turns, None)
@@ -183,14 +242,7 @@ def main() -> None:
     size, minutes = five_minute_call(directory)
     print(f"a {minutes:.1f}-minute call at this density (the lines of consecutive calls in one "
           f"log): {size / 1024:.1f} KB (budget < 50 KB per 5 minutes)")
-    sample = max((directory / "calls").glob("*.jsonl.gz"), key=lambda p: p.stat().st_size)
-    print(f"one line written on the loop: {line_cost(directory, sample):.1f} us "
-          "(serialise + write + flush; fsync off the loop)")
-    (off, on, whole), events = engine_cost(args.calls, args.turns, directory)
-    print(f"engine CPU per turn on the loop's thread, {args.calls} concurrent calls on one "
-          f"loop (virtual time, {events} events): records off {off * 1e6:.0f} us, on "
-          f"{on * 1e6:.0f} us, so writing the log adds {(on - off) * 1e6:.0f} us per turn "
-          f"({whole * 1e6:.0f} us per turn for the whole process with the fsync thread)")
+    cpu_figures(directory, directory, args.calls, args.turns)
     if args.sizes_only:
         return
     print(f"engine-added latency at {args.calls} calls x {args.turns} turns: logs off p50 "

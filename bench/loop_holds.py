@@ -38,12 +38,12 @@ class LoopHolds:
         holds = self
 
         def _run(handle: asyncio.Handle) -> None:
+            name = _name(handle._callback)  # type: ignore[attr-defined]  # (cleared by run)
             cpu, wall = time.thread_time(), time.perf_counter()
             try:
                 original(handle)
             finally:
                 cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
-                name = _name(handle._callback)  # type: ignore[attr-defined]
                 holds.cpu[name] += cpu
                 holds.walls.append(wall)
                 holds.cpus.append(cpu)

@@ -18,12 +18,14 @@ process that writes the log (the console tells a live call from one whose worker
 log stops at 16 MB (a flood of events) with `{"k":"full"}`. Brain replies list their items
 with the time each came out (`[t, "sentence"]` or `[t, {"tool": name, "args": …, "id":
 …}]`); `cut: 1` means the reply was cancelled there (barge-in); `err` is `[exception type,
-message]`. The lines of each event-loop iteration are compressed and sync-flushed together
-right after it (a complete deflate block: readable without what follows), so a `kill -9`
-loses at most the lines of the iteration it interrupted and a torn last line, which the
-reader skips; the fsync runs on the transcripts' background syncer. The gzip stream keeps an
-8 KB window (48 KB of zlib state per call) and makes a log about six times smaller than
-plain lines.
+message]`. Lines are compact UTF-8 JSON (orjson). The lines of each event-loop iteration are
+compressed and sync-flushed together right after it, one batch per log, every log of the
+loop drained by one callback, a long batch in slices of a millisecond (each a complete
+deflate block: readable without what follows), so a `kill -9` loses at most the lines not
+yet handed over (those of the iteration it interrupted, or of a batch not done) and a torn
+last line, which the reader skips; the fsync runs on the transcripts' background syncer. The gzip
+stream keeps an 8 KB window (48 KB of zlib state per call) and makes a log about six times
+smaller than plain lines.
 """
 
 from __future__ import annotations
@@ -31,10 +33,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
+import time
 import zlib
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from engine.trace import Trace, TraceEntry
 from engine.transcripts import SYNCER, Syncer
@@ -46,6 +53,7 @@ GZIP_WBITS = 16 + 13  # a gzip stream with an 8 KB window
 MEM_LEVEL = 5
 MAX_LINE = 256 * 1024  # a longer line is a bug or an attack: it is dropped, not read
 MAX_LOG_BYTES = 16 * 1024 * 1024  # per call, before compression (a 5-minute call: ~150 KB)
+PUMP_SLICE = 0.001  # seconds of writing the loop does in one go (a batch of many logs)
 
 
 def stem_of(path: Path) -> str:
@@ -53,25 +61,74 @@ def stem_of(path: Path) -> str:
     return path.name[:-len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+_ORJSON_OPTIONS = (orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+                   | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME)
+
+
+def encode_line(record: dict[str, Any]) -> bytes:
+    """One record as a line of UTF-8 JSON, newline included. orjson writes what the standard
+    encoder wrote (compact, UTF-8, anything else as `str()`: dataclasses, dates, sets), ten
+    times faster; what it refuses (integers beyond 64 bits, lone surrogates) goes through the
+    standard encoder, with non-ASCII escaped, so the line is still written. (A NaN becomes
+    `null`, which JSON readers other than Python's can read.)"""
+    try:
+        return orjson.dumps(record, default=str, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode("ascii")
+
+
+class _Pump:
+    """The writers of one event loop with lines pending: drained together by one callback
+    right after the loop iteration that wrote them (one scheduled callback per iteration for
+    all the calls, not one per call). A long batch (a loop iteration that ran long, so many
+    logs wrote) goes in slices of `PUMP_SLICE` seconds, the next slice in the next pass, so
+    the loop sees its sockets in between."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.writers: deque[EventLogWriter] = deque()
+
+    def add(self, writer: EventLogWriter) -> None:
+        if not self.writers:
+            self.loop.call_soon(self.run)
+        self.writers.append(writer)
+
+    def run(self) -> None:
+        writers = self.writers
+        deadline = time.perf_counter() + PUMP_SLICE
+        while writers:
+            writers.popleft().drain()
+            if writers and time.perf_counter() > deadline:
+                self.loop.call_soon(self.run)
+                return
+
+
+_local = threading.local()  # this thread's `_Pump` (a thread runs one loop at a time)
+
+
+def _pump(loop: asyncio.AbstractEventLoop) -> _Pump:
+    pump: _Pump | None = getattr(_local, "pump", None)
+    if pump is None or pump.loop is not loop:
+        pump = _local.pump = _Pump(loop)
+    return pump
 
 
 class EventLogWriter:
     """Appends lines to one call's log; never raises into the call (a full disk is logged).
 
-    On an event loop, the lines of one loop iteration are compressed and written together
-    right after it (`call_soon`): one sync flush and one write per batch instead of per line,
-    and no I/O inside the handling of an event. Without a running loop each line is written
-    at once."""
+    A line is encoded at once (the record may change after). On an event loop, the lines
+    of one loop iteration are compressed and written together right after it, by one
+    callback for every log of that loop (`_Pump`): one sync flush and one write per log
+    and iteration instead of per line, and no I/O inside the handling of an event. Without a
+    running loop each line is written at once."""
 
     def __init__(self, path: Path, syncer: Syncer = SYNCER):
         self.path = path
         self._syncer = syncer
-        self._file = path.open("xb")
+        self._file = path.open("xb", buffering=0)  # each batch is one write: no buffer
         self._zip = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS, MEM_LEVEL)
-        self._pending: list[bytes] = []
-        self._scheduled = False
+        self._pending = bytearray()  # (orjson's bytes keep a 4 KB buffer: not held)
+        self._queued: _Pump | None = None  # the pump that will drain `_pending`
         self.closed = False
         self.full = False
         self.bytes = 0  # plain bytes accepted (before compression)
@@ -79,46 +136,52 @@ class EventLogWriter:
     def write(self, record: dict[str, Any]) -> None:
         if self.closed or self.full:
             return
-        line = (_dumps(record) + "\n").encode("utf-8")
+        line = encode_line(record)
         if self.bytes + len(line) > MAX_LOG_BYTES or len(line) > MAX_LINE:
             self.full = True  # a flood (or a bug): say so once and keep the call going
             line = b'{"k":"full"}\n'
             log.error("event log %s: over %d bytes or an oversized line: recording stops",
                       self.path.name, MAX_LOG_BYTES)
-        self._pending.append(line)
+        self._pending += line
         self.bytes += len(line)
-        if self._scheduled:
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.drain()
             return
-        self._scheduled = True
-        loop.call_soon(self.drain)
+        queued = self._queued
+        if queued is None or queued.loop is not loop:
+            self._queued = pump = _pump(loop)
+            pump.add(self)
 
     def drain(self) -> None:
         """Write what is pending: compressed, sync-flushed, handed to the OS."""
-        self._scheduled = False
+        self._queued = None
         if not self._pending:
             return
-        data = b"".join(self._pending)
+        data = self._zip.compress(self._pending) + self._zip.flush(zlib.Z_SYNC_FLUSH)
         self._pending.clear()
-        try:
-            self._file.write(self._zip.compress(data) + self._zip.flush(zlib.Z_SYNC_FLUSH))
-            self._file.flush()  # in the OS from here: survives the process being killed
+        try:  # in the OS from here: survives the process being killed
+            self._write(data)
         except (OSError, ValueError) as exc:
             log.error("event log %s: write failed: %s", self.path.name, exc)
             return
         self._syncer.dirty(self._file)  # type: ignore[arg-type]
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:  # a regular file takes it all, but a short write is not an error
+            written = self._file.write(view)
+            if not written:
+                raise OSError(f"the file took none of {len(view)} bytes")
+            view = view[written:]
 
     def close(self) -> None:
         if not self.closed:
             self.drain()
             self.closed = True
             try:
-                self._file.write(self._zip.flush())  # the gzip trailer: the log is complete
-                self._file.flush()
+                self._write(self._zip.flush())  # the gzip trailer: the log is complete
             except (OSError, ValueError) as exc:
                 log.error("event log %s: close failed: %s", self.path.name, exc)
             self._syncer.close(self._file)  # type: ignore[arg-type]
@@ -146,6 +209,15 @@ def entry_of(rec: dict[str, Any]) -> TraceEntry:
     return TraceEntry(float(rec.get("t", 0.0)), str(rec["e"]), dict(rec.get("d") or {}),
                       before, str(rec.get("a", before)), list(rec.get("x") or []),
                       str(rec.get("n", "")), bool(rec.get("h", 1)))
+
+
+def parse_line(line: str | bytes) -> Any:
+    """One line's JSON (orjson; the standard parser for what orjson refuses but older
+    writers wrote: NaN, integers beyond 64 bits). Raises ValueError."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 class LogInvalid(Exception):
@@ -215,7 +287,7 @@ def read_log(path: str | Path) -> CallLog:
             torn += 1
             continue
         try:
-            rec = json.loads(line)
+            rec = parse_line(line)
         except ValueError:
             torn += 1
             continue

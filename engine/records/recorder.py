@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -22,6 +21,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from engine.ports import BrainOutput, Ports, ToolCall, ToolOutcome, Turn, WarmDial
 from engine.records.log import FORMAT_VERSION, SUFFIX, EventLogWriter, entry_record, stem_of
@@ -75,8 +76,8 @@ class CallRecord:
         recording's agent side."""
         if self.audio is None or '"media"' not in text[:40]:
             return
-        try:
-            payload = json.loads(text)["media"]["payload"]
+        try:  # (50 a second while recording: orjson, a few times faster than json)
+            payload = orjson.loads(text)["media"]["payload"]
             self.audio.agent(base64.b64decode(payload))
         except (ValueError, KeyError, TypeError):
             return

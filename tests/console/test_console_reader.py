@@ -21,6 +21,7 @@ from engine.app.server.console.wire import BrokenWire, Frames, frame
 from engine.records.log import EventLogWriter
 from tests.console.kit import TOKEN, LiveServer, console_token
 
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = {"v": 1, "k": "call", "flow": "0" * 16, "caller": "+15550001234", "pid": 0,
           "host": ""}
 
@@ -218,3 +219,84 @@ def test_a_reader_that_cannot_start_gives_a_clear_503(
     answers = asyncio.run(ask())
     assert [a.status_code for a in answers] == [503, 503]
     assert "could not start" in answers[0].text and answers[0].headers["retry-after"]
+
+
+def test_a_reader_that_keeps_failing_at_start_up_is_retried_after_a_back_off(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A reader that dies before it sends anything is not started again on every request:
+    503 with a Retry-After that doubles, one log line per failure; once the back-off is
+    over the next request starts one again."""
+    from fastapi import FastAPI
+
+    from engine.app.server.console.access import ConsoleAccess
+    from engine.app.server.console.routes import Console, mount
+
+    monkeypatch.setattr(relay, "READER", ["-c", "import sys; sys.exit(3)"])
+    console = Console(ConsoleAccess(TOKEN), tmp_path)
+    now = [1000.0]
+    console.relay.clock = lambda: now[0]
+    app = FastAPI()
+    mount(app, console)
+
+    async def ask(times: int) -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://console",
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            return [await client.get("/console") for _ in range(times)]
+
+    with caplog.at_level("ERROR", logger="dialflow.console"):
+        first = asyncio.run(ask(5))
+        assert console.relay.starts == 1  # the four after the failure started nothing
+        now[0] += 1.5  # past the first back-off (1 s)
+        second = asyncio.run(ask(3))
+    assert [a.status_code for a in first + second] == [503] * 8
+    assert console.relay.starts == 2 and console.relay.failures == 2
+    assert "failed to start 1 time(s) in a row" in first[1].text
+    assert first[1].headers["retry-after"] == "1"
+    assert second[1].headers["retry-after"] == "2"  # doubled after the second failure
+    failures = [r.getMessage() for r in caplog.records if "failed to start" in r.getMessage()]
+    assert len(failures) == 2 and "2 time(s)" in failures[1]
+
+
+def test_a_call_pages_diagram_is_drawn_in_the_reader_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archived flow a recorded call ran on is parsed and laid out by the reader: in
+    the server's process, drawing fails, and the page still shows the diagram with the
+    states' ids."""
+    from fastapi import FastAPI
+
+    from engine.app.server.console import diagrams, flowinfo
+    from engine.app.server.console.access import ConsoleAccess
+    from engine.app.server.console.routes import Console, mount
+    from engine.records.names import FlowArchive
+    from flows import load_flow
+
+    version = FlowArchive(tmp_path).version_of(load_flow(ROOT / "flows.yaml"))
+    writer = EventLogWriter(tmp_path / "CAdrawn-0123456789abcdef.jsonl.gz")
+    for rec in [{**HEADER, "id": "CAdrawn", "start": time.time(), "flow": version},
+                {"k": "ev", "t": 0.0, "e": "call.started", "b": "", "a": "greeting"},
+                {"k": "end", "t": 1.0, "state": "greeting"}]:
+        writer.write(rec)
+    writer.close()
+
+    def no_drawing(*args: object) -> None:
+        raise AssertionError("the console drew a diagram in the server's process")
+
+    monkeypatch.setattr(diagrams, "draw", no_drawing)
+    monkeypatch.setattr(flowinfo, "draw", no_drawing)
+    console = Console(ConsoleAccess(TOKEN), tmp_path)
+    app = FastAPI()
+    mount(app, console)
+
+    async def page() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://console",
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            answer = await client.get("/console/calls/CAdrawn-0123456789abcdef")
+        await console.close()
+        return answer
+
+    answer = asyncio.run(page())
+    assert answer.status_code == 200
+    assert '<svg class="flow"' in answer.text and 'id="state&#45;greeting"' in answer.text

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -37,16 +39,10 @@ NY = ZoneInfo("America/New_York")
 #: Tuesday 1 December 2026, 09:00 in New York.
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=NY)
 CALLER = "+15551230001"
-BUSINESS: dict[str, Any] = {
-    "name": "Bright Smile Dental",
-    "timezone": "America/New_York",
-    "hours": {
-        "mon": "08:00-17:00", "tue": "08:00-17:00", "wed": "08:00-17:00", "thu": "08:00-19:00",
-        "fri": "08:00-15:00", "sat": "09:00-13:00", "sun": "closed",
-    },
-    "holidays": ["2026-12-24", "2026-12-25", "2027-01-01"],
-    "slot_minutes": 30,
-}
+#: The business settings of the shipped flows.yaml (hours, all its holidays, slot length),
+#: read from it so the tests' calendar cannot drift from the one callers get.
+BUSINESS: dict[str, Any] = yaml.safe_load(
+    (ROOT / "flows.yaml").read_text(encoding="utf-8"))["settings"]["business"]
 #: Tools the flow handles itself instead of running them.
 FLOW_TOOLS = frozenset({"transfer_to_human", "end_call"})
 

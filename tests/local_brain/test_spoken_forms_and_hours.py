@@ -66,7 +66,8 @@ def test_clock_times_in_answers_are_said_as_people_say_them() -> None:
         ("When do you close on Thursday?", NOW, ["On Thursday we're open until 7 PM."]),
         ("What are your hours on Saturday?", NOW, ["On Saturday we're open from 9 AM to 1 PM."]),
         ("Are you open on Sunday?", NOW, ["We're closed on Sundays."]),
-        ("Are you open on the 24th?", NOW, ["We're closed on Thursday for the holiday."]),
+        ("Are you open on the 24th?", NOW,
+         ["We're closed on Thursday, December 24th for the holiday."]),
         ("Are you open now?", dt.datetime(2026, 12, 6, 10, tzinfo=NY),
          ["We're closed today. We open again tomorrow at 8 AM."]),
     ],
@@ -79,13 +80,44 @@ def test_hours_questions_answer_the_day_asked(question: str, now: dt.datetime,
 def test_the_whole_week_is_short_and_holidays_by_name_go_to_the_knowledge_base() -> None:
     [week] = hours_answer("What are your opening hours?", NOW, CAL) or [""]
     assert "8 AM to 5 PM" in week and ":00" not in week and len(week) < 160
-    # A holiday by name that is one of the calendar's is answered from it; any other
-    # question about holidays is the knowledge base's.
+    # A holiday by name is answered from the calendar for its date; a question about
+    # holidays that names no day is the knowledge base's.
     assert hours_answer("Are you open on Christmas Eve?", NOW, CAL) == [
         "No, we're closed on Thursday, December 24th for the holiday."]
-    assert hours_answer("Are you open on Memorial Day?", NOW, CAL) is None
     assert hours_answer("Which holidays are you closed?", NOW, CAL) is None
     assert hours_answer("Do you take Cigna?", NOW, CAL) is None
+
+
+def test_the_test_calendar_is_the_shipped_flows_calendar() -> None:
+    # It had 3 of flows.yaml's 8 holidays: Memorial Day 2027 was "open" in the tests only.
+    assert len(CAL.holidays) == 8
+    assert hours_answer("Are you open on Memorial Day?", NOW, CAL) == [
+        "No, we're closed on Monday, May 31st for the holiday."]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # an explicit date wins over the holiday named beside it (said Christmas Day before)
+        ("Are you open on Saturday the 26th, after Christmas?",
+         ["On Saturday, December 26th, we're open from 9 AM to 1 PM."]),
+        ("Are you open December 28th, the week after Christmas?",
+         ["On Monday, December 28th, we're open from 8 AM to 5 PM."]),
+        # a weekday before or after a holiday is that weekday, not the holiday
+        ("Will you be open the Saturday after Christmas?",
+         ["On Saturday, December 26th, we're open from 9 AM to 1 PM."]),
+        ("Are you open the Wednesday before Christmas Eve?",
+         ["On Wednesday, December 23rd, we're open from 8 AM to 5 PM."]),
+        # a holiday's name that is not a closing day is that date, open as usual
+        ("What time do you close on New Year's Eve?",
+         ["On Thursday, December 31st, we're open from 8 AM to 7 PM."]),
+        # the question's polarity: "are you closed ...?" -> "Yes, ..."
+        ("Are you closed on Christmas Day?",
+         ["Yes, we're closed on Friday, December 25th for the holiday."]),
+    ],
+)
+def test_a_date_beside_a_holiday_name_is_the_day_asked(question: str, answer: list[str]) -> None:
+    assert hours_answer(question, NOW, CAL) == answer
 
 
 def test_a_weekday_whisper_misspells_is_still_read() -> None:

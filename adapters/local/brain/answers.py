@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from adapters.local.brain.answer_kind import lacks_asked_fact
 from adapters.local.brain.spoken import join, speakable
 from engine.sentences import split_sentences
 from knowledge.lexical import content_stems as lexical_stems
@@ -167,9 +168,24 @@ def about_own_records(question: str) -> bool:
 
 def find_answer(retriever: Retriever, question: str) -> Hit | None:
     """The knowledge-base hit that answers `question`, or None when the knowledge base does
-    not cover it (blocking: run it in a worker thread). Raises `KnowledgeError`."""
+    not cover it (blocking: run it in a worker thread). Raises `KnowledgeError`.
+
+    A near hit must also hold the kind of fact asked (`answer_kind`): "how old is Dr. Nair?"
+    is near the team entry, which gives no age, so no entry answers it."""
     if about_own_records(question) or _NOT_COVERED.search(question):
         return None
+    hit, hits = _nearest_answer(retriever, question)
+    vocabulary = retriever.lexical.vocabulary
+    if hit is None or not lacks_asked_fact(question, hit.text, vocabulary):
+        return hit
+    # another entry nearly as near that has the fact, else none
+    limit = min(retriever.max_distance, hit.distance + RERANK_MARGIN)
+    return next((h for h in hits if h.distance <= limit and h.doc_id != hit.doc_id
+                 and not lacks_asked_fact(question, h.text, vocabulary)), None)
+
+
+def _nearest_answer(retriever: Retriever, question: str) -> tuple[Hit | None, list[Hit]]:
+    """The hit nearest in meaning and words (or None), and the hits it was chosen from."""
     limit = retriever.max_distance
     if not lexical_stems(question) and _WHERE_ONLY.match(question):
         question = WHERE_QUERY
@@ -180,16 +196,16 @@ def find_answer(retriever: Retriever, question: str) -> Hit | None:
     if words and len(unknown) / len(words) >= UNKNOWN_SHARE:
         limit = min(limit, STRICT_DISTANCE)
         hits = [h for h in hits if h.distance <= limit]
-        return hits[0] if hits and not unsure(hits) else None
+        return (hits[0] if hits and not unsure(hits) else None), hits
     if unsure(hits, unknown_words=bool(unknown)):
-        return None
+        return None, hits
     hit = choose_hit(hits, question, max_distance=limit)
     if hit is not None and _ASKS_PRICE.search(question) and "$" not in hit.text:
         # "What do you charge for whitening?": the price list, not the treatment's entry.
         priced = [h for h in hits if "$" in h.text and h.distance <= limit + RERANK_MARGIN]
         if priced:
-            return priced[0]
-    return hit
+            return priced[0], hits
+    return hit, hits
 
 
 def _overlap(question: set[str], text: str) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from adapters.local.brain.heard_names import repair
 from adapters.local.brain.intents import YES
 from adapters.local.brain.name_repair import join_spelled, revise
 from adapters.local.brain.replies import (
@@ -303,7 +304,7 @@ def _name(old: str | None, text: str, *, asked: bool) -> str | None:
     `old`), else None."""
     spoken = join_spelled(text)
     new = name_in(spoken, asked=asked) or (name_aside(spoken) if old is None else None)
-    return revise(old, new, spoken) if new else None
+    return repair(revise(old, new, spoken)) if new else None
 
 
 def _pick(

@@ -3,9 +3,11 @@ day asked about: "What time are you open until tomorrow?" -> "Tomorrow, Wednesda
 until 5 PM."; "Are you still open?" -> "Yes, we're open until 5 PM today."; "Are you open on
 Sunday?" -> "We're closed on Sundays."; "What are your hours?" -> the week in one sentence.
 
-Times are said as people say them ("5 PM", "5:30 PM", "noon"), never "5:00 pm". A holiday
-by name (`named_days`) that is one of the calendar's is answered "closed"; any other question
-about holidays (Christmas, Memorial Day) is left to the knowledge base.
+Times are said as people say them ("5 PM", "5:30 PM", "noon"), never "5:00 pm". The day
+asked about is the one `when.parse_date` reads, where an explicit date wins over a holiday
+name ("Saturday the 26th, after Christmas" is the 26th); a holiday by name stands for its
+date ("New Year's Eve" is December 31st, open as any Thursday). A question about holidays
+that names no day ("which holidays are you closed?") is left to the knowledge base.
 Pure functions over the calendar and the injected time; touch nothing.
 """
 
@@ -14,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from adapters.local.brain.named_days import named_day
 from adapters.local.brain.spoken import join, say_date, say_time
 from adapters.local.brain.when import WEEKDAYS, clean, parse_date
 from tools.calendar import BusinessCalendar
@@ -28,6 +29,7 @@ _NAMED_HOLIDAY = re.compile(
 )
 _NOW = re.compile(r"\b(now|still open|right now|currently|at the moment|yet)\b")
 _WEEKEND = re.compile(r"\bweekends?\b")
+_ASKS_CLOSED = re.compile(r"^(are|is|will|do|does)\b.*\b(closed|close|shut)\b")
 
 
 def _day_name(day: dt.date, today: dt.date) -> str:
@@ -35,6 +37,8 @@ def _day_name(day: dt.date, today: dt.date) -> str:
         return "today"
     if day == today + dt.timedelta(days=1):
         return f"tomorrow, {day:%A},"
+    if day - today > dt.timedelta(days=6):
+        return f"on {say_date(day)},"  # "on Thursday" alone would be this week's
     return f"on {day:%A}"
 
 
@@ -73,6 +77,8 @@ def _on_day(cal: BusinessCalendar, day: dt.date, today: dt.date, *, until: bool)
     hours = cal.hours[day.weekday()]
     if hours is None:
         return f"We're closed on {day:%A}s."
+    if until and day - today > dt.timedelta(days=6):
+        until = False  # a day weeks ahead: say both ends, the caller may not know the weekday
     lead = name[0].upper() + name[1:]
     if until:
         return f"{lead} we're open until {say_time(hours.closes)}."
@@ -114,14 +120,13 @@ def hours_answer(text: str, now: dt.datetime, cal: BusinessCalendar | None) -> l
     if cal is None or not _ABOUT_HOURS.search(words):
         return None
     today = now.date()
+    day = parse_date(text, today)  # an explicit date first, then a holiday's name
     if _NAMED_HOLIDAY.search(words):
-        # "Are you open on Christmas Eve?": the calendar says so when it is one of its
-        # holidays; anything else about holidays is the knowledge base's to answer.
-        holiday = named_day(words, today)
-        if holiday is not None and holiday in cal.holidays:
-            return [f"No, we're closed on {say_date(holiday)} for the holiday."]
-        return None
-    day = parse_date(text, today)
+        if day is None:
+            return None  # "which holidays are you closed?": the knowledge base's to answer
+        if day in cal.holidays:
+            yes = "Yes" if _ASKS_CLOSED.search(words) else "No"
+            return [f"{yes}, we're closed on {say_date(day)} for the holiday."]
     until = bool(re.search(r"\b(until|till|close|closes|closing|late)\b", words))
     if _WEEKEND.search(words):
         sat, sun = _span(cal, 5), _span(cal, 6)

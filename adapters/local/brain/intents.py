@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adapters.local.brain.examples import INTENT_EXAMPLES
+from adapters.local.brain.slots import reason_in
 from adapters.local.embeddings import LocalMiniLMEmbedder
 from knowledge.embeddings import Embedder
 
@@ -80,7 +81,7 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)|"
         r"\b(not|never) (going to|gonna|be able to) (make|come)|\b(won't|can't|cannot) make\b|"
         r"\bunable to (come|make)|\btake me off\b|\bdrop my\b|"
-        r"\b(push|move) (it|my \w+|the \w+) (back|up|earlier|later)\b"
+        r"\b(push|move|bring|bump) (it|my \w+|the \w+) (back|up|earlier|later|forward)\b"
     ),
     QUESTION: re.compile(
         r"\b(how much|cost|costs|price|prices|fee|fees|charge|policy|penalty|insurance|"
@@ -139,6 +140,28 @@ _HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
 #: rescheduling, and without one of these or a cancel cue it is not that.
 _MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
 _SENTENCES = re.compile(r"[.?!;]+\s*|,\s+")
+#: An errand asked of the office ("call me a taxi after my appointment", "order me a pizza"):
+#: a verb of fetching with a thing as its object. It is a booking, check or cancel only when
+#: that thing is a visit ("book me a cleaning", "get me an appointment").
+_ERRAND = re.compile(
+    r"\b(call|get|order|book|find|send|arrange|fetch|buy|grab|reserve|bring)"
+    r"(?: (?:me|us|him|her|them))?(?: (?:a|an|some)) (?P<thing>\w+(?: \w+)?)"
+)
+_VISIT_THING = re.compile(
+    r"^(appointments?|visits?|slots?|times?|spots?|openings?|day|date|dentist|doctor|hygienist|"
+    r"person|someone|somebody|human|message|reminder|text|call|callback|new|same|earlier|"
+    r"later|different|quick|check|consultation|consult|exam|examination|treatment|procedure|"
+    r"session|follow|second|first|morning|afternoon|evening|bit)$"
+)
+
+
+def errand(text: str) -> bool:
+    """Whether `text` asks the office to fetch or arrange something that is not a visit."""
+    for found in _ERRAND.finditer(normalize(text)):
+        things = found.group("thing").split()  # the noun, or an adjective and the noun
+        if not any(_VISIT_THING.match(t) or reason_in(t) for t in things):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -290,6 +313,8 @@ class IntentClassifier:
             label = QUESTION
         if label == BOOK and asks_about(text) and not asks_to_book(text):
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
+        if label in (BOOK, CHECK, CANCEL) and errand(text):
+            label = QUESTION  # "can you call me a taxi after my appointment?"
         if label in (BOOK, CHECK, CANCEL, HUMAN) and _NOT_A_VISIT.search(words):
             label = QUESTION  # "any job openings?", "send my dental records to ..."
         if label == CHECK and not (own or _APPOINTMENT_WORDS.search(words)):

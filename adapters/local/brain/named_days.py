@@ -1,5 +1,5 @@
 """Days callers name instead of a date: "Christmas Eve", "New Year's Day", "Thanksgiving",
-"Labor Day", "the day after Christmas".
+"Labor Day", "the day after Christmas", "the Monday after Christmas".
 
 `named_day(words, today)` is the next such day on or after `today` (the cleaned, lowercase
 words of `when.clean`), or None when `words` name none. Fixed-date holidays and the US ones
@@ -51,8 +51,26 @@ _NAMED: tuple[tuple[str, _Rule], ...] = (
     (r"presidents'? day", _nth_weekday(2, 0, 3)),
     (r"columbus day", _nth_weekday(10, 0, 2)),
 )
-_PATTERNS = tuple((re.compile(rf"\b(the )?(day (before|after) )?{name}\b"), rule)
-                  for name, rule in _NAMED)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_PATTERNS = tuple(
+    (re.compile(rf"\b(the )?((day|{'|'.join(_WEEKDAYS)}) (right )?(before|after) )?{name}\b"),
+     rule)
+    for name, rule in _NAMED
+)
+
+
+def _shifted(day: dt.date, unit: str | None, direction: str | None) -> dt.date:
+    """The holiday itself, the day before/after it, or the weekday before/after it."""
+    if direction is None:
+        return day
+    step = 1 if direction == "after" else -1
+    if unit == "day":
+        return day + dt.timedelta(days=step)
+    target = _WEEKDAYS.index(unit or "")
+    shifted = day + dt.timedelta(days=step)
+    while shifted.weekday() != target:
+        shifted += dt.timedelta(days=step)
+    return shifted
 
 
 def named_day(words: str, today: dt.date) -> dt.date | None:
@@ -61,9 +79,8 @@ def named_day(words: str, today: dt.date) -> dt.date | None:
         found = pattern.search(words)
         if found is None:
             continue
-        shift = {"before": -1, "after": 1}.get(found.group(3) or "", 0)
         for year in (today.year, today.year + 1):
-            day = rule(year) + dt.timedelta(days=shift)
+            day = _shifted(rule(year), found.group(3), found.group(5))
             if day >= today:
                 return day
     return None

@@ -35,22 +35,51 @@ from adapters.local.brain.when import When, parse_when
 
 CHECK_TOOL, MOVE_TOOL = "check_appointment", "reschedule_appointment"
 RESCHEDULE = re.compile(r"\b(reschedul\w*|move|change|push|switch)\b", re.IGNORECASE)
-#: A request to move an appointment, whatever the intent classifier made of it.
+_VISIT = r"(appointment|visit|cleaning|check ?up|booking|filling|one)"
+#: A request to move an appointment, whatever the intent classifier made of it: a verb of
+#: moving with the caller's visit as its object ("push my checkup back"), or any verb with
+#: the visit and a direction in time ("bring my cleaning forward", "move it up a day").
 REQUEST = re.compile(
-    r"\breschedul|\b(move|change|push|switch|shift)\b (back )?(my|our|the|his|her)\b[\w' ]*"
-    r"\b(appointment|visit|cleaning|check ?up|booking|filling|one)\b",
+    r"\breschedul|\b(move|change|push|switch|shift|bump)\b (back )?(my|our|the|his|her)\b"
+    rf"[\w' ]*\b{_VISIT}\b|"
+    r"\b(move|push|bring|bump|shift|put)\b (my|our|the|his|her|it|that)\b[\w' ]{0,30}?"
+    r"\b(forward|earlier|later|back|up)\b",
     re.IGNORECASE,
 )
 _NEW_PART = re.compile(r"\b(to|for|until|till|into|instead)\b", re.IGNORECASE)
+#: The caller keeps one half of the old slot: "to Friday, same time", "same day but at 3".
+_SAME_TIME = re.compile(r"\b(same time|same hour|keep the (same )?time|(the )?time stays)\b",
+                        re.IGNORECASE)
+_SAME_DAY = re.compile(r"\b(same day|keep the (same )?day|(the )?day stays)\b", re.IGNORECASE)
 _KEEP = re.compile(r"\b(never ?mind|forget it|keep|leave it|none|neither)\b")
 
 
 def _split(text: str, today: dt.date) -> tuple[When, When]:
-    """(the appointment named, the new time): "move my Thursday one to Friday at 10"."""
-    found = _NEW_PART.search(text)
-    if found is None:
-        return When(), parse_when(text, today)
-    return parse_when(text[: found.start()], today), parse_when(text[found.end():], today)
+    """(the appointment named, the new time): "move my Thursday one to Friday at 10". The new
+    part starts at the last "to"/"for"/"instead" followed by a day or time, so "I need to
+    move it from Thursday to next Wednesday" is not cut at "need to"."""
+    for found in reversed(list(_NEW_PART.finditer(text))):
+        new = parse_when(text[found.end():], today)
+        if new.date is not None or new.time is not None:
+            return parse_when(text[: found.start()], today), new
+    return When(), parse_when(text, today)
+
+
+def _keep_old_half(state: CallState, text: str) -> bool:
+    """Take the old day or time where the caller said "same time"/"same day"; whether any
+    was taken."""
+    target, new = state.target, state.booking
+    state.keep_time = state.keep_time or bool(_SAME_TIME.search(text))
+    state.keep_day = state.keep_day or bool(_SAME_DAY.search(text))
+    if target is None:
+        return False
+    day, at = _slot(target)
+    taken = False
+    if state.keep_time and at is not None and new.time != at:
+        new.time, taken = at, True
+    if state.keep_day and day is not None and new.date != day:
+        new.date, taken = day, True
+    return taken
 
 
 def start(state: CallState, ctx: TurnContext) -> list[Out]:
@@ -61,6 +90,7 @@ def start(state: CallState, ctx: TurnContext) -> list[Out]:
     old, new = _split(ctx.text, ctx.today)
     state.hint_date, state.hint_time = old.date, old.time
     state.booking = Booking(date=new.date, time=new.time)
+    _keep_old_half(state, ctx.text)
     return use_tool(state, CHECK_TOOL, {}, "Let me look up your appointments.")
 
 
@@ -108,6 +138,7 @@ def _target(
     state: CallState, appt: dict[str, Any], ctx: TurnContext, dialogue: BookingDialogue
 ) -> list[Out]:
     state.target = appt
+    _keep_old_half(state, "")
     return _next(state, ctx, dialogue)
 
 
@@ -144,7 +175,11 @@ def on_answer(
             new.date, new.time = picked
             new.offered = []
             return _next(state, ctx, dialogue)
-    changed = False
+    if when.time is not None and not _SAME_TIME.search(ctx.text):
+        state.keep_time = False  # a time said now wins over an earlier "same time"
+    if when.date is not None and not _SAME_DAY.search(ctx.text):
+        state.keep_day = False
+    changed = _keep_old_half(state, ctx.text)
     for slot in ("date", "time"):
         value = getattr(when, slot)
         if value is not None and value != getattr(new, slot):

@@ -84,6 +84,8 @@ class CallState:
     hint_time: dt.time | None = None
     hint_reason: str | None = None  # a visit reason named in the cancel request
     rebook: bool = False  # the cancel request was a reschedule: offer a new time after it
+    keep_time: bool = False  # a move "to Friday, same time": the new slot keeps the old time
+    keep_day: bool = False  # a move "to 3 PM, same day": the new slot keeps the old day
     question: tuple[str, ...] = ()  # the sentences of the last question asked
     unanswered: str = ""  # the last question the knowledge base could not answer
     pending: ToolCall | None = None
@@ -100,6 +102,7 @@ class CallState:
         self.hint_date = self.hint_time = None
         self.hint_reason = None
         self.rebook = False
+        self.keep_time = self.keep_day = False
 
 
 class CallStates:

@@ -2,8 +2,10 @@
 stable ids (`state-<name>`, `edge-<n>`) the page's script highlights, and the map from each
 (state, event, next state) a call can record to the ids of the arrows it took.
 
-Drawn once per flow version (in a thread: `dot` runs as a subprocess) and cached. Flows of
-recorded calls come from the flow archive next to the event logs. Without Graphviz the page
+Drawn once per flow version and cached: a recorded call's, in the console's reader process
+(from the flow archive next to the event logs: its YAML parsed and laid out there, not in
+the server's); the serving flow's, for the flow page, in a thread (`dot` runs as a
+subprocess). Without Graphviz the page
 says what to install instead of a drawing. Touches: runs `dot`, reads the flow archive.
 """
 

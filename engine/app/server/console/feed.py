@@ -21,7 +21,6 @@ Touches: reads the data directory, nothing else.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import time
@@ -29,7 +28,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from engine.records.log import MAX_LINE, SUFFIX, stem_of
+from engine.records.log import MAX_LINE, SUFFIX, parse_line, stem_of
 
 from .view import CallView
 
@@ -95,7 +94,7 @@ class LogTail:
             if not line or len(line) > MAX_LINE:
                 continue
             try:
-                rec = json.loads(line)
+                rec = parse_line(line)
             except ValueError:
                 continue
             if isinstance(rec, dict):

@@ -1,7 +1,8 @@
 """What the console's flow page and call pages say about flows: the flow serving new calls
 (under `serve`: its version, when it was loaded, the last reload and its result), its
 diagram, and `dialflow check` findings of the file on disk; a recorded call's diagram is
-drawn from the flow version it ran on (the archive beside the event logs).
+drawn from the flow version it ran on (the archive beside the event logs) by the reader
+process, and here only when that version is not archived yet.
 
 Without a server (`dialflow console DIR`) the flow is `--flow FILE`, or else the newest
 version in the archive. Runs in a thread (the routes await `asyncio.to_thread`): drawing

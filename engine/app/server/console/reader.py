@@ -10,7 +10,9 @@ server-sent event (when it changed, at least every `LIVE_EVERY` seconds), and fo
 a page follows, its new items as `items` events (at most `CHUNK` per event) and a `done`
 event once it ended. It answers requests: `items` (a call's items from a cursor: how a new
 or lagging viewer catches up, from the live tail or the recorded log), `view` (a call's
-header for its page), `list` (the whole calls page, past calls read here too) and `live`.
+header for its page), `drawing` (the diagram of a recorded flow version, from the archive:
+drawn here, not in the server's process), `list` (the whole calls page, past calls read here
+too) and `live`.
 It runs at a lower priority than the server (`NICE`), keeps stdout for frames only (stray
 prints go to stderr), ignores Ctrl-C and exits when stdin closes (the server went away).
 Touches: reads the data directory; its own stdin and stdout.
@@ -19,6 +21,7 @@ Touches: reads the data directory; its own stdin and stdout.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import select
@@ -28,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import archive, pages
+from . import archive, diagrams, pages
 from .feed import POLL, LogFeed
 from .view import CallView
 from .wire import MAX_REQUEST, BrokenWire, event, frame, parse_request
@@ -189,7 +192,20 @@ class Reader:
         return {}, html.encode()
 
 
-OPS = {"watch", "follow", "view", "items", "live", "list"}
+    def _op_drawing(self, message: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """The diagram of flow version `flow` from the archive (`found: 0` when it is not
+        there): the error and the arrows' ids as a JSON line, then the SVG."""
+        version = str(message["flow"])
+        flow = diagrams.archived_flow(self.directory, version)
+        if flow is None:
+            return {"found": 0}, b""
+        drawing = diagrams.draw(flow, version)
+        meta = json.dumps({"error": drawing.error, "edges": drawing.edges},
+                          separators=(",", ":")).encode()
+        return {"found": 1}, meta + b"\n" + drawing.svg.encode()
+
+
+OPS = {"watch", "follow", "view", "items", "live", "list", "drawing"}
 
 
 def private_stdout() -> int:

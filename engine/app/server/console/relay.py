@@ -8,8 +8,11 @@ into that shared state and nothing else, so its work on the loop is a send, and 
 viewer costs no memory: one that fell behind the ring asks the reader for the next chunk
 from its cursor, as fast as its own socket takes them. Requests time out after `ASK`
 seconds; a reader that dies or stops reading its requests is replaced, and the streams of
-the old one end (browsers reconnect and resume from their last event id). The reader gets
-no secret from the server's environment. Touches: the reader process and its pipes.
+the old one end (browsers reconnect and resume from their last event id). A reader that dies
+before it sent anything (it cannot start: a broken install, no memory) is not started again
+at once: console requests get 503 with a `Retry-After` for a back-off that doubles with
+each failure in a row (`BACKOFF`), and each failure is logged once. The reader gets no secret
+from the server's environment. Touches: the reader process and its pipes.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import subprocess
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +39,20 @@ WAKE = 1.0  # seconds between two wakes of every stream (heartbeats, shutdown, a
 RING = 32  # pushed items events kept per followed call
 RING_BYTES = 256 * 1024
 MAX_PENDING = 1024 * 1024  # request bytes the reader has not taken: it is stuck
+BACKOFF = (1.0, 60.0)  # seconds before a new start after a failed one: doubling, at most
+READER = ["-m", "engine.app.server.console.reader"]  # the reader's command after python
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "TMPDIR", "VIRTUAL_ENV",
             "SYSTEMROOT")
 ROOT = Path(__file__).resolve().parents[4]  # the directory holding the `engine` package
 
 
 class ReaderGone(RuntimeError):
-    """The reader process ended, or did not answer in time."""
+    """The reader process ended, or did not answer in time; `retry_after` seconds is when to
+    ask again (the console's 503 says it)."""
+
+    def __init__(self, message: str, retry_after: float = 2.0):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -103,6 +115,11 @@ class Relay:
         self._asked = 0
         self._starting: asyncio.Lock | None = None
         self._waker: asyncio.Task[None] | None = None
+        self.clock = time.monotonic
+        self.starts = 0  # reader processes started
+        self.failures = 0  # of them, in a row, the ones that died before sending anything
+        self.retry_at = 0.0  # no new start before this (clock), after a failed one
+        self._heard = False  # the running reader sent a frame
 
     # -- the process ------------------------------------------------------------------------
     @property
@@ -122,20 +139,27 @@ class Relay:
 
     async def _spawn(self) -> None:
         loop = asyncio.get_running_loop()
+        wait = self.retry_at - self.clock()
+        if wait > 0:
+            raise ReaderGone(f"the console's reader process failed to start {self.failures} "
+                             f"time(s) in a row; the next try is in {math.ceil(wait)} s",
+                             wait)
         self._reap()
         env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
         env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+        self.starts += 1
         try:
+            where = str(self.calls_dir) if self.calls_dir is not None else ""
             proc = subprocess.Popen(
-                [sys.executable, "-m", "engine.app.server.console.reader",
-                 str(self.calls_dir) if self.calls_dir is not None else ""],
+                [sys.executable, *READER, where],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
         except OSError as exc:
-            log.error("cannot start the console's reader process: %s", exc.strerror)
-            raise ReaderGone("the console's reader process could not start") from None
+            delay = self._failed_start(exc.strerror or type(exc).__name__)
+            raise ReaderGone("the console's reader process could not start", delay) from None
         assert proc.stdin is not None and proc.stdout is not None
         self.generation += 1
+        self._heard = False
         self._proc = proc
         generation = self.generation
         await loop.connect_read_pipe(lambda: _Pipe(self, generation), proc.stdout)
@@ -150,6 +174,16 @@ class Relay:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(1.0)
 
+    def _failed_start(self, reason: str) -> float:
+        """A reader could not start: no other start for a while (doubling); logged."""
+        self.failures += 1
+        delay = min(BACKOFF[1], BACKOFF[0] * 2 ** (self.failures - 1))
+        self.retry_at = self.clock() + delay
+        log.error("the console's reader process failed to start (%s), %d time(s) in a row: "
+                  "console requests get 503 for %.0f s, then it is started again", reason,
+                  self.failures, delay)
+        return delay
+
     def _lost(self, generation: int) -> None:
         """The reader of `generation` is gone: fail its requests, end its streams."""
         if generation != self.generation or self._out is None:
@@ -157,14 +191,20 @@ class Relay:
         out, self._out = self._out, None
         out.close()
         code = self._proc.poll() if self._proc is not None else None
-        log.warning("the console's reader process stopped%s: its viewers reconnect and the "
-                    "next console request starts another", f" (exit {code})"
-                    if code is not None else "")
+        exit_code = f" (exit {code})" if code is not None else ""
+        delay = 2.0
+        if not self._heard:  # it never got going: back off before the next start
+            delay = self._failed_start(f"it ended before sending anything{exit_code}")
+        else:
+            self.failures = 0
+            log.warning("the console's reader process stopped%s: its viewers reconnect and "
+                        "the next console request starts another", exit_code)
         if self._proc is not None and code is None:
             self._proc.kill()
         for future in self._pending.values():
             if not future.done():
-                future.set_exception(ReaderGone("the console's reader process stopped"))
+                future.set_exception(ReaderGone("the console's reader process stopped",
+                                                delay))
         self._pending.clear()
         self.generation += 1  # streams of the lost reader see the change and end
         self._wake_all()
@@ -234,6 +274,7 @@ class Relay:
         return head, body
 
     def _dispatch(self, head: dict[str, Any], body: bytes) -> None:
+        self._heard = True
         kind = head.get("f")
         if kind == "live":
             self.live = body

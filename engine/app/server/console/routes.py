@@ -12,7 +12,8 @@ Everything but login and the two static files answers 401 without the token (see
 `access.py`). Every answer carries a strict Content-Security-Policy (scripts and styles
 from this origin only, no inline script, no framing) and `Cache-Control: no-store`. Request
 sizes are bounded. Nothing here reads a log: the calls page comes from the console's reader
-process ready-made, a call page is drawn from the call's header it sends, and the event
+process ready-made, a call page is drawn from the call's header and the diagram it sends
+(a flow version not archived yet is drawn here, in a thread), and the event
 streams (`streams.py`) send what it pushed; a reader that cannot answer gives 503. Streams
 end once the server is going down (`stopping`: under `serve`, draining with no call left),
 or they would hold its shutdown open.
@@ -21,6 +22,8 @@ or they would hold its shutdown open.
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +36,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 
 from . import archive, flowinfo, pages
 from .access import ConsoleAccess, cookie_header
+from .diagrams import Drawing
 from .relay import ReaderGone, Relay
 from .streams import MAX_VIEWERS, call_events, live_events, stream
 from .view import CallView
@@ -79,6 +83,19 @@ class Console:
         timer = found.pop("timer", None)
         return CallView(**found, timer=(str(timer[0]), float(timer[1])) if timer else None)
 
+    async def drawing_of(self, version: str) -> Drawing:
+        """A recorded call's diagram: drawn by the reader process from the flow archive (its
+        YAML parsed, its layout run, off the calls' process); a version not archived (yet:
+        the server archives each new one within a second) is the serving flow, drawn here
+        in a thread."""
+        head, body = await self.relay.ask({"op": "drawing", "flow": version})
+        if head.get("found"):
+            meta, _, svg = body.partition(b"\n")
+            facts = json.loads(meta)
+            return Drawing(svg.decode("utf-8"), str(facts.get("error", "")),
+                           dict(facts.get("edges") or {}))
+        return await asyncio.to_thread(flowinfo.drawing_for, self, version)
+
     def source(self) -> str:
         where = self.calls_dir if self.calls_dir is not None else "nowhere (event logs off)"
         return (f"Calls are read from the event logs in {where}: every server process "
@@ -99,8 +116,9 @@ def refused() -> HTMLResponse:
 
 def mount(app: FastAPI, console: Console) -> None:
     async def reader_gone(request: Request, exc: Exception) -> Response:
-        return PlainTextResponse(f"{exc}: try again in a moment", 503,
-                                 headers={**HEADERS, "Retry-After": "2"})
+        wait = max(1, math.ceil(getattr(exc, "retry_after", 2.0)))
+        return PlainTextResponse(f"{exc}: try again in {wait} s", 503,
+                                 headers={**HEADERS, "Retry-After": str(wait)})
 
     app.add_exception_handler(ReaderGone, reader_gone)
 
@@ -130,7 +148,7 @@ def mount(app: FastAPI, console: Console) -> None:
         view = await console.view_of(key) if archive.valid_key(key) else None
         if view is None:
             return html("<p>no such call</p>", 404)
-        drawing = await asyncio.to_thread(flowinfo.drawing_for, console, view.flow)
+        drawing = await console.drawing_of(view.flow)
         return html(pages.call_page(view, drawing.svg, drawing.error, drawing.edges))
 
     @app.get("/console/calls/{key}/events")
