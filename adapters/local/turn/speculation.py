@@ -7,7 +7,8 @@ and emits that very transcript), or wait — the cap (`max_wait_ms` of silence) 
 end-pointer, and if the turn ends there the speculative transcript is reused, so nothing is
 transcribed twice; while it waits, `on_wait(transcript)` lets the call's reply start on
 those words (engine/turns/speculation.py). When the caller speaks again (`Resumed`) the
-speculation is dropped: it never reaches the call. Loop-only; touches the worker pools and
+speculation is dropped: it never reaches the call, and the jobs it queued that have not
+started are taken off the pools. Loop-only; touches the worker pools and
 the shared turn model.
 """
 
@@ -39,6 +40,7 @@ class Speculation:
     paused_at: float  # perf_counter when the caller's speech stopped
     text: asyncio.Future[Transcript]
     decided: asyncio.Task[None] | None = None
+    model_job: asyncio.Future[float] | None = None  # the turn model's run, if any
     decision: Decision | None = None
     probability: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -90,7 +92,8 @@ class TurnDecider:
         model = turn_model() if policy.model != "off" else None
         probability = (loop.run_in_executor(workers.turn_executor(), model.predict, event.audio)
                        if model is not None else None)
-        spec = Speculation(event.pause, time.perf_counter() - policy.pause_ms / 1000, text)
+        spec = Speculation(event.pause, time.perf_counter() - policy.pause_ms / 1000, text,
+                           model_job=probability)
         self.drop()
         self.current = spec
         spec.decided = loop.create_task(self._decide(spec, policy, probability))
@@ -124,13 +127,21 @@ class TurnDecider:
     def take(self) -> Speculation | None:
         """The turn ended at the cap: the speculation of its last pause, if any."""
         spec, self.current = self.current, None
-        if spec is not None and spec.decided is not None:
-            spec.decided.cancel()
+        if spec is not None:
+            _stop(spec)
         return spec
 
     def drop(self) -> None:
         spec, self.current = self.current, None
         if spec is not None:
-            if spec.decided is not None:
-                spec.decided.cancel()
+            _stop(spec)
             spec.text.cancel()
+
+
+def _stop(spec: Speculation) -> None:
+    """No decision is wanted at `spec`'s pause any more: its task goes, and the turn
+    model's run too if it has not started (a stale job would hold up other calls')."""
+    if spec.decided is not None:
+        spec.decided.cancel()
+    if spec.model_job is not None:
+        spec.model_job.cancel()
