@@ -5,15 +5,17 @@ whisper already uses both cores of this machine (`cpu_threads=2`) and piper's on
 session uses its own intra-op threads, so more workers would only oversubscribe the CPU.
 Jobs from different calls queue in order, except piper's: its pool runs the piece needed
 soonest first (`deadline`), so a call's first clause is not rendered after other calls'
-later clauses that nobody will hear for seconds. Touches nothing but `concurrent.futures`
-and `deadline`.
+later clauses that nobody will hear for seconds, and a piece with more than a second to
+spare waits while whisper or the turn model has work (a caller is waiting for that; on two
+cores piper beside them slowed both). Touches nothing but `concurrent.futures` and
+`deadline`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 
 from adapters.local.deadline import DeadlineExecutor
 
@@ -22,19 +24,31 @@ TTS_WORKERS = 1
 TURN_WORKERS = 1
 
 _lock = threading.Lock()
-_pools: dict[str, Executor] = {}
+_pools: dict[str, Executor] = {}  # what the functions below hand out (a bench may wrap)
+_made: dict[str, DeadlineExecutor] = {}  # the pools themselves
 
 
-def _fifo(name: str, workers: int) -> Executor:
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"dialflow-{name}")
+def _fifo(name: str, workers: int) -> DeadlineExecutor:
+    return DeadlineExecutor(workers, name=f"dialflow-{name}")
 
 
-def _pool(name: str, workers: int, make: Callable[[str, int], Executor] = _fifo) -> Executor:
+def _urgent_work() -> bool:
+    """Whisper or the turn model has a job running or queued."""
+    return any(pool.busy for name, pool in list(_made.items()) if name in ("stt", "turn"))
+
+
+def _by_deadline(name: str, workers: int) -> DeadlineExecutor:
+    return DeadlineExecutor(workers, name=f"dialflow-{name}", defer_while=_urgent_work)
+
+
+def _pool(name: str, workers: int,
+          make: Callable[[str, int], DeadlineExecutor] = _fifo) -> Executor:
     with _lock:
         pool = _pools.get(name)
         if pool is None:
-            pool = make(name, workers)
-            _pools[name] = pool
+            made = make(name, workers)
+            _made[name] = made
+            _pools[name] = pool = made
         return pool
 
 
@@ -45,8 +59,7 @@ def stt_executor() -> Executor:
 
 def tts_executor() -> Executor:
     """The pool piper synthesis runs in: soonest deadline first (`submit_by`)."""
-    return _pool("tts", TTS_WORKERS,
-                 lambda name, n: DeadlineExecutor(n, name=f"dialflow-{name}"))
+    return _pool("tts", TTS_WORKERS, _by_deadline)
 
 
 def turn_executor() -> Executor:

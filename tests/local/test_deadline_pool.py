@@ -126,3 +126,31 @@ async def first_clause_first() -> None:
     await speaking.aclose()
     await other.aclose()
     pool.shutdown()
+
+
+def test_a_job_with_slack_waits_while_urgent_work_is_going_on() -> None:
+    urgent = threading.Event()
+    urgent.set()
+    pool = DeadlineExecutor(1, defer_while=urgent.is_set)
+    ran: list[str] = []
+    spare = pool.submit_by(time.monotonic() + 600, ran.append, "ten minutes to spare")
+    pool.submit(ran.append, "due now").result(DEADLINE_S)  # not deferred, runs first
+    assert ran == ["due now"] and not spare.done()  # still waiting: whisper is busy
+    urgent.clear()
+    spare.result(DEADLINE_S)
+    assert ran == ["due now", "ten minutes to spare"]
+    pool.shutdown()
+
+
+def test_the_whisper_and_turn_pools_make_pipers_spare_pieces_wait() -> None:
+    from adapters.local import workers
+
+    gate, _ = blocked(workers.stt_executor())  # type: ignore[arg-type]
+    ran: list[str] = []
+    spare = workers.tts_executor().submit_by(  # type: ignore[attr-defined]
+        time.monotonic() + 600, ran.append, "spare")
+    workers.tts_executor().submit(ran.append, "first clause").result(DEADLINE_S)
+    assert ran == ["first clause"] and not spare.done()
+    gate.set()
+    spare.result(DEADLINE_S)
+    assert ran == ["first clause", "spare"]

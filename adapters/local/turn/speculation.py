@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ class Speculation:
     paused_at: float  # perf_counter when the caller's speech stopped
     text: asyncio.Future[Transcript]
     decided: asyncio.Task[None] | None = None
-    model_job: asyncio.Future[float] | None = None  # the turn model's run, if any
+    model_job: Future[float] | None = None  # the turn model's run in its pool, if any
     decision: Decision | None = None
     probability: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -90,10 +90,11 @@ class TurnDecider:
         primed = () if self._prompt is None else (self._prompt,)
         text = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
         model = turn_model() if policy.model != "off" else None
-        probability = (loop.run_in_executor(workers.turn_executor(), model.predict, event.audio)
-                       if model is not None else None)
+        job = (workers.turn_executor().submit(model.predict, event.audio)
+               if model is not None else None)  # its own future: cancelled at once on drop
+        probability = asyncio.wrap_future(job, loop=loop) if job is not None else None
         spec = Speculation(event.pause, time.perf_counter() - policy.pause_ms / 1000, text,
-                           model_job=probability)
+                           model_job=job)
         self.drop()
         self.current = spec
         spec.decided = loop.create_task(self._decide(spec, policy, probability))
