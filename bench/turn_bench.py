@@ -96,8 +96,29 @@ class DelayedBrain:
         return getattr(self.inner, name)
 
 
+class SpokenLines:
+    """The callers' voice with each line rendered once: the voice is steady (the same text
+    gives the same audio), and ten callers re-rendering the same three lines on the server's
+    two cores measured piper's load on the bench, not the server's turn-taking."""
+
+    def __init__(self, voice: LocalPiperTts) -> None:
+        self.voice = voice
+        self.audio: dict[str, bytes] = {}
+
+    async def render(self, texts: list[str]) -> None:
+        for text in texts:
+            if text not in self.audio:
+                self.audio[text] = await speak(self.voice, text)
+
+    async def synthesize(self, text: str, call_id: str = "-"):  # type: ignore[no-untyped-def]
+        await self.render([text])
+        yield self.audio[text]
+
+
 async def latency(calls: int, jobs: Any = None, flow: Path | None = None,
-                  lines: list[str] | None = None) -> dict[str, list[float]]:
+                  lines: list[str] | None = None,
+                  cpu: list[float] | None = None) -> dict[str, list[float]]:
+    """Whole calls; `cpu` gets the process's CPU seconds over the calls (server, callers)."""
     from adapters.twilio.caller import SimulatedCaller
     from bench.local_server import LocalServer, offline_env, record_stages
     from engine.app.callsim.session import CallSimulation, Line, place_call
@@ -113,7 +134,10 @@ async def latency(calls: int, jobs: Any = None, flow: Path | None = None,
     stages = record_stages(services)
     # the callers' voice has its own worker: sharing the server's tts queue made the agent's
     # first clause wait behind the callers' lines (an artefact of running both in one process)
-    voice = LocalPiperTts(steady=True, executor=ThreadPoolExecutor(1, "bench-caller-tts"))
+    voice = SpokenLines(LocalPiperTts(steady=True,
+                                      executor=ThreadPoolExecutor(1, "bench-caller-tts")))
+    said = list(lines or DEFAULT_LINES[:3])
+    await voice.render(said)
 
     async def one(base: str, index: int) -> None:
         await asyncio.sleep(index * 0.37)  # callers do not all start on the same frame
@@ -123,7 +147,7 @@ async def latency(calls: int, jobs: Any = None, flow: Path | None = None,
                                    custom_parameters=params) as caller:
             sim = CallSimulation(caller, voice)
             await sim.greeting()
-            for text in lines or DEFAULT_LINES[:3]:
+            for text in said:
                 if caller.closed:
                     break
                 await sim.play(Line("say", text))
@@ -131,8 +155,12 @@ async def latency(calls: int, jobs: Any = None, flow: Path | None = None,
     async with LocalServer(services) as server:
         if jobs is not None:
             jobs.clear()  # the start-up warm-up (prompt cache) is not a turn's work
+        began = os.times()
         await asyncio.gather(*(one(server.base, i) for i in range(calls)))
         await asyncio.sleep(0.5)
+        ended = os.times()
+        if cpu is not None:
+            cpu.append(ended.user + ended.system - began.user - began.system)
     return stages
 
 
@@ -386,8 +414,12 @@ async def main(calls: list[int], only: set[str]) -> None:
 
         for n in calls:
             jobs = time_workers()
-            stages = await latency(n, jobs)
-            print(f"turn latency, {n} concurrent call(s), end of caller speech ->")
+            cpu: list[float] = []
+            stages = await latency(n, jobs, cpu=cpu)
+            turns = len(stages.get("first_frame", []))
+            print(f"turn latency, {n} concurrent call(s), end of caller speech -> "
+                  f"(load average {os.getloadavg()[0]:.1f} after; process CPU "
+                  f"{cpu[0]:.1f} s, {cpu[0] / max(turns, 1):.2f} s per turn)")
             for name in ("first_frame", "first_mark"):
                 print(f"  {name:<12} {ms(stages.get(name, []))}")
             for line in breakdown(stages, jobs, pause_ms()):

@@ -34,6 +34,21 @@ class TimedExecutor(Executor):
         self.inner, self.name, self.jobs = inner, name, jobs
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self.inner.submit(self._timed(fn, *args, **kwargs))
+
+    def submit_by(self, deadline: float, fn: Callable[..., Any], /, *args: Any,
+                  **kwargs: Any) -> Future[Any]:
+        """A pool that orders by deadline (adapters.local.deadline) keeps doing so."""
+        submit_by = getattr(self.inner, "submit_by", None)
+        timed = self._timed(fn, *args, **kwargs)
+        return submit_by(deadline, timed) if submit_by else self.inner.submit(timed)
+
+    @property
+    def busy(self) -> bool:
+        """The wrapped pool's (a pool that cannot say counts as busy)."""
+        return bool(getattr(self.inner, "busy", True))
+
+    def _timed(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
         queued = time.perf_counter()
 
         def run() -> Any:
@@ -43,7 +58,7 @@ class TimedExecutor(Executor):
             finally:
                 self.jobs[self.name].append((began - queued, time.perf_counter() - began))
 
-        return self.inner.submit(run)
+        return run
 
     def shutdown(self, wait: bool = True, **kwargs: Any) -> None:
         self.inner.shutdown(wait, **kwargs)
@@ -59,7 +74,9 @@ def time_workers() -> dict[str, list[tuple[float, float]]]:
         if make is None:
             continue
         pool = make()
-        if not isinstance(pool, TimedExecutor):
+        if isinstance(pool, TimedExecutor):  # a second run: its jobs go in the new lists
+            pool.jobs = jobs
+        else:
             workers._pools[name] = TimedExecutor(pool, name, jobs)  # type: ignore[assignment]
     return jobs
 

@@ -3,8 +3,12 @@
 `synthesize(text)` splits the text into sentences and clauses (`clauses`) and renders them
 one at a time in the shared tts worker pool: piper's 22050 Hz int16 audio goes through one
 `Resampler` per synthesis (so pieces join without clicks) and `lin2ulaw`. The next piece is
-rendered while the current one is being consumed. Cancelling or closing the iterator sets a
-stop flag that the worker checks between piper chunks and drops the piece not yet started.
+rendered while the current one is being consumed. The pool is shared by every call, so each
+piece says when it is needed (a pool with `submit_by`, `adapters.local.deadline`): the first
+piece now, a later one when the audio before it would have played out from the first byte;
+other calls' first pieces go ahead of a piece that nobody will hear for seconds. Cancelling
+or closing the iterator sets a stop flag that the worker checks between piper chunks and
+drops the piece not yet started.
 Touches the event loop, the tts worker pool and the shared piper voice.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -66,12 +71,15 @@ class LocalPiperTts:
         loop = asyncio.get_running_loop()
         stop = threading.Event()
         render = _Renderer(self.volume, stop, self.steady)
-        pending = loop.run_in_executor(self.executor, render, pieces[0])
+        pending = self._render(loop, time.monotonic(), render, pieces[0])
+        played_out = 0.0  # when the audio yielded so far ends, played from its first byte
         try:
             for index in range(len(pieces)):
                 audio = await pending
+                now = time.monotonic()
+                played_out = max(played_out, now) + len(audio) / SAMPLE_RATE
                 if index + 1 < len(pieces):
-                    pending = loop.run_in_executor(self.executor, render, pieces[index + 1])
+                    pending = self._render(loop, played_out, render, pieces[index + 1])
                 if audio:
                     yield audio
         finally:
@@ -81,6 +89,14 @@ class LocalPiperTts:
                 log.debug("call %s: synthesis stopped early", call_id)
             elif not pending.cancelled():
                 pending.exception()  # an unconsumed piece's failure is not worth a warning
+
+    def _render(self, loop: asyncio.AbstractEventLoop, deadline: float, render: _Renderer,
+                piece: str) -> asyncio.Future[bytes]:
+        """Render `piece` in the pool, needed by `deadline` (monotonic) if the pool orders."""
+        submit_by = getattr(self.executor, "submit_by", None)
+        if submit_by is None:
+            return loop.run_in_executor(self.executor, render, piece)
+        return asyncio.wrap_future(submit_by(deadline, render, piece), loop=loop)
 
 
 class _Renderer:

@@ -7,8 +7,13 @@ and emits that very transcript), or wait — the cap (`max_wait_ms` of silence) 
 end-pointer, and if the turn ends there the speculative transcript is reused, so nothing is
 transcribed twice; while it waits, `on_wait(transcript)` lets the call's reply start on
 those words (engine/turns/speculation.py). When the caller speaks again (`Resumed`) the
-speculation is dropped: it never reaches the call. Loop-only; touches the worker pools and
+speculation is dropped: it never reaches the call, and the jobs it queued that have not
+started are taken off the pools. Loop-only; touches the worker pools and
 the shared turn model.
+Half-way into the pause (`Pausing`), when whisper has nothing else to do, the transcription
+starts already and the `Paused` takes it over (the audio is the same speech with less
+trailing silence): on an idle machine the words are there ~0.1 s sooner; on a busy one
+nothing starts that the caller's next word would waste.
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.local import workers
 from adapters.local.transcribe import Transcript, transcribe
 from adapters.local.turn import smart_turn
-from adapters.local.vad import EndPointer, Paused
+from adapters.local.vad import WINDOW_MS, EndPointer, Paused, Pausing
 from engine.turns.decision import Decision, decide
 from flows.turns import TurnPolicy
 
@@ -39,12 +44,20 @@ class Speculation:
     paused_at: float  # perf_counter when the caller's speech stopped
     text: asyncio.Future[Transcript]
     decided: asyncio.Task[None] | None = None
+    model_job: Future[float] | None = None  # the turn model's run in its pool, if any
     decision: Decision | None = None
     probability: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 _model_state: dict[str, Any] = {}
+
+
+def early_ms(pause_ms: int) -> int | None:
+    """The silence after which a pause's transcription may start: half the pause, if that
+    is at least one VAD window short of it."""
+    early = pause_ms // 2
+    return early if WINDOW_MS <= early <= pause_ms - WINDOW_MS else None
 
 
 def turn_model() -> smart_turn.SmartTurn | None:
@@ -80,17 +93,41 @@ class TurnDecider:
         self.current: Speculation | None = None
         self.decisions: list[Decision] = []  # for the bench and tests
         self.on_wait: Callable[[Transcript], None] | None = None  # the turn waits for more
+        self._early: tuple[int, asyncio.Future[Transcript]] | None = None  # (pause, text)
+
+    def pausing(self, event: Pausing) -> None:
+        """A pause may be coming: transcribe what was said so far now, if whisper is idle."""
+        self._drop_early()
+        if getattr(self._executor, "busy", True):  # a pool that cannot say: never early
+            return
+        loop = asyncio.get_running_loop()
+        primed = () if self._prompt is None else (self._prompt,)
+        self._early = (event.pause,
+                       loop.run_in_executor(self._executor, transcribe, event.audio, *primed))
+
+    def _drop_early(self) -> None:
+        early, self._early = self._early, None
+        if early is not None:
+            early[1].cancel()
 
     def paused(self, event: Paused) -> None:
         loop = asyncio.get_running_loop()
         policy = self.policy()
         self._endpointer.end_silence_ms = max(policy.max_wait_ms, policy.pause_ms)
-        primed = () if self._prompt is None else (self._prompt,)
-        text = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
+        early, self._early = self._early, None
+        if early is not None and early[0] == event.pause and not early[1].cancelled():
+            text = early[1]  # started in this very silence, on the same speech
+        else:
+            if early is not None:
+                early[1].cancel()
+            primed = () if self._prompt is None else (self._prompt,)
+            text = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
         model = turn_model() if policy.model != "off" else None
-        probability = (loop.run_in_executor(workers.turn_executor(), model.predict, event.audio)
-                       if model is not None else None)
-        spec = Speculation(event.pause, time.perf_counter() - policy.pause_ms / 1000, text)
+        job = (workers.turn_executor().submit(model.predict, event.audio)
+               if model is not None else None)  # its own future: cancelled at once on drop
+        probability = asyncio.wrap_future(job, loop=loop) if job is not None else None
+        spec = Speculation(event.pause, time.perf_counter() - policy.pause_ms / 1000, text,
+                           model_job=job)
         self.drop()
         self.current = spec
         spec.decided = loop.create_task(self._decide(spec, policy, probability))
@@ -120,17 +157,27 @@ class TurnDecider:
     def resumed(self) -> None:
         """The caller spoke again: the speculation goes, without a trace."""
         self.drop()
+        self._drop_early()
 
     def take(self) -> Speculation | None:
         """The turn ended at the cap: the speculation of its last pause, if any."""
+        self._drop_early()
         spec, self.current = self.current, None
-        if spec is not None and spec.decided is not None:
-            spec.decided.cancel()
+        if spec is not None:
+            _stop(spec)
         return spec
 
     def drop(self) -> None:
         spec, self.current = self.current, None
         if spec is not None:
-            if spec.decided is not None:
-                spec.decided.cancel()
+            _stop(spec)
             spec.text.cancel()
+
+
+def _stop(spec: Speculation) -> None:
+    """No decision is wanted at `spec`'s pause any more: its task goes, and the turn
+    model's run too if it has not started (a stale job would hold up other calls')."""
+    if spec.decided is not None:
+        spec.decided.cancel()
+    if spec.model_job is not None:
+        spec.model_job.cancel()
