@@ -56,23 +56,25 @@ def media_after(caller: SimulatedCaller, start: int) -> bytes:
 async def ring_the_desk(server: Running, rest: FakeTwilioRest, caller: SimulatedCaller,
                         *, speak: bool) -> int:
     """Reach the warm transfer (by words to the brain, or the 0 key); return the index of
-    the caller's first message received after the human's leg was placed."""
+    the caller's first message received after asking for it (the music may start before
+    the human's leg is placed, so an index taken after it could miss the music's start)."""
     await until(lambda: len(server.services.streams) == 1)
     (stream,) = server.services.streams
     await until(lambda: stream.call.state == "listening")
+    start = len(caller.received)
     if speak:
         await caller.say(tone(0.6) + silence(0.4))
     else:
         await caller.press("0")
     await until(lambda: bool(rest.placed))
-    return len(caller.received)
+    return start
 
 
 @dataclass
 class Ringing:
     """A call whose warm transfer rings: the server, the fake REST, the simulated caller,
     the human's leg as placed, the call's stream and call, and the index of the caller's
-    first message after the leg was placed."""
+    first message after the transfer was asked for."""
 
     server: Running
     rest: FakeTwilioRest
