@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -157,4 +158,41 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
     return [f"{len(used)} arenas ({new} new since {since or 'start'}); {len(sparse)} of the "
             f"new ones hold at most {most_blocks} blocks each "
             f"({sum(used[i] for i in sparse)} blocks in all)"] + [
-        f"{name} x{n}: {samples.get(name, '')}" for name, n in kinds.most_common(limit)]
+        f"{name} x{n}: {samples.get(name, '')}" for name, n in kinds.most_common(limit)] + (
+        _origins(pools, sparse) if tracemalloc.is_tracing() else [])
+
+
+def _traceback_of() -> Any:
+    """CPython's own lookup of the traceback tracemalloc recorded for an allocation at an
+    address (`tracemalloc.get_object_traceback` misses 3.11 objects with a managed dict,
+    whose block starts before the GC header, and every block that is not an object)."""
+    lookup = ctypes.pythonapi._PyTraceMalloc_GetTraceback
+    lookup.restype = ctypes.py_object
+    lookup.argtypes = [ctypes.c_uint, ctypes.c_size_t]
+    return lookup
+
+
+def _origins(pools: Any, sparse: set[int], limit: int = 25, frames: int = 12) -> list[str]:
+    """Where every block still in use in the `sparse` arenas was allocated (tracemalloc
+    on, started before those arenas were mapped): the allocation sites by count, each with
+    its traceback, innermost frame first."""
+    lookup = _traceback_of()
+    sites: Counter[tuple[Any, ...]] = Counter()
+    sizes: dict[tuple[Any, ...], Counter[int]] = {}
+    for address in pools:
+        head = _PoolHeader.from_address(address)
+        if head.arenaindex not in sparse:
+            continue
+        for block in _used_blocks(address):
+            trace = lookup(0, block)
+            key = tuple(trace) if trace is not None else (("untraced", 0),)
+            sites[key] += 1
+            sizes.setdefault(key, Counter())[(head.szidx + 1) * 16] += 1
+    lines = [f"origins of the {sum(sites.values())} blocks in those arenas "
+             f"({len(sites)} sites):"]
+    for key, n in sites.most_common(limit):
+        where = " <- ".join(f"{name.rsplit('/', 2)[-1] if '/' in name else name}:{line}"
+                            for name, line in key[:frames])
+        size = ",".join(f"{s}B" for s, _ in sizes[key].most_common(2))
+        lines.append(f"x{n} ({size}) at {where}")
+    return lines
