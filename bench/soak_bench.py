@@ -212,6 +212,14 @@ def serve(port: int) -> None:
             tracemalloc.start(frames)
         return {"tracing": True}
 
+    @app.get("/bench/walk")
+    async def walk(limit: int = 30) -> list[str]:
+        """What every pymalloc arena holds now, by type (objects) or size (other blocks):
+        asked at peak, what a burst fills the arenas with."""
+        from bench import arena_walk
+
+        return arena_walk.sparse_arenas(most_blocks=1 << 30, limit=limit)
+
     @app.get("/bench/top")
     async def top(limit: int = 25) -> list[str]:
         """With SOAK_TRACEMALLOC: the source lines holding the most live memory now (asked

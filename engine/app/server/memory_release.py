@@ -9,7 +9,8 @@ kept (bounded: a second burst of the same size adds none). Under `PYTHONMALLOC=m
 (`ALLOCATOR_ENV`, a deployment's choice) every object lives in glibc's heap, whose free
 pages `malloc_trim(0)` returns even between live blocks, so that memory comes back once the
 calls are gone, at a CPU cost (`bench.engine_bench`: about +30 % per event). Under pymalloc
-the release still returns glibc's free pages (native libraries, large buffers).
+the release still returns glibc's free pages (native libraries, large buffers), and its full
+collection empties CPython's free lists, whose blocks would otherwise keep arenas mapped.
 
 When: checked every `interval` seconds; a release runs (in a worker thread) when the open
 media sockets fell by at least `min_drop` below their peak since the last release, or to
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -97,4 +99,9 @@ class MemoryRelease:
 
 
 def _trim() -> None:
+    """A full collection first: it frees what only cycles still hold and empties CPython's
+    free lists (up to 2,000 tuples of each size, floats, lists, dicts...), which after a
+    burst hold blocks in the burst's pymalloc arenas, so arenas left with nothing else are
+    unmapped; then glibc's free pages go back."""
+    gc.collect()
     return_freed_memory()
