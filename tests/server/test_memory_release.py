@@ -138,3 +138,20 @@ def test_a_release_empties_the_interpreter_s_free_lists() -> None:
     out = subprocess.run([sys.executable, "-c", FREE_LISTS.format(root=str(ROOT))],
                          capture_output=True, text=True, timeout=120, check=True).stdout
     assert int(out) >= 1000
+
+
+def test_tidy_runs_before_each_release_only() -> None:
+    """The app's `tidy` (sqlite3's dead cursor references) runs right before each release,
+    never on a check that releases nothing."""
+    order: list[str] = []
+    open_now = [0]
+    memory = MemoryRelease(lambda: open_now[0], release=lambda: order.append("release"),
+                           tidy=lambda: order.append("tidy"), min_drop=10)
+
+    async def scenario() -> None:
+        for sockets in (50, 45, 0, 0):
+            open_now[0] = sockets
+            await memory.check()
+
+    asyncio.run(scenario())
+    assert order == ["tidy", "release"]

@@ -16,7 +16,9 @@ When: checked every `interval` seconds; a release runs (in a worker thread) when
 media sockets fell by at least `min_drop` below their peak since the last release, or to
 none since the last release, so a steady load never pays for it. Reports its counts for
 `/health` (`describe`).
-Touches only this process's heap (through `adapters.local.pool.return_freed_memory`).
+Before each release it runs `tidy` (the app passes `Storage.drop_dead_cursors`: sqlite3's
+weakrefs to a burst's closed cursors). Touches only this process's heap (through
+`adapters.local.pool.return_freed_memory`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def rss_mib() -> float:
 class MemoryRelease:
     sockets: Callable[[], int]  # media sockets open now
     release: Callable[[], None] = field(default=lambda: _trim())
+    tidy: Callable[[], object] | None = None  # runs before each release (in its thread)
     interval: float = 10.0
     min_drop: int = 10
     peak: int = 0
@@ -76,13 +79,18 @@ class MemoryRelease:
             return False
         before = rss_mib()
         started = time.perf_counter()
-        await asyncio.to_thread(self.release)
+        await asyncio.to_thread(self._tidy_and_release)
         self.releases += 1
         self.released_mib += max(0.0, before - rss_mib())
         log.debug("memory release after a burst (%d -> %d sockets) took %.0f ms",
                   self.peak, now, (time.perf_counter() - started) * 1000)
         self.peak = now
         return True
+
+    def _tidy_and_release(self) -> None:
+        if self.tidy is not None:
+            self.tidy()
+        self.release()
 
     async def _run(self) -> None:
         while True:
