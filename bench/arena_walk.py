@@ -126,6 +126,7 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
     `since`, only the arenas mapped after the figures of that label (an arena is known by
     its index and its lowest pool). Reads pymalloc's pool headers in place (CPython 3.11
     layout on 64-bit; a diagnostic only)."""
+    buffers = _buffers()  # first: its own transient ints are gone before the pools are read
     types = _type_ids()
     pools = _pools()
     used: Counter[int] = Counter()
@@ -146,10 +147,18 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
         head = _PoolHeader.from_address(address)
         if head.arenaindex not in sparse:
             continue
+        size = (head.szidx + 1) * 16
         for block in _used_blocks(address):
             obj = _as_object(block, types)
-            name = (type(obj).__qualname__ if obj is not None
-                    else f"non-object {(head.szidx + 1) * 16} B")
+            if obj is None:
+                owner = _buffer_owner(buffers, block, size)
+                name = (f"non-object {size} B" if owner is None else
+                        f"{size} B buffer of a {type(owner).__qualname__}")
+                if owner is not None and name not in samples:
+                    samples[name] = _held(owner)
+                del owner
+            else:
+                name = type(obj).__qualname__
             kinds[name] += 1
             if obj is not None and name not in samples:
                 samples[name] = _held(obj)
@@ -160,6 +169,58 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
             f"({sum(used[i] for i in sparse)} blocks in all)"] + [
         f"{name} x{n}: {samples.get(name, '')}" for name, n in kinds.most_common(limit)] + (
         _origins(pools, sparse) if tracemalloc.is_tracing() else [])
+
+
+def _buffers() -> tuple[Any, list[object]]:
+    """The out-of-line buffers of live containers, sorted by address, with their owners:
+    a dict's keys and values tables, a list's items, a set's table, and the values array
+    of an object whose dict CPython 3.11 manages (the pointer 4 words before it). These
+    are the "non-object" blocks a walk finds; the owner is what to fix."""
+    import array
+    import gc
+
+    found: dict[int, object] = {}
+    seen: set[int] = set()
+
+    def note(o: object) -> None:
+        if id(o) in seen:
+            return
+        seen.add(id(o))
+        at = id(o)
+        read = ctypes.c_void_p.from_address
+        if type(o) is dict or isinstance(o, dict):
+            for offset in (32, 40):
+                if read(at + offset).value:
+                    found[read(at + offset).value] = o
+        elif isinstance(o, list):
+            if read(at + 24).value:
+                found[read(at + 24).value] = o
+        elif isinstance(o, (set, frozenset)):
+            table = read(at + 40).value
+            if table and table != at + 200:  # not the inline small table
+                found[table] = o
+        if type(o).__flags__ & (1 << 4):  # Py_TPFLAGS_MANAGED_DICT
+            values = read(at - 32).value
+            if values:
+                found[values] = o
+
+    for obj in gc.get_objects():
+        note(obj)
+        for each in gc.get_referents(obj):
+            if isinstance(each, (dict, list, set, frozenset)):
+                note(each)
+    addresses = array.array("Q", sorted(found))
+    return addresses, [found[a] for a in addresses]
+
+
+def _buffer_owner(buffers: tuple[Any, list[object]], block: int, size: int) -> object | None:
+    import bisect
+
+    addresses, owners = buffers
+    at = bisect.bisect_left(addresses, block)
+    if at < len(addresses) and addresses[at] < block + size:
+        return owners[at]
+    return None
 
 
 def _traceback_of() -> Any:
