@@ -173,7 +173,8 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
 
 def _buffers() -> tuple[Any, list[object]]:
     """The out-of-line buffers of live containers, sorted by address, with their owners:
-    a dict's keys and values tables, a list's items, a set's table, and the values array
+    a dict's keys and values tables, a list's items, a set's table, a bytearray's bytes,
+    and the values array
     of an object whose dict CPython 3.11 manages (the pointer 4 words before it). These
     are the "non-object" blocks a walk finds; the owner is what to fix."""
     import array
@@ -195,6 +196,9 @@ def _buffers() -> tuple[Any, list[object]]:
         elif isinstance(o, list):
             if read(at + 24).value:
                 found[read(at + 24).value] = o
+        elif isinstance(o, bytearray):
+            if read(at + 32).value:
+                found[read(at + 32).value] = o
         elif isinstance(o, (set, frozenset)):
             table = read(at + 40).value
             if table and table != at + 200:  # not the inline small table
@@ -207,7 +211,7 @@ def _buffers() -> tuple[Any, list[object]]:
     for obj in gc.get_objects():
         note(obj)
         for each in gc.get_referents(obj):
-            if isinstance(each, (dict, list, set, frozenset)):
+            if isinstance(each, (dict, list, set, frozenset, bytearray)):
                 note(each)
     addresses = array.array("Q", sorted(found))
     return addresses, [found[a] for a in addresses]
