@@ -127,6 +127,9 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
     its index and its lowest pool). Reads pymalloc's pool headers in place (CPython 3.11
     layout on 64-bit; a diagnostic only)."""
     buffers = _buffers()  # first: its own transient ints are gone before the pools are read
+    from bench.memory_probe import _live_ids
+
+    live = _live_ids()
     types = _type_ids()
     pools = _pools()
     used: Counter[int] = Counter()
@@ -152,7 +155,8 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
             obj = _as_object(block, types)
             if obj is None:
                 owner = _buffer_owner(buffers, block, size)
-                name = (f"non-object {size} B" if owner is None else
+                name = (f"non-object {size} B{_points_to(block, size, types, live)}"
+                        if owner is None else
                         f"{size} B buffer of a {type(owner).__qualname__}")
                 if owner is not None and name not in samples:
                     samples[name] = _held(owner)
@@ -215,6 +219,20 @@ def _buffers() -> tuple[Any, list[object]]:
                 note(each)
     addresses = array.array("Q", sorted(found))
     return addresses, [found[a] for a in addresses]
+
+
+def _points_to(block: int, size: int, types: Any, live: Any) -> str:
+    """For a block no container owns: the types of the live objects its first words point
+    at (a hint of which C structure it is), e.g. ' -> str, code'. Only addresses of known
+    live objects (`live`, sorted ids) are read."""
+    kinds = []
+    for word in range(min(size, 64) // 8):
+        value = ctypes.c_void_p.from_address(block + word * 8).value
+        if value and _contains(live, value):
+            kind = ctypes.c_void_p.from_address(value + 8).value
+            if kind and _contains(types, kind):
+                kinds.append(ctypes.cast(kind, ctypes.py_object).value.__qualname__)
+    return " -> " + ", ".join(kinds) if kinds else ""
 
 
 def _buffer_owner(buffers: tuple[Any, list[object]], block: int, size: int) -> object | None:
