@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,10 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
     `since`, only the arenas mapped after the figures of that label (an arena is known by
     its index and its lowest pool). Reads pymalloc's pool headers in place (CPython 3.11
     layout on 64-bit; a diagnostic only)."""
+    buffers = _buffers()  # first: its own transient ints are gone before the pools are read
+    from bench.memory_probe import _live_ids
+
+    live = _live_ids()
     types = _type_ids()
     pools = _pools()
     used: Counter[int] = Counter()
@@ -145,10 +150,19 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
         head = _PoolHeader.from_address(address)
         if head.arenaindex not in sparse:
             continue
+        size = (head.szidx + 1) * 16
         for block in _used_blocks(address):
             obj = _as_object(block, types)
-            name = (type(obj).__qualname__ if obj is not None
-                    else f"non-object {(head.szidx + 1) * 16} B")
+            if obj is None:
+                owner = _buffer_owner(buffers, block, size)
+                name = (f"non-object {size} B{_points_to(block, size, types, live)}"
+                        if owner is None else
+                        f"{size} B buffer of a {type(owner).__qualname__}")
+                if owner is not None and name not in samples:
+                    samples[name] = _held(owner)
+                del owner
+            else:
+                name = type(obj).__qualname__
             kinds[name] += 1
             if obj is not None and name not in samples:
                 samples[name] = _held(obj)
@@ -157,4 +171,111 @@ def sparse_arenas(label: str = "", since: str = "", most_blocks: int = 400,
     return [f"{len(used)} arenas ({new} new since {since or 'start'}); {len(sparse)} of the "
             f"new ones hold at most {most_blocks} blocks each "
             f"({sum(used[i] for i in sparse)} blocks in all)"] + [
-        f"{name} x{n}: {samples.get(name, '')}" for name, n in kinds.most_common(limit)]
+        f"{name} x{n}: {samples.get(name, '')}" for name, n in kinds.most_common(limit)] + (
+        _origins(pools, sparse) if tracemalloc.is_tracing() else [])
+
+
+def _buffers() -> tuple[Any, list[object]]:
+    """The out-of-line buffers of live containers, sorted by address, with their owners:
+    a dict's keys and values tables, a list's items, a set's table, a bytearray's bytes,
+    and the values array
+    of an object whose dict CPython 3.11 manages (the pointer 4 words before it). These
+    are the "non-object" blocks a walk finds; the owner is what to fix."""
+    import array
+    import gc
+
+    found: dict[int, object] = {}
+    seen: set[int] = set()
+
+    def note(o: object) -> None:
+        if id(o) in seen:
+            return
+        seen.add(id(o))
+        at = id(o)
+        read = ctypes.c_void_p.from_address
+        if type(o) is dict or isinstance(o, dict):
+            for offset in (32, 40):
+                if read(at + offset).value:
+                    found[read(at + offset).value] = o
+        elif isinstance(o, list):
+            if read(at + 24).value:
+                found[read(at + 24).value] = o
+        elif isinstance(o, bytearray):
+            if read(at + 32).value:
+                found[read(at + 32).value] = o
+        elif isinstance(o, (set, frozenset)):
+            table = read(at + 40).value
+            if table and table != at + 200:  # not the inline small table
+                found[table] = o
+        if type(o).__flags__ & (1 << 4):  # Py_TPFLAGS_MANAGED_DICT
+            values = read(at - 32).value
+            if values:
+                found[values] = o
+
+    for obj in gc.get_objects():
+        note(obj)
+        for each in gc.get_referents(obj):
+            if isinstance(each, (dict, list, set, frozenset, bytearray)):
+                note(each)
+    addresses = array.array("Q", sorted(found))
+    return addresses, [found[a] for a in addresses]
+
+
+def _points_to(block: int, size: int, types: Any, live: Any) -> str:
+    """For a block no container owns: the types of the live objects its first words point
+    at (a hint of which C structure it is), e.g. ' -> str, code'. Only addresses of known
+    live objects (`live`, sorted ids) are read."""
+    kinds = []
+    for word in range(min(size, 64) // 8):
+        value = ctypes.c_void_p.from_address(block + word * 8).value
+        if value and _contains(live, value):
+            kind = ctypes.c_void_p.from_address(value + 8).value
+            if kind and _contains(types, kind):
+                kinds.append(ctypes.cast(kind, ctypes.py_object).value.__qualname__)
+    return " -> " + ", ".join(kinds) if kinds else ""
+
+
+def _buffer_owner(buffers: tuple[Any, list[object]], block: int, size: int) -> object | None:
+    import bisect
+
+    addresses, owners = buffers
+    at = bisect.bisect_left(addresses, block)
+    if at < len(addresses) and addresses[at] < block + size:
+        return owners[at]
+    return None
+
+
+def _traceback_of() -> Any:
+    """CPython's own lookup of the traceback tracemalloc recorded for an allocation at an
+    address (`tracemalloc.get_object_traceback` misses 3.11 objects with a managed dict,
+    whose block starts before the GC header, and every block that is not an object)."""
+    lookup = ctypes.pythonapi._PyTraceMalloc_GetTraceback
+    lookup.restype = ctypes.py_object
+    lookup.argtypes = [ctypes.c_uint, ctypes.c_size_t]
+    return lookup
+
+
+def _origins(pools: Any, sparse: set[int], limit: int = 25, frames: int = 12) -> list[str]:
+    """Where every block still in use in the `sparse` arenas was allocated (tracemalloc
+    on, started before those arenas were mapped): the allocation sites by count, each with
+    its traceback, innermost frame first."""
+    lookup = _traceback_of()
+    sites: Counter[tuple[Any, ...]] = Counter()
+    sizes: dict[tuple[Any, ...], Counter[int]] = {}
+    for address in pools:
+        head = _PoolHeader.from_address(address)
+        if head.arenaindex not in sparse:
+            continue
+        for block in _used_blocks(address):
+            trace = lookup(0, block)
+            key = tuple(trace) if trace is not None else (("untraced", 0),)
+            sites[key] += 1
+            sizes.setdefault(key, Counter())[(head.szidx + 1) * 16] += 1
+    lines = [f"origins of the {sum(sites.values())} blocks in those arenas "
+             f"({len(sites)} sites):"]
+    for key, n in sites.most_common(limit):
+        where = " <- ".join(f"{name.rsplit('/', 2)[-1] if '/' in name else name}:{line}"
+                            for name, line in key[:frames])
+        size = ",".join(f"{s}B" for s, _ in sizes[key].most_common(2))
+        lines.append(f"x{n} ({size}) at {where}")
+    return lines

@@ -110,7 +110,7 @@ def grown(since: str, limit: int = 15) -> list[str]:
     stats = now.compare_to(_snapshots[since], "traceback")
     return [f"{s.size_diff / 1024:+.0f} KiB in {s.count_diff:+d} blocks at "
             + " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}"
-                          for f in s.traceback[:4]) for s in stats[:limit]]
+                          for f in reversed(s.traceback[-10:])) for s in stats[:limit]]
 
 
 def report() -> dict[str, Any]:

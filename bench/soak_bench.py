@@ -193,11 +193,32 @@ def serve(port: int) -> None:
                     "weakref_holders": []}
         if snapshot:
             memory_probe.snapshot(snapshot)
+        if tracemalloc.is_tracing():  # the origins name every pinning block: enough, and
+            return {**memory_probe.report(),  # the object scans are too slow traced
+                    "grown": memory_probe.grown(since) if since else [],
+                    "types_grown": [], "pinning": [], "weakref_holders": [],
+                    "sparse": arena_walk.sparse_arenas(snapshot, since)}
         return {**memory_probe.report(), "grown": memory_probe.grown(since) if since else [],
                 "types_grown": memory_probe.types_grown(snapshot, since) if snapshot else [],
                 "pinning": memory_probe.born_since(snapshot, since) if snapshot else [],
                 "weakref_holders": memory_probe.dead_weakref_holders(),
                 "sparse": arena_walk.sparse_arenas(snapshot, since)}
+
+    @app.post("/bench/trace")
+    async def trace(frames: int = 25) -> dict[str, bool]:
+        """Start tracemalloc now (after the warm-up): every block allocated from here on
+        has its allocation traceback, so the survivors of a burst name their owner."""
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(frames)
+        return {"tracing": True}
+
+    @app.get("/bench/walk")
+    async def walk(limit: int = 30) -> list[str]:
+        """What every pymalloc arena holds now, by type (objects) or size (other blocks):
+        asked at peak, what a burst fills the arenas with."""
+        from bench import arena_walk
+
+        return arena_walk.sparse_arenas(most_blocks=1 << 30, limit=limit)
 
     @app.get("/bench/top")
     async def top(limit: int = 25) -> list[str]:
@@ -291,7 +312,7 @@ def server_figures(pid: int, http: httpx.Client, base: str, label: str,
     rss, mappings = rss_kib(pid) / 1024, rss_by_mapping(pid)
     memory = http.get(f"{base}/bench/memory", params={
         "snapshot": label, "since": since, "diagnose": "1" if diagnose else "0"},
-        timeout=120).json()
+        timeout=600).json()
     return {"fds": float(sum(kinds.values())), "tasks": float(inside["tasks"]),
             "blocks_k": inside["blocks"] / 1000, "rss_mib": rss,
             "fd_kinds": kinds, "memory": memory, "mappings": mappings,
@@ -377,6 +398,11 @@ def main() -> None:
     parser.add_argument("--diagnose", action="store_true",
                         help="also ask the server where its memory is (type counts, the "
                         "objects living in arenas mapped since the last figures; slow)")
+    parser.add_argument("--trace", type=int, default=0, metavar="FRAMES",
+                        help="with --diagnose: start tracemalloc in the server after the "
+                        "warm-up, keeping FRAMES frames (25 names the owner), so every block "
+                        "that pins a burst's arena is shown with where it was allocated, "
+                        "and each round's growth by allocation site (slow)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
     args = parser.parse_args()
     if args.serve:
@@ -393,6 +419,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC"}
     if allocator == "malloc":
         env["PYTHONMALLOC"] = "malloc"
+    if args.trace:  # a traced server is several times slower: give starts time to come
+        env.setdefault("DIALFLOW_START_DEADLINE", "120")
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "bench.soak_bench", "--serve", str(port)],
                               cwd=ROOT, env=env)
@@ -401,8 +429,9 @@ def run(args: argparse.Namespace, allocator: str) -> None:
     warmup = args.warmup or 1 + len(MOMENTS)
     warmup_mix = None if args.warmup else [None, *MOMENTS]
     round_rss: list[float] = []
+    rounds: list[tuple[str, dict[str, Any]]] = []  # --diagnose: the figures of each round
     try:
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=120 if args.trace else 10) as http:
             for _ in range(300):
                 with contextlib.suppress(httpx.HTTPError):
                     http.get(f"{base}/health")
@@ -412,6 +441,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
             asyncio.run(soak(url, base, server.pid, warmup, args.concurrency, 10**7,
                              warmup_mix))
             settle(http, base)
+            if args.trace:
+                http.post(f"{base}/bench/trace", params={"frames": args.trace})
             time.sleep(2.0)
             before = server_figures(server.pid, http, base, "before", "cold",
                                     diagnose=args.diagnose)
@@ -430,7 +461,13 @@ def run(args: argparse.Namespace, allocator: str) -> None:
                     time.sleep(2.0)
                     http.get(f"{base}/bench/tasks", params={"collect": "1"})
                     round_rss.append(rss_kib(server.pid) / 1024)
-                again = server_figures(server.pid, http, base, "again", "after",
+                    if args.diagnose and round_index < args.rounds - 1:
+                        label = f"round {round_index + 1}"
+                        rounds.append((label, server_figures(
+                            server.pid, http, base, label,
+                            rounds[-1][0] if rounds else "after", diagnose=True)))
+                again = server_figures(server.pid, http, base, "again",
+                                       rounds[-1][0] if rounds else "after",
                                        diagnose=args.diagnose)
             final_health = http.get(f"{base}/health").json()
             sockets = final_health["media_sockets"]
@@ -454,14 +491,14 @@ def run(args: argparse.Namespace, allocator: str) -> None:
     print(f"the server's own memory releases after bursts: "
           f"{released['releases_after_bursts']}, {released['released_mib']} MiB handed back")
     print("where the memory is (MiB):")
-    for label, figures in (("cold", cold), ("before", before), ("after", after)) + (
+    for label, figures in (("cold", cold), ("before", before), ("after", after), *rounds) + (
             (("after all rounds", again),) if args.rounds > 1 else ()):
         print(memory_line(label, figures))
         for site in figures["memory"]["grown"][:12]:
             print("      " + site)
         for pin in figures["memory"]["pinning"][:16]:
             print("      born since the last figures, alive: " + pin)
-        for line in figures["memory"].get("sparse", []):
+        for line in figures["memory"].get("sparse", [])[:60]:
             print("      sparse arenas: " + line)
         for chain in figures["memory"]["weakref_holders"][:1]:
             print("      dead weakrefs held: " + chain)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 import sqlite3
 import threading
@@ -219,6 +220,19 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _purge_cursor_refs(raw: Any) -> int:
+    """Make and close cursors on `raw` until its list of cursor weakrefs (the one list among
+    its referents that changes when a cursor is made) gets shorter instead of longer."""
+    lists = [r for r in gc.get_referents(raw) if type(r) is list]
+    for made in range(1, 202):
+        sizes = [len(x) for x in lists]
+        raw.cursor().close()
+        changed = [(x, n) for x, n in zip(lists, sizes, strict=True) if len(x) != n]
+        if len(changed) != 1 or len(changed[0][0]) <= changed[0][1]:
+            return made  # purged (or no such list to watch: stop)
+    return 201
+
+
 class Storage:
     """Appointments and tickets in one SQLAlchemy database. Thread-safe; one per process."""
 
@@ -270,6 +284,17 @@ class Storage:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def drop_dead_cursors(self) -> int:
+        """SQLite: have `sqlite3` drop its references to closed cursors now (it keeps a
+        weakref per cursor made and purges them only every 200 cursors, so up to 200 dead
+        ones, each born at some moment of the last burst of calls, stay behind scattered
+        over that burst's pymalloc arenas). Makes cursors until its own purge has run (at
+        most 201); returns how many. Nothing for other databases."""
+        if not self.is_sqlite:
+            return 0
+        with self._serial, self.engine.connect() as conn:
+            return _purge_cursor_refs(conn.connection.dbapi_connection)
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

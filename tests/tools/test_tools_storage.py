@@ -148,3 +148,27 @@ def test_a_burst_of_threads_on_a_sqlite_file_opens_no_connection(tmp_path: Path)
         claims = list(pool.map(claim_and_read, range(64)))
     assert all(claims) and opened == []
     assert storage.claim_stream("CA1", now=now, ttl=dt.timedelta(minutes=5)) is False
+
+
+def _dead_cursor_refs(storage: Storage) -> int:
+    import gc
+    import weakref
+
+    with storage.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        return sum(1 for each in gc.get_referents(raw) if type(each) is list
+                   for ref in each if isinstance(ref, weakref.ref) and ref() is None)
+
+
+def test_dead_cursor_references_are_dropped_on_request(tmp_path) -> None:
+    """sqlite3 keeps a weakref per cursor and purges them only every 200 cursors: after a
+    burst up to 200 dead ones stay (each pins the memory it was born in, see
+    engine/app/server/memory_release.py). `drop_dead_cursors` has sqlite3 purge them now."""
+    storage = Storage(f"sqlite:///{tmp_path / 'c.db'}")
+    for _ in range(60):
+        storage.appointment_at(START)
+    assert _dead_cursor_refs(storage) > 50
+    assert 1 <= storage.drop_dead_cursors() <= 201
+    assert _dead_cursor_refs(storage) <= 2
+    assert storage.appointment_at(START) is None  # and the storage works as before
+    storage.close()

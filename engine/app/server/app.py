@@ -87,7 +87,8 @@ def create_app(services: Services) -> FastAPI:
         services.flows.start()
         if services.records is not None:
             services.records.start(services.flows.current)
-        memory = services.memory = MemoryRelease(lambda: services.sockets)  # after bursts
+        memory = services.memory = MemoryRelease(  # after bursts
+            lambda: services.sockets, tidy=getattr(services.storage, "drop_dead_cursors", None))
         memory.start()
         try:
             yield

@@ -1,27 +1,29 @@
 """`MemoryRelease`: hands the memory of a burst of calls back to the system once it is over.
 
-Why: after a burst, live Python objects are back to the baseline, yet the process keeps the
-burst's high-water mark. With CPython's default small-object allocator (pymalloc) a 1 MiB
-arena stays mapped while any object in it lives, and the few hundred objects that outlive a
-burst (CPython's sqlite3 keeps up to 200 dead cursor weakrefs per connection, statement
-caches, open transcripts) sit in the burst's arenas: +8 to 9 MiB after 100 concurrent calls,
-kept (bounded: a second burst of the same size adds none). Under `PYTHONMALLOC=malloc`
-(`ALLOCATOR_ENV`, a deployment's choice) every object lives in glibc's heap, whose free
-pages `malloc_trim(0)` returns even between live blocks, so that memory comes back once the
-calls are gone, at a CPU cost (`bench.engine_bench`: about +30 % per event). Under pymalloc
-the release still returns glibc's free pages (native libraries, large buffers).
+Why: after a burst, live Python objects are back to the baseline, yet the process keeps
+most of the burst's high-water mark. With CPython's default small-object allocator
+(pymalloc) a 1 MiB arena stays mapped while any block in it lives, and the blocks that
+outlive a burst sit in the burst's arenas: +13 to 15 % over the baseline after 100 concurrent
+calls (`bench/soak_bench.py`), bounded (a second burst of the same size adds 1 to 2 %).
+Under `PYTHONMALLOC=malloc` (`ALLOCATOR_ENV`, a deployment's choice) `malloc_trim(0)`
+returns glibc's free pages even between live blocks, but scattered survivors keep as much
+(+13 %), at a CPU cost (`bench.engine_bench`: about +30 % per event). So the release only
+removes what it can: the app's `tidy` first (`Storage.drop_dead_cursors`: sqlite3's weakrefs
+to a burst's closed cursors), then a full collection (which also empties CPython's free
+lists, whose blocks would otherwise keep arenas mapped), then glibc's free pages.
 
 When: checked every `interval` seconds; a release runs (in a worker thread) when the open
 media sockets fell by at least `min_drop` below their peak since the last release, or to
 none since the last release, so a steady load never pays for it. Reports its counts for
-`/health` (`describe`).
-Touches only this process's heap (through `adapters.local.pool.return_freed_memory`).
+`/health` (`describe`). Touches only this process's heap (through
+`adapters.local.pool.return_freed_memory`) and what `tidy` touches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -47,6 +49,7 @@ def rss_mib() -> float:
 class MemoryRelease:
     sockets: Callable[[], int]  # media sockets open now
     release: Callable[[], None] = field(default=lambda: _trim())
+    tidy: Callable[[], object] | None = None  # runs before each release (in its thread)
     interval: float = 10.0
     min_drop: int = 10
     peak: int = 0
@@ -74,13 +77,18 @@ class MemoryRelease:
             return False
         before = rss_mib()
         started = time.perf_counter()
-        await asyncio.to_thread(self.release)
+        await asyncio.to_thread(self._tidy_and_release)
         self.releases += 1
         self.released_mib += max(0.0, before - rss_mib())
         log.debug("memory release after a burst (%d -> %d sockets) took %.0f ms",
                   self.peak, now, (time.perf_counter() - started) * 1000)
         self.peak = now
         return True
+
+    def _tidy_and_release(self) -> None:
+        if self.tidy is not None:
+            self.tidy()
+        self.release()
 
     async def _run(self) -> None:
         while True:
@@ -97,4 +105,9 @@ class MemoryRelease:
 
 
 def _trim() -> None:
+    """A full collection first: it frees what only cycles still hold and empties CPython's
+    free lists (up to 2,000 tuples of each size, floats, lists, dicts...), which after a
+    burst hold blocks in the burst's pymalloc arenas, so arenas left with nothing else are
+    unmapped; then glibc's free pages go back."""
+    gc.collect()
     return_freed_memory()
