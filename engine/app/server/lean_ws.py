@@ -178,28 +178,23 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def _deliver(self, messages: list[str | bytes]) -> None:
         """The chunk's messages, in order: a text to the inline handler when nothing waits
         in the queue and it takes it, anything else as uvicorn delivers it."""
-        handler = self._inline
+        handler, queue = self._inline, self.queue
         for message in messages:
             if self.close_sent:  # as uvicorn: the app is past its close, reads go on
                 continue
             if type(message) is str:
-                if handler is not None and self.queue.empty() and self._inline_took(
-                        handler, message):
-                    continue
-                self.queue.put_nowait({"type": "websocket.receive", "text": message})
+                if handler is not None and queue.empty():
+                    try:
+                        if handler(message):
+                            continue
+                    except Exception:  # the app's task gets it and handles it its own way
+                        log.exception("the inline handler failed; the message goes the ASGI way")
+                queue.put_nowait({"type": "websocket.receive", "text": message})
             else:
-                self.queue.put_nowait({"type": "websocket.receive", "bytes": message})
+                queue.put_nowait({"type": "websocket.receive", "bytes": message})
             if not self.read_paused:  # uvicorn's pause of reading until the app caught up
                 self.read_paused = True
                 self.transport.pause_reading()
-
-    @staticmethod
-    def _inline_took(handler: Handler, text: str) -> bool:
-        try:
-            return handler(text)
-        except Exception:  # the app's task gets the message and handles it its own way
-            log.exception("the inline handler failed; the message goes the ASGI way")
-            return False
 
     def _hand_over(self, data: bytes) -> None:
         self._lean_ok, self._rest = False, b""
