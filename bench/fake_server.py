@@ -32,6 +32,7 @@ from adapters.twilio.signature import SignatureChecker, SignatureSettings  # noq
 from engine.app.commands.serve import freeze_startup_heap, run_fast, serve_as_worker  # noqa: E402
 from engine.app.server.app import create_app  # noqa: E402
 from engine.app.server.flow_source import FlowSource  # noqa: E402
+from engine.app.server.lean_ws import LeanWebSocketProtocol  # noqa: E402
 from engine.app.server.services import Services  # noqa: E402
 from engine.app.server.workers import Supervisor  # noqa: E402
 from engine.records.privacy import DataDirs  # noqa: E402
@@ -80,7 +81,8 @@ def serve_one(args: argparse.Namespace, slot: object = None) -> int:
     MediaStream._teardown = teardown  # type: ignore[method-assign]
     config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
                             log_level="error", lifespan="on", ws_per_message_deflate=False,
-                            ws=args.ws)
+                            ws_max_size=services.limits.transport_max_bytes,
+                            ws=LeanWebSocketProtocol if args.ws == "lean" else args.ws)
     server = QuietServer(config)
     freeze_startup_heap()
     profile = cProfile.Profile() if args.profile else None
@@ -105,8 +107,9 @@ def main() -> None:
     parser.add_argument("--llm-latency", type=float, default=0.0)
     parser.add_argument("--tts-latency", type=float, default=0.0)
     parser.add_argument("--event-logs", help="write each call's event log under this folder")
-    parser.add_argument("--ws", default="auto", help="uvicorn's WebSocket implementation "
-                        "(auto, websockets-sansio, websockets, wsproto)")
+    parser.add_argument("--ws", default="lean", help="the WebSocket implementation: lean "
+                        "(engine/app/server/lean_ws.py, as `dialflow serve` runs) or one of "
+                        "uvicorn's (auto, websockets-sansio, websockets, wsproto)")
     parser.add_argument("--profile", metavar="FILE", help="write the server's cProfile stats "
                         "here (read them with `python -m pstats FILE`)")
     args = parser.parse_args()

@@ -282,8 +282,9 @@ def main() -> None:
     parser.add_argument("--console-viewers", type=int, nargs="+", default=[0], metavar="N",
                         help="call-console viewers attached during the run; several values "
                         "run the bench once for each (event logs on in every run)")
-    parser.add_argument("--ws", default="auto", help="the server's WebSocket implementation "
-                        "in uvicorn (auto, websockets-sansio, websockets, wsproto)")
+    parser.add_argument("--ws", default="lean", help="the server's WebSocket implementation: "
+                        "lean (engine/app/server/lean_ws.py, as `dialflow serve` runs) or one "
+                        "of uvicorn's (auto, websockets-sansio, websockets, wsproto)")
     parser.add_argument("--profile", metavar="FILE", help="profile the server (cProfile, which "
                         "slows it: not for the figures); stats in FILE.w<workers>[.<worker>]")
     args = parser.parse_args()

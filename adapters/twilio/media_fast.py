@@ -56,16 +56,30 @@ def media_fields(text: object, max_chars: int = MAX_MESSAGE_CHARS) -> MediaField
         data = _loads(text)
     except _JSONError:
         return None
-    if type(data) is not dict or data.get("event") != "media":
+    if type(data) is not dict:
         return None
-    media, stream_sid = data.get("media"), data.get("streamSid")
-    if type(media) is not dict or type(stream_sid) is not str or not stream_sid:
+    try:  # subscripts, not .get(): a missing key is rare and then the full parser decides
+        if data["event"] != "media":
+            return None
+        media, stream_sid = data["media"], data["streamSid"]
+        if type(media) is not dict or type(stream_sid) is not str or not stream_sid:
+            return None
+        track, payload = media["track"], media["payload"]
+        chunk, timestamp = media["chunk"], media["timestamp"]
+    except KeyError:
         return None
-    track, payload = media.get("track"), media.get("payload")
     if type(track) is not str or not track or type(payload) is not str:
         return None
-    chunk, timestamp = _number(media.get("chunk")), _number(media.get("timestamp"))
-    if chunk is None or timestamp is None:
+    # Twilio's counters are short decimal strings: read those inline, the rest via _number.
+    if (type(chunk) is str and chunk.isdigit() and chunk.isascii()
+            and len(chunk) <= MAX_NUMBER_DIGITS):
+        chunk = int(chunk)
+    elif (chunk := _number(chunk)) is None:
+        return None
+    if (type(timestamp) is str and timestamp.isdigit() and timestamp.isascii()
+            and len(timestamp) <= MAX_NUMBER_DIGITS):
+        timestamp = int(timestamp)
+    elif (timestamp := _number(timestamp)) is None:
         return None
     sequence = data.get("sequenceNumber")
     if sequence is not None and (sequence := _number(sequence)) is None:

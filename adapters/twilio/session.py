@@ -33,6 +33,11 @@ class Phase(Enum):
     STOPPED = "stopped"  # `stop` received; nothing may follow
 
 
+# Python 3.11 reads an enum member off its class through a descriptor (~6x a plain
+# attribute): the per-frame check compares with this module constant instead.
+_STREAMING = Phase.STREAMING
+
+
 @dataclass(frozen=True)
 class Observation:
     """What the session made of an accepted message. `note` flags a tolerated oddity
@@ -99,7 +104,7 @@ class StreamSession:
         """`observe` for a valid media message of `size` bytes, without building anything
         (50 a second per call): counts it and says True when `observe` would accept it;
         False (nothing counted) when `observe` would raise."""
-        if self.phase is not Phase.STREAMING or stream_sid != self.stream_sid:
+        if self.phase is not _STREAMING or stream_sid != self.stream_sid:
             return False
         self.media_frames += 1
         self.media_bytes += size

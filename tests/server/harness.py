@@ -17,6 +17,7 @@ from adapters.twilio.rest import TwilioCredentials, TwilioRest
 from adapters.twilio.signature import SignatureChecker, SignatureSettings
 from engine.app.server.app import create_app
 from engine.app.server.flow_source import FlowSource
+from engine.app.server.lean_ws import LeanWebSocketProtocol
 from engine.app.server.services import Services
 from engine.records.recorder import CallRecords
 from engine.scripts.fakes import FakeBrain, FakeWorld
@@ -76,7 +77,8 @@ async def running_server(tmp: Path, *, flow: Path | None = None, twilio_url: str
     port = free_port()
     app = create_app(services)
     config = uvicorn.Config(app, host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on", ws_per_message_deflate=False)
+                            log_level="warning", lifespan="on", ws_per_message_deflate=False,
+                            ws=LeanWebSocketProtocol)  # as `dialflow serve` runs
     server = uvicorn.Server(config)
     task = loop.create_task(server.serve())
     while not server.started:

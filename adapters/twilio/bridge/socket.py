@@ -7,12 +7,17 @@ and its state checks less per message each way). The handshake — the URL and h
 signature check reads, `accept`, `close` — still goes through starlette's `WebSocket`
 (`handshake`), which is used once per call. After a disconnect every `receive` raises
 `WebSocketDisconnect` again rather than waiting on a channel that will never speak.
-Touches only the one socket it is given.
+When the server offers its short path (`LEAN_CHANNEL` in the scope's extensions:
+engine/app/server/lean_ws.py), `inline` lets a handler take texts as they arrive, without
+the ASGI queue or a wake-up of the stream's task, while the stream waits in `receive`
+(`parked`), and `send_text` writes frames straight to it; without it (another ASGI server)
+both go the ASGI way. Touches only the one socket it is given.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -20,6 +25,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 # Headers a middleware wants on the handshake's answer (scope key; a list of byte pairs), added
 # at `accept` so the frames that follow go straight to the server's own `send`.
 ACCEPT_HEADERS = "dialflow.accept_headers"
+# The server's short path for this socket (scope extension key), when it offers one.
+LEAN_CHANNEL = "dialflow.lean_channel"
+
+
+class LeanChannel(Protocol):
+    def set_inline(self, handler: Callable[[str], bool] | None) -> None:
+        """Texts `handler` returns True for are taken as they arrive (None: no more)."""
+
+    def send_text_now(self, text: str) -> bool:
+        """Send one text frame now; False (nothing sent) when ASGI must do it."""
 
 
 class MediaSocket:
@@ -28,6 +43,16 @@ class MediaSocket:
         self._receive = receive
         self._send = send
         self._gone: tuple[int, Any] | None = None  # the disconnect, once it came
+        self._lean: LeanChannel | None = (scope.get("extensions") or {}).get(LEAN_CHANNEL)
+        self.parked = False  # waiting in `receive`: nothing of ours is being handled
+
+    def inline(self, handler: Callable[[str], bool] | None) -> bool:
+        """Have `handler` take texts as they arrive, while nothing is queued for `receive`;
+        True when the server offers it (otherwise every text comes through `receive`)."""
+        if self._lean is None:
+            return False
+        self._lean.set_inline(handler)
+        return True
 
     async def accept(self) -> None:
         await self.handshake.accept(headers=self.handshake.scope.get(ACCEPT_HEADERS))
@@ -36,7 +61,11 @@ class MediaSocket:
         """The next message's text (or bytes); `WebSocketDisconnect` once the peer left."""
         if self._gone is not None:
             raise WebSocketDisconnect(*self._gone)
-        message = await self._receive()
+        self.parked = True
+        try:
+            message = await self._receive()
+        finally:
+            self.parked = False
         kind = message["type"]
         if kind == "websocket.receive":
             text = message.get("text")
@@ -48,6 +77,9 @@ class MediaSocket:
 
     async def send_text(self, text: str) -> None:
         """Send one text message; raises (the server's own error) once the socket is gone."""
+        lean = self._lean
+        if lean is not None and lean.send_text_now(text):
+            return
         await self._send({"type": "websocket.send", "text": text})
 
     async def close(self, code: int = 1000) -> None:

@@ -17,7 +17,9 @@ into a conference with the human, when the call waits (bounded) for the flow to 
 (engine/app/server/transfer_hooks.py); the stream itself never moves.
 A valid, in-order `media` message (50 a second per call) takes a short path: the fast
 parser's fields (`media_fast.py`), the session's order check, the STT feed, no coroutine;
-anything else goes the generic way, which re-parses it with the same checks and errors.
+where the server offers it (engine/app/server/lean_ws.py) that runs as the frame arrives,
+with no wake-up of the stream's task. Anything else goes the generic way, which re-parses it
+with the same checks and errors.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class MediaStream:
         self._consumer: asyncio.Task[Any] | None = None
         self._refused = False  # the start was not acceptable: the stream is over
         self.barge_in: BargeInGate | None = None  # engine/turns: pause, confirm, resume
+        self._limit = services.limits.max_message_bytes
 
     async def run(self) -> None:
         try:
@@ -84,6 +87,8 @@ class MediaStream:
         loop = asyncio.get_running_loop()
         start_by = loop.time() + self.services.limits.start_deadline
         receive, limit = self.ws.receive, self.services.limits.max_message_bytes
+        self._limit = limit
+        self.ws.inline(self._inline)  # the server's short path, where it offers one
         try:
             while not self._refused and (self.call is None or not self.call.ended):
                 if self.call is None:
@@ -104,6 +109,18 @@ class MediaStream:
             log.warning("call -: no valid 'start' within %ss of the handshake; closing",
                         self.services.limits.start_deadline)
             await self.close(POLICY_VIOLATION)
+        finally:
+            self.ws.inline(None)
+
+    def _inline(self, data: str) -> bool:
+        """`_media` for a text the server hands over as it arrives (lean_ws.py), taken only
+        where the receive loop would take it: a call running, the loop waiting in
+        `receive`, nothing queued ahead (the server checks that). False: it goes the loop's
+        way, in order."""
+        call = self.call
+        if call is None or call.ended or self._refused or not self.ws.parked:
+            return False
+        return self._media(data, self._limit)
 
     def _media(self, data: str | bytes, limit: int) -> bool:
         """A valid media message, in order: feed its audio on and say True, with no

@@ -8,7 +8,9 @@ binds the media stream to its call (a `<Parameter>` the stream's `start` must ca
 While the server drains for shutdown, new calls are refused; at the deployment's call limit
 the webhook answers with a polite busy message and a handshake is refused (1013).
 `/ws/media` is a plain ASGI endpoint (`MediaRoute`): each call's 50 messages a second are
-read from the server's own channel, not through starlette's per-message wrapper.
+read from the server's own channel, not through starlette's per-message wrapper; under
+`dialflow serve` that server is lean_ws.py's protocol, whose short path hands each valid
+media frame to the stream as it arrives.
 """
 
 from __future__ import annotations
