@@ -96,11 +96,11 @@ async def in_process(args: argparse.Namespace, voice: object) -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    from engine.app.server.lean_ws import LeanWebSocketProtocol
+    from engine.app.server.ws_protocol import media_ws_protocol
 
     config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False,
-                            ws=LeanWebSocketProtocol)
+                            ws=media_ws_protocol())
     server = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:

@@ -95,11 +95,11 @@ async def main(args: argparse.Namespace) -> int:
     services.outbound = desk_for(services, os.environ, args.from_number, detection)
     print("starting the server in-process (loading models)…", flush=True)
     await warm(services)
-    from engine.app.server.lean_ws import LeanWebSocketProtocol
+    from engine.app.server.ws_protocol import media_ws_protocol
 
     config = uvicorn.Config(create_app(services), host=args.host, port=args.port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False,
-                            ws=LeanWebSocketProtocol)
+                            ws=media_ws_protocol())
     server = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started and not task.done():

@@ -105,14 +105,14 @@ async def serve(args: argparse.Namespace, slot: Any = None) -> int:
         print(f"dialflow serve: {warm_failure(exc)}", file=sys.stderr)
         return 1
     freeze_startup_heap()
-    from engine.app.server.lean_ws import LeanWebSocketProtocol
     from engine.app.server.request_deadline import with_request_deadline
+    from engine.app.server.ws_protocol import media_ws_protocol
 
     app = create_app(services)
     config = uvicorn.Config(app, host=args.host, port=args.port,
                             log_level="warning", lifespan="on", ws_per_message_deflate=False,
                             ws_max_size=services.limits.transport_max_bytes,
-                            ws=LeanWebSocketProtocol,
+                            ws=media_ws_protocol(),
                             http=with_request_deadline(services.limits.start_deadline))
     server = DrainingServer(config, services, args.drain)
     log.info("dialflow serving %s on http://%s:%d (providers: %s)", args.flow, args.host,
