@@ -85,3 +85,27 @@ def test_the_speakers_hold_loops_until_a_say_and_the_say_is_heard_whole(
     clear = sent.index("clear")
     assert sent[:clear].count("music") >= 140  # looped: 3 s of 20 ms frames, less the lead
     assert sent[clear + 1:] == ["speech"] * 10 + ["s1"]
+
+
+def test_a_clear_does_not_wait_out_the_pacing_of_the_music() -> None:
+    # The sender waits for each frame's time; a stop of the music (the join of a warm
+    # transfer) must send its clear then, not after that wait, which a teardown right after
+    # (the caller moved into the conference) could cut short and lose the clear.
+    async def main() -> tuple[float, list[tuple[float, str]]]:
+        wire = Wire()
+        outbound = OutboundAudio(wire.send, "MZ1")
+        outbound.start()
+        outbound.background(bytes([MUSIC]) * FRAME_BYTES * 200)
+        await asyncio.sleep(1.01)  # mid-way between two paced frames
+        stopped = asyncio.get_running_loop().time()
+        outbound.stop_background()
+        for _ in range(5):
+            await asyncio.sleep(0)  # a few loop passes, no time
+        sent = list(wire.sent)
+        await outbound.close()
+        return stopped, sent
+
+    stopped, sent = run_virtual(main())
+    assert [what for _, what in sent if what != "music"] == ["clear"]
+    (at,) = [t for t, what in sent if what == "clear"]
+    assert at == stopped

@@ -69,6 +69,7 @@ class OutboundAudio:
         self.jitter: list[float] = []  # lateness of paced frames, seconds
         self._paced: float | None = None
         self._parked = False  # the sender task waits for work
+        self._nap: asyncio.Future[bool] | None = None  # the sender waits for a frame's time
         self._one_send = asyncio.Lock()  # FIFO: sends reach the socket in the order taken
         self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
         self.on_mark = on_mark  # the protocol tracker learns which marks may come back
@@ -110,6 +111,7 @@ class OutboundAudio:
         self._playhead = 0.0
         self.paused = True
         self._wake.set()
+        self._cut_nap()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
@@ -143,6 +145,7 @@ class OutboundAudio:
             self._background_out = False
             self._items.appendleft(_Clear())
             self._wake.set()
+            self._cut_nap()
 
     def mark(self, name: str) -> None:
         if self.gone:
@@ -160,6 +163,25 @@ class OutboundAudio:
         self._playhead = 0.0
         self.paused = False
         self._wake.set()
+        self._cut_nap()
+
+    def _cut_nap(self) -> None:
+        """A clear jumped the queue: the sender, if it waits for a frame's time, sends it now
+        (a clear must not wait out the pacing, nor be lost to a teardown meanwhile)."""
+        if self._nap is not None and not self._nap.done():
+            self._nap.set_result(False)
+
+    async def _nap_for(self, delay: float) -> bool:
+        """asyncio.sleep(delay) that `_cut_nap` ends early (same cost: a future and a timer);
+        True if it ran its time."""
+        loop = asyncio.get_running_loop()
+        nap = self._nap = loop.create_future()
+        handle = loop.call_later(delay, _wake_up, nap)
+        try:
+            return await nap
+        finally:
+            handle.cancel()
+            self._nap = None
 
     @property
     def pending(self) -> int:
@@ -248,8 +270,8 @@ class OutboundAudio:
                 due = self._playhead - self.lead
                 if len(self._items) > 1 and isinstance(self._items[1], bytes):
                     due += FRAME_SECONDS  # one wake-up for two frames (module docstring)
-                await asyncio.sleep(due - now)
-                self._paced = due
+                if await self._nap_for(due - now):
+                    self._paced = due  # its lateness is measured when the frame leaves
                 continue  # a clear may have emptied the queue meanwhile (or a pause held it)
             if self._paced is not None:  # woke up for this frame: how late was the wake-up?
                 self.jitter.append(max(0.0, now - self._paced))
@@ -263,3 +285,8 @@ class OutboundAudio:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+
+
+def _wake_up(nap: asyncio.Future[bool]) -> None:
+    if not nap.done():
+        nap.set_result(True)
