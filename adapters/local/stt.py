@@ -23,12 +23,11 @@ from typing import Any
 from adapters.local import models, workers
 from adapters.local.embeddings import tokenizer_words
 from adapters.local.transcribe import Transcript, transcribe
-from adapters.local.turn.speculation import Speculation, TurnDecider, early_ms, warm_turn_model
+from adapters.local.turn.speculation import Speculation, TurnDecider, warm_turn_model
 from adapters.local.vad import (
     WINDOW,
     EndPointer,
     Paused,
-    Pausing,
     Resumed,
     SpeechStarted,
     UtteranceEnded,
@@ -101,8 +100,6 @@ class LocalWhisperSession:
                     self._recognise(event, spec.text, spec.paused_at)
                 else:
                     self._recognise(event)
-            elif isinstance(event, Pausing):
-                self.turns.pausing(event)
             elif isinstance(event, Paused):
                 self.turns.paused(event)
                 self._hold_for(self.turns.current)
@@ -144,7 +141,6 @@ class LocalWhisperSession:
         policy = self.turn_policy()
         if self._endpointer.params.pause_ms is not None:
             self._endpointer.pause_ms = policy.pause_ms
-            self._endpointer.early_ms = early_ms(policy.pause_ms)
         self._endpointer.max_utterance_ms = policy.max_turn_ms
 
     def _guess(self, result: Transcript) -> None:

@@ -9,9 +9,6 @@ it ends the utterance. While speech grows, `SpeechStarted` is reported every
 ended utterance carries its mu-law audio, starting `pre_roll_ms` before the onset. With
 `pause_ms`, a shorter silence first reports `Paused` (the two-step end of turn decides and
 may `commit`); `end_silence_ms` (per turn: `end_silence_ms` attribute) is then the cap.
-With `early_ms` (attribute) below `pause_ms`, `Pausing` comes first, after that much
-silence: a pause may be coming (its transcription can start; a later `Pausing` in the same
-utterance supersedes it).
 `VoiceOnset`/`VoiceGone` report the first voiced window and a voice too short to count.
 Pure computation: no I/O, no threads, no clock (time is counted in windows).
 """
@@ -87,22 +84,13 @@ class Paused:
 
 
 @dataclass(frozen=True)
-class Pausing:
-    """Silent `early_ms`, not yet `pause_ms`: `pause` is the number the `Paused` would get
-    if the silence lasts; `audio` the utterance so far."""
-
-    audio: bytes
-    pause: int
-
-
-@dataclass(frozen=True)
 class Resumed:
-    """The caller spoke again after a `Paused` (or a `Pausing`): the same utterance goes on."""
+    """The caller spoke again after a `Paused`: the same utterance goes on."""
 
     pause: int
 
 
-VadEvent = SpeechStarted | UtteranceEnded | VoiceOnset | VoiceGone | Paused | Pausing | Resumed
+VadEvent = SpeechStarted | UtteranceEnded | VoiceOnset | VoiceGone | Paused | Resumed
 
 
 class Detector(Protocol):
@@ -135,8 +123,6 @@ class EndPointer:
         self.max_utterance_ms = self.params.max_utterance_ms
         self._pauses = 0  # pauses reported so far
         self._paused = False  # a `Paused` was reported in the current silence
-        self.early_ms: int | None = None  # silence that reports `Pausing` (before the pause)
-        self._pausing = False  # a `Pausing` was reported in the current silence
 
     @property
     def speaking(self) -> bool:
@@ -205,10 +191,9 @@ class EndPointer:
         if p >= params.release:
             self._speech_ms += self._silence_ms + WINDOW_MS
             self._silence_ms = 0
-            pausing, self._pausing = self._pausing, False
             if self._speech_ms >= self.max_utterance_ms:
                 return self._end(truncated=True)
-            if self._paused or pausing:
+            if self._paused:
                 self._paused = False
                 return Resumed(self._pauses)
             return self._report()
@@ -219,10 +204,6 @@ class EndPointer:
             self._paused = True
             self._pauses += 1
             return Paused(b"".join([*self._onset_pre, *self._run]), self._speech_ms, self._pauses)
-        if (self.pause_ms is not None and self.early_ms is not None and not self._paused
-                and not self._pausing and self.early_ms <= self._silence_ms < self.pause_ms):
-            self._pausing = True
-            return Pausing(b"".join([*self._onset_pre, *self._run]), self._pauses + 1)
         return None
 
     def _confirm(self) -> VadEvent | None:
@@ -246,7 +227,6 @@ class EndPointer:
 
     def _reset(self) -> None:
         self._paused = False
-        self._pausing = False
         self.end_silence_ms = self.params.end_silence_ms
         self._state = _State.IDLE
         self._pre.clear()

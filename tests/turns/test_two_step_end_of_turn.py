@@ -9,10 +9,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from turn_audio import booking_speech, install_whisper, silence
+from turn_audio import booking_speech, silence
 
+from adapters.local import stt as stt_module
 from adapters.local.stt import LocalWhisperStt
 from adapters.local.transcribe import Transcript
+from adapters.local.turn import speculation
 from engine.audio_format import frames
 from flows.turns import TurnPolicy
 
@@ -46,7 +48,10 @@ class Emitted(list):  # type: ignore[type-arg]
 
 @pytest.fixture
 def whisper(monkeypatch: pytest.MonkeyPatch) -> Whisper:
-    return install_whisper(monkeypatch, Whisper())
+    stub = Whisper()
+    monkeypatch.setattr(speculation, "transcribe", stub)
+    monkeypatch.setattr(stt_module, "transcribe", stub)
+    return stub
 
 
 async def _feed(session: Any, audio: bytes) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any
 
 from adapters.local.tts import LocalPiperTts
 from engine.audio_format import SILENCE
@@ -25,13 +24,3 @@ def booking_speech() -> bytes:
         return b"".join([c async for c in tts.synthesize("I would like to book a cleaning")])
 
     return asyncio.run(speak())
-
-
-def install_whisper(monkeypatch: Any, stub: Any) -> Any:
-    """`stub` stands in for `transcribe` wherever the local STT calls it; returns it."""
-    from adapters.local import stt
-    from adapters.local.turn import speculation
-
-    monkeypatch.setattr(speculation, "transcribe", stub)
-    monkeypatch.setattr(stt, "transcribe", stub)
-    return stub

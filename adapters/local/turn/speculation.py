@@ -10,10 +10,6 @@ those words (engine/turns/speculation.py). When the caller speaks again (`Resume
 speculation is dropped: it never reaches the call, and the jobs it queued that have not
 started are taken off the pools. Loop-only; touches the worker pools and
 the shared turn model.
-Half-way into the pause (`Pausing`), when whisper has nothing else to do, the transcription
-starts already and the `Paused` takes it over (the audio is the same speech with less
-trailing silence): on an idle machine the words are there ~0.1 s sooner; on a busy one
-nothing starts that the caller's next word would waste.
 """
 
 from __future__ import annotations
@@ -29,7 +25,7 @@ from typing import Any
 from adapters.local import workers
 from adapters.local.transcribe import Transcript, transcribe
 from adapters.local.turn import smart_turn
-from adapters.local.vad import WINDOW_MS, EndPointer, Paused, Pausing
+from adapters.local.vad import EndPointer, Paused
 from engine.turns.decision import Decision, decide
 from flows.turns import TurnPolicy
 
@@ -51,13 +47,6 @@ class Speculation:
 
 
 _model_state: dict[str, Any] = {}
-
-
-def early_ms(pause_ms: int) -> int | None:
-    """The silence after which a pause's transcription may start: half the pause, if that
-    is at least one VAD window short of it."""
-    early = pause_ms // 2
-    return early if WINDOW_MS <= early <= pause_ms - WINDOW_MS else None
 
 
 def turn_model() -> smart_turn.SmartTurn | None:
@@ -93,35 +82,13 @@ class TurnDecider:
         self.current: Speculation | None = None
         self.decisions: list[Decision] = []  # for the bench and tests
         self.on_wait: Callable[[Transcript], None] | None = None  # the turn waits for more
-        self._early: tuple[int, asyncio.Future[Transcript]] | None = None  # (pause, text)
-
-    def pausing(self, event: Pausing) -> None:
-        """A pause may be coming: transcribe what was said so far now, if whisper is idle."""
-        self._drop_early()
-        if getattr(self._executor, "busy", True):  # a pool that cannot say: never early
-            return
-        loop = asyncio.get_running_loop()
-        primed = () if self._prompt is None else (self._prompt,)
-        self._early = (event.pause,
-                       loop.run_in_executor(self._executor, transcribe, event.audio, *primed))
-
-    def _drop_early(self) -> None:
-        early, self._early = self._early, None
-        if early is not None:
-            early[1].cancel()
 
     def paused(self, event: Paused) -> None:
         loop = asyncio.get_running_loop()
         policy = self.policy()
         self._endpointer.end_silence_ms = max(policy.max_wait_ms, policy.pause_ms)
-        early, self._early = self._early, None
-        if early is not None and early[0] == event.pause and not early[1].cancelled():
-            text = early[1]  # started in this very silence, on the same speech
-        else:
-            if early is not None:
-                early[1].cancel()
-            primed = () if self._prompt is None else (self._prompt,)
-            text = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
+        primed = () if self._prompt is None else (self._prompt,)
+        text = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
         model = turn_model() if policy.model != "off" else None
         job = (workers.turn_executor().submit(model.predict, event.audio)
                if model is not None else None)  # its own future: cancelled at once on drop
@@ -157,11 +124,9 @@ class TurnDecider:
     def resumed(self) -> None:
         """The caller spoke again: the speculation goes, without a trace."""
         self.drop()
-        self._drop_early()
 
     def take(self) -> Speculation | None:
         """The turn ended at the cap: the speculation of its last pause, if any."""
-        self._drop_early()
         spec, self.current = self.current, None
         if spec is not None:
             _stop(spec)
