@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import os
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,12 +26,10 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    Engine,
     Index,
     String,
     Text,
     create_engine,
-    event,
     inspect,
     select,
     update,
@@ -46,6 +41,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from engine.environment import DIALFLOW_DATABASE_URL
+from tools.sqlite_connection import configure_sqlite, purge_cursor_refs
 
 DEFAULT_DATABASE_URL = "sqlite:///data/dialflow.db"
 DATABASE_URL_ENV = DIALFLOW_DATABASE_URL
@@ -182,57 +178,6 @@ class SlotTaken(Exception):
         self.holder = holder
 
 
-def _enter_wal(cursor: Any, timeout_s: float) -> None:
-    """Switch the file to WAL, waiting out other processes doing the same.
-
-    Changing the journal mode needs the file's exclusive lock, and SQLite does not call the
-    busy handler when two connections that both read the header race for it (it would be a
-    deadlock), so the loser gets "database is locked" at once. Processes opening a fresh file
-    together (workers at start-up) hit exactly that; retry until the busy timeout is spent.
-    """
-    deadline = time.monotonic() + timeout_s
-    pause = 0.005
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
-
-
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        _enter_wal(cursor, busy_timeout_ms / 1000)
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: no stale-snapshot upgrades, waits use busy_timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _purge_cursor_refs(raw: Any) -> int:
-    """Make and close cursors on `raw` until its list of cursor weakrefs (the one list among
-    its referents that changes when a cursor is made) gets shorter instead of longer."""
-    lists = [r for r in gc.get_referents(raw) if type(r) is list]
-    for made in range(1, 202):
-        sizes = [len(x) for x in lists]
-        raw.cursor().close()
-        changed = [(x, n) for x, n in zip(lists, sizes, strict=True) if len(x) != n]
-        if len(changed) != 1 or len(changed[0][0]) <= changed[0][1]:
-            return made  # purged (or no such list to watch: stop)
-    return 201
-
-
 class Storage:
     """Appointments and tickets in one SQLAlchemy database. Thread-safe; one per process."""
 
@@ -261,7 +206,7 @@ class Storage:
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(parsed, **options)
         if self.is_sqlite:
-            _configure_sqlite(self.engine, int(busy_timeout * 1000))
+            configure_sqlite(self.engine, int(busy_timeout * 1000))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create_schema:
             self.create_schema()
@@ -294,7 +239,7 @@ class Storage:
         if not self.is_sqlite:
             return 0
         with self._serial, self.engine.connect() as conn:
-            return _purge_cursor_refs(conn.connection.dbapi_connection)
+            return purge_cursor_refs(conn.connection.dbapi_connection)
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
