@@ -25,6 +25,7 @@ from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_a
 from adapters.local.brain.booking import AVAILABILITY_TOOL, BOOK_TOOL, BookingDialogue
 from adapters.local.brain.heard import canonical
 from adapters.local.brain.hours import hours_answer
+from adapters.local.brain.idioms import restate
 from adapters.local.brain.intents import (
     BOOK,
     CANCEL,
@@ -236,7 +237,9 @@ class RulesBrain:
         return anything_else(state)
 
     async def _reply(self, state: CallState, turn: Turn) -> list[Out]:
-        text = canonical(turn.text)  # one written form of what was heard ("x-ray" -> "x ray")
+        # one written form of what was heard ("x-ray" -> "x ray"), idioms in plain words
+        # ("put me down for" -> "book me for")
+        text = restate(canonical(turn.text))
         if not text:
             return say(f"{NOT_CAUGHT} Could you say that again?")
         if _REPEAT.match(text):

@@ -39,6 +39,9 @@ _HUMAN = re.compile(
     r"\b(operator|human|real person|live person|receptionist|representative|front desk)\b"
     r"|\b(talk|speak|chat)\s+(to|with)\s+(a |an |the |your )?"
     r"(person|someone|somebody|human|staff|agent|receptionist|manager|people|team)\b"
+    # a named dentist ("speak with Dr. Chen directly", "have a word with Dr. Nair")
+    r"|\b(talk|speak|chat|word)\s+(to|with)\s+(dr|doctor)\s+[a-z]+\b"
+    r"|\b(talk|speak)\s+(to|with)\s+(the|a|your)\s+(dentist|doctor|hygienist)\s+directly\b"
 )
 _ALL_DONE = re.compile(
     r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think),? )*"

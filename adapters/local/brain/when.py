@@ -141,18 +141,23 @@ def _dateparser(fragment: str, today: dt.date) -> dt.date | None:
     return parsed.date()
 
 
-def _day_of_month(day: int, today: dt.date) -> dt.date | None:
-    """The next `day` of a month from today on (this month, else the next that has it)."""
+def _day_of_month(day: int, today: dt.date, *, weekday: int | None = None) -> dt.date | None:
+    """The next `day` of a month from today on (this month, else the next that has it). With
+    a `weekday` ("Monday the 4th"), the next such day that falls on it, within six months;
+    when none does, the weekday is taken for a slip and the day of the month wins."""
     year, month = today.year, today.month
-    for _ in range(3):
+    first = None
+    for _ in range(6 if weekday is not None else 3):
         try:
             candidate = dt.date(year, month, day)
         except ValueError:
             candidate = None
         if candidate is not None and candidate >= today:
-            return candidate
+            if weekday is None or candidate.weekday() == weekday:
+                return candidate
+            first = first or candidate
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return None
+    return first
 
 
 def _weekday(name: str, modifier: str, today: dt.date,
@@ -183,6 +188,14 @@ _REJECTED_DAY = re.compile(
 )
 
 
+_WEEKDAY_ALT = "|".join(WEEKDAYS)
+#: A weekday said with a day of the month: "Monday the 4th", "the 4th, a Monday".
+_NAMED_WEEKDAY = re.compile(
+    rf"\b(?P<a>{_WEEKDAY_ALT}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th),? (?:that's |which is |is |a |on )*(?:a )?(?P<b>{_WEEKDAY_ALT})\b"
+)
+
+
 def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> dt.date | None:
     """The day `text` names, on or after `today`; None when it names none. `week_of` is the
     day already chosen, when the caller is changing it: a bare weekday is then the one of
@@ -199,6 +212,10 @@ def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> 
         return _dateparser(numeric.group(1), today)
     ordinal = re.search(r"\b(\d{1,2})(st|nd|rd|th)\b", words)
     if ordinal and 1 <= int(ordinal.group(1)) <= 31:
+        named = _NAMED_WEEKDAY.search(words)
+        if named:  # "Monday the 4th": the next 4th that is a Monday
+            weekday = WEEKDAYS.index(named.group("a") or named.group("b"))
+            return _day_of_month(int(ordinal.group(1)), today, weekday=weekday)
         return _day_of_month(int(ordinal.group(1)), today)
     holiday = named_day(clean(text), today)  # "Christmas Eve": after any explicit date
     if holiday is not None:
