@@ -11,8 +11,14 @@ People ask for the same things in many verbs, and a rule written for one misses 
     accept that insurance for her?" ("would that work?" is not touched: it is about a time);
   - booking verbs: "put me down for", "pencil me in", "sign me up", "get me on the books"
     -> "book me";
-  - cancelling verbs: "take it off the books", "scrap my appointment", "I won't need my
-    appointment anymore" -> "cancel ...".
+  - cancelling verbs: "take it off the books", "call off / drop Thursday's cleaning", "I
+    won't need my appointment anymore" -> "cancel ..."; moving ones: "could my cleaning be
+    later?", "a different day for my filling" -> "move my ...";
+  - presence for the hours: "is somebody in the office now?", "are you working Saturday?",
+    "what's the latest I could come by?" -> "are you open", "how late are you open";
+  - a plan "you work with" is one "you accept"; "your lot" is the parking lot; "set something
+    up", "got room for" -> "book an appointment"; "I said the 9th but I meant the 10th" ->
+    "I meant the 10th".
 Pure functions; touch nothing.
 """
 
@@ -69,6 +75,52 @@ _TAKE_OFF = re.compile(
     r"\b(?:scrap|scratch|wipe|ditch) (?P<what2>my \w+|the appointment|that appointment)\b",
     re.IGNORECASE,
 )
+_DROP = re.compile(
+    r"\b(?:drop|scrap|scratch|ditch|call off) (?P<what>(?:my|the|that|\w+'s) (?:\w+ )?"
+    r"(?:appointment|visit|booking|cleaning|checkup|filling|exam|whitening))\b",
+    re.IGNORECASE,
+)
+#: "Could my Thursday cleaning be later?", "I need a different day for my filling": a move.
+_MOVE_MINE = re.compile(
+    r"\b(?:could|can|would) my (?P<what>[\w' ]{0,30}?(?:appointment|visit|cleaning|checkup|"
+    r"filling|exam)) be (?:moved |changed |made |pushed )?(?:to )?|"
+    r"\b(?P<need>need|want|like|get) (?:a )?(?:different|another|new|other) (?:day|time|date|slot)"
+    r" for my\b",
+    re.IGNORECASE,
+)
+#: "I said the 9th but I meant the 10th": only what was meant.
+_MEANT = re.compile(r"\bi (?:said|told you|gave you|put) [^.?!]{1,40}? but (?:i )?meant\b",
+                    re.IGNORECASE)
+#: Asking whether anyone is at the office, or whether it works that day: the hours.
+_PRESENCE = re.compile(
+    r"\b(?:is|will) (?:there )?(?:somebody|someone|anybody|anyone)(?:'s)? (?:be )?"
+    r"(?:in the office|at the office|in|there|around|working)\b|"
+    r"\b(?:any chance )?(?:somebody|someone|anybody|anyone)(?:'s| is) (?:there|in|around)\b|"
+    rf"\bare you(?: guys| folks| all)? (?:working|around|in|there)(?=\s+(?:on|this|next|today|"
+    rf"tomorrow|tonight|at|{_DAYS})\b|\W*$)",
+    re.IGNORECASE,
+)
+_LATEST = re.compile(
+    r"\bwhat(?:'s| is) the (?P<end>latest|earliest) (?:time )?(?:i|we) (?:can|could|might) "
+    r"(?:come|swing|stop|drop|pop|get) (?:by|in|over)\b",
+    re.IGNORECASE,
+)
+#: A plan "you work with" is one you accept; "your lot" is the parking lot.
+_WORK_WITH = re.compile(
+    r"\b(?:something|one|a plan|an insurance|a company|a provider) (?:that )?you"
+    r"(?: folks| guys| all)? (?:work with|deal with|take|accept)\b|"
+    r"\bdo you(?: folks| guys| all)? (?:work|deal) with\b",
+    re.IGNORECASE,
+)
+_LOT = re.compile(r"\b(?P<the>the|your) lot\b", re.IGNORECASE)
+_SET_UP = re.compile(
+    r"\bset (?:something|a time|a visit|an appointment) up\b|\bset up (?:something|a time)\b",
+    re.IGNORECASE,
+)
+_SET_ME_UP = re.compile(
+    r"\bset (?P<who>me|us|him|her|them) up (?:with|for)\b|\b(?:got|have|any) room for\b",
+    re.IGNORECASE,
+)
 _NO_LONGER_NEED = re.compile(
     r"\b(?:won't|will not|don't|do not|no longer|wouldn't) need (?P<what>(?:my|the|that|this) "
     r"(?:appointment|visit|booking|cleaning|checkup|filling|slot))\b",
@@ -92,8 +144,21 @@ def restate(text: str) -> str:
     text = _OPEN.sub(lambda m: f"{m.group('who')} open", text)
     text = _PRICE.sub(_priced, text)
     text = _PRICE_GOING.sub(_priced, text)
+    text = _PRESENCE.sub("are you open", text)
+    text = _LATEST.sub(lambda m: "how late are you open" if m.group("end") == "latest"
+                       else "how early are you open", text)
     text = _COVER.sub("do you accept that insurance for", text)
+    text = _WORK_WITH.sub(lambda m: ("do you accept" if m.group(0).lower().startswith("do ")
+                                     else "an insurance you accept"), text)
+    text = _LOT.sub(lambda m: f"{m.group('the')} parking lot", text)
     text = _BOOK.sub(_booked, text)
+    text = _SET_UP.sub("book an appointment", text)
+    text = _SET_ME_UP.sub(lambda m: f"book {m.group('who')}" if m.group("who") else "book",
+                          text)
     text = _TAKE_OFF.sub(lambda m: f"cancel {m.group('what') or m.group('what2')}", text)
+    text = _DROP.sub(lambda m: f"cancel {m.group('what')}", text)
     text = _NO_LONGER_NEED.sub(lambda m: f"need to cancel {m.group('what')}", text)
-    return text
+    text = _MOVE_MINE.sub(lambda m: (f"{m.group('need')} to move my" if m.group("need")
+                                     else f"could you move my {m.group('what')} to "), text)
+    text = _MEANT.sub("I meant", text)
+    return " ".join(text.split())
