@@ -114,3 +114,13 @@ def test_later_in_the_day_keeps_the_day_of_a_move(dialogue, storage) -> None:
     book(storage, CALLER, "2026-12-08", "09:00", "filling")
     reply = dialogue(call_id="CA-w8").say("Could my filling be later in the day, like 4?")
     assert "to Tuesday, December 8th at 4 PM" in reply.text
+
+
+def test_how_much_with_set_me_back_is_a_price() -> None:
+    assert restate("How much would a filling set me back?") == "How much does a filling cost?"
+
+
+def test_a_visit_a_day_and_a_time_without_a_verb_is_a_booking(dialogue) -> None:
+    reply = dialogue(call_id="CA-w9").say(
+        "I'm Sam Ode. Cleaning on Wednesday the 16th at 3 please.")
+    assert "Wednesday, December 16th at 3 PM" in reply.text and "Sam Ode" in reply.text

@@ -6,7 +6,8 @@ People ask for the same things in many verbs, and a rule written for one misses 
     "when do you guys wrap up?" -> "... do you close ..."; "how early do you start seeing
     patients?" -> "... do you open ...";
   - price verbs: "what does Invisalign run?", "what would an implant set me back?",
-    "what's a crown going to run me?" -> "how much does ... cost?";
+    "what's a crown going to run me?", "how much would a filling set me back?" -> "how much
+    does ... cost?";
   - coverage of a person: "my daughter's on MassHealth, would that cover her?" -> "... do you
     accept that insurance for her?" ("would that work?" is not touched: it is about a time);
   - booking verbs: "put me down for", "pencil me in", "sign me up", "get me on the books"
@@ -48,6 +49,11 @@ _THING = r"(?P<thing>[a-z][\w' -]{0,40}?)"
 _PRICE = re.compile(
     rf"\bwhat (?:does|do|would|will|might|did) {_THING} (?:usually |normally |typically )?"
     r"(?:run|set (?:me|us|you|one) back|go for|come (?:out )?to)(?: (?:me|us|you))?\b",
+    re.IGNORECASE,
+)
+_PRICE_HOW_MUCH = re.compile(
+    rf"\bhow much (?:does|do|would|will|might) {_THING} (?:usually |normally )?"
+    r"(?:run|set (?:me|us|you|one) back)(?: (?:me|us|you))?\b",
     re.IGNORECASE,
 )
 _PRICE_GOING = re.compile(
@@ -144,6 +150,7 @@ def restate(text: str) -> str:
     text = _OPEN.sub(lambda m: f"{m.group('who')} open", text)
     text = _PRICE.sub(_priced, text)
     text = _PRICE_GOING.sub(_priced, text)
+    text = _PRICE_HOW_MUCH.sub(_priced, text)
     text = _PRESENCE.sub("are you open", text)
     text = _LATEST.sub(lambda m: "how late are you open" if m.group("end") == "latest"
                        else "how early are you open", text)

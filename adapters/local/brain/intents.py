@@ -270,10 +270,17 @@ _SLOT_WORDS = re.compile(r"\b(open|free|available|doable|possible|okay|ok|work|w
 
 
 def asks_for_slot(text: str) -> bool:
-    """Whether `text` asks if a given time (with a day or a visit reason) can be booked."""
+    """Whether `text` asks if a given time (with a visit reason or a booking word) can be
+    booked, or names a visit, a day and a time without asking anything about them."""
     words = normalize(text)
-    return bool(_SLOT_WORDS.search(words) and parse_time(text) is not None
-                and (reason_in(text) or _STRONG_BOOK.search(words)))
+    if parse_time(text) is None:
+        return False
+    if _SLOT_WORDS.search(words) and (reason_in(text) or _STRONG_BOOK.search(words)):
+        return True
+    # "I'm Sam Ode. Cleaning on Wednesday the 16th at 3 please.": a visit, a day and a time,
+    # and nothing asked about them
+    return bool(reason_in(text) and _SAYS_WHEN.search(words)
+                and not _CUES[QUESTION].search(words))
 
 
 def asks_about(text: str) -> bool:
