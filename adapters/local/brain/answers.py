@@ -63,6 +63,7 @@ _OWN_RECORDS = re.compile(
     r"\b(do|did|would) (i|we) (still )?owe\b|\bi (still )?owe\b|"
     r"\b(what|how much) (i|we) paid\b|\b(what|how much) (did|do) (i|we) (pay|owe)\b|"
     r"\b(my|the) (insurance )?claim (go|went)\b|"
+    r"\bmy (insurance|plan|insurer) (already |actually )?(paid|covered|went through)\b|"
     r"\bmy (last |latest |recent )?(x ?rays?|scans?|tests?) (results?|show|showed|said)\b|"
     r"\bmy (insurance |plan'?s? |dental )?(deductible|co-?pay|member (id|number)|policy number|"
     r"remaining benefits|benefits left)\b|"

@@ -197,7 +197,8 @@ class BookingDialogue:
     def _fill(self, booking: Booking, ctx: TurnContext, *, asked: str | None) -> bool:
         """Copy the details `ctx.text` gives into `booking`; True when anything changed."""
         text = ctx.text
-        when = parse_when(text, ctx.today, bare_time=asked == "time", week_of=booking.date)
+        when = parse_when(text, ctx.today, bare_time=asked == "time",
+                          week_of=booking.date or booking.refused_day)
         if booking.offered and asked in ("date", "time"):
             picked = _pick(booking, text, when, ctx)
             if picked is not None:
@@ -267,11 +268,11 @@ class BookingDialogue:
             return []
         day = booking.date
         if day in cal.holidays:
-            booking.date = None
+            booking.date, booking.refused_day = None, day
             return [f"I'm sorry, we're closed on {say_date(day)} for the holiday."]
         hours = cal.hours[day.weekday()]
         if hours is None:
-            booking.date = None
+            booking.date, booking.refused_day = None, day
             return [f"I'm sorry, we're closed on {_weekday(day)}s."]
         if booking.time is None:
             return []

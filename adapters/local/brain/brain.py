@@ -25,6 +25,7 @@ from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_a
 from adapters.local.brain.booking import AVAILABILITY_TOOL, BOOK_TOOL, BookingDialogue
 from adapters.local.brain.heard import canonical
 from adapters.local.brain.hours import hours_answer
+from adapters.local.brain.idioms import restate
 from adapters.local.brain.intents import (
     BOOK,
     CANCEL,
@@ -39,8 +40,11 @@ from adapters.local.brain.intents import (
     YES,
     IntentClassifier,
     IntentResult,
+    asked_part,
+    asks_for_slot,
     asks_to_book,
     more_follows,
+    yes_then_soft_bye,
 )
 from adapters.local.brain.replies import (
     DONT_KNOW,
@@ -55,7 +59,7 @@ from adapters.local.brain.replies import (
     say,
     unpack,
 )
-from adapters.local.brain.slots import reason_in
+from adapters.local.brain.slots import emergency_words, reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
 from adapters.local.embeddings import LocalMiniLMEmbedder
 from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
@@ -74,6 +78,7 @@ _TASK_STAGES = frozenset(
     {Stage.ASK, Stage.CONFIRM_BOOK, Stage.AMEND, Stage.CHOOSE_CANCEL, Stage.CONFIRM_CANCEL,
      Stage.CHOOSE_MOVE, Stage.ASK_MOVE, Stage.CONFIRM_MOVE}
 )
+_CONFIRM_STAGES = frozenset({Stage.CONFIRM_BOOK, Stage.CONFIRM_CANCEL, Stage.CONFIRM_MOVE})
 _MAX_MISSES = 3
 _REPEAT = re.compile(
     r"^(sorry|pardon|what|huh|come again|say that again|(can|could) you (repeat|say) that"
@@ -82,6 +87,8 @@ _REPEAT = re.compile(
 )
 #: Stages waiting only for a yes, a no or a choice.
 _YES_NO_STAGES = frozenset({Stage.OFFER_HELP, Stage.OFFER_BOOK, Stage.ANYTHING_ELSE})
+_TODAY = re.compile(r"\b(today|right now|now|asap|as soon as possible|right away|tonight)\b",
+                    re.IGNORECASE)
 _OPEN_QUESTION = re.compile(r"^(are|is) (you|the office|it|the clinic)\b.*\bopen\b", re.I)
 _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
@@ -236,7 +243,9 @@ class RulesBrain:
         return anything_else(state)
 
     async def _reply(self, state: CallState, turn: Turn) -> list[Out]:
-        text = canonical(turn.text)  # one written form of what was heard ("x-ray" -> "x ray")
+        # one written form of what was heard ("x-ray" -> "x ray"), idioms in plain words
+        # ("put me down for" -> "book me for")
+        text = restate(canonical(turn.text))
         if not text:
             return say(f"{NOT_CAUGHT} Could you say that again?")
         if _REPEAT.match(text):
@@ -244,9 +253,12 @@ class RulesBrain:
                 return ask(state, *state.question)
             return say(turn.heard[-1] if turn.heard else "How can I help you today?")
         intent = await asyncio.to_thread(self.classifier.classify, text)
-        ctx = self._context(turn, text, intent)
-        if intent.source == "keyword" and intent.intent == GOODBYE:
+        if (intent.source == "keyword" and intent.intent == GOODBYE
+                and state.stage in _CONFIRM_STAGES and yes_then_soft_bye(text)):
+            intent = IntentResult(YES, 1.0, "keyword")  # "Great, see you then." confirms
+        elif intent.source == "keyword" and intent.intent == GOODBYE:
             return handoff.end_call()
+        ctx = self._context(turn, text, intent)
         if intent.source == "keyword" and intent.intent == HUMAN:
             return handoff.transfer("the caller asked for a person")
         handled = self._by_stage(state, ctx)
@@ -312,15 +324,18 @@ class RulesBrain:
         if intent == CHECK and state.task != "check":
             return check_cancel.start_check(state, ctx)
         if (intent == BOOK and not in_task and reason_in(ctx.text) == "emergency"
-                and not asks_to_book(ctx.text)):
-            # "My jaw is swollen and I can barely swallow.": the emergency guidance first
-            # (911 when it says so), then a person, not "what day would you like?".
+                and (not asks_to_book(ctx.text) or _TODAY.search(ctx.text))):
+            # "My jaw is swollen and I can barely swallow.", "... can someone look at it
+            # today?": the emergency guidance first (911 when it says so), then a person,
+            # not "what day would you like?".
             return await self._emergency(state, ctx, mark)
+        if intent == QUESTION and not in_task and asks_for_slot(ctx.text):
+            intent = BOOK  # "Is Friday the 11th at 9 open for a checkup?": a slot, not hours
         if intent == BOOK:
             if state.task == "book" and in_task:
                 return self._again(state)
             return self.booking.start(state, ctx)
-        if intent == QUESTION or _OPEN_QUESTION.match(ctx.text):
+        if (intent == QUESTION or _OPEN_QUESTION.match(ctx.text)) and intent != BOOK:
             hours = hours_answer(ctx.text, ctx.now, self.calendar)
             if hours is not None:
                 mark("retrieval")
@@ -353,7 +368,8 @@ class RulesBrain:
         hit = None
         if self.retriever is not None:
             try:
-                hit = await asyncio.to_thread(find_answer, self.retriever, ctx.text)
+                hit = await asyncio.to_thread(find_answer, self.retriever,
+                                              asked_part(ctx.text))
             except KnowledgeError:
                 log.exception("knowledge search failed")
             mark("retrieval")
@@ -382,7 +398,9 @@ class RulesBrain:
             try:
                 hit = await asyncio.to_thread(
                     find_answer, self.retriever, f"dental emergency: {ctx.text}"
-                )
+                ) or await asyncio.to_thread(  # the caller's own words can hide it ("a puck")
+                    find_answer, self.retriever,
+                    f"dental emergency: {emergency_words(ctx.text) or 'urgent'}")
             except KnowledgeError:
                 log.exception("knowledge search failed")
             mark("retrieval")

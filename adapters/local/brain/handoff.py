@@ -28,6 +28,12 @@ _MESSAGE = re.compile(r"\b(message|call (me )?back|callback)\b")
 _CONNECT = re.compile(r"\b(connect|someone|somebody|person|team|transfer|human|staff)\b")
 
 
+#: A new question in answer to the offer: it starts a sentence with a question word.
+_NEW_QUESTION = re.compile(
+    r"(?:^|[.,!?]\s*)(?:is|are|do|does|what|where|when|how|which|who|can you tell)\b[^?]*\?")
+_PUT_THROUGH = re.compile(r"\b(connect|transfer|put me through|speak|talk|message)\b")
+
+
 def transfer(reason: str, *before: str) -> list[Out]:
     return [*(Sentence(t) for t in before), ToolCall(TRANSFER, {"reason": reason})]
 
@@ -78,6 +84,8 @@ def to_person(state: CallState, ctx: TurnContext) -> list[Out]:
 def on_offer(state: CallState, ctx: TurnContext) -> list[Out] | None:
     """The answer to "take a message, or connect you?"; None when it is neither."""
     words = ctx.text.lower()
+    if _NEW_QUESTION.search(words) and not _PUT_THROUGH.search(words):
+        return None  # "Is Portuguese spoken by any of your staff?": a question, not a choice
     picked = choice_in(words, 2)  # "the first one": a message; "the second": a person
     if _MESSAGE.search(words) or picked == 0:
         return take_message(state, ctx)

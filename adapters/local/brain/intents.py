@@ -21,6 +21,7 @@ import numpy as np
 
 from adapters.local.brain.examples import INTENT_EXAMPLES
 from adapters.local.brain.slots import reason_in
+from adapters.local.brain.when import parse_time
 from adapters.local.embeddings import LocalMiniLMEmbedder
 from knowledge.embeddings import Embedder
 
@@ -35,19 +36,31 @@ DEFAULT_THRESHOLD = 0.45
 
 _WORDS = re.compile(r"[a-z0-9']+")
 _BYE = re.compile(r"\b(bye|goodbye|bye-bye|byebye)\b")
+#: Other ways of closing a call (at a confirmation, "Yes, see you then" is a yes first: see
+#: `yes_then_soft_bye`).
+_SOFT_BYE = re.compile(
+    r"\b(take care|cheers|see (you|ya)|talk (to you )?later|thanks anyway|thank you anyway|"
+    r"have a (good|nice|great|lovely) (one|day|night|evening|afternoon|weekend))\b"
+)
 _HUMAN = re.compile(
     r"\b(operator|human|real person|live person|receptionist|representative|front desk)\b"
     r"|\b(talk|speak|chat)\s+(to|with)\s+(a |an |the |your )?"
     r"(person|someone|somebody|human|staff|agent|receptionist|manager|people|team)\b"
+    # a named dentist ("speak with Dr. Chen directly", "is Dr. Nair around?")
+    r"|\b(talk|speak|chat|word)\s+(to|with)\s+(dr|doctor)\s+[a-z]+\b"
+    r"|\bis (dr|doctor) [a-z]+ (around|in|there|free|available)\b.*\b(word|talk|speak)\b"
+    r"|\b(talk|speak)\s+(to|with)\s+(whoever|anyone|anybody)\b"
+    r"|\b(talk|speak)\s+(to|with)\s+(the|a|your)\s+(dentist|doctor|hygienist)\s+directly\b"
 )
 _ALL_DONE = re.compile(
     r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think),? )*"
     r"(that's all|that is all|that's it|that is it|that's everything|nothing else|"
     r"i'm all set|i am all set|all set|i'm good|i'm done|that'll be all|that will be all)"
-    r"( for (now|today))?( thanks| thank you| then)*$"
+    r"( for (now|today|me))?( thanks| thank you| then)*$"
 )
 _YES = re.compile(
     r"^(yes|yeah|yep|yup|ya|yes please|sure|correct|right|ok|okay|alright|all right|"
+    r"uh huh|mm hm+|mhm|mm hmm|"
     r"please do|go ahead|absolutely|definitely|of course|that's right|that's correct|"
     r"sounds good|perfect|that works|exactly|great|fine|that's fine|do it|book it)\b"
 )
@@ -61,7 +74,9 @@ _STILL_NO = re.compile(
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?( is anyone there| anyone)?$"
 )
-_THANKS = re.compile(r"^(ok |okay |great |perfect )?(thanks|thank you)( so much| very much)?$")
+_THANKS = re.compile(
+    r"^((ok|okay|great|perfect|got it|alright|all right|cool|awesome|lovely|nice|good|"
+    r"wonderful|brilliant|super|right) )*(thanks|thank you)( so much| very much| a lot)?$")
 _SHORT = 6
 
 #: Words that strongly suggest an intent; each adds `CUE_BONUS` to that intent's similarity.
@@ -132,7 +147,9 @@ _OWN_BOOKING = re.compile(
     r"appointments?|visits?|coming up|on the books|in the (system|diary|calendar))\b|"
     r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary))\b|"
     r"\bwhen am i (booked|scheduled|due|in|coming)\b|"
-    r"\bhave i (got|booked) (anything|something|any|an?)\b"
+    r"\bhave i (got|booked) (anything|something|any|an?)\b|"
+    r"\b(did|has|have) (my \w+|someone|somebody|anyone|you) (already |ever )?"
+    r"(book|booked|schedule|scheduled|put) me\b"
 )
 #: "How late can I come in on Friday?": the opening hours, however like a booking it sounds.
 _HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
@@ -188,6 +205,8 @@ def keyword_intent(text: str) -> str | None:
     count = len(words.split())
     if _BYE.search(words) or _ALL_DONE.match(words):
         return GOODBYE
+    if _SOFT_BYE.search(words):
+        return GOODBYE
     if _HUMAN.search(words):
         return HUMAN
     if _THANKS.match(words):
@@ -201,6 +220,25 @@ def keyword_intent(text: str) -> str | None:
     if count <= _SHORT and _NO.match(words):
         return NO
     return None
+
+
+_LEAD = re.compile(
+    r"^\W*(?:(?:ok|okay|alright|all right|right|sure|yes|yeah|no|nope|fair enough|got it|"
+    r"thanks|thank you|great|fine|hmm|um|uh)\W+)+(?:(?:but|and|so|also|well|actually|first|"
+    r"before that|one more thing)\W+)*", re.IGNORECASE)
+
+
+def asked_part(text: str) -> str:
+    """The question of a turn without the acknowledgement before it: "Okay, but first, do you
+    take Humana?" -> "do you take Humana?" (unchanged when nothing is left)."""
+    rest = _LEAD.sub("", text, count=1)
+    return rest if len(rest.split()) >= 2 else text
+
+
+def yes_then_soft_bye(text: str) -> bool:
+    """"Perfect, see you then.": a yes, closed politely (no "bye"), so a confirmation's yes."""
+    words = normalize(text)
+    return bool(_YES.match(words) and _SOFT_BYE.search(words) and not _BYE.search(words))
 
 
 def more_follows(text: str) -> bool:
@@ -224,6 +262,25 @@ def asks_to_book(text: str) -> bool:
     swollen" alone does not, "can I come in today?" does."""
     words = normalize(text)
     return bool(_STRONG_BOOK.search(words) or _SAYS_WHEN.search(words))
+
+
+#: "Is 6 in the evening on Tuesday doable?", "is Friday at 9 open for a checkup?": whether a
+#: slot can be had.
+_SLOT_WORDS = re.compile(r"\b(open|free|available|doable|possible|okay|ok|work|works|taken)\b")
+
+
+def asks_for_slot(text: str) -> bool:
+    """Whether `text` asks if a given time (with a visit reason or a booking word) can be
+    booked, or names a visit, a day and a time without asking anything about them."""
+    words = normalize(text)
+    if parse_time(text) is None:
+        return False
+    if _SLOT_WORDS.search(words) and (reason_in(text) or _STRONG_BOOK.search(words)):
+        return True
+    # "I'm Sam Ode. Cleaning on Wednesday the 16th at 3 please.": a visit, a day and a time,
+    # and nothing asked about them
+    return bool(reason_in(text) and _SAYS_WHEN.search(words)
+                and not _CUES[QUESTION].search(words))
 
 
 def asks_about(text: str) -> bool:
@@ -315,10 +372,15 @@ class IntentClassifier:
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
         if label in (BOOK, CHECK, CANCEL) and errand(text):
             label = QUESTION  # "can you call me a taxi after my appointment?"
+        if label == HUMAN and _CUES[QUESTION].search(words):
+            label = QUESTION  # "do you take Humana?" sounds like "human"; asking for one is
+            # caught by the keyword rules
         if label in (BOOK, CHECK, CANCEL, HUMAN) and _NOT_A_VISIT.search(words):
             label = QUESTION  # "any job openings?", "send my dental records to ..."
         if label == CHECK and not (own or _APPOINTMENT_WORDS.search(words)):
             label = QUESTION  # checking means checking an appointment
-        if score < self.threshold:
+        if score < self.threshold and not (own and label in (BOOK, CHECK)):
+            # (the caller's own bookings, "did my husband book me in?", are a check however
+            # far the examples are)
             return IntentResult(QUESTION, score, "fallback", phrases[index])
         return IntentResult(label, score, "embedding", phrases[index])

@@ -50,7 +50,9 @@ _NEW_PART = re.compile(r"\b(to|for|until|till|into|instead)\b", re.IGNORECASE)
 #: The caller keeps one half of the old slot: "to Friday, same time", "same day but at 3".
 _SAME_TIME = re.compile(r"\b(same time|same hour|keep the (same )?time|(the )?time stays)\b",
                         re.IGNORECASE)
-_SAME_DAY = re.compile(r"\b(same day|keep the (same )?day|(the )?day stays)\b", re.IGNORECASE)
+_SAME_DAY = re.compile(
+    r"\b(same day|keep the (same )?day|(the )?day stays|(later|earlier) (in|on) the day|"
+    r"(later|earlier) that day|that same day)\b", re.IGNORECASE)
 _KEEP = re.compile(r"\b(never ?mind|forget it|keep|leave it|none|neither)\b")
 
 

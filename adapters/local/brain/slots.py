@@ -32,7 +32,9 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("emergency", r"emergenc|toothache|tooth ache|in pain|severe pain|hurts|swoll|swelling|"
                   r"broke|broken|cracked|chipped|knocked out|lost (a |my )?(filling|crown)|"
                   r"(filling|crown|tooth|cap) (has |just )?(fell|fallen|came|come|popped) "
-                  r"(out|off|loose)|(filling|crown) (is |came |feels )?loose|bleeding|abscess"),
+                  r"(out|off|loose)|(filling|crown) (is |came |feels )?loose|bleeding|abscess|"
+                  r"(tooth|teeth)\b[^.?!]{0,20}\b(came|come|fell|fallen|popped|got knocked) "
+                  r"(clean |right |straight )?out"),
     ("root canal", r"root canal"),
     ("extraction", r"extract|pull(ed)? (a |my )?tooth|wisdom"),
     ("whitening", r"whiten"),
@@ -62,7 +64,8 @@ _NOT_NAME_WORDS = frozenset(
         "dentist", "doctor", "insurance", "sorry", "um", "uh", "well", "so", "also", "actually",
         "still", "here", "there", "fine", "good", "great", "free", "available", "new",
         "patient", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-        "ten", "eleven", "twelve", "first", "second", "last"
+        "ten", "eleven", "twelve", "first", "second", "last", "nope", "nah", "yup", "ya",
+        "correct", "right", "alright", "perfect"
     }
 )
 #: Words that are also first names: names only when capitalised.
@@ -82,6 +85,12 @@ _CHOICES = (
     (r"\b(third|3rd)\b", 2),
     (r"\b(last|latest|later)\b", -1),
 )
+
+
+def emergency_words(text: str) -> str | None:
+    """The words of `text` that make it an emergency ("tooth came clean out"), else None."""
+    found = re.search(_REASON_WORDS[0][1], text.lower())
+    return found.group(0) if found else None
 
 
 def reason_in(text: str) -> str | None:
@@ -146,9 +155,21 @@ def name_in(text: str, *, asked: bool = False) -> str | None:
     return None
 
 
+#: A caller naming themselves before what they want: "Derek Lang here, ...", "Rita Gomez
+#: calling", "Priya Shah speaking".
+_NAME_FIRST = re.compile(r"(?:^|[,.!?;]\s*)(?:hey|hi|hello|yes|oh)?[, ]*"
+                         r"(?P<name>(?:[A-Z][\w'-]+ ){1,3})(?:here|calling|speaking)\b")
+
+
 def name_aside(text: str) -> str | None:
-    """A name said on its own next to another answer ("At three. Ana Lopez."): a phrase of
-    two to four capitalised name words (speech-to-text capitalises names)."""
+    """A name said on its own next to another answer ("At three. Ana Lopez.", "Derek Lang
+    here, ..."): a phrase of two to four capitalised name words (speech-to-text capitalises
+    names)."""
+    found = _NAME_FIRST.search(text)
+    if found:
+        name = _name_words(found.group("name").strip(), whole=True, capitalized=True)
+        if name is not None:
+            return name
     for phrase in re.split(r"[,.!?;]", text):
         phrase = re.sub(r"\b(please|thanks|thank you)\b", "", phrase, flags=re.IGNORECASE)
         words = _FILLERS.sub("", phrase.strip()).split()

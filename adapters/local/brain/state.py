@@ -51,6 +51,8 @@ class Booking:
     offered: list[tuple[dt.date, dt.time]] = field(default_factory=list)
     #: The (date, time) `check_availability` last found free (checked before confirming).
     checked: tuple[dt.date, dt.time] | None = None
+    #: A day asked for that the office is closed on: "then Monday" is the Monday nearest it.
+    refused_day: dt.date | None = None
 
     def missing(self) -> str | None:
         """The first detail still needed, or None when the booking can be confirmed."""

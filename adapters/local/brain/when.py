@@ -70,7 +70,7 @@ _CLOCK_PATTERNS = tuple(
         r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))? ?(?P<ap>am|pm)\b",
         r"\b(?P<h>\d{1,2}):(?P<m>\d{2})\b",
         r"\b(?P<h>\d{1,2}) o ?'?clock\b",
-        r"\b(?:at|around|round|about|by|make it|how about|what about|say) (?P<h>\d{1,2})"
+        r"\b(?:at|around|round|about|by|make it|how about|what about|say|still) (?P<h>\d{1,2})"
         r"(?: (?P<m>\d{2}))?\b(?!/| ?(?:st|nd|rd|th)\b)",
         # "can we do 11?", "try 3 instead" ("do 2 fillings" is not a time)
         r"\b(?:do|try) (?P<h>\d{1,2})(?: (?P<m>\d{2}))?(?=\s*$| (?:instead|then|please|"
@@ -79,6 +79,8 @@ _CLOCK_PATTERNS = tuple(
         r"\b(?P<h>\d{1,2})(?: (?P<m>\d{2}))? (?:instead|works better|would be better|"
         r"is better|would work better)\b",
         r"\b(?P<h>\d{1,2}) (?:in the (?:morning|afternoon|evening)|tonight|at night)\b",
+        # "later in the day, like 5?" (not "I'd like 2 fillings")
+        r"\blike (?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?=\s*$| (?:or so|ish|then|instead|please)\b)",
     )
 )
 _DP_SETTINGS = {"PREFER_DATES_FROM": "future", "DATE_ORDER": "MDY",
@@ -124,8 +126,8 @@ def _ordinal_digits(text: str) -> str:
     "first, ..." are not the 1st."""
 
     def repl(m: re.Match[str]) -> str:
-        if not _ORDINAL_LEAD.search(text[: m.start()]):
-            return m.group(0)
+        if not _ORDINAL_LEAD.search(text[: m.start()]) or text[m.end():].startswith(" thing"):
+            return m.group(0)  # "Monday, first thing" is early Monday, not the 1st
         return f"{_ORDINALS[m.group(1)]}th"
 
     return _ORD_WORD_RE.sub(repl, text)
@@ -141,29 +143,39 @@ def _dateparser(fragment: str, today: dt.date) -> dt.date | None:
     return parsed.date()
 
 
-def _day_of_month(day: int, today: dt.date) -> dt.date | None:
-    """The next `day` of a month from today on (this month, else the next that has it)."""
+def _day_of_month(day: int, today: dt.date, *, weekday: int | None = None) -> dt.date | None:
+    """The next `day` of a month from today on (this month, else the next that has it). With
+    a `weekday` ("Monday the 4th"), the next such day that falls on it, within six months;
+    when none does, the weekday is taken for a slip and the day of the month wins."""
     year, month = today.year, today.month
-    for _ in range(3):
+    first = None
+    for _ in range(6 if weekday is not None else 3):
         try:
             candidate = dt.date(year, month, day)
         except ValueError:
             candidate = None
         if candidate is not None and candidate >= today:
-            return candidate
+            if weekday is None or candidate.weekday() == weekday:
+                return candidate
+            first = first or candidate
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return None
+    return first
 
 
 def _weekday(name: str, modifier: str, today: dt.date,
              week_of: dt.date | None = None) -> dt.date:
     target = WEEKDAYS.index(name)
-    if week_of is not None and not modifier:
-        # a change of day ("Tuesday the 8th ... make it Wednesday instead"): that week's
-        # Wednesday, the 9th, if it has not passed
-        same_week = week_of - dt.timedelta(days=week_of.weekday()) + dt.timedelta(days=target)
-        if same_week > today:
-            return same_week
+    if week_of is not None and modifier in ("", "after", "before"):
+        # a change of day ("Tuesday the 8th ... make it Wednesday instead"): the Wednesday
+        # nearest the 8th, the 9th, if it has not passed; "the Monday after" (Christmas): the
+        # first one after it
+        after = week_of + dt.timedelta(days=(target - week_of.weekday()) % 7 or 7)
+        before = after - dt.timedelta(days=7)
+        if modifier == "after" or (modifier == "" and after - week_of <= week_of - before):
+            return after
+        if before > today:
+            return before
+        return after
     if modifier == "next":
         next_monday = today + dt.timedelta(days=7 - today.weekday())
         return next_monday + dt.timedelta(days=target)
@@ -183,10 +195,18 @@ _REJECTED_DAY = re.compile(
 )
 
 
+_WEEKDAY_ALT = "|".join(WEEKDAYS)
+#: A weekday said with a day of the month: "Monday the 4th", "the 4th, a Monday".
+_NAMED_WEEKDAY = re.compile(
+    rf"\b(?P<a>{_WEEKDAY_ALT}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th),? (?:that's |which is |is |a |on )*(?:a )?(?P<b>{_WEEKDAY_ALT})\b"
+)
+
+
 def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> dt.date | None:
     """The day `text` names, on or after `today`; None when it names none. `week_of` is the
-    day already chosen, when the caller is changing it: a bare weekday is then the one of
-    that week (if still to come)."""
+    day already chosen (or refused), when the caller is changing it: a bare weekday is then
+    the one nearest it (if still to come), "the Monday after" the first one after it."""
     words = _REJECTED_DAY.sub(" ", _ordinal_digits(clean(text)))
     month_day = re.search(rf"\b{_MONTH_RE} (the )?(\d{{1,2}})(st|nd|rd|th)?\b", words)
     day_month = re.search(rf"\b(the )?(\d{{1,2}})(st|nd|rd|th)? (of )?{_MONTH_RE}\b", words)
@@ -199,6 +219,10 @@ def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> 
         return _dateparser(numeric.group(1), today)
     ordinal = re.search(r"\b(\d{1,2})(st|nd|rd|th)\b", words)
     if ordinal and 1 <= int(ordinal.group(1)) <= 31:
+        named = _NAMED_WEEKDAY.search(words)
+        if named:  # "Monday the 4th": the next 4th that is a Monday
+            weekday = WEEKDAYS.index(named.group("a") or named.group("b"))
+            return _day_of_month(int(ordinal.group(1)), today, weekday=weekday)
         return _day_of_month(int(ordinal.group(1)), today)
     holiday = named_day(clean(text), today)  # "Christmas Eve": after any explicit date
     if holiday is not None:
@@ -209,9 +233,11 @@ def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> 
         return today + dt.timedelta(days=1)
     if re.search(r"\b(today|tonight|this (morning|afternoon|evening))\b", words):
         return today
-    weekday = re.search(r"\b(?:(this|next|coming) )?(" + "|".join(WEEKDAYS) + r")s?\b", words)
+    weekday = re.search(r"\b(?:(this|next|coming) )?(" + "|".join(WEEKDAYS) + r")s?\b"
+                        r"(?: (?:right |just |straight )?(after|before)\b)?", words)
     if weekday:
-        modifier = weekday.group(1) or ("next" if "next week" in words else "")
+        modifier = (weekday.group(1) or ("next" if "next week" in words else "")
+                    or (weekday.group(3) if week_of is not None else "") or "")
         return _weekday(weekday.group(2), modifier, today, week_of)
     relative = re.search(
         r"\bin (a|an|one|two|three|four|five|six|\d+) (days?|weeks?)\b", words
@@ -272,7 +298,8 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
     """The clock time `text` names. A lone number ("3", "five") counts only when `bare`
     (the caller was just asked for a time); otherwise it needs "at", a colon, am/pm,
     "o'clock" or a part of the day. "3.30" and, in those places, "330" mean 3:30."""
-    words = clean(text)
+    # ", like 9?" is "around 9" ("I'd like 2 fillings" is not a time)
+    words = clean(re.sub(r",\s*like\s+(?=\d{1,2}\b)", ", around ", text))
     if bare:  # the caller was asked for a time: "free in the afternoon" is "three"
         words = _NUMBER_SOUNDALIKES.sub(
             lambda m: m.group(0).replace(m.group(1), _NUMBER_FIXES[m.group(1)]), words)
@@ -293,8 +320,10 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
             return _resolve(int(hour), int(minute or 0), words, marker)
     if bare:
         lone = re.fullmatch(
-            r"(?:(?:um|uh|maybe|how about|what about|let's say|lets say|say|at|around|about|"
-            r"like|ok|okay|yeah|i guess) )*(\d{1,2})(?: (\d{2}))?(?: please| then| works)?",
+            r"(?:(?:um|uh|ah|oh|hmm|er|well|then|maybe|how about|what about|let's say|lets say|"
+            r"say|at|around|about|like|ok|okay|yeah|fine|i guess|(?:early|late|mid) ?"
+            r"(?:morning|afternoon|evening)|in the (?:morning|afternoon|evening)) )*"
+            r"(\d{1,2})(?: (\d{2}))?(?: please| then| works| maybe| if possible)?",
             words,
         )
         if lone:
