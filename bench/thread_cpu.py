@@ -84,12 +84,22 @@ class ThreadCpu:
         return dict(used)
 
 
-def lines(used: dict[str, float], turns: int) -> list[str]:
-    """The groups, largest first, as CPU seconds in all and per turn."""
+POOLS = (("whisper", "stt"), ("piper", "tts"), ("smart turn", "turn"))  # group -> pool
+
+
+def lines(used: dict[str, float], turns: int, jobs: dict[str, int] | None = None) -> list[str]:
+    """The groups, largest first, as CPU seconds in all and per turn; then, with `jobs`
+    (jobs run per worker pool), each model's CPU (its worker and its native threads) per job."""
     total = sum(used.values())
     out = [f"  CPU by thread group ({total:.1f} s in all, {total / max(turns, 1):.3f} s "
            f"per turn over {turns} turns):"]
     for group, seconds in sorted(used.items(), key=lambda kv: -kv[1]):
         if seconds >= 0.005:
-            out.append(f"    {group:<36} {seconds:6.2f} s  {seconds / max(turns, 1):.3f} s/turn")
+            out.append(f"    {group:<40} {seconds:6.2f} s  {seconds / max(turns, 1):.3f} s/turn")
+    for model, pool in POOLS if jobs else ():
+        seconds = sum(v for group, v in used.items() if group.startswith(model))
+        count = (jobs or {}).get(pool, 0)
+        if count:
+            out.append(f"    {model}: {seconds * 1000 / count:.0f} ms CPU per job "
+                       f"({count} jobs)")
     return out

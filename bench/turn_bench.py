@@ -382,6 +382,7 @@ async def main(calls: list[int], only: set[str]) -> None:
     from adapters.local.turn.speculation import warm_turn_model
     from bench.thread_cpu import claim
 
+    claim("numpy's OpenBLAS, etc. (native threads)")  # started at import, before any model
     loop = asyncio.get_running_loop()
     tts = LocalPiperTts(steady=True)
     await tts.warm()
@@ -443,7 +444,7 @@ async def main(calls: list[int], only: set[str]) -> None:
                 print(f"  {name:<12} {ms(stages.get(name, []))}")
             for line in breakdown(stages, jobs, pause_ms()):
                 print(line)
-            for line in thread_lines(threads[0], turns):
+            for line in thread_lines(threads[0], turns, {k: len(v) for k, v in jobs.items()}):
                 print(line)
 
 
