@@ -446,6 +446,12 @@ async def main(calls: list[int], only: set[str]) -> None:
                 print(line)
             for line in thread_lines(threads[0], turns, {k: len(v) for k, v in jobs.items()}):
                 print(line)
+            import adapters.local.tts as local_tts
+
+            cache = getattr(local_tts, "CLAUSES", None)
+            if cache is not None:  # process-wide: the counts include the runs before
+                print(f"  clause cache: {cache.hits} hits, {cache.misses} misses so far, "
+                      f"{len(cache)} clauses, {cache.bytes // 1024} KiB held")
 
 
 if __name__ == "__main__":
@@ -453,5 +459,13 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", default="1,10")
     parser.add_argument("--only", default="endpoint,latency,eot,barge,speculate")
+    parser.add_argument("--no-clause-cache", action="store_true",
+                        help="render every clause (the bench's callers all say the same lines, "
+                        "so the agent's replies repeat more than across real calls)")
     args = parser.parse_args()
+    if args.no_clause_cache:
+        import adapters.local.tts as local_tts
+
+        if hasattr(local_tts, "CLAUSES"):
+            local_tts.CLAUSES.max_bytes = 0
     asyncio.run(main([int(c) for c in args.calls.split(",")], set(args.only.split(","))))
