@@ -117,10 +117,13 @@ class SpokenLines:
 
 async def latency(calls: int, jobs: Any = None, flow: Path | None = None,
                   lines: list[str] | None = None,
-                  cpu: list[float] | None = None) -> dict[str, list[float]]:
-    """Whole calls; `cpu` gets the process's CPU seconds over the calls (server, callers)."""
+                  cpu: list[float] | None = None,
+                  threads: list[dict[str, float]] | None = None) -> dict[str, list[float]]:
+    """Whole calls; `cpu` gets the process's CPU seconds over the calls (server, callers),
+    `threads` the CPU seconds by thread group (bench.thread_cpu)."""
     from adapters.twilio.caller import SimulatedCaller
     from bench.local_server import LocalServer, offline_env, record_stages
+    from bench.thread_cpu import ThreadCpu, claim
     from engine.app.callsim.session import CallSimulation, Line, place_call
     from engine.app.commands.call import DEFAULT_LINES
     from engine.app.server.bootstrap import build_services
@@ -153,12 +156,16 @@ async def latency(calls: int, jobs: Any = None, flow: Path | None = None,
                 await sim.play(Line("say", text))
 
     async with LocalServer(services) as server:
+        claim("embeddings, etc. (native threads)")  # loaded by the server's warm-up
         if jobs is not None:
             jobs.clear()  # the start-up warm-up (prompt cache) is not a turn's work
         began = os.times()
+        by_thread = ThreadCpu()
         await asyncio.gather(*(one(server.base, i) for i in range(calls)))
         await asyncio.sleep(0.5)
         ended = os.times()
+        if threads is not None:
+            threads.append(by_thread.since())
         if cpu is not None:
             cpu.append(ended.user + ended.system - began.user - began.system)
     return stages
@@ -371,8 +378,19 @@ def pause_ms() -> int | None:
 async def main(calls: list[int], only: set[str]) -> None:
     print(f"turn_bench on {ROOT} ({os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at the start)")
+    from adapters.local import models, workers
+    from adapters.local.turn.speculation import warm_turn_model
+    from bench.thread_cpu import claim
+
+    claim("numpy's OpenBLAS, etc. (native threads)")  # started at import, before any model
+    loop = asyncio.get_running_loop()
     tts = LocalPiperTts(steady=True)
     await tts.warm()
+    claim("piper (onnxruntime threads)")
+    await loop.run_in_executor(workers.stt_executor(), models.warm_whisper)
+    claim("whisper (CTranslate2 OpenMP threads)")
+    await loop.run_in_executor(workers.turn_executor(), warm_turn_model)
+    claim("smart turn (onnxruntime threads)")
     await LocalWhisperStt().warm()
     if "endpoint" in only:
         print(f"finished turns, end of the caller's sound -> caller.utterance (STT session): "
@@ -410,12 +428,14 @@ async def main(calls: list[int], only: set[str]) -> None:
         for line in await compare(latency):
             print(line)
     if "latency" in only:
+        from bench.thread_cpu import lines as thread_lines
         from bench.turn_stages import breakdown, time_workers
 
         for n in calls:
             jobs = time_workers()
             cpu: list[float] = []
-            stages = await latency(n, jobs, cpu=cpu)
+            threads: list[dict[str, float]] = []
+            stages = await latency(n, jobs, cpu=cpu, threads=threads)
             turns = len(stages.get("first_frame", []))
             print(f"turn latency, {n} concurrent call(s), end of caller speech -> "
                   f"(load average {os.getloadavg()[0]:.1f} after; process CPU "
@@ -424,6 +444,14 @@ async def main(calls: list[int], only: set[str]) -> None:
                 print(f"  {name:<12} {ms(stages.get(name, []))}")
             for line in breakdown(stages, jobs, pause_ms()):
                 print(line)
+            for line in thread_lines(threads[0], turns, {k: len(v) for k, v in jobs.items()}):
+                print(line)
+            import adapters.local.tts as local_tts
+
+            cache = getattr(local_tts, "CLAUSES", None)
+            if cache is not None:  # process-wide: the counts include the runs before
+                print(f"  clause cache: {cache.hits} hits, {cache.misses} misses so far, "
+                      f"{len(cache)} clauses, {cache.bytes // 1024} KiB held")
 
 
 if __name__ == "__main__":
@@ -431,5 +459,13 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", default="1,10")
     parser.add_argument("--only", default="endpoint,latency,eot,barge,speculate")
+    parser.add_argument("--no-clause-cache", action="store_true",
+                        help="render every clause (the bench's callers all say the same lines, "
+                        "so the agent's replies repeat more than across real calls)")
     args = parser.parse_args()
+    if args.no_clause_cache:
+        import adapters.local.tts as local_tts
+
+        if hasattr(local_tts, "CLAUSES"):
+            local_tts.CLAUSES.max_bytes = 0
     asyncio.run(main([int(c) for c in args.calls.split(",")], set(args.only.split(","))))

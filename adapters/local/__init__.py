@@ -11,6 +11,8 @@ downloads at run time and no API key is needed.
 - `stt`        `LocalWhisperStt`, the `SttProvider` (VAD inline, whisper in a worker)
 - `clauses`    splitting a reply into sentences and clauses so speech starts early
 - `tts`        `LocalPiperTts`, the `TtsProvider` (piper in a worker, 8 kHz mu-law out)
+- `clause_cache` `ClauseCache`: clauses piper already rendered, bounded in bytes (LRU)
+- `runtime`    onnxruntime session options of the local models (threads, no spinning)
 - `measure`    `python -m adapters.local.measure`: latency figures on this machine
 
 Only `engine.media` (the interfaces), `engine.audio_format` (the format) and

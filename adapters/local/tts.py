@@ -6,10 +6,13 @@ one at a time in the shared tts worker pool: piper's 22050 Hz int16 audio goes t
 rendered while the current one is being consumed. The pool is shared by every call, so each
 piece says when it is needed (a pool with `submit_by`, `adapters.local.deadline`): the first
 piece now, a later one when the audio before it would have played out from the first byte;
-other calls' first pieces go ahead of a piece that nobody will hear for seconds. Cancelling
-or closing the iterator sets a stop flag that the worker checks between piper chunks and
-drops the piece not yet started.
-Touches the event loop, the tts worker pool and the shared piper voice.
+other calls' first pieces go ahead of a piece that nobody will hear for seconds. A piece
+rendered before (by any call of the process, same voice and settings) comes from the
+bounded `ClauseCache` at once, without piper or a place in the queue; only complete renders
+are kept. Cancelling or closing the iterator (a barge-in) sets a stop flag that the worker
+checks between piper chunks and drops the piece not yet started; only the piece being
+consumed and the next one are ever asked for.
+Touches the event loop, the tts worker pool, the shared piper voice and the clause cache.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.audio.mulaw import Resampler, lin2ulaw
 from adapters.local import models, workers
+from adapters.local.clause_cache import ClauseCache, ClauseKey
 from adapters.local.clauses import split_clauses
 from engine.audio_format import SAMPLE_RATE
 from flows.model import Settings
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dialflow.local.tts")
 
 VOLUME = 0.9  # piper normalises each piece to full scale; leave headroom for the resampler
+CLAUSES = ClauseCache()  # the process's rendered clauses, shared by every call
 
 
 class LocalPiperTts:
@@ -51,10 +56,11 @@ class LocalPiperTts:
         return cls()
 
     def __init__(self, executor: Executor | None = None, volume: float = VOLUME,
-                 steady: bool = False) -> None:
+                 steady: bool = False, cache: ClauseCache = CLAUSES) -> None:
         self._executor = executor
         self.volume = volume
         self.steady = steady
+        self.cache = cache
 
     @property
     def executor(self) -> Executor:
@@ -70,7 +76,7 @@ class LocalPiperTts:
             return
         loop = asyncio.get_running_loop()
         stop = threading.Event()
-        render = _Renderer(self.volume, stop, self.steady)
+        render = _Renderer(self.volume, stop, self.steady, self.cache)
         pending = self._render(loop, time.monotonic(), render, pieces[0])
         played_out = 0.0  # when the audio yielded so far ends, played from its first byte
         try:
@@ -92,7 +98,13 @@ class LocalPiperTts:
 
     def _render(self, loop: asyncio.AbstractEventLoop, deadline: float, render: _Renderer,
                 piece: str) -> asyncio.Future[bytes]:
-        """Render `piece` in the pool, needed by `deadline` (monotonic) if the pool orders."""
+        """Render `piece` in the pool, needed by `deadline` (monotonic) if the pool orders;
+        a cached piece is there at once."""
+        audio = self.cache.get(render.key(piece))
+        if audio is not None:
+            done: asyncio.Future[bytes] = loop.create_future()
+            done.set_result(audio)
+            return done
         submit_by = getattr(self.executor, "submit_by", None)
         if submit_by is None:
             return loop.run_in_executor(self.executor, render, piece)
@@ -102,12 +114,18 @@ class LocalPiperTts:
 class _Renderer:
     """Renders the pieces of one synthesis, in order, in a worker thread."""
 
-    def __init__(self, volume: float, stop: threading.Event, steady: bool = False) -> None:
+    def __init__(self, volume: float, stop: threading.Event, steady: bool = False,
+                 cache: ClauseCache | None = None) -> None:
         self._stop = stop
         self._volume = volume
         self._steady = steady
+        self._cache = cache
         self._resampler: Resampler | None = None
         self._config: SynthesisConfig | None = None
+
+    def key(self, piece: str) -> ClauseKey:
+        """What the piece's audio depends on (`ClauseCache`)."""
+        return ClauseKey(models.PIPER_VOICE, piece, self._volume, self._steady, SAMPLE_RATE)
 
     def __call__(self, piece: str) -> bytes:
         if self._stop.is_set():
@@ -122,6 +140,9 @@ class _Renderer:
         out: list[bytes] = []
         for chunk in voice.synthesize(piece, syn_config=self._config):
             if self._stop.is_set():
-                break
+                return b"".join(out)  # cut short: not worth keeping
             out.append(lin2ulaw(self._resampler.process(chunk.audio_int16_array)))
-        return b"".join(out)
+        audio = b"".join(out)
+        if self._cache is not None:
+            self._cache.put(self.key(piece), audio)
+        return audio

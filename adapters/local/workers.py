@@ -2,7 +2,8 @@
 
 One single-thread pool for whisper and one for piper, shared by every call in the process:
 whisper already uses both cores of this machine (`cpu_threads=2`) and piper's onnxruntime
-session uses its own intra-op threads, so more workers would only oversubscribe the CPU.
+session runs on the worker's thread (`runtime`: one intra-op thread, no spinning), so more
+workers would only oversubscribe the CPU.
 Jobs from different calls queue in order, except piper's: its pool runs the piece needed
 soonest first (`deadline`), so a call's first clause is not rendered after other calls'
 later clauses that nobody will hear for seconds, and a piece with more than a second to

@@ -9,7 +9,14 @@ import pytest
 from local_speech_kit import BOOKING, CONFIRM, speak
 
 from adapters.local import models
-from adapters.local.tts import LocalPiperTts
+from adapters.local.tts import CLAUSES, LocalPiperTts
+
+
+@pytest.fixture(autouse=True)
+def fresh_clause_cache() -> None:
+    """Each test starts with the process's clause cache empty, so what it renders is
+    rendered (a clause another test spoke would otherwise come from the cache)."""
+    CLAUSES.clear()
 
 
 @pytest.fixture(scope="session")

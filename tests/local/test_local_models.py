@@ -81,17 +81,15 @@ def test_models_load_and_work_with_the_network_cut() -> None:
 def test_concurrent_first_use_loads_the_voice_once(
     warm_models: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from piper import PiperVoice
-
     loads: list[int] = []
-    real_load = PiperVoice.load
+    real_load = models._load_voice
 
-    def counting_load(*args: Any, **kwargs: Any) -> PiperVoice:
+    def counting_load() -> Any:
         loads.append(threading.get_ident())
-        return real_load(*args, **kwargs)
+        return real_load()
 
     monkeypatch.setattr(models, "_voice", None)  # as in a fresh process
-    monkeypatch.setattr(PiperVoice, "load", staticmethod(counting_load))
+    monkeypatch.setattr(models, "_load_voice", counting_load)
     barrier = threading.Barrier(4)
     seen: list[object] = []
 

@@ -8,6 +8,7 @@ import numpy as np
 from local_speech_kit import BOOKING, CountingExecutor
 
 from adapters.audio.mulaw import ulaw2lin
+from adapters.local.clause_cache import ClauseCache
 from adapters.local.clauses import split_clauses
 from adapters.local.tts import LocalPiperTts
 from engine.audio_format import SAMPLE_RATE
@@ -114,5 +115,5 @@ def test_a_steady_voice_says_the_same_text_the_same_way_every_time() -> None:
         second = b"".join([chunk async for chunk in tts.synthesize(text)])
         return first, second
 
-    first, second = asyncio.run(twice(LocalPiperTts(steady=True)))
+    first, second = asyncio.run(twice(LocalPiperTts(steady=True, cache=ClauseCache(0))))
     assert first and first == second  # what the simulated caller's reproducible calls rely on

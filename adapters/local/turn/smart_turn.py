@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from adapters.audio.mulaw import SAMPLE_RATE, ulaw2lin
+from adapters.local import runtime
 
 MODEL_RATE = 16_000
 WINDOW_S = 8
@@ -89,10 +90,7 @@ class SmartTurn:
     def __init__(self, path: Path | None = None, threads: int = 1) -> None:
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options = runtime.session_options(threads)
         self.path = path or model_path()
         self._session = ort.InferenceSession(str(self.path), sess_options=options,
                                              providers=["CPUExecutionProvider"])
