@@ -104,7 +104,13 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
     from adapters.local.tts import LocalPiperTts
     from adapters.twilio.caller import SimulatedCaller
     from bench.local_server import LocalServer, offline_env
-    from engine.app.callsim.session import CallSimulation, Line, RecordingTts, place_call
+    from engine.app.callsim.session import (
+        CallSimulation,
+        Line,
+        RecordingTts,
+        place_call,
+        server_busy,
+    )
     from engine.app.server.bootstrap import build_services
     from engine.tools_port import CallTools
     from tools.calendar import BusinessCalendar
@@ -146,7 +152,8 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
             transferred = False
             async with SimulatedCaller(stream_url, auth_token=token, call_sid=call_sid,
                                        caller=call.caller, custom_parameters=params) as caller:
-                sim = CallSimulation(caller, voice, lambda: list(services.tts.lines))
+                sim = CallSimulation(caller, voice, lambda: list(services.tts.lines),
+                                     lambda: server_busy(services))
                 await sim.greeting()
                 for line in call.lines:
                     if caller.closed:

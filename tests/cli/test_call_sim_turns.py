@@ -68,3 +68,36 @@ def test_the_caller_waits_while_the_server_has_more_to_say(monkeypatch) -> None:
     sim = CallSimulation(_Caller(), voice=None, agent_busy=busy)  # type: ignore[arg-type]
     assert asyncio.run(sim.wait_for_agent(0)) is not None
     assert asked == [True] * 5 + [False]  # the turn ended only once the server was done
+
+
+class _Playback:
+    def __init__(self, idle: bool) -> None:
+        self.idle = idle
+
+
+class _LiveCall:
+    def __init__(self, tasks: list[str], idle: bool, ended: bool = False) -> None:
+        self.tasks, self.playback, self.ended = tasks, _Playback(idle), ended
+
+    def busy(self) -> list[str]:
+        return self.tasks
+
+
+class _Stream:
+    def __init__(self, call: _LiveCall | None) -> None:
+        self.call = call
+
+
+class _Services:
+    def __init__(self, *calls: _LiveCall | None) -> None:
+        self.streams = [_Stream(c) for c in calls]
+
+
+def test_server_busy_is_unheard_speech_or_a_task_of_a_live_call() -> None:
+    """The one helper `dialflow call` and the conversation bench's caller both wait on."""
+    assert not session.server_busy(_Services())
+    assert not session.server_busy(_Services(None, _LiveCall([], idle=True)))
+    assert session.server_busy(_Services(_LiveCall(["reply"], idle=True)))
+    assert session.server_busy(_Services(_LiveCall([], idle=False)))  # speech not yet heard
+    assert not session.server_busy(_Services(_LiveCall(["reply"], idle=False, ended=True)))
+

@@ -87,3 +87,26 @@ def test_answerable_questions_of_those_kinds_still_answered(retriever, question:
 def test_an_errand_needs_an_entry_naming_the_thing_fetched() -> None:
     assert lacks_asked_fact("Can you call me a taxi after my appointment?", ENTRIES["booking"])
     assert not lacks_asked_fact("can you get me an interpreter", ENTRIES["languages"])
+
+
+def test_a_discount_for_a_group_needs_that_group_named() -> None:
+    """h7's "do you offer a military discount" was answered from the payment entry, whose
+    only discount is the membership plan's "15% off"."""
+    assert "discount" in asked_kinds("do you offer a military discount")
+    assert lacks_asked_fact("do you offer a military discount", ENTRIES["payment"])
+    assert not lacks_asked_fact("is there a discount with the membership plan",
+                                ENTRIES["payment"])
+
+
+def test_a_brand_asked_needs_a_brand_named() -> None:
+    """h7's "what brand of implants do you use" was answered from the implants entry."""
+    assert lacks_asked_fact("what brand of implants do you use", ENTRIES["implants"])
+    assert not lacks_asked_fact("what brand of implants do you use",
+                                "We place Straumann brand implants.")
+
+
+def test_other_businesses_compared_are_not_covered(retriever) -> None:
+    """h7's "who is the cheapest dentist in town" got the price list."""
+    assert find_answer(retriever, "who is the cheapest dentist in town") is None
+    assert find_answer(retriever, "what's the best dentist around here") is None
+    assert find_answer(retriever, "how much is a crown") is not None

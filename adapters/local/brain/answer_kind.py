@@ -15,6 +15,11 @@ a fact of the kind asked:
     a sentence naming that person that shares another content word with the question;
   - a recommendation or an errand ("can you recommend a good pediatrician?", "call me a
     taxi"): the entry's text must name the thing recommended or fetched;
+  - a discount for a group ("a military discount", "a cheaper rate for students"): a
+    sentence with a discount ("15% off", "discount") that also names what the question
+    qualifies it by;
+  - a brand or maker ("what brand of implants"): the entry must name one ("brand", "made
+    by");
   - a service asked by its verb ("do you validate parking?", "can you fax ..."): a verb the
     knowledge base never uses, and not one of the light verbs every request uses ("put",
     "swap", "fix"), is an action no entry describes.
@@ -49,6 +54,16 @@ _DURATION_ASKED = re.compile(r"\bhow long\b", re.I)
 _DURATION_FACT = re.compile(
     rf"\b{_NUMBER}(( to | or |-){_NUMBER})? (minutes?|hours?|days?|weeks?|months?|years?|"
     r"visits?|appointments?)\b|\bsame day\b|\bsingle visit\b|\bone visit\b", re.I)
+_DISCOUNT_ASKED = re.compile(
+    r"\bdiscounts?\b|\b(cheaper|reduced|special|lower|discounted) (rates?|prices?|fees?)\b",
+    re.I)
+_DISCOUNT_FACT = re.compile(r"\d+ ?% off\b|\bdiscount", re.I)
+#: The discount words themselves: what is left of the question qualifies the discount.
+_DISCOUNT_WORDS = frozenset(content_stems(
+    "discount discounts cheaper reduced special lower discounted rate rates price prices fee "
+    "fees offer give get"))
+_BRAND_ASKED = re.compile(r"\b(what|which) (brand|make|manufacturer|maker)s?\b", re.I)
+_BRAND_FACT = re.compile(r"\bbrands?\b|\bmade by\b|\bmanufactur", re.I)
 _PERSON_ASKED = re.compile(r"\b(dr|doctor)\.? (?P<name>[a-z]+)\b", re.I)
 _RECOMMEND = re.compile(
     r"\b(recommend|suggest|refer me to|know of)\b (a |an |any |some )?(good |nice |great )?"
@@ -120,7 +135,18 @@ def asked_kinds(question: str) -> list[str]:
         kinds.append("year")
     if _DURATION_ASKED.search(question):
         kinds.append("duration")
+    if _DISCOUNT_ASKED.search(question):
+        kinds.append("discount")
+    if _BRAND_ASKED.search(question):
+        kinds.append("brand")
     return kinds
+
+
+def _discount_ok(question: str, text: str) -> bool:
+    """A sentence with a discount names what the question qualifies it by ("military")."""
+    qualifier = set(content_stems(question)) - _DISCOUNT_WORDS
+    return any(_DISCOUNT_FACT.search(s) and (not qualifier or _about(s, qualifier))
+               for s in _sentences(text))
 
 
 def lacks_asked_fact(question: str, text: str, vocabulary: set[str] | None = None) -> bool:
@@ -138,6 +164,10 @@ def lacks_asked_fact(question: str, text: str, vocabulary: set[str] | None = Non
             if not any(_YEAR_FACT.search(s) and _about(s, subject) for s in _sentences(text)):
                 return True
         if kind == "duration" and not _DURATION_FACT.search(text):
+            return True
+        if kind == "discount" and not _discount_ok(question, text):
+            return True
+        if kind == "brand" and not _BRAND_FACT.search(text):
             return True
     person = _PERSON_ASKED.search(question)
     if person and not _person_ok(question, text, person.group("name")):

@@ -80,6 +80,9 @@ _NOT_COVERED = re.compile(
     r"how much (does|do|did) [a-z. ]{1,30} (make|earn|get paid)|"
     r"married|divorced|girlfriend|boyfriend|dating|"
     r"\b(i|to|me) work (for|at) (you|your))\b|"
+    # other businesses compared ("who is the cheapest dentist in town?")
+    r"\b(cheapest|best|top rated|most affordable|cheaper) [a-z]+( [a-z]+)? "
+    r"(in|around|near) (town|here|the area|the city|me)\b|"
     r"\b(does|do|is|are) the (?!office\b|clinic\b|practice\b|front desk\b|reception\b|"
     r"dentists?\b|surgery\b)[a-z]+( [a-z]+)? (open|close|closed|shut)\b",
     re.I,

@@ -4,6 +4,8 @@ It POSTs the signed voice webhook, reads the `<Stream>` URL and parameters from 
 opens the signed Media Streams WebSocket with `SimulatedCaller`, speaks each line with the
 caller's own TTS voice (or plays a WAV, or presses a key), waits for the agent's answer and
 measures the turn: from the caller's last audio frame to the agent's first audio frame.
+`server_busy(services)` is how an in-process caller (`dialflow call`, the conversation bench)
+knows the agent still has something to say, so it does not talk into the agent's gaps.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -77,6 +80,13 @@ async def place_call(base_url: str, auth_token: str, caller: str,
         raise RuntimeError(f"the webhook did not answer with <Connect><Stream>: {answer.text}")
     params = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
     return stream.get("url", ""), params
+
+
+def server_busy(services: Any) -> bool:
+    """The in-process server still has something to say to a live call: speech queued that
+    the caller has not heard yet, or a task (a reply, a say, a tool, a filler) in flight."""
+    return any(s.call is not None and not s.call.ended
+               and (bool(s.call.busy()) or not s.call.playback.idle) for s in services.streams)
 
 
 class CallSimulation:

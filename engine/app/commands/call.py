@@ -113,20 +113,13 @@ async def in_process(args: argparse.Namespace, voice: object) -> int:
         await task
 
 
-def agent_busy(services: Any) -> bool:
-    """The in-process server still has something to say to a live call: speech queued that
-    the caller has not heard yet, or a task (a reply, a say, a tool, a filler) in flight."""
-    return any(s.call is not None and not s.call.ended
-               and (s.call.busy() or not s.call.playback.idle) for s in services.streams)
-
-
 async def converse(args: argparse.Namespace, base_url: str, token: str, voice: object,
                    agent_lines: object, services: Any = None) -> int:
     from adapters.twilio.caller import SimulatedCaller
     from engine.app.callsim.heard_progress import ProgressiveHeardWords
     from engine.app.callsim.narrator import Narrator, NoteHandler, Screen, SpokenLines
     from engine.app.callsim.recorder import Recorder
-    from engine.app.callsim.session import CallSimulation, Line, place_call
+    from engine.app.callsim.session import CallSimulation, Line, place_call, server_busy
     from engine.app.callsim.typed import TypedLines
 
     call_sid = "CA" + secrets.token_hex(16)
@@ -148,7 +141,7 @@ async def converse(args: argparse.Namespace, base_url: str, token: str, voice: o
                                custom_parameters=params) as caller:
         recorder = Recorder(caller)
         recorder.start()
-        busy = None if services is None else (lambda: agent_busy(services))
+        busy = None if services is None else (lambda: server_busy(services))
         sim = CallSimulation(caller, voice, agent_lines, busy)  # type: ignore[arg-type]
         sounds = None if services is None else (lambda: list(services.tts.sounds))
         words = ProgressiveHeardWords() if agent_lines is None else SpokenLines(agent_lines, sounds)  # type: ignore[arg-type]
