@@ -112,6 +112,7 @@ class SimulatedCaller:
                 auth_token, self.call_sid, self.custom_parameters["caller"], time.time()))
         self.playback = PlaybackBuffer()
         self.received: list[OutboundMessage] = []
+        self.media_received = 0  # how many of `received` are media (counted as they come)
         self.echoed_marks: list[str] = []
         self.segments: list[HeardSegment] = []
         self.errors: list[str] = []
@@ -370,6 +371,7 @@ class SimulatedCaller:
         if message.stream_sid != self.stream_sid:
             self.errors.append(f"{type(message).__name__} for stream {message.stream_sid!r}")
         elif isinstance(message, OutboundMedia):
+            self.media_received += 1
             self.playback.push_audio(message.payload)
             self._audio_arrived.set()
         elif isinstance(message, OutboundMark):

@@ -54,6 +54,7 @@ class _Caller:
         self.closed = False
         self.playback = _Idle()
         self.received = [OutboundMedia("MZ1", b"\xff" * 160)]  # the agent has spoken
+        self.media_received = len(self.received)
 
 
 def test_the_caller_waits_while_the_server_has_more_to_say(monkeypatch) -> None:

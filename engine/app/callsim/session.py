@@ -25,7 +25,6 @@ import numpy as np
 
 from adapters.audio.mulaw import pcm_to_ulaw8k
 from adapters.twilio.caller import SimulatedCaller
-from adapters.twilio.messages import OutboundMedia
 from adapters.twilio.signature import SIGNATURE_HEADER, sign
 from engine.media import TtsProvider
 
@@ -104,7 +103,7 @@ class CallSimulation:
         self.last_latency: float | None = None  # the newest turn's, as soon as it is measured
 
     def _media_count(self) -> int:
-        return sum(1 for m in self.caller.received if isinstance(m, OutboundMedia))
+        return self.caller.media_received
 
     def new_agent_lines(self) -> list[str]:
         lines = self.agent_lines()
