@@ -49,6 +49,11 @@ class MediaSocket:
         self._lean: LeanChannel | None = (scope.get("extensions") or {}).get(LEAN_CHANNEL)
         self.parked = False  # waiting in `receive`: nothing of ours is being handled
 
+    @property
+    def short_path(self) -> bool:
+        """The server offers its short path (`inline`, `send_texts_now`) for this socket."""
+        return self._lean is not None
+
     def inline(self, handler: Callable[[str], bool] | None) -> bool:
         """Have `handler` take texts as they arrive, while nothing is queued for `receive`;
         True when the server offers it (otherwise every text comes through `receive`)."""

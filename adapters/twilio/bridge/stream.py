@@ -225,7 +225,8 @@ class MediaStream:
                                       on_mark=self.session.mark_sent,
                                       on_clear=self.session.clear_sent,
                                       on_rewind=self.session.rewind_sent,
-                                      send_now=self._send_now)
+                                      send_now=self._send_now if self.ws.short_path
+                                      else None)
         self.outbound.start()
         machine = services.machine_for(start.call_sid, machine)  # an outbound call's flow
         speaker = self.speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
