@@ -183,3 +183,19 @@ def test_a_stream_that_cannot_write_now_gets_its_frames_the_usual_way() -> None:
     assert [texts for _, texts in writes] == [[str(i)] for i in range(50)] + [["end"]]
     times = [at for at, _ in writes]
     assert times == sorted(times) and times[-2] >= 0.78 - 0.02 - 1e-6  # still paced
+
+
+def test_a_replys_first_lead_of_audio_leaves_in_one_write() -> None:
+    async def main() -> list[tuple[float, list[str]]]:
+        line = Line()
+        outbound = _sender(line)
+        await asyncio.sleep(0)
+        outbound.frames(_speech(50))
+        await outbound.send_due()  # from the producer's task, before the sender wakes
+        at_once = list(line.writes)
+        await outbound.close()
+        return at_once
+
+    at_once, _ = _run(main())
+    due_now = round(DEFAULT_LEAD / 0.02) + 1  # slots 0 .. lead: all due at once
+    assert at_once == [(0.0, [str(i) for i in range(due_now)])]

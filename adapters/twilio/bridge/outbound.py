@@ -12,11 +12,12 @@ and the second up to 20 ms before its own (each within a frame of `lead` ahead o
 and a second of speech costs a call 25 sends, not 50. When the stream offers `send_now` (a
 synchronous write, adapters/twilio/bridge/socket.py) and no other send is under way, the
 tick writes the pair itself, as one write, without waking the call's task; otherwise it
-wakes the task, which sends them the usual way. `jitter` records how late each paced
-wake-up came compared with its tick's schedule (frames within the lead go out at once and
-are not late). Once a send fails (the socket went away) the sender is `gone`: later sends
-are skipped and nothing raises, since the stream's receiving side sees the disconnect and
-hangs the call up.
+wakes the task, which sends them the usual way. Likewise the frames due at once (a reply's
+first `lead` of audio) leave in one write wherever `send_now` can take them. `jitter`
+records how late each paced wake-up came compared with its tick's schedule (frames within
+the lead go out at once and are not late). Once a send fails (the socket went away) the
+sender is `gone`: later sends are skipped and nothing raises, since the stream's receiving
+side sees the disconnect and hangs the call up.
 
 Background frames (hold music: `background`) play only while nothing else is queued, so
 music never delays or cuts speech; `stop_background` drops those not sent and, if some went
@@ -69,6 +70,7 @@ class OutboundAudio:
         self._send_now = send_now
         self.stream_sid = stream_sid
         self._media_prefix = media_prefix(stream_sid)  # each frame's JSON up to its payload
+        self._clear_text = clear_message(stream_sid)  # the same every time
         self.lead = lead
         self._items: deque[bytes | _Mark | _Clear] = deque()
         self._wake = asyncio.Event()
@@ -207,7 +209,7 @@ class OutboundAudio:
             if self._playhead - self.lead > now + _ON_TIME:
                 return True  # not yet: the next tick
             self._ahead = now + FRAME_SECONDS  # the pair's second may go with it
-            if self._send_now is None or self._sending or not self._send_paced(now):
+            if not self._write_due(now, self._ahead):
                 self._paced = due  # the task sends it; its lateness is measured then
             else:
                 self.jitter.append(max(0.0, now - due))
@@ -216,17 +218,21 @@ class OutboundAudio:
         nap.set_result(True)  # the task goes on: a mark, a clear, an empty queue, a send
         return False
 
-    def _send_paced(self, now: float) -> bool:
-        """Write the frames due by `self._ahead` (the head is due) in one synchronous
-        write; False (nothing sent, nothing taken) when the stream cannot write now."""
-        assert self._send_now is not None
-        items, limit = self._items, self._ahead + _ON_TIME
+    def _write_due(self, now: float, until: float) -> bool:
+        """Write the frames due by `until` (the head is due) in one synchronous write;
+        False (nothing sent, nothing taken) when there is no such write or another send
+        is under way (order), or the stream cannot write now."""
+        if self._send_now is None or self._sending:
+            return False
+        items, limit = self._items, until + _ON_TIME
         playhead = max(self._playhead, now)
         texts: list[str] = []
         while (len(texts) < len(items) and isinstance(frame := items[len(texts)], bytes)
                and playhead - self.lead <= limit):
             texts.append(media_text(self._media_prefix, frame))
             playhead += FRAME_SECONDS
+        if not texts:
+            return False
         try:
             if not self._send_now(texts):
                 return False
@@ -253,6 +259,8 @@ class OutboundAudio:
                 or not isinstance(self._items[0], bytes)):
             return
         now = asyncio.get_running_loop().time()
+        if self._playhead - self.lead > now + _ON_TIME or self._write_due(now, now):
+            return  # not due, or sent: every frame due now, in one write
         frame = self._take_due(now, now)
         if frame is not None:
             await self._send_frame(frame)
@@ -321,7 +329,7 @@ class OutboundAudio:
                 hook = self.on_rewind if item.rewind else self.on_clear
                 if hook:
                     hook()
-                await self._send_one(clear_message(self.stream_sid))
+                await self._send_one(self._clear_text)
                 continue
             if isinstance(item, _Mark):
                 self._items.popleft()
@@ -330,8 +338,14 @@ class OutboundAudio:
                 self._keep(item)
                 await self._send_one(mark_message(self.stream_sid, item.name))
                 continue
-            now = loop.time()
-            frame = self._take_due(now, max(now, self._ahead))
+            now, paced = loop.time(), self._paced
+            until = max(now, self._ahead)
+            if self._playhead - self.lead <= until + _ON_TIME and self._write_due(now, until):
+                self._paced = None  # every frame due, in one write
+                if paced is not None:
+                    self.jitter.append(max(0.0, now - paced))
+                continue
+            frame = self._take_due(now, until)
             if frame is None:
                 self._paced = None
                 await self._nap_for_tick()  # the tick may send frames itself meanwhile
