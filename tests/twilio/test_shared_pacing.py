@@ -199,3 +199,27 @@ def test_a_replys_first_lead_of_audio_leaves_in_one_write() -> None:
     at_once, _ = _run(main())
     due_now = round(DEFAULT_LEAD / 0.02) + 1  # slots 0 .. lead: all due at once
     assert at_once == [(0.0, [str(i) for i in range(due_now)])]
+
+
+def test_one_senders_failure_does_not_stop_the_others_ticks() -> None:
+    class Broken:
+        def on_tick(self, due: float, now: float) -> bool:
+            raise RuntimeError("a callback's bug")
+
+    async def main() -> tuple[list[str], int]:
+        line = Line()
+        outbound = _sender(line)
+        await asyncio.sleep(0)
+        pacer = pacer_for(asyncio.get_running_loop())
+        pacer.join(Broken())  # first in line on the next tick
+        outbound.frames(_speech(50))
+        outbound.mark("end")
+        await outbound.send_due()
+        await asyncio.sleep(2.0)
+        waiting = len(pacer)
+        await outbound.close()
+        return line.sent(), waiting
+
+    (sent, waiting), _ = _run(main())
+    assert sent == [str(i) for i in range(50)] + ["end"]
+    assert waiting == 0  # the broken one was dropped, the sender left when done

@@ -201,7 +201,15 @@ class OutboundAudio:
     def on_tick(self, due: float, now: float) -> bool:
         """The shared tick (scheduled for `due`, running at `now`): if the head frame is
         due, send it and the one after it now when a synchronous write is free (True while
-        the next head is a frame still to wait for), else wake the task to do it."""
+        the next head is a frame still to wait for), else wake the task to do it. If this
+        raises (a callback's bug), the task is woken all the same: the pacer drops us."""
+        try:
+            return self._on_tick(due, now)
+        except Exception:
+            self._cut_nap()
+            raise
+
+    def _on_tick(self, due: float, now: float) -> bool:
         nap, items = self._nap, self._items
         if nap is None or nap.done():
             return False  # the wait ended otherwise (a clear, a teardown)
