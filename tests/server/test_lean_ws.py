@@ -59,6 +59,7 @@ class Wire(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.out = bytearray()
+        self.writes = 0
         self.closed = False
         self.paused = False
 
@@ -68,6 +69,7 @@ class Wire(asyncio.Transport):
 
     def write(self, data: Any) -> None:
         self.out += data
+        self.writes += 1
 
     def close(self) -> None:
         self.closed = True
@@ -242,19 +244,24 @@ def test_bytes_sent_before_the_handshake_was_answered_keep_the_socket_on_websock
     assert protocol._lean_ok is False
 
 
+async def _open_socket() -> tuple[LeanWebSocketProtocol, Wire]:
+    """A lean protocol on a recording wire, its handshake done (the app accepted)."""
+    config = Config(recording_app([]), ws_per_message_deflate=False,
+                    ws_ping_interval=None, log_level="critical")
+    protocol = LeanWebSocketProtocol(config=config, server_state=ServerState(), app_state={})
+    wire = Wire()
+    protocol.connection_made(wire)
+    protocol.data_received(REQUEST)
+    await until(lambda: protocol.handshake_complete)
+    return protocol, wire
+
+
 @pytest.mark.parametrize("size", [125, 126, 65535, 65536])
 def test_send_text_now_writes_the_frame_websockets_would(size: int) -> None:
     from websockets.frames import Frame, Opcode
 
     async def main() -> bytes:
-        seen: list[Any] = []
-        config = Config(recording_app(seen), ws_per_message_deflate=False,
-                        ws_ping_interval=None, log_level="critical")
-        protocol = LeanWebSocketProtocol(config=config, server_state=ServerState(), app_state={})
-        wire = Wire()
-        protocol.connection_made(wire)
-        protocol.data_received(REQUEST)
-        await until(lambda: protocol.handshake_complete)
+        protocol, wire = await _open_socket()
         start = len(wire.out)
         assert protocol.send_text_now("é" * (size // 2) + "x" * (size % 2))
         written = bytes(wire.out[start:])
@@ -264,3 +271,22 @@ def test_send_text_now_writes_the_frame_websockets_would(size: int) -> None:
 
     text = "é" * (size // 2) + "x" * (size % 2)
     assert asyncio.run(main()) == Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+def test_send_texts_now_writes_a_pair_in_one_write_as_websockets_would() -> None:
+    from websockets.frames import Frame, Opcode
+
+    async def main() -> tuple[int, bytes]:
+        protocol, wire = await _open_socket()
+        writes = wire.writes
+        start = len(wire.out)
+        assert protocol.send_texts_now(["a" * 300, "b" * 20])
+        written = bytes(wire.out[start:])
+        protocol.connection_lost(None)
+        assert not protocol.send_texts_now(["gone"])
+        return wire.writes - writes, written
+
+    writes, written = asyncio.run(main())
+    assert writes == 1  # the paced pair: one transport write, one system call
+    assert written == (Frame(Opcode.TEXT, b"a" * 300).serialize(mask=False)
+                       + Frame(Opcode.TEXT, b"b" * 20).serialize(mask=False))

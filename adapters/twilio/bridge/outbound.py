@@ -5,10 +5,16 @@ of playback (`lead` seconds), so the buffer stays short and a `clear` on barge-i
 little. Marks follow the frames queued before them. Sending is one task per stream, except
 the first frame after silence: `send_due` sends it from the producer's own task, so a
 reply's first audio does not wait a trip through a busy event loop for the sender to wake.
-Paced frames leave two per wake-up when two are queued back to back: the sender wakes
-when the second is due and sends both, so the first leaves up to 20 ms after its slot (still
-`lead` - 20 ms ahead of playback), and a second of speech costs 25 timer wake-ups, not 50.
-`jitter` records how late each paced wake-up came compared with its schedule (frames within
+Paced frames wait for their loop's shared tick (pacer.py: one timer per process, every
+20 ms, for all calls) instead of a timer each. On the tick that finds a call's next frame
+due, that frame leaves with the one after it, so the first leaves up to 20 ms after its slot
+and the second up to 20 ms before its own (each within a frame of `lead` ahead of playback),
+and a second of speech costs a call 25 sends, not 50. When the stream offers `send_now` (a
+synchronous write, adapters/twilio/bridge/socket.py) and no other send is under way, the
+tick writes the pair itself, as one write, without waking the call's task; otherwise it
+wakes the task, which sends them the usual way. Likewise the frames due at once (a reply's
+first `lead` of audio) leave in one write wherever `send_now` can take them. `jitter`
+records how late each paced wake-up came compared with its tick's schedule (frames within
 the lead go out at once and are not late). Once a send fails (the socket went away) the
 sender is `gone`: later sends are skipped and nothing raises, since the stream's receiving
 side sees the disconnect and hangs the call up.
@@ -27,6 +33,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from adapters.twilio.bridge.pacer import pacer_for
 from adapters.twilio.messages import clear_message, mark_message, media_prefix, media_text
 from engine.audio_format import frames
 
@@ -36,6 +43,7 @@ DEFAULT_LEAD = 0.2
 _ON_TIME = 1e-6  # a frame due this close to now is due: the playhead adds up 0.02s in floats
 
 Send = Callable[[str], Awaitable[None]]
+SendNow = Callable[[list[str]], bool]  # write these texts now, in one write; False: did not
 
 
 @dataclass(frozen=True)
@@ -56,10 +64,13 @@ class OutboundAudio:
                  on_frame: Callable[[], None] | None = None,
                  on_mark: Callable[[str], object] | None = None,
                  on_clear: Callable[[], object] | None = None,
-                 on_rewind: Callable[[], object] | None = None):
+                 on_rewind: Callable[[], object] | None = None,
+                 send_now: SendNow | None = None):
         self._send = send
+        self._send_now = send_now
         self.stream_sid = stream_sid
         self._media_prefix = media_prefix(stream_sid)  # each frame's JSON up to its payload
+        self._clear_text = clear_message(stream_sid)  # the same every time
         self.lead = lead
         self._items: deque[bytes | _Mark | _Clear] = deque()
         self._wake = asyncio.Event()
@@ -70,6 +81,8 @@ class OutboundAudio:
         self._paced: float | None = None
         self._parked = False  # the sender task waits for work
         self._nap: asyncio.Future[bool] | None = None  # the sender waits for a frame's time
+        self._ahead = 0.0  # a tick let the frames due by this time go (a pair's second)
+        self._sending = 0  # sends taken and not yet done: the tick writes only when none
         self._one_send = asyncio.Lock()  # FIFO: sends reach the socket in the order taken
         self.on_frame = on_frame  # called as each frame leaves (turn-latency metric)
         self.on_mark = on_mark  # the protocol tracker learns which marks may come back
@@ -108,7 +121,7 @@ class OutboundAudio:
         self._items.extendleft(reversed(self._unheard))
         self._items.appendleft(_Clear(rewind=True))
         self._unheard.clear()
-        self._playhead = 0.0
+        self._playhead = self._ahead = 0.0
         self.paused = True
         self._wake.set()
         self._cut_nap()
@@ -160,7 +173,7 @@ class OutboundAudio:
         self._background.clear()
         self._background_out = False
         self._unheard.clear()
-        self._playhead = 0.0
+        self._playhead = self._ahead = 0.0
         self.paused = False
         self._wake.set()
         self._cut_nap()
@@ -171,17 +184,76 @@ class OutboundAudio:
         if self._nap is not None and not self._nap.done():
             self._nap.set_result(False)
 
-    async def _nap_for(self, delay: float) -> bool:
-        """asyncio.sleep(delay) that `_cut_nap` ends early (same cost: a future and a timer);
-        True if it ran its time."""
+    async def _nap_for_tick(self) -> bool:
+        """Wait on the loop's shared tick (pacer.py) until the head frame is due, or until
+        the head is no longer a frame to pace; `_cut_nap` ends it early. True if a tick
+        ended it. Whichever way it ends, the pacer holds no reference to this sender."""
         loop = asyncio.get_running_loop()
         nap = self._nap = loop.create_future()
-        handle = loop.call_later(delay, _wake_up, nap)
+        pacer = pacer_for(loop)
+        pacer.join(self)
         try:
             return await nap
         finally:
-            handle.cancel()
+            pacer.leave(self)
             self._nap = None
+
+    def on_tick(self, due: float, now: float) -> bool:
+        """The shared tick (scheduled for `due`, running at `now`): if the head frame is
+        due, send it and the one after it now when a synchronous write is free (True while
+        the next head is a frame still to wait for), else wake the task to do it. If this
+        raises (a callback's bug), the task is woken all the same: the pacer drops us."""
+        try:
+            return self._on_tick(due, now)
+        except Exception:
+            self._cut_nap()
+            raise
+
+    def _on_tick(self, due: float, now: float) -> bool:
+        nap, items = self._nap, self._items
+        if nap is None or nap.done():
+            return False  # the wait ended otherwise (a clear, a teardown)
+        if items and not self.paused and isinstance(items[0], bytes):
+            if self._playhead - self.lead > now + _ON_TIME:
+                return True  # not yet: the next tick
+            self._ahead = now + FRAME_SECONDS  # the pair's second may go with it
+            if not self._write_due(now, self._ahead):
+                self._paced = due  # the task sends it; its lateness is measured then
+            else:
+                self.jitter.append(max(0.0, now - due))
+                if items and not self.paused and isinstance(items[0], bytes):
+                    return True
+        nap.set_result(True)  # the task goes on: a mark, a clear, an empty queue, a send
+        return False
+
+    def _write_due(self, now: float, until: float) -> bool:
+        """Write the frames due by `until` (the head is due) in one synchronous write;
+        False (nothing sent, nothing taken) when there is no such write or another send
+        is under way (order), or the stream cannot write now."""
+        if self._send_now is None or self._sending:
+            return False
+        items, limit = self._items, until + _ON_TIME
+        playhead = max(self._playhead, now)
+        texts: list[str] = []
+        while (len(texts) < len(items) and isinstance(frame := items[len(texts)], bytes)
+               and playhead - self.lead <= limit):
+            texts.append(media_text(self._media_prefix, frame))
+            playhead += FRAME_SECONDS
+        if not texts:
+            return False
+        try:
+            if not self._send_now(texts):
+                return False
+        except Exception as exc:  # the socket is gone; the receiving side hangs up
+            self._went(exc)
+            return True
+        self._playhead = playhead
+        self.frames_sent += len(texts)
+        for _ in texts:
+            self._keep(items.popleft())  # type: ignore[arg-type]  # frames, taken above
+            if self.on_frame:
+                self.on_frame()
+        return True
 
     @property
     def pending(self) -> int:
@@ -194,15 +266,18 @@ class OutboundAudio:
         if (self.paused or not self._parked or not self._items
                 or not isinstance(self._items[0], bytes)):
             return
-        frame = self._take_due(asyncio.get_running_loop().time())
+        now = asyncio.get_running_loop().time()
+        if self._playhead - self.lead > now + _ON_TIME or self._write_due(now, now):
+            return  # not due, or sent: every frame due now, in one write
+        frame = self._take_due(now, now)
         if frame is not None:
             await self._send_frame(frame)
 
-    def _take_due(self, now: float) -> bytes | None:
-        """Pop the head frame if it is due at `now` (within the lead), advancing the
-        playhead; None if it has to wait."""
+    def _take_due(self, now: float, until: float) -> bytes | None:
+        """Pop the head frame if it is due by `until` (>= `now`; within the lead),
+        advancing the playhead; None if it has to wait."""
         self._playhead = max(self._playhead, now)
-        if self._playhead - self.lead > now + _ON_TIME:
+        if self._playhead - self.lead > until + _ON_TIME:
             return None
         frame = self._items.popleft()
         assert isinstance(frame, bytes)
@@ -224,14 +299,21 @@ class OutboundAudio:
     async def _send_one(self, text: str) -> None:
         if self.gone:
             return
-        async with self._one_send:
-            try:
-                await self._send(text)
-            except Exception as exc:  # the socket is gone; the receiving side hangs up
-                self.gone = True
-                self._items.clear()
-                log.info("stream %s: agent audio stopped, the socket is gone (%s)",
-                         self.stream_sid, type(exc).__name__)
+        self._sending += 1
+        try:
+            async with self._one_send:
+                try:
+                    await self._send(text)
+                except Exception as exc:  # the socket is gone; the receiving side hangs up
+                    self._went(exc)
+        finally:
+            self._sending -= 1
+
+    def _went(self, exc: Exception) -> None:
+        self.gone = True
+        self._items.clear()
+        log.info("stream %s: agent audio stopped, the socket is gone (%s)",
+                 self.stream_sid, type(exc).__name__)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -255,7 +337,7 @@ class OutboundAudio:
                 hook = self.on_rewind if item.rewind else self.on_clear
                 if hook:
                     hook()
-                await self._send_one(clear_message(self.stream_sid))
+                await self._send_one(self._clear_text)
                 continue
             if isinstance(item, _Mark):
                 self._items.popleft()
@@ -264,14 +346,17 @@ class OutboundAudio:
                 self._keep(item)
                 await self._send_one(mark_message(self.stream_sid, item.name))
                 continue
-            now = loop.time()
-            frame = self._take_due(now)
+            now, paced = loop.time(), self._paced
+            until = max(now, self._ahead)
+            if self._playhead - self.lead <= until + _ON_TIME and self._write_due(now, until):
+                self._paced = None  # every frame due, in one write
+                if paced is not None:
+                    self.jitter.append(max(0.0, now - paced))
+                continue
+            frame = self._take_due(now, until)
             if frame is None:
-                due = self._playhead - self.lead
-                if len(self._items) > 1 and isinstance(self._items[1], bytes):
-                    due += FRAME_SECONDS  # one wake-up for two frames (module docstring)
-                if await self._nap_for(due - now):
-                    self._paced = due  # its lateness is measured when the frame leaves
+                self._paced = None
+                await self._nap_for_tick()  # the tick may send frames itself meanwhile
                 continue  # a clear may have emptied the queue meanwhile (or a pause held it)
             if self._paced is not None:  # woke up for this frame: how late was the wake-up?
                 self.jitter.append(max(0.0, now - self._paced))
@@ -286,7 +371,3 @@ class OutboundAudio:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
-
-def _wake_up(nap: asyncio.Future[bool]) -> None:
-    if not nap.done():
-        nap.set_result(True)

@@ -10,8 +10,8 @@ signature check reads, `accept`, `close` — still goes through starlette's `Web
 When the server offers its short path (`LEAN_CHANNEL` in the scope's extensions:
 engine/app/server/lean_ws.py), `inline` lets a handler take texts as they arrive, without
 the ASGI queue or a wake-up of the stream's task, while the stream waits in `receive`
-(`parked`), and `send_text` writes frames straight to it; without it (another ASGI server)
-both go the ASGI way. Touches only the one socket it is given.
+(`parked`), and `send_text` / `send_texts_now` write frames straight to it; without it
+(another ASGI server) both go the ASGI way. Touches only the one socket it is given.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ class LeanChannel(Protocol):
     def send_text_now(self, text: str) -> bool:
         """Send one text frame now; False (nothing sent) when ASGI must do it."""
 
+    def send_texts_now(self, texts: list[str]) -> bool:
+        """Send these text frames now, in one write; False (nothing sent) when ASGI must."""
+
 
 class MediaSocket:
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -45,6 +48,11 @@ class MediaSocket:
         self._gone: tuple[int, Any] | None = None  # the disconnect, once it came
         self._lean: LeanChannel | None = (scope.get("extensions") or {}).get(LEAN_CHANNEL)
         self.parked = False  # waiting in `receive`: nothing of ours is being handled
+
+    @property
+    def short_path(self) -> bool:
+        """The server offers its short path (`inline`, `send_texts_now`) for this socket."""
+        return self._lean is not None
 
     def inline(self, handler: Callable[[str], bool] | None) -> bool:
         """Have `handler` take texts as they arrive, while nothing is queued for `receive`;
@@ -74,6 +82,12 @@ class MediaSocket:
             self._gone = (message.get("code", 1000), message.get("reason"))
             raise WebSocketDisconnect(*self._gone)
         raise RuntimeError(f"unexpected ASGI message {kind!r:.40} on a media socket")
+
+    def send_texts_now(self, texts: list[str]) -> bool:
+        """Send these text messages now, in one write, if the server's short path can;
+        False (nothing sent) otherwise: `send_text` then sends each the ASGI way."""
+        lean = self._lean
+        return lean is not None and lean.send_texts_now(texts)
 
     async def send_text(self, text: str) -> None:
         """Send one text message; raises (the server's own error) once the socket is gone."""

@@ -224,7 +224,9 @@ class MediaStream:
         self.outbound = OutboundAudio(self._send, start.stream_sid, on_frame=self._frame_sent,
                                       on_mark=self.session.mark_sent,
                                       on_clear=self.session.clear_sent,
-                                      on_rewind=self.session.rewind_sent)
+                                      on_rewind=self.session.rewind_sent,
+                                      send_now=self._send_now if self.ws.short_path
+                                      else None)
         self.outbound.start()
         machine = services.machine_for(start.call_sid, machine)  # an outbound call's flow
         speaker = self.speaker = TwilioSpeaker(services.tts, self.outbound, self.call_id,
@@ -316,6 +318,16 @@ class MediaStream:
         if self.record is not None and self.record.audio is not None:
             self.record.agent_message(text)
         await self.ws.send_text(text)  # OutboundAudio sends one message at a time
+
+    def _send_now(self, texts: list[str]) -> bool:
+        """The paced frames in one write now, if the socket's short path can (recorded as
+        `_send` records them); False: nothing sent."""
+        if not self.ws.send_texts_now(texts):
+            return False
+        if self.record is not None and self.record.audio is not None:
+            for text in texts:
+                self.record.agent_message(text)
+        return True
 
     async def close(self, code: int = 1000) -> None:
         """Hang up from our side (no Twilio REST available): end the media socket."""

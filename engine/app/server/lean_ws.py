@@ -20,8 +20,9 @@ a `Frame` and its serializer. Here, once the handshake is done:
   The short path starts only on a socket whose handshake request came alone (uvicorn hands
   it over by itself), so websockets' parser always stands at a frame boundary when it is
   handed bytes again.
-- **Outbound**, `send_text_now` writes a text frame straight to the transport while the
-  socket is open and writable; otherwise it says False and the app sends through ASGI.
+- **Outbound**, `send_text_now` writes a text frame (`send_texts_now` several, in one
+  write) straight to the transport while the socket is open and writable; otherwise it
+  says False and the app sends through ASGI.
 
 Selected with `uvicorn.Config(ws=LeanWebSocketProtocol)` (`dialflow serve`, the bench, the
 server tests). Touches only its own connection's transport.
@@ -30,7 +31,7 @@ server tests). Touches only its own connection's transport.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from struct import Struct
 from typing import Any
 
@@ -70,20 +71,17 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def send_text_now(self, text: str) -> bool:
         """Write one text frame now; False (nothing done) when the socket is not plainly
         open and writable: the caller then sends through ASGI, which waits or raises."""
+        return self.send_texts_now((text,))
+
+    def send_texts_now(self, texts: Sequence[str]) -> bool:
+        """Write these text frames now, in one transport write (a paced pair of media
+        frames: one system call, not two); False (nothing done) as `send_text_now`."""
         if (self.close_sent or self.disconnected or not self.handshake_complete
                 or self.initial_response is not None or not self.writable.is_set()
                 or self.conn.state is not OPEN or self.conn.extensions
                 or self.conn.expect_continuation_frame):
             return False
-        data = text.encode()
-        n = len(data)
-        if n < 126:
-            head = bytes((_FIN_TEXT, n))
-        elif n < 65536:
-            head = bytes((_FIN_TEXT, 126)) + _U16.pack(n)
-        else:
-            head = bytes((_FIN_TEXT, 127)) + _U64.pack(n)
-        self.transport.write(head + data)
+        self.transport.write(b"".join(_text_frame(text) for text in texts))
         return True
 
     def handle_connect(self, event: Request) -> None:
@@ -199,3 +197,14 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def _hand_over(self, data: bytes) -> None:
         self._lean_ok, self._rest = False, b""
         super().data_received(data)
+
+
+def _text_frame(text: str) -> bytes:
+    """One final, unmasked text frame (a server's) holding `text`."""
+    data = text.encode()
+    n = len(data)
+    if n < 126:
+        return bytes((_FIN_TEXT, n)) + data
+    if n < 65536:
+        return bytes((_FIN_TEXT, 126)) + _U16.pack(n) + data
+    return bytes((_FIN_TEXT, 127)) + _U64.pack(n) + data
