@@ -410,12 +410,14 @@ async def main(calls: list[int], only: set[str]) -> None:
         for line in await compare(latency):
             print(line)
     if "latency" in only:
+        from bench.turn_overlap import Overlap
         from bench.turn_stages import breakdown, time_workers
 
         for n in calls:
             jobs = time_workers()
             cpu: list[float] = []
-            stages = await latency(n, jobs, cpu=cpu)
+            with Overlap() as overlap:
+                stages = await latency(n, jobs, cpu=cpu)
             turns = len(stages.get("first_frame", []))
             print(f"turn latency, {n} concurrent call(s), end of caller speech -> "
                   f"(load average {os.getloadavg()[0]:.1f} after; process CPU "
@@ -423,6 +425,8 @@ async def main(calls: list[int], only: set[str]) -> None:
             for name in ("first_frame", "first_mark"):
                 print(f"  {name:<12} {ms(stages.get(name, []))}")
             for line in breakdown(stages, jobs, pause_ms()):
+                print(line)
+            for line in overlap.lines():
                 print(line)
 
 
