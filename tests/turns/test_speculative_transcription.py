@@ -109,6 +109,7 @@ def install(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[float], Whisper],
         monkeypatch.setattr(models, "give_back_vad", lambda _: None)
         monkeypatch.setattr(speculation, "transcribe", whisper)
         monkeypatch.setattr(stt_module, "transcribe", whisper)
+        monkeypatch.setitem(speculation._runs, "typical_s", 0.0)  # whisper quick so far
 
     return put
 
@@ -229,3 +230,25 @@ def test_no_early_job_starts_while_whisper_is_busy_and_the_pause_transcribes_its
     # an early start would have
     assert asked == [5 + WORDS + 1, end + 1]
     assert emitted.texts() == ["I would like to book a cleaning."]
+
+
+def test_no_early_job_starts_while_whisper_runs_slower_than_the_limit(install: Any) -> None:
+    whisper = Whisper(lambda n: BOOKING)
+    install(windows((QUIET, 5), (SPEECH, WORDS)), whisper)
+    speculation._runs["typical_s"] = speculation.EARLY_RUN_LIMIT_S * 2  # a loaded machine
+    pool = HeldPool()
+
+    async def main() -> tuple[Emitted, int]:
+        session, emitted, _ = session_on(pool)
+        await feed(session, 5 + WORDS + 3)  # past the early start, short of the pause
+        asked_early = len(pool.jobs)
+        await feed(session, 8)
+        pool.release()
+        await until(lambda: emitted.texts(), "the committed utterance")
+        await session.close()
+        return emitted, asked_early
+
+    emitted, asked_early = asyncio.run(main())
+    assert asked_early == 0 and len(pool.jobs) == 1  # asked at the pause, not before
+    assert whisper.ran == [5 + WORDS + 1]  # on the audio an early start would have had
+    assert emitted.texts() == [BOOKING]

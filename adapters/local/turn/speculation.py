@@ -11,7 +11,8 @@ speculation is dropped: it never reaches the call, and the jobs it queued that h
 started are taken off the pools.
 Speculative transcription: `early_ms` of silence into a pause (`Pausing`, well before the
 `pause_ms` decision point) the transcription of the words so far starts already, if the
-stt pool is idle and no earlier speculative job of this call is still running; the
+stt pool is idle and whisper runs fast enough (`EARLY_RUN_LIMIT_S`) for a start that the
+caller's next word makes stale to be done before their real pause; the
 `Paused` of the same silence takes it over (it transcribes the same audio, `Paused.words`,
 when no early start ran, so turns never depend on the load). A caller who speaks again
 cancels it: a job not started never runs, and since one starts only on an idle pool, it
@@ -41,6 +42,20 @@ from flows.turns import TurnPolicy
 
 log = logging.getLogger("dialflow.local.turn")
 EARLY_MS = 32  # silence after which a pause's transcription may start (one VAD window)
+# No early start while whisper runs slower than this (a loaded machine): a start that a
+# comma makes stale would still be running when the caller's real pause came (a comma, a
+# word or two and the 0.2 s pause take about this long), and the real job would wait.
+EARLY_RUN_LIMIT_S = 0.6
+_runs = {"typical_s": 0.0}  # a moving average of a pause's whisper run, all calls
+
+
+def _timed(audio: bytes, *primed: str) -> Transcript:
+    """`transcribe`, its run time folded into the moving average (in the worker)."""
+    began = time.perf_counter()
+    try:
+        return transcribe(audio, *primed)
+    finally:
+        _runs["typical_s"] += 0.3 * (time.perf_counter() - began - _runs["typical_s"])
 
 
 def early_ms(pause_ms: int) -> int | None:
@@ -120,7 +135,7 @@ class TurnDecider:
     # -- the transcription ----------------------------------------------------------------
     def _transcribe(self, audio: bytes) -> tuple[Future[Transcript], asyncio.Future[Transcript]]:
         primed = () if self._prompt is None else (self._prompt,)
-        job = self._executor.submit(transcribe, audio, *primed)
+        job = self._executor.submit(_timed, audio, *primed)
         return job, asyncio.wrap_future(job, loop=asyncio.get_running_loop())
 
     @staticmethod
@@ -135,6 +150,8 @@ class TurnDecider:
         a speculative job never queues ahead of anyone's real one, and at most one runs)."""
         self._drop_early()
         if getattr(self._executor, "busy", True):  # a pool that cannot say: never early
+            return
+        if _runs["typical_s"] > EARLY_RUN_LIMIT_S:  # a stale start would hold the real one
             return
         job, text = self._transcribe(event.audio)
         early = Early(event.pause, job, text, time.perf_counter())
