@@ -10,7 +10,9 @@ interruptions and premature ends of turn.
   caller speaking piper audio in real time), whisper tiny.en, piper, silero, the rules brain
   held back 200 ms before its first sentence (standing in for an LLM's first token). From
   the end of the caller's speech (the server's VAD) to the first agent frame sent and to
-  the first mark back, p50/p95, at each concurrency in --calls.
+  the first mark back, p50/p95, at each concurrency in --calls; then, per turn, when
+  whisper was asked (early or at the pause), the transcript, the commit, how far ahead the
+  reply was started, the first sentence and the first frame (bench/turn_overlap.py).
 * eot — utterances with pauses inside (a phone number read in groups, "I'd like to book...
   a cleaning", a spelled name), fed in real time to the local STT session; premature =
   the turn ended inside the utterance (more than one `caller.utterance`).
