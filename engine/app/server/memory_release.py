@@ -9,7 +9,8 @@ Under `PYTHONMALLOC=malloc` (`ALLOCATOR_ENV`, a deployment's choice) `malloc_tri
 returns glibc's free pages even between live blocks, but scattered survivors keep as much
 (+13 %), at a CPU cost (`bench.engine_bench`: about +30 % per event). So the release only
 removes what it can: the app's `tidy` first (`Storage.drop_dead_cursors`: sqlite3's weakrefs
-to a burst's closed cursors), then a full collection (which also empties CPython's free
+to a burst's closed cursors), then CPython's method cache (the names it holds), then a full
+collection (which also empties CPython's free
 lists, whose blocks would otherwise keep arenas mapped), then glibc's free pages.
 
 When: checked every `interval` seconds; a release runs (in a worker thread) when the open
@@ -26,6 +27,7 @@ import contextlib
 import gc
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +110,12 @@ def _trim() -> None:
     """A full collection first: it frees what only cycles still hold and empties CPython's
     free lists (up to 2,000 tuples of each size, floats, lists, dicts...), which after a
     burst hold blocks in the burst's pymalloc arenas, so arenas left with nothing else are
-    unmapped; then glibc's free pages go back."""
+    unmapped; then glibc's free pages go back. Before it, CPython's method cache (4,096
+    entries, one per type and attribute name) lets go of the names it holds: it keeps a
+    strong reference to the last string each lookup used, and C code makes a new one per
+    call (datetime's `PyObject_CallMethod(tz, "utcoffset")`), so the cache held hundreds
+    of strings born in the burst's last moments, pinning its arenas where the collector
+    cannot see them. The cache refills on the next lookups."""
+    sys._clear_type_cache()
     gc.collect()
     return_freed_memory()
