@@ -8,7 +8,9 @@ calls (`bench/soak_bench.py`), bounded (a second burst of the same size adds 1 t
 Under `PYTHONMALLOC=malloc` (`ALLOCATOR_ENV`, a deployment's choice) `malloc_trim(0)`
 returns glibc's free pages even between live blocks, but scattered survivors keep as much
 (+13 %), at a CPU cost (`bench.engine_bench`: about +30 % per event). So the release only
-removes what it can: the app's `tidy` first (`Storage.drop_dead_cursors`: sqlite3's weakrefs
+removes what it can: the event loop's free lists first (`loop_free_lists.py`: up to 250
+freed handles of each kind and 255 future iterators, born at the burst's peak), the app's
+`tidy` (`Storage.drop_dead_cursors`: sqlite3's weakrefs
 to a burst's closed cursors), then CPython's method cache (the names it holds), then a full
 collection (which also empties CPython's free
 lists, whose blocks would otherwise keep arenas mapped), then glibc's free pages.
@@ -17,7 +19,8 @@ When: checked every `interval` seconds; a release runs (in a worker thread) when
 media sockets fell by at least `min_drop` below their peak since the last release, or to
 none since the last release, so a steady load never pays for it. Reports its counts for
 `/health` (`describe`). Touches only this process's heap (through
-`adapters.local.pool.return_freed_memory`) and what `tidy` touches.
+`adapters.local.pool.return_freed_memory`), the running loop's free lists and what `tidy`
+touches.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.local.pool import return_freed_memory
+from engine.app.server.loop_free_lists import LoopFreeLists
 
 log = logging.getLogger("dialflow.server")
 ALLOCATOR_ENV = "PYTHONMALLOC"
@@ -58,8 +62,10 @@ class MemoryRelease:
     releases: int = 0
     released_mib: float = 0.0
     _task: asyncio.Task[None] | None = None
+    free_lists: LoopFreeLists | None = None  # made by `start`, on the loop, before any call
 
     def start(self) -> None:
+        self.free_lists = LoopFreeLists()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -79,6 +85,8 @@ class MemoryRelease:
             return False
         before = rss_mib()
         started = time.perf_counter()
+        if self.free_lists is not None:
+            await self.free_lists.flush()
         await asyncio.to_thread(self._tidy_and_release)
         self.releases += 1
         self.released_mib += max(0.0, before - rss_mib())
