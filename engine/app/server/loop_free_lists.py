@@ -23,6 +23,7 @@ cancelled at once; the future it awaits on is never completed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
 LIST_SIZE = 256  # at least the longest list: uvloop's 250, `_asyncio`'s 255
@@ -41,14 +42,16 @@ class LoopFreeLists:
         # uvloop's handles have free lists; asyncio's own loop makes plain Python objects
         self.handles = type(self.loop).__module__.startswith("uvloop")
         self._future: asyncio.Future[None] = self.loop.create_future()
+        self._context = contextvars.Context()  # one for all: a handle copies none
         self._reserve = self._take()
         self.flushes = 0
 
     def _take(self) -> list[Any]:
         taken: list[Any] = [self._future.__await__() for _ in range(self.size)]
         if self.handles:
-            for make in (lambda: self.loop.call_soon(_nothing),
-                         lambda: self.loop.call_later(3600, _nothing)):
+            for make in (lambda: self.loop.call_soon(_nothing, context=self._context),
+                         lambda: self.loop.call_later(3600, _nothing,
+                                                      context=self._context)):
                 for _ in range(self.size):
                     handle = make()
                     handle.cancel()
