@@ -6,8 +6,10 @@ most of the burst's high-water mark. With CPython's default small-object allocat
 outlive a burst sit in the burst's arenas: +13 to 15 % over the baseline after 100 concurrent
 calls (`bench/soak_bench.py`), bounded (a second burst of the same size adds 1 to 2 %).
 Under `PYTHONMALLOC=malloc` (`ALLOCATOR_ENV`, a deployment's choice) `malloc_trim(0)`
-returns glibc's free pages even between live blocks, but scattered survivors keep as much
-(+13 %), at a CPU cost (`bench.engine_bench`: about +30 % per event). So the release only
+returns glibc's free pages even between live blocks: with the steps below, +2.7 to +3.6 %
+after three rounds of 1,000 calls, against +12 to +14 % under pymalloc, whose arenas hold
+whatever is allocated just after a burst. That comes at a CPU cost (`bench.engine_bench`:
+about +30 % per event). So the release only
 removes what it can: the event loop's free lists first (`loop_free_lists.py`: up to 250
 freed handles of each kind and 255 future iterators, born at the burst's peak), the app's
 `tidy` (`Storage.drop_dead_cursors`: sqlite3's weakrefs
