@@ -16,7 +16,10 @@ burst has: a burst's high-water mark is what the budget is about; the cold figur
 warm-up's own growth are printed too), at peak and after each round (budget: back within
 5 % of the baseline). `--diagnose` asks the server where its memory is: the objects
 born during a round and alive after it, and what the new, sparsely used pymalloc arenas
-hold (`bench/arena_walk.py`); its figures are read before the probe runs.
+hold (`bench/arena_walk.py`); its figures are read before the probe runs. The frozen
+start-up heap is unfrozen for it, or the scans would not see what it holds.
+`--new-blocks` says which pymalloc blocks are in use after the first round that were not at
+the baseline, and which sit in arenas mapped since (`bench/new_blocks.py`), objects or not.
 """
 
 from __future__ import annotations
@@ -187,7 +190,9 @@ def serve(port: int) -> None:
 
         from bench import arena_walk, memory_probe
 
-        gc.collect()
+        if diagnose and gc.get_freeze_count():  # the probes walk what the collector
+            gc.unfreeze()  # sees: the frozen start-up heap is outside it, and it holds
+        gc.collect()       # what a burst left (its dicts' tables, its lists' items)
         if not diagnose:  # the figures only: allocates next to nothing
             return {**memory_probe.report(), "grown": [], "types_grown": [], "pinning": [],
                     "weakref_holders": []}
@@ -203,6 +208,19 @@ def serve(port: int) -> None:
                 "pinning": memory_probe.born_since(snapshot, since) if snapshot else [],
                 "weakref_holders": memory_probe.dead_weakref_holders(),
                 "sparse": arena_walk.sparse_arenas(snapshot, since)}
+
+    @app.get("/bench/newblocks")
+    async def newblocks(mark: bool = False) -> list[str]:
+        """`--new-blocks`: mark the blocks in use now, or say which are in use since the
+        mark (`bench/new_blocks.py`): what holds a burst's arenas, objects or not."""
+        import gc
+
+        from bench import new_blocks
+
+        gc.collect()
+        if mark:
+            return [str(new_blocks.mark())]
+        return new_blocks.report()
 
     @app.post("/bench/trace")
     async def trace(frames: int = 25) -> dict[str, bool]:
@@ -403,6 +421,11 @@ def main() -> None:
                         "warm-up, keeping FRAMES frames (25 names the owner), so every block "
                         "that pins a burst's arena is shown with where it was allocated, "
                         "and each round's growth by allocation site (slow)")
+    parser.add_argument("--new-blocks", action="store_true",
+                        help="also say which pymalloc blocks are in use after the first "
+                        "round that were not at the baseline, by kind, and which of them "
+                        "sit in the arenas mapped since (objects or not: free lists of C "
+                        "code, caches); reads the heap in place, a few seconds")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
     args = parser.parse_args()
     if args.serve:
@@ -446,6 +469,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
             time.sleep(2.0)
             before = server_figures(server.pid, http, base, "before", "cold",
                                     diagnose=args.diagnose)
+            if args.new_blocks:
+                http.get(f"{base}/bench/newblocks", params={"mark": "1"}, timeout=600)
             outcomes, drops, peak = asyncio.run(
                 soak(url, base, server.pid, args.calls, args.concurrency, 0))
             phantom = settle(http, base)
@@ -453,6 +478,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
             after = server_figures(server.pid, http, base, "after", "before",
                                    diagnose=args.diagnose)
             round_rss.append(after["rss_mib"])
+            new_blocks = (http.get(f"{base}/bench/newblocks", timeout=600).json()
+                          if args.new_blocks else [])
             if args.rounds > 1:  # does what stays after the first round keep growing?
                 for round_index in range(1, args.rounds):
                     asyncio.run(soak(url, base, server.pid, args.calls, args.concurrency,
@@ -510,6 +537,8 @@ def run(args: argparse.Namespace, allocator: str) -> None:
     print("resident memory that grew from before to after, by mapping (MiB): " + ", ".join(
         f"{kind} {mib:+.1f}" for kind, mib in sorted(mappings.items(), key=lambda x: -x[1])
         if abs(mib) >= 0.3))
+    for line in new_blocks:  # --new-blocks
+        print("blocks since the baseline: " + line)
     grown = after["fd_kinds"] - before["fd_kinds"]
     if grown:
         print("descriptors added since the baseline: " + ", ".join(

@@ -155,3 +155,92 @@ def test_tidy_runs_before_each_release_only() -> None:
 
     asyncio.run(scenario())
     assert order == ["tidy", "release"]
+
+
+TYPE_CACHE = """
+import asyncio, sys
+sys.path.insert(0, {root!r})
+from engine.app.server.memory_release import MemoryRelease
+
+kinds = [type(f"Tz{{i}}", (), {{"utcoffset": lambda self: 0}}) for i in range(20)]
+names = ["".join(["utc", "offset"]) for _ in kinds]  # made at run time, as C code makes them
+def cached():  # how many names something beyond `names` refers to
+    return sum(sys.getrefcount(names[i]) > 2 for i in range(len(names)))
+assert cached() == 0
+for kind, name in zip(kinds, names):
+    getattr(kind, name)  # looked up: CPython's type cache keeps a reference to the name
+del name
+held = cached()
+memory = MemoryRelease(lambda: 0, min_drop=0)
+memory.peak = 100
+asyncio.run(memory.check())
+print(held, cached())
+"""
+
+
+def test_a_release_drops_the_names_the_type_cache_holds() -> None:
+    """CPython's method cache keeps a strong reference to the last string each attribute
+    lookup used (`PyObject_CallMethod(tz, "utcoffset")` in datetime makes a new one every
+    call), so the strings of a burst's last lookups stay alive in the burst's pymalloc
+    arenas, where nothing the collector sees holds them: the release lets them go."""
+    out = subprocess.run([sys.executable, "-c", TYPE_CACHE.format(root=str(ROOT))],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    held, after = map(int, out.split())
+    assert held == 20 and after == 0, out
+
+
+LOOP_FREE_LISTS = """
+import asyncio, gc, sys
+import uvloop
+sys.path.insert(0, {root!r})
+from engine.app.server.memory_release import MemoryRelease
+
+async def burst(loop):
+    handles = [loop.call_soon(int) for _ in range(2000)]
+    handles += [loop.call_later(0, int) for _ in range(2000)]
+    fired = loop.create_future()
+    loop.call_later(0, fired.set_result, None)  # after the timers above
+    futures = [loop.create_future() for _ in range(1000)]
+    async def waiter(future):
+        await future
+    tasks = [asyncio.ensure_future(waiter(f)) for f in futures]
+    await asyncio.sleep(0)
+    for future in futures:
+        future.set_result(None)
+    await asyncio.gather(*tasks)
+    del handles, futures, tasks
+    await fired
+    for _ in range(3):
+        await asyncio.sleep(0)  # the loop has let go of the handles and their timers
+
+async def main():
+    loop = asyncio.get_running_loop()
+    sockets = [0]
+    memory = MemoryRelease(lambda: sockets[0], min_drop=0)
+    memory.start()  # on the loop, before any call
+    await memory.stop()  # only `check` below releases
+    memory.peak = 1
+    await memory.check()  # the lists are empty from here on
+    gc.collect()
+    before = sys.getallocatedblocks()
+    await burst(loop)
+    gc.collect()
+    kept = sys.getallocatedblocks() - before
+    memory.peak = 1
+    await memory.check()
+    gc.collect()
+    print(kept, sys.getallocatedblocks() - before)
+
+uvloop.run(main())
+"""
+
+
+def test_a_release_empties_the_event_loop_s_free_lists() -> None:
+    """uvloop keeps up to 250 freed handles and as many timer handles, and CPython's
+    `_asyncio` up to 255 freed future iterators: after a burst these are the ones born at
+    its peak, in its arenas. The release hands them back to the allocator."""
+    out = subprocess.run([sys.executable, "-c", LOOP_FREE_LISTS.format(root=str(ROOT))],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    kept, after = map(int, out.split())
+    assert kept > 400, out  # the burst filled the lists of handles and iterators
+    assert after < 50, out
