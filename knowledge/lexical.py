@@ -1,6 +1,7 @@
 """Lexical matching for the hybrid knowledge search: crude stems, IDF weights per document,
 and how much of a question's vocabulary a document covers. A few everyday words are mapped
-to the knowledge base's own ("son" -> child, "scared" -> anxious, "cost" -> price).
+to the knowledge base's own ("son" -> child, "scared" -> anxious, "cost" -> price), and a few
+spelled-out names to the initials the entries use ("health savings account" -> HSA).
 
 `LexicalIndex.from_rows(rows)` indexes the stored rows by document (title, tags and every
 chunk's text together); `coverage(question, doc_id)` is the IDF-weighted share of the
@@ -36,6 +37,7 @@ STOPWORDS = frozenset(
         "whos", "how's", "wheres", "where's", "guys", "someone", "anyone", "thing", "things",
         "kind", "sort", "way", "lot", "bit", "one", "ones", "time", "day", "days", "he", "him",
         "his", "she", "her", "they", "them", "their", "exactly", "somewhere", "anywhere", "leave",
+        "dont", "wont", "cant", "happen", "happens", "during", "while",
     }
 )
 #: Everyday words for what the knowledge base says in its own words (stem -> stem).
@@ -47,8 +49,12 @@ SYNONYMS = {
     "locat": "addre", "open": "hour", "close": "hour", "zip": "addre", "postc": "addre",
     "swoll": "swell", "puffy": "swell", "pull": "extra", "norma": "routi", "regul": "routi",
     "usual": "routi", "lates": "late", "earli": "early", "terri": "anxi", "panic": "anxi",
-    "clini": "offic",
+    "clini": "offic", "morn": "hour", "paper": "docum", "relax": "anxi", "bill": "claim",
+    "upsta": "eleva", "stair": "step", "trans": "inter",
 }
+#: Spelled-out names of what the knowledge base calls by its initials.
+_PHRASES = re.compile(r"\b(health savings account|flexible spending account)s?\b")
+_INITIALS = {"health savings account": "hsa", "flexible spending account": "fsa"}
 _SUFFIXES = ("ings", "ing", "ied", "ed", "ly", "s")
 
 
@@ -71,7 +77,8 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> list[str]:
     """The stems of `text`'s content words, in order, duplicates kept (synonyms mapped)."""
-    stems = [stem(w) for w in _WORD.findall(text.lower().replace("'", ""))
+    text = _PHRASES.sub(lambda m: _INITIALS[m.group(1)], text.lower().replace("'", ""))
+    stems = [stem(w) for w in _WORD.findall(text)
              if w not in STOPWORDS and len(w) > 1]
     return [SYNONYMS.get(s, s) for s in stems]
 
@@ -82,18 +89,23 @@ class LexicalIndex:
 
     docs: dict[str, set[str]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
+    topics: dict[str, set[str]] = field(default_factory=dict)  # stems of title and tags
 
     @classmethod
-    def from_texts(cls, texts: Mapping[str, Iterable[str]]) -> LexicalIndex:
-        """`texts`: doc id -> the texts of that document (title, tags, chunks)."""
+    def from_texts(
+        cls, texts: Mapping[str, Iterable[str]], topics: Mapping[str, str] | None = None
+    ) -> LexicalIndex:
+        """`texts`: doc id -> the texts of that document (title, tags, chunks); `topics`:
+        doc id -> its title and tags, the words the entry declares itself to be about."""
         docs = {doc: {s for t in parts for s in content_stems(t)} for doc, parts in texts.items()}
+        named = {doc: set(content_stems(text)) for doc, text in (topics or {}).items()}
         n = max(1, len(docs))
         counts: dict[str, int] = {}
         for stems in docs.values():
             for s in stems:
                 counts[s] = counts.get(s, 0) + 1
         idf = {s: math.log(1 + n / c) for s, c in counts.items()}
-        return cls(docs, idf)
+        return cls(docs, idf, named)
 
     @property
     def vocabulary(self) -> set[str]:
@@ -106,10 +118,18 @@ class LexicalIndex:
     def coverage(self, question: str, doc_id: str) -> float:
         """IDF-weighted share of the question's content stems found in `doc_id` (a word no
         document has weighs as much as the rarest known one)."""
+        return self._share(question, self.docs.get(doc_id, set()))
+
+    def topic_share(self, question: str, doc_id: str) -> float:
+        """The same share, of the question's stems among `doc_id`'s title and tags: "what
+        floor are you on?" names a tag of the address entry, though the accessibility entry
+        also mentions its "second floor"."""
+        return self._share(question, self.topics.get(doc_id, set()))
+
+    def _share(self, question: str, have: set[str]) -> float:
         stems = set(content_stems(question))
         rarest = max(self.idf.values(), default=1.0)
         total = sum(self.idf.get(s, rarest) for s in stems)
         if not total:
             return 0.0
-        have = self.docs.get(doc_id, set())
         return sum(self.idf[s] for s in stems if s in have) / total

@@ -16,7 +16,9 @@ costs more on a call than an extra one the model ignores.
 
 Hybrid ranking (issue 15): each row's cosine distance is lowered by `LEXICAL_WEIGHT` times the
 IDF-weighted share of the question's content words its document contains (`knowledge.lexical`),
-so "what do you charge for whitening?" lands on the price list, not the whitening entry. Rows
+so "what do you charge for whitening?" lands on the price list, not the whitening entry, and
+by `TOPIC_WEIGHT` times the share found among its title and tags (the entry's declared topic:
+"what floor are you on?" is the address entry's, not the accessibility entry's). Rows
 include topic views (one sentence or list item each, see `knowledge.ingest.topic_views`); a
 hit's `matched` is the view that matched. The weight was chosen on the `tune` split of
 tests/conversations/paraphrases.yaml and is reported on its `heldout` split by
@@ -67,6 +69,8 @@ class Hit:
 
 #: How much a full lexical match lowers a row's cosine distance (chosen on the tune split).
 LEXICAL_WEIGHT = 0.2
+#: How much more a question word among a row's title and tags lowers it (chosen on tune).
+TOPIC_WEIGHT = 0.05
 #: Rows fetched from the vector store before hybrid re-ranking and de-duplication.
 CANDIDATES = 24
 
@@ -74,12 +78,14 @@ CANDIDATES = 24
 def lexical_index(rows: Sequence[StoredChunk]) -> LexicalIndex:
     """The lexical index of the stored rows, by document: title, tags and chunk texts."""
     texts: dict[str, list[str]] = {}
+    topics: dict[str, str] = {}
     for row in rows:
         meta = row.metadata
         doc = str(meta.get("doc_id", row.id))
         parts = texts.setdefault(doc, [str(meta.get("title", "")), str(meta.get("tags", ""))])
+        topics.setdefault(doc, f"{parts[0]} {parts[1]}")
         parts.append(row.text)
-    return LexicalIndex.from_texts(texts)
+    return LexicalIndex.from_texts(texts, topics)
 
 
 class Retriever:
@@ -173,7 +179,8 @@ class Retriever:
             doc_id = str(meta.get("doc_id", row.chunk.id))
             key = chunk_id(doc_id, int(meta.get("chunk", 0)))
             coverage = lexical.coverage(question, doc_id)
-            distance = max(0.0, row.distance - LEXICAL_WEIGHT * coverage)
+            distance = max(0.0, row.distance - LEXICAL_WEIGHT * coverage
+                           - TOPIC_WEIGHT * lexical.topic_share(question, doc_id))
             if distance > limit or (key in best and best[key].distance <= distance):
                 continue
             embedded = str(meta.get(EMBEDDED_KEY, ""))

@@ -44,6 +44,24 @@ def test_lexical_coverage_weighs_rare_words_and_counts_unknown_ones() -> None:
     assert index.coverage("are you hiring", "prices") == 0.0
 
 
+def test_a_question_word_among_an_entrys_tags_counts_for_its_topic() -> None:
+    index = LexicalIndex.from_texts(
+        {"address": ["Address", "floor, street", "We are on the second floor."],
+         "access": ["Accessibility", "wheelchair", "An elevator to the second floor."]},
+        {"address": "Address floor, street", "access": "Accessibility wheelchair"},
+    )
+    assert index.coverage("what floor are you on", "access") == pytest.approx(1.0)
+    assert index.topic_share("what floor are you on", "address") == pytest.approx(1.0)
+    assert index.topic_share("what floor are you on", "access") == 0.0
+
+
+def test_everyday_words_and_spelled_out_initials_map_to_the_entrys_words() -> None:
+    assert content_stems("can I use my health savings account card") == ["use", "hsa", "card"]
+    assert content_stems("what happens if I don't show up") == ["show"]
+    assert content_stems("do you bill my insurance directly")[0] == "claim"
+    assert content_stems("what paperwork should I have") == ["docum"]
+
+
 @pytest.mark.parametrize(
     ("question", "doc_id"),
     [("Do you make mouth guards for sports?", "services"),

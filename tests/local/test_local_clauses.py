@@ -32,3 +32,21 @@ def test_closing_quotes_stay_with_their_clause() -> None:
 def test_blank_text_has_no_pieces() -> None:
     assert split_clauses("  \n ") == []
     assert split_clauses("one piece") == ["one piece"]
+
+
+def test_a_long_first_piece_is_cut_at_a_phrase_boundary_and_the_rest_is_kept() -> None:
+    text = ("Patients park for free in the lot behind the Maple Medical Building; the garage "
+            "on Oak Street costs $2 an hour, and it is open late.")
+    assert split_clauses(text) == [
+        "Patients park for free,",
+        "in the lot behind the Maple Medical Building;",
+        "the garage on Oak Street costs $2 an hour,",
+        "and it is open late.",
+    ]
+
+
+def test_a_long_first_piece_without_a_boundary_in_reach_stays_whole() -> None:
+    text = "The office is fully wheelchair accessible everywhere."
+    assert split_clauses(text) == [text]
+    short = "Sure, what can I help you with?"
+    assert split_clauses(short) == ["Sure,", "what can I help you with?"]
