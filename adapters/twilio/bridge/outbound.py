@@ -210,21 +210,30 @@ class OutboundAudio:
             raise
 
     def _on_tick(self, due: float, now: float) -> bool:
-        nap, items = self._nap, self._items
+        nap = self._nap
         if nap is None or nap.done():
             return False  # the wait ended otherwise (a clear, a teardown)
-        if items and not self.paused and isinstance(items[0], bytes):
-            if self._playhead - self.lead > now + _ON_TIME:
+        if self._frame_ahead():
+            if not self._due_by(now):
                 return True  # not yet: the next tick
             self._ahead = now + FRAME_SECONDS  # the pair's second may go with it
             if not self._write_due(now, self._ahead):
                 self._paced = due  # the task sends it; its lateness is measured then
             else:
                 self.jitter.append(max(0.0, now - due))
-                if items and not self.paused and isinstance(items[0], bytes):
+                if self._frame_ahead():
                     return True
         nap.set_result(True)  # the task goes on: a mark, a clear, an empty queue, a send
         return False
+
+    def _frame_ahead(self) -> bool:
+        """The head of the queue is a frame to pace (not a mark or a clear; not paused)."""
+        items = self._items
+        return bool(items) and not self.paused and isinstance(items[0], bytes)
+
+    def _due_by(self, until: float) -> bool:
+        """The head frame may leave by `until`: its slot is within the lead of it."""
+        return self._playhead - self.lead <= until + _ON_TIME
 
     def _write_due(self, now: float, until: float) -> bool:
         """Write the frames due by `until` (the head is due) in one synchronous write;
@@ -263,11 +272,10 @@ class OutboundAudio:
         """Send the next frame now if the sender is parked and that frame is due: the first
         audio after silence. Order holds: the frame leaves the queue before anything else
         can, and sends go out in the order they were taken."""
-        if (self.paused or not self._parked or not self._items
-                or not isinstance(self._items[0], bytes)):
+        if not self._parked or not self._frame_ahead():
             return
         now = asyncio.get_running_loop().time()
-        if self._playhead - self.lead > now + _ON_TIME or self._write_due(now, now):
+        if not self._due_by(now) or self._write_due(now, now):
             return  # not due, or sent: every frame due now, in one write
         frame = self._take_due(now, now)
         if frame is not None:
@@ -277,7 +285,7 @@ class OutboundAudio:
         """Pop the head frame if it is due by `until` (>= `now`; within the lead),
         advancing the playhead; None if it has to wait."""
         self._playhead = max(self._playhead, now)
-        if self._playhead - self.lead > until + _ON_TIME:
+        if not self._due_by(until):
             return None
         frame = self._items.popleft()
         assert isinstance(frame, bytes)
@@ -348,7 +356,7 @@ class OutboundAudio:
                 continue
             now, paced = loop.time(), self._paced
             until = max(now, self._ahead)
-            if self._playhead - self.lead <= until + _ON_TIME and self._write_due(now, until):
+            if self._due_by(until) and self._write_due(now, until):
                 self._paced = None  # every frame due, in one write
                 if paced is not None:
                     self.jitter.append(max(0.0, now - paced))
