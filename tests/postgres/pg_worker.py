@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 from tools.storage import BOOKED, AppointmentRow, Storage, TicketRow, utc_now  # noqa: E402
 
 HALF_WRITTEN = "half-written by a worker that is killed"
+# Outside the racers' numbers (+1555<p>00<i>), so a racer's row can never look like the holder's.
+HOLDER_PHONE = "+15559999999"
 
 
 def hold(db_url: str, start_iso: str) -> None:
@@ -31,7 +33,7 @@ def hold(db_url: str, start_iso: str) -> None:
         session.add(TicketRow(reason="other", summary=HALF_WRITTEN, caller_phone=None,
                               call_id="CA-killed", status="open", created_at=utc_now()))
         session.add(AppointmentRow(
-            name="Killed Worker", phone="+15550000000", start_at=start,
+            name="Killed Worker", phone=HOLDER_PHONE, start_at=start,
             end_at=start + dt.timedelta(minutes=30), timezone="America/New_York",
             reason=HALF_WRITTEN, status=BOOKED, call_id="CA-killed", created_at=utc_now()))
         session.flush()
