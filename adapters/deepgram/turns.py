@@ -4,12 +4,13 @@ A turn gathers the `is_final` segments Deepgram sends; it ends on `speech_final`
 end-pointer heard `endpointing` ms of silence) or on `UtteranceEnd` (a word gap of
 `utterance_end_ms`, which also catches noisy lines where end-pointing never fires), and
 becomes one `caller.utterance {text, confidence}`: the segments joined, the confidence the
-word-weighted mean of theirs. Until then every change of the turn's text (final segments so
-far plus the newest interim guess) is a `caller.transcript {text}`. An `is_final` segment
-that does not end the turn is stable words at a pause: a `GUESS` of the finals so far (the
-session gives it to the call's speculator, never to the machine), `WITHDRAW`n when an
-interim brings more words; the commit on `speech_final`/`UtteranceEnd` carries the same
-text when nothing followed.
+word-weighted mean of theirs, and `gap_ms`, the caller's silence since the previous turn's
+last word (from word times, when Deepgram gave them). Until then every change of the turn's
+text (final segments so far plus the newest interim guess) is a `caller.transcript {text}`.
+An `is_final` segment that does not end the turn is stable words at a pause: a `GUESS` of
+the finals so far (the session gives it to the call's speculator, never to the machine),
+`WITHDRAW`n when an interim brings more words; the commit on `speech_final`/`UtteranceEnd`
+carries the same text when nothing followed.
 
 `caller.speech_started {duration_ms}`: Deepgram's `SpeechStarted` carries when speech began,
 not for how long it has gone on. The duration reported is the audio fed since that moment
@@ -49,6 +50,7 @@ class TurnTracker:
         self._interim: Segment | None = None
         self._speech_start: int | None = None  # global byte offset where speech began
         self._speech_end: int | None = None  # global offset where the last final word ended
+        self._previous_end: int | None = None  # ... of the previous turn (for `gap_ms`)
         self._reported_ms = -1
         self._last_text = ""
         self._guessed = False  # a guess of the finals so far is out
@@ -117,6 +119,7 @@ class TurnTracker:
         segments = list(self._finals)
         if include_interim and self._interim is not None:
             segments.append(self._interim)
+        started = self._speech_start
         self._finals = []
         if include_interim:
             self._interim = None
@@ -128,8 +131,11 @@ class TurnTracker:
         if not segments:
             return []
         fields = _joined(segments)
+        if self._previous_end is not None and started is not None:  # the caller's silence
+            fields["gap_ms"] = max(0, started - self._previous_end) // BYTES_PER_MS
         if self._speech_end is not None:
             fields["ended_offset"] = self._speech_end  # the session turns it into a time
+            self._previous_end = self._speech_end
         self._speech_end = None
         return [("caller.utterance", fields)]
 

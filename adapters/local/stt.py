@@ -3,7 +3,7 @@
 A session runs the end-pointer on every fed frame, on the event loop (about 0.1 ms per 32 ms
 window), and emits `caller.speech_started {duration_ms}` as speech grows. When an utterance
 ends its audio goes to the shared stt worker pool; the result comes back to the loop in a
-task, which emits `caller.utterance {text, confidence}` - in utterance order, and only ever
+task, which emits `caller.utterance {text, confidence, gap_ms}` - in utterance order, and only ever
 on the loop thread; the text has sure sound-alikes of the business's words corrected
 (`knowledge.soundalike`) once `prime` gave them. After a pause the audio is held (bounded)
 until the end-of-turn decision is known, so the turns depend on the audio, not on how fast
@@ -234,7 +234,9 @@ class LocalWhisperSession:
             text,
             result.confidence,
         )
-        extra = {"truncated": True} if event.truncated else {}  # a caller who never stops
+        extra: dict[str, Any] = {"truncated": True} if event.truncated else {}  # never stops
+        if event.gap_ms is not None:  # silence since the caller's previous utterance
+            extra["gap_ms"] = event.gap_ms
         self._emit("caller.utterance", text=text, confidence=result.confidence,
                    ended_at=ended_at, **extra)
 

@@ -6,7 +6,8 @@ windows at or above `threshold` lasting `min_speech_ms` starts speech; once spea
 above the lower `release` probability keep it going (hysteresis), and `end_silence_ms` below
 it ends the utterance. While speech grows, `SpeechStarted` is reported every
 `report_every_ms` up to `report_until_ms`, so a barge-in guard sees the duration grow. The
-ended utterance carries its mu-law audio, starting `pre_roll_ms` before the onset. With
+ended utterance carries its mu-law audio, starting `pre_roll_ms` before the onset, and the
+caller's silence since the previous utterance's last voiced window (`gap_ms`). With
 `pause_ms`, a shorter silence first reports `Paused` (the two-step end of turn decides and
 may `commit`); `end_silence_ms` (per turn: `end_silence_ms` attribute) is then the cap.
 `VoiceOnset`/`VoiceGone` report the first voiced window and a voice too short to count.
@@ -56,11 +57,13 @@ class SpeechStarted:
 @dataclass(frozen=True)
 class UtteranceEnded:
     """The caller's turn ended. `audio` is 8 kHz mu-law from the pre-roll to the end of the
-    trailing silence; `truncated` when `max_utterance_ms` cut it."""
+    trailing silence; `truncated` when `max_utterance_ms` cut it; `gap_ms` the silence
+    between the previous utterance's speech and this one's onset (None for the first)."""
 
     audio: bytes
     duration_ms: int
     truncated: bool = False
+    gap_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ class EndPointer:
         self.max_utterance_ms = self.params.max_utterance_ms
         self._pauses = 0  # pauses reported so far
         self._paused = False  # a `Paused` was reported in the current silence
+        self._window_no = 0  # windows seen so far (the clock, in windows)
+        self._onset_no = 0  # the window the current speech began in
+        self._last_voiced_no: int | None = None  # the previous utterance's last voiced window
 
     @property
     def speaking(self) -> bool:
@@ -136,6 +142,7 @@ class EndPointer:
         while len(self._partial) >= WINDOW:
             window = bytes(self._partial[:WINDOW])
             del self._partial[:WINDOW]
+            self._window_no += 1
             samples = ulaw2lin(window).astype(np.float32) / np.float32(32768.0)
             probability = float(self._detector.process(memoryview(samples.data)))
             before = self._state
@@ -172,6 +179,7 @@ class EndPointer:
                 self._pre.append(window)
                 return None
             self._state = _State.CANDIDATE
+            self._onset_no = self._window_no
             self._onset_pre = list(self._pre)
             self._run = [window]
             self._speech_ms = WINDOW_MS
@@ -221,7 +229,11 @@ class EndPointer:
         return SpeechStarted(self._speech_ms)
 
     def _end(self, truncated: bool) -> UtteranceEnded:
-        event = UtteranceEnded(b"".join([*self._onset_pre, *self._run]), self._speech_ms, truncated)
+        last = self._last_voiced_no
+        gap = None if last is None else max(0, self._onset_no - last - 1) * WINDOW_MS
+        self._last_voiced_no = self._window_no - self._silence_ms // WINDOW_MS
+        event = UtteranceEnded(b"".join([*self._onset_pre, *self._run]), self._speech_ms,
+                               truncated, gap)
         self._reset()
         return event
 

@@ -132,7 +132,8 @@ def test_utterance_end_closes_a_turn_of_several_finals_and_the_next_turn_starts_
         ("caller.transcript", {"text": "Tuesday at ten please"}),
         ("caller.utterance", {"text": "Tuesday at ten please", "confidence": 0.675}),
         ("caller.speech_started", {"duration_ms": 400}),
-        ("caller.utterance", {"text": "Yes.", "confidence": 0.95}),
+        # the fake's segments run on from the last final's end: no silence between the turns
+        ("caller.utterance", {"text": "Yes.", "confidence": 0.95, "gap_ms": 0}),
     ]
 
 

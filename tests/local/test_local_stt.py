@@ -125,6 +125,9 @@ def test_utterances_come_out_in_order_and_close_flushes_the_last(
     texts = [words(fields["text"]) for fields in emit.named("caller.utterance")]
     assert len(texts) == 2
     assert "cleaning" in texts[0] and "works" in texts[1]
+    # the silence between them, on the audio: 800 ms fed, plus the voice's own quiet edges
+    first, second = emit.named("caller.utterance")
+    assert "gap_ms" not in first and 800 <= second["gap_ms"] <= 1400, second
     assert {thread for _, _, thread in emit.events} == {loop_thread}
 
 

@@ -159,3 +159,27 @@ def test_real_vad_ignores_silence_noise_and_a_click(warm_models: None) -> None:
         assert pointer.flush() is None
     finally:
         models.give_back_vad(vad)
+
+
+def test_an_utterance_carries_the_callers_silence_since_the_previous_one() -> None:
+    # speech in windows 0-9, silence 10-34 (the first ends 19 windows into it), speech 35-44
+    _, events = run([0.9] * 10 + [0.0] * 25 + [0.9] * 10 + [0.0] * 20)
+    (_, first), (_, second) = ended(events)
+    assert first.gap_ms is None  # nothing before it
+    assert second.gap_ms == 25 * WINDOW_MS
+
+
+def test_the_silence_counts_from_the_last_voiced_window_when_a_pause_commits() -> None:
+    # the decision at a 200 ms pause ends the first turn early (7 silent windows in);
+    # the caller speaks again 9 silent windows after their last word
+    pointer = EndPointer(Scripted([0.9] * 10 + [0.0] * 7 + [0.0] * 2 + [0.9] * 10 + [0.0] * 20),
+                         VadParams(pause_ms=200))
+    events: list[VadEvent] = []
+    for i in range(17):
+        events += pointer.push(window(i))
+    first = pointer.commit()
+    assert first is not None and first.gap_ms is None
+    for i in range(17, 49):
+        events += pointer.push(window(i))
+    (second,) = [e for e in events if isinstance(e, UtteranceEnded)]
+    assert second.gap_ms == 9 * WINDOW_MS
