@@ -8,7 +8,9 @@ handled) is handled at once in the poster's stack; anything else waits in the qu
 order is first come, first handled either way, and the turn saves a trip through the event
 loop, which at 200 calls can take several milliseconds. The
 state's timer is re-armed on every entry and tagged with a generation; a timer event whose
-generation is stale is dropped. At the end the call leaves no model, task or timer behind.
+generation is stale is dropped. A caller's utterance that continues the turn before it
+(`engine/turns/continuation.py`) is handled with both turns' words. At the end the call
+leaves no model, task or timer behind.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from engine.runner import EffectRunner
 from engine.tasks import CallTasks
 from engine.trace import Trace, TraceEntry
 from engine.transcripts import CallTranscript
+from engine.turns.continuation import Continuation, own_words
+from engine.turns.current import current_policy
 from engine.watchdog import Watchdog
 from flows.events import CALL_STARTED, EVENTS, PLAYBACK_DONE, TIME_LIMIT, Event, check_event
 from flows.model import StateSpec, Step, TransitionSpec
@@ -63,7 +67,9 @@ class Call:
         self.caller = ""
         self.utterances: list[str] = []
         self.conversation: list[tuple[str, str]] = []  # (caller|agent, text) as heard
-        self.last_utterance = ""
+        self.last_utterance = ""  # the words the next `respond` answers (a joined turn's all)
+        self.last_joins = ""  # the earlier words they continue (`engine/turns/continuation`)
+        self.continuation = Continuation()
         self.vars = dict(self.flow.vars)
         self.last_said = ""  # set by the runner: the last speech queued for the caller
         self.last_reply = ""  # set by the runner: the brain's last whole reply
@@ -222,12 +228,14 @@ class Call:
             if status != "idle":
                 self._record(event, before, status)
                 return
-        if event.name == "caller.utterance":
-            self.utterances.append(str(event.data.get("text") or ""))
+        utterance = event.name == "caller.utterance"
+        if utterance:
+            confidence = event.data.get("confidence")  # this utterance's, before any join
+            event = self._continued(event)
+            self.utterances.append(own_words(event.data))  # the record keeps what was said
             self._converse("caller", self.utterances[-1])
             if self.transcript is not None:
-                self.transcript.write("caller", text=self.utterances[-1],
-                                      confidence=event.data.get("confidence"))
+                self.transcript.write("caller", text=self.utterances[-1], confidence=confidence)
         self._event = event
         self._transition = None
         self._entered = False
@@ -238,14 +246,20 @@ class Call:
             self._effects.clear()
             self._commit(event, before, f"error: {type(exc).__name__}: {exc}", False)
             return
-        if handled and event.name == "caller.utterance":
-            self.last_utterance = self.utterances[-1]
+        if handled and utterance:
+            self.last_utterance = str(event.data.get("text") or "")
+        self.last_joins = self.continuation.joins if utterance else ""
         note = "" if handled else "ignored"
         if not handled and event.name in self.flow.states[before].ignore:
             note, handled = "dropped: the state ignores it", True  # the flow's own decision
         if handled and self._entered and before == self.state:
             note = "re-entered"
         self._commit(event, before, note, handled)
+
+    def _continued(self, event: Event) -> Event:
+        """The utterance, joined to the turn before when the caller was continuing it."""
+        data = self.continuation.join(event.data, current_policy(self), len(self.playback.heard))
+        return event if data is event.data else Event(event.name, data, event.timer_gen)
 
     def _write_heard(self) -> None:
         heard = self.playback.heard
@@ -273,9 +287,18 @@ class Call:
         self._log = []
         self.trace.add(entry)
         for effect in effects:
+            self._note_for_continuation(event, effect)
             self.runner.execute(effect)
         if self.flow.states[self.state].final:
             self.ended = True
+
+    def _note_for_continuation(self, event: Event, effect: Effect) -> None:
+        if effect.kind == "respond" and event.name == "caller.utterance":
+            self.continuation.responded(self.last_utterance, event.data.get("confidence"),
+                                        len(self.playback.heard),
+                                        bool(event.data.get("truncated")))
+        elif effect.kind in ("respond", "run_tool"):  # a reply to a tool's result, or a tool
+            self.continuation.forget()
 
     def _record(self, event: Event, state: str, note: str) -> None:
         self.trace.add(TraceEntry(self.now, event.name, dict(event.data), state, state, [], note))

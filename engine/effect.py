@@ -73,6 +73,7 @@ class CallView(Protocol):
     caller: str
     state: str
     last_utterance: str
+    last_joins: str  # the earlier words last_utterance continues ("" for a turn of its own)
     last_said: str
     last_reply: str
     playback: Any  # engine.playback.PlaybackLedger

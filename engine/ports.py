@@ -106,6 +106,10 @@ class Turn:
     tentative: Tentative | None = field(default=None, compare=False, repr=False)
     """Set on a speculative turn (see `Tentative`); only brains with `tentative_ok = True`
     are given one."""
+    joins: str = ""
+    """The caller's previous turn that `text` continues (it starts with those words): the
+    reply to that turn was never heard and ran no tool, so the brain answers `text` from
+    where it stood before them (`engine/turns/continuation.py`)."""
 
 
 @dataclass(frozen=True)

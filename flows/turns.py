@@ -6,7 +6,10 @@ and the transcript's completeness); a turn that sounds finished ends there, one 
 not waits up to `max_wait_ms` of silence. `expect: digits | name` marks a state that
 captures numbers or spelled names (its turns wait for the groups to come). A caller who
 never stops is cut at `max_turn_ms`. `speculate: false` stops the brain from starting on
-the transcript at a pause (it then starts once the turn has ended). Barge-in: on the
+the transcript at a pause (it then starts once the turn has ended). A caller who speaks
+again within `continue_ms` of silence, before any of the reply was heard and before a tool
+ran, continues the turn: the reply is dropped and both utterances are answered as one
+(`engine/turns/continuation.py`; 0 turns it off). Barge-in: on the
 caller's onset during agent speech the audio pauses at once; `min_speech_ms` (and
 `words_required` words, or `long_speech_ms` of speech) confirm it, else the paused speech
 resumes after `resume_after_ms`; `interruptible: false` never pauses.
@@ -36,6 +39,7 @@ class TurnPolicy:
     expect: str = ""  # "digits" or "name": a capture state, its groups come with pauses
     max_turn_ms: int = 15_000  # a caller who never stops is cut into a turn here
     speculate: bool = True  # start the reply on the transcript at a pause (played on commit)
+    continue_ms: int = 1000  # speech again within this, before the reply is heard, continues
     interruptible: bool = True  # may the caller cut the agent off in this state
     min_speech_ms: int = 300  # caller speech that confirms a barge-in
     words_required: int = 0  # ... and this many words of a transcript (0: duration alone)
@@ -53,6 +57,7 @@ _KEYS: dict[str, tuple[str, Any, str]] = {
     "expect": ("turn", EXPECTS[1:], "digits or name"),
     "max_turn_ms": ("turn", (1000, 120_000), f"{_INT} from 1000 to 120000, e.g. 15000"),
     "speculate": ("turn", bool, "true or false"),
+    "continue_ms": ("turn", (0, 5000), f"{_INT} from 0 (off) to 5000, e.g. 1000"),
     "interruptible": ("barge_in", bool, "true or false"),
     "min_speech_ms": ("barge_in", (0, 10_000), f"{_INT} from 0 to 10000, e.g. 300"),
     "words_required": ("barge_in", (0, 20), "a whole number of words from 0 to 20, e.g. 1"),

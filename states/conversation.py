@@ -27,7 +27,8 @@ class Respond(Effect):
     def carry_out(self, runtime: Runtime) -> None:
         call = runtime.call
         turn = Turn(call_id=call.call_id, caller=call.caller, text=call.last_utterance,
-                    heard=tuple(s.text for s in call.playback.heard), mark=call.timeline.mark)
+                    heard=tuple(s.text for s in call.playback.heard), mark=call.timeline.mark,
+                    joins=call.last_joins)
         speculated = runtime.speculation.take(turn)  # begun at the caller's pause, same words
         runtime.spawn(_respond(runtime, turn, speculated), "respond")
 

@@ -9,8 +9,10 @@ At each new caller turn the sentences the brain yielded since the last turn are 
 against `Turn.heard` (in order): those the caller never heard (barge-in) are dropped, and
 flow lines heard after the brain's last reply are kept as assistant text. A tool call that
 got no result (interrupted, or taken over by the flow like `end_call`) is closed with a
-"no result" answer so the history stays valid. `respond` after `tool_result`, for the same
-caller words, continues instead of starting a new turn.
+"no result" answer so the history stays valid. A turn that continues the last one
+(`Turn.joins`: the caller went on before hearing its reply) replaces it and that reply.
+`respond` after `tool_result`, for the same caller words, continues instead of starting a
+new turn.
 
 `Conversations` keys them by call id, forgets a call on request and drops the least
 recently used beyond `max_calls`. Pure data; touches nothing.
@@ -148,6 +150,8 @@ class Conversation:
             self._after_tool = False
             return True
         self._after_tool = False
+        if turn.joins:
+            self._retract(turn.joins)
         flow_lines = self._check_heard(turn.heard)
         self._close_pending()
         if self.parts:  # lines before the caller's first words (the greeting) are left out
@@ -194,6 +198,24 @@ class Conversation:
         return list(group(self.parts))
 
     # --- internals ---------------------------------------------------------------------
+
+    def _retract(self, joins: str) -> bool:
+        """The caller went on with their turn `joins` before hearing its reply: drop that
+        turn and the reply to it (a tool call that never ran included); the new turn
+        carries its words. False (nothing dropped) when it is not the last turn, or a
+        tool result or a heard flow line follows it."""
+        for at in range(len(self.parts) - 1, -1, -1):
+            part = self.parts[at]
+            if isinstance(part, Utterance):
+                if part.text != (joins.strip() or SILENCE):
+                    return False
+                del self.parts[at:]
+                self._unchecked = []
+                self._pending = None
+                return True
+            if not isinstance(part, (Said, ToolCall)):
+                return False
+        return False
 
     def _check_heard(self, heard: Sequence[str]) -> list[str]:
         """Drop the brain's unheard sentences; return flow lines heard after its last one."""

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
-from llm_testkit import GREETING, PARKING, StubRetriever, run, turn
+from llm_testkit import CALLER, GREETING, PARKING, StubRetriever, run, turn
 
 from adapters.llm.conversation import (
     Conversation,
@@ -20,7 +20,7 @@ from adapters.llm.conversation import (
 from adapters.llm.prompt import build_prompt, fetch_knowledge, now_line
 from adapters.llm.tools import FLOW_TOOL_NAMES, anthropic_tools, openai_tools
 from adapters.retry import Backoff, retry_after
-from engine.ports import ToolCall, ToolOutcome
+from engine.ports import ToolCall, ToolOutcome, Turn
 from tools.registry import ToolRegistry
 
 
@@ -247,3 +247,37 @@ def test_said_sentences_are_distinct_parts_even_with_the_same_text() -> None:
     c.said("Okay.")
     c.begin(turn("Hm", heard=("Okay.",)))  # only one of the two was heard
     assert [p.text for p in c.parts if isinstance(p, Said)] == ["Okay."]
+
+
+def test_a_turn_the_caller_went_on_with_replaces_it_and_its_unheard_reply() -> None:
+    c = Conversation("call-1")
+    c.begin(turn("Book a cleaning Friday at 9.", heard=(GREETING,)))
+    c.said("Shall I book it?")
+    c.begin(turn("Yes.", heard=(GREETING, "Shall I book it?")))
+    c.said("One moment while I book that.")
+    c.tool_call(ToolCall("book_appointment", {}, "toolu_1"))  # cut off: it never ran
+    joined = Turn(call_id="call-1", caller=CALLER, text="Yes. please.",
+                  heard=(GREETING, "Shall I book it?"), joins="Yes.")
+    c.begin(joined)
+    assert shape(c) == [
+        ("user", ["Book a cleaning Friday at 9."]),
+        ("assistant", ["Shall I book it?"]),
+        ("user", ["Yes. please."]),
+    ]
+    assert c.pending_tool is None
+
+
+def test_a_join_never_drops_a_tool_result_or_an_older_turn() -> None:
+    c = Conversation("call-1")
+    c.begin(turn("Do I have an appointment?"))
+    call = ToolCall("check_appointment", {}, "toolu_1")
+    c.tool_call(call)
+    c.tool_result(call, ToolOutcome(True, {"ok": True, "data": []}))
+    c.begin(Turn(call_id="call-1", caller=CALLER, text="Do I have an appointment? Friday?",
+                 joins="Do I have an appointment?"))
+    kinds = [type(p).__name__ for p in c.parts]
+    assert kinds == ["Utterance", "ToolCall", "ToolReturn", "Utterance"]
+    c.begin(Turn(call_id="call-1", caller=CALLER, text="Something else. Too.",
+                 joins="Something else."))  # not the last turn: nothing is dropped
+    assert [p.text for p in c.parts if isinstance(p, Utterance)][-2:] == [
+        "Do I have an appointment? Friday?", "Something else. Too."]

@@ -181,10 +181,14 @@ class RulesBrain:
         """The reply to `turn`, one sentence at a time, maybe ending with a tool call."""
         if turn.tentative is not None:
             turn.tentative.restore_on_drop(self._states.entries, turn.call_id)
+            turn.tentative.restore_on_drop(self._states.before, turn.call_id)
         state = self._states.get(turn.call_id)
         if state.pending is not None and state.outcome is not None:
             outputs = self._after_tool(state, turn)
         else:
+            if self._states.rewind(turn.call_id, turn.joins):  # the caller went on: the
+                state = self._states.get(turn.call_id)  # reply to their first words is void
+            self._states.remember_before(turn.call_id, turn.text)
             if state.stage == Stage.WAIT_TOOL:
                 # The tool never ran (the reply was interrupted before the flow got to it):
                 # back to the question that led to it, e.g. the confirmation.

@@ -3,12 +3,15 @@
 `CallState` holds the task under way (book, check, cancel, message), the stage of its little
 dialogue, the booking draft, the appointments found, the last question asked and the tool
 call waiting for its outcome. `CallStates` keys them by call id, forgets a call on request
-and drops the least recently used beyond `max_calls` so a forgotten `forget` cannot leak.
+and drops the least recently used beyond `max_calls` so a forgotten `forget` cannot leak; it
+also keeps, per call, the state from before the last turn answered, so a turn the caller
+goes on with (`Turn.joins`) is answered afresh from there (`rewind`).
 Pure data; touches nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -113,13 +116,14 @@ class CallStates:
     def __init__(self, max_calls: int = 1000) -> None:
         self.max_calls = max_calls
         self._states: OrderedDict[str, CallState] = OrderedDict()
+        self.before: dict[str, tuple[str, CallState]] = {}  # (turn text, state before it)
 
     def get(self, call_id: str) -> CallState:
         state = self._states.get(call_id)
         if state is None:
             state = self._states[call_id] = CallState()
             while len(self._states) > self.max_calls:
-                self._states.popitem(last=False)
+                self.before.pop(self._states.popitem(last=False)[0], None)
         else:
             self._states.move_to_end(call_id)
         return state
@@ -143,8 +147,22 @@ class CallStates:
                 else (pending.name, pending.args) == (call.name, call.args))
         return state if same else None
 
+    def remember_before(self, call_id: str, text: str) -> None:
+        """The call is about to answer `text`: keep its state as it is now."""
+        self.before[call_id] = (text, copy.deepcopy(self.get(call_id)))
+
+    def rewind(self, call_id: str, joins: str) -> bool:
+        """Put back the state from before the turn `joins` (the caller went on with it and
+        the reply to it was never heard); False when that is not the last turn answered."""
+        saved = self.before.get(call_id)
+        if not joins or saved is None or saved[0] != joins:
+            return False
+        self._states[call_id] = copy.deepcopy(saved[1])
+        return True
+
     def forget(self, call_id: str) -> None:
         self._states.pop(call_id, None)
+        self.before.pop(call_id, None)
 
     def __contains__(self, call_id: object) -> bool:
         return call_id in self._states
