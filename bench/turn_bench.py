@@ -2,6 +2,7 @@
 interruptions and premature ends of turn.
 
     python -m bench.turn_bench [--calls 1,10] [--only endpoint,latency,eot,barge,speculate]
+                               [--only split]   (bench/turn_split.py: turns a breath splits)
 
 * endpoint — finished turns fed in real time to the local STT session: from the end of the
   caller's sound to `caller.utterance` (end-of-turn wait + transcription), the part of the
@@ -422,6 +423,11 @@ async def main(calls: list[int], only: set[str]) -> None:
                   f"({100 * len(false) / len(non):.0f} %) {[n for n, _ in false]}; "
                   f"paused {len(held)}, of which resumed {len(resumed)} "
                   f"({len(after_clear)} after a clear)")
+    if "split" in only:
+        from bench.turn_split import split_answers
+
+        for line in await split_answers(tts):
+            print(line)
     if "speculate" in only:
         from bench.turn_speculation import compare
 
