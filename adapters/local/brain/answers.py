@@ -75,7 +75,9 @@ _OWN_RECORDS = re.compile(
 #: lists treatments, not a shop), and the opening hours of some other place ("what time does
 #: the bank open?").
 _NOT_COVERED = re.compile(
-    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|weather|"
+    # ("my job", "through her work": the caller's own employer, not a job asked about)
+    r"\b((?<!my )(?<!our )(?<!his )(?<!her )(?<!their )jobs?|hiring|hire|careers?|"
+    r"job openings?|employment|internships?|resume|weather|"
     r"forecast|sell|sells|selling|rent|renting|lease|salary|salaries|wages?|earns?|earnings|"
     r"how much (does|do|did) [a-z. ]{1,30} (make|earn|get paid)|"
     r"married|divorced|girlfriend|boyfriend|dating|"
@@ -195,6 +197,10 @@ def _nearest_answer(retriever: Retriever, question: str) -> tuple[Hit | None, li
         question = WHERE_QUERY
     hits = retriever.search(question, max_distance=limit + RESCUE_MARGIN)
     lexical = retriever.lexical
+    if hits and hits[0].doc_id in lexical.named(question):
+        # "We're covered by Aetna at my job, are we fine?": the entry named by a word of its
+        # own topic that no other entry has, whatever else the question says
+        return hits[0], hits
     words = {s for s in lexical_stems(question)}
     unknown = set(lexical.unknown(question))
     if words and len(unknown) / len(words) >= UNKNOWN_SHARE:

@@ -51,6 +51,9 @@ _HUMAN = re.compile(
     r"|\bis (dr|doctor) [a-z]+ (around|in|there|free|available)\b.*\b(word|talk|speak)\b"
     r"|\b(talk|speak)\s+(to|with)\s+(whoever|anyone|anybody)\b"
     r"|\b(talk|speak)\s+(to|with)\s+(the|a|your)\s+(dentist|doctor|hygienist)\s+directly\b"
+    # putting the call through: "get the manager on the line", "put me through to billing"
+    r"|\b(get|put) (me )?(through|over) to\b|\bconnect me (to|with)\b"
+    r"|\b(get|put) (the|a|your|someone|somebody|anyone|anybody)\b[\w' ]{0,30} on the (line|phone)\b"
 )
 _ALL_DONE = re.compile(
     r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think),? )*"
@@ -76,19 +79,28 @@ _GREETING = re.compile(
 )
 _THANKS = re.compile(
     r"^((ok|okay|great|perfect|got it|alright|all right|cool|awesome|lovely|nice|good|"
-    r"wonderful|brilliant|super|right) )*(thanks|thank you)( so much| very much| a lot)?$")
+    r"wonderful|brilliant|super|right) )*"
+    r"(thanks|thank you|(i )?(really |truly )?appreciate (it|that)|much appreciated|"
+    r"(that's|that is) (much )?appreciated)"
+    r"( so much| very much| a lot| kindly| a bunch| a ton| a million)?$")
 _SHORT = 6
 
+#: Asking when the office can take someone: "when can you take me?", "could you see him
+#: Friday?", "can you squeeze us in?" (a request for a visit, however it is asked).
+_SEE_ME = (r"\b(when|can|could|how soon) (can |could |would |will )?(you|they|the dentist|"
+           r"a dentist|someone|somebody) (take|see|fit|squeeze|get) (me|us|him|her|them|"
+           r"my (son|daughter|kids?|child|children|husband|wife|partner|mom|dad|mother|father))\b")
 #: Words that strongly suggest an intent; each adds `CUE_BONUS` to that intent's similarity.
 #: MiniLM alone hears "check on my appointment" close to "make an appointment".
 _CUES: dict[str, re.Pattern[str]] = {
     BOOK: re.compile(
         r"\b(book|schedule|make an appointment|set up|openings?|availability|fit me in|"
         r"come in|get (me )?in|be seen|see (a|the) dentist|have anything|any (slots?|times?)|"
-        r"anything (open|available|free)|earliest)\b"
+        r"anything (open|available|free)|earliest)\b|" + _SEE_ME
     ),
     CHECK: re.compile(
         r"\b(check|confirm|look up)\b(?! ?up\b)|\b(when|what time|what day) is my\b|"
+        r"\bmy (next|upcoming|coming) (appointment|visit|cleaning|checkup|check up|exam|booking)\b|"
         r"\bdo i have an? (appointment|visit)|\bam i (booked|scheduled)"
     ),
     CANCEL: re.compile(
@@ -108,7 +120,8 @@ _CUES: dict[str, re.Pattern[str]] = {
 CUE_BONUS = 0.15
 #: Words that make a request about something other than a visit (jobs, records, bills).
 _NOT_A_VISIT = re.compile(
-    r"\b(job|jobs|hiring|hire|career|careers|position|positions|resume|internship|"
+    r"\b((?<!my )(?<!our )(?<!his )(?<!her )(?<!their )jobs?|hiring|hire|career|careers|"
+    r"position|positions|resume|internship|"
     r"x ?rays? (results?|showed|show)|results?|records?|chart|bill|bills|balance|invoice|"
     r"claim|claims|prescription)\b"
 )
@@ -132,7 +145,7 @@ _ASKS_ABOUT = re.compile(
 _STRONG_BOOK = re.compile(
     r"\b(book|schedule|appointment|set up|openings?|availability|fit (me|him|her|us|them) in|"
     r"you have anything|have you got anything|any (slots?|times?)|"
-    r"anything (open|available|free)|earliest|reserve)\b"
+    r"anything (open|available|free)|earliest|reserve)\b|" + _SEE_ME
 )
 #: A day or a clock time: a question that names one is about a visit ("can she come Friday?").
 _SAYS_WHEN = re.compile(

@@ -35,7 +35,8 @@ from adapters.local.brain.when import When, parse_when
 
 CHECK_TOOL, MOVE_TOOL = "check_appointment", "reschedule_appointment"
 RESCHEDULE = re.compile(r"\b(reschedul\w*|move|change|push|switch)\b", re.IGNORECASE)
-_VISIT = r"(appointment|visit|cleaning|check ?up|booking|filling|one)"
+_VISIT = (r"(appointment|visit|cleaning|check ?up|booking|filling|exam|examination|whitening|"
+          r"crown|consultation|root canal|extraction|one)")
 #: A request to move an appointment, whatever the intent classifier made of it: a verb of
 #: moving with the caller's visit as its object ("push my checkup back"), or any verb with
 #: the visit and a direction in time ("bring my cleaning forward", "move it up a day").

@@ -196,6 +196,8 @@ _REJECTED_DAY = re.compile(
 
 
 _WEEKDAY_ALT = "|".join(WEEKDAYS)
+#: "Wednesday next week", "Wednesday of the following week", "the week after this one".
+_NEXT_WEEK = re.compile(r"\b(next|following) week\b|\bweek after (this|this one)\b")
 #: A weekday said with a day of the month: "Monday the 4th", "the 4th, a Monday".
 _NAMED_WEEKDAY = re.compile(
     rf"\b(?P<a>{_WEEKDAY_ALT}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b|"
@@ -236,7 +238,7 @@ def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> 
     weekday = re.search(r"\b(?:(this|next|coming) )?(" + "|".join(WEEKDAYS) + r")s?\b"
                         r"(?: (?:right |just |straight )?(after|before)\b)?", words)
     if weekday:
-        modifier = (weekday.group(1) or ("next" if "next week" in words else "")
+        modifier = (weekday.group(1) or ("next" if _NEXT_WEEK.search(words) else "")
                     or (weekday.group(3) if week_of is not None else "") or "")
         return _weekday(weekday.group(2), modifier, today, week_of)
     relative = re.search(
