@@ -93,3 +93,32 @@ def test_an_insurer_named_next_to_my_job_is_answered(retriever) -> None:
                                  "problem with you?")
     assert hit is not None and hit.doc_id == "insurance"
     assert find_answer(retriever, "Are you hiring? I'm looking for a job.") is None
+
+
+# --- the classes the extra tune calls t15 found (written in stop 15; none of these is theirs)
+
+
+def test_someone_there_who_speaks_a_language_is_not_the_hours() -> None:
+    assert "open" not in restate("Is there somebody in who speaks Portuguese?")
+
+
+def test_a_bare_hour_said_with_an_approval(brain) -> None:
+    from adapters.local.brain.when import parse_time
+    assert parse_time("Nine would be perfect for me.", bare=True) == dt.time(9)
+    assert parse_time("Ten is fine.", bare=True) == dt.time(10)
+
+
+def test_on_your_schedule_is_the_callers_own_booking(brain) -> None:
+    assert brain.classifier.classify("Am I on the books for anything next week?").intent == CHECK
+
+
+def test_a_tooth_knocked_out_with_words_between_is_an_emergency() -> None:
+    assert reason_in("She knocked her front tooth out at soccer.") == "emergency"
+
+
+def test_a_duration_asked_leads_with_the_sentence_that_gives_one() -> None:
+    from adapters.local.brain.answers import spoken_answer
+    text = ("Braces straighten teeth. Our orthodontist fits them in the office. "
+            "Treatment usually lasts 12 to 18 months.")
+    assert "12 to 18 months" in " ".join(spoken_answer(text, "How long do braces take?",
+                                                      max_chars=60))

@@ -16,7 +16,8 @@ against its answerable ones) and are reported on `heldout` by
 `python -m bench.conversation_bench --retrieval`.
 
 `spoken_answer(text, question)` keeps the first sentence of the entry (or, when another
-sentence shares words with the question and the first does not, that one), plus one more
+sentence shares more words with the question, that one; when an age, a year or a duration is
+asked, the sentence giving one that shares the most), plus one more
 sentence that fits, within `max_chars` (about 15 seconds of speech). A sentence that is too
 long on its own, like a list of opening hours or prices, keeps its lead-in and only the
 items that share words with the question. Unspeakable asides such as "(Eastern Time,
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from adapters.local.brain.answer_kind import lacks_asked_fact
+from adapters.local.brain.answer_kind import holds_asked_fact, lacks_asked_fact
 from adapters.local.brain.spoken import join, speakable
 from engine.sentences import split_sentences
 from knowledge.lexical import content_stems as lexical_stems
@@ -294,8 +295,14 @@ def spoken_answer(
     asked = _stems(question)
     scores = [_overlap(asked, s) for s in parts]
     # The first sentence leads unless another shares more of the question ("how much is the
-    # garage?": the sentence with the garage's price, not the free lot's).
-    lead = 0 if scores[0] >= max(scores) else scores.index(max(scores))
+    # garage?": the sentence with the garage's price, not the free lot's); when the question
+    # asks for an age, a year or a duration, the sentences that give one come first ("how
+    # long does an implant take?": "the bone needs three to six months to heal").
+    holding = [i for i, s in enumerate(parts) if holds_asked_fact(question, s)]
+    if holding:
+        lead = max(holding, key=lambda i: (scores[i], -i))
+    else:
+        lead = 0 if scores[0] >= max(scores) else scores.index(max(scores))
     answer = {lead: _focus(parts[lead], asked, max_chars)}
     used = len(answer[lead])
     others = [i for i in range(len(parts)) if i != lead]

@@ -158,7 +158,8 @@ _SAYS_WHEN = re.compile(
 _OWN_BOOKING = re.compile(
     r"\b(do|did) i (have|got) (anything|something|any|an?|my)\b.*\b(booked|scheduled|"
     r"appointments?|visits?|coming up|on the books|in the (system|diary|calendar))\b|"
-    r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary))\b|"
+    r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary)|"
+    r"on (your|the) (schedule|books|calendar|list|diary))\b|"
     r"\bwhen am i (booked|scheduled|due|in|coming)\b|"
     r"\bhave i (got|booked) (anything|something|any|an?)\b|"
     r"\b(did|has|have) (my \w+|someone|somebody|anyone|you) (already |ever )?"
@@ -377,8 +378,10 @@ class IntentClassifier:
         if label == CANCEL and not (_CUES[CANCEL].search(words) or _MOVE.search(words)):
             label = QUESTION  # "Can I bring my two kids to the same appointment?"
         own = bool(_OWN_BOOKING.search(words))
-        if label == BOOK and own:
-            label = CHECK  # "do I have anything booked?": about the caller's own bookings
+        if own and (label == BOOK or (label in (CANCEL, QUESTION) and not (
+                _CUES[CANCEL].search(words) or _MOVE.search(words)))):
+            label = CHECK  # "do I have anything booked?", "am I on your schedule?": about the
+            # caller's own bookings, unless they cancel or move one
         if label == BOOK and _HOW_LATE.match(words):
             label = QUESTION
         if label == BOOK and asks_about(text) and not asks_to_book(text):

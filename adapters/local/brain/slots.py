@@ -35,6 +35,7 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
                   r"(out|off|loose)|(filling|crown) (is |came |feels )?loose|bleeding|abscess|"
                   # signs of infection and bad pain: "pus near the tooth", "it's throbbing"
                   r"\bpus\b|infected|infection|\bach(e|es|ing)\b|throbb|killing me|agony|"
+                  r"knock(ed|s)? (out )?(a|my|his|her|their|the|one|two)( \w+)? (tooth|teeth)|"
                   r"excruciating|unbearable|"
                   r"(tooth|teeth)\b[^.?!]{0,20}\b(came|come|fell|fallen|popped|got knocked) "
                   r"(clean |right |straight )?out"),

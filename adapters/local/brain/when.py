@@ -325,7 +325,10 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
             r"(?:(?:um|uh|ah|oh|hmm|er|well|then|maybe|how about|what about|let's say|lets say|"
             r"say|at|around|about|like|ok|okay|yeah|fine|i guess|(?:early|late|mid) ?"
             r"(?:morning|afternoon|evening)|in the (?:morning|afternoon|evening)) )*"
-            r"(\d{1,2})(?: (\d{2}))?(?: please| then| works| maybe| if possible)?",
+            r"(\d{1,2})(?: (\d{2}))?(?: please| then| works| maybe| if possible)?"
+            # "eight is good", "ten would be perfect for me", "9 suits me"
+            r"(?: (?:is|would be|sounds|should be|will be|suits me|works for me)"
+            r"(?: (?:good|fine|great|perfect|best|ideal|ok|okay|better))?(?: for me)?)?",
             words,
         )
         if lone:
