@@ -77,7 +77,7 @@ _OWN_RECORDS = re.compile(
 #: the bank open?").
 _NOT_COVERED = re.compile(
     # ("my job", "through her work": the caller's own employer, not a job asked about)
-    r"\b((?<!my )(?<!our )(?<!his )(?<!her )(?<!their )jobs?|hiring|hire|careers?|"
+    r"\b((?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )jobs?|hiring|hire|careers?|"
     r"job openings?|employment|internships?|resume|weather|"
     r"forecast|sell|sells|selling|rent|renting|lease|salary|salaries|wages?|earns?|earnings|"
     r"how much (does|do|did) [a-z. ]{1,30} (make|earn|get paid)|"
@@ -110,19 +110,24 @@ _STOP = frozenset(
         "from", "is", "are", "was", "be", "do", "does", "did", "can", "could", "would", "will",
         "you", "your", "we", "our", "us", "i", "my", "me", "it", "its", "this", "that", "there",
         "what", "when", "where", "how", "which", "who", "why", "much", "many", "any", "have",
-        "has", "about", "tell", "please", "know", "like", "want", "need", "get"
+        "has", "about", "tell", "please", "know", "like", "want", "need", "get", "if"
     }
 )
 #: Words about a whole list rather than one item of it ("when do you *close* on Friday?").
 _GENERIC = frozenset({"$", "open", "clos", "hour", "time", "day", "days", "pric", "cost"})
 _MIN_LIST = 4  # items a sentence needs before it is cut down to the ones asked about
 _ASIDE = re.compile(r"\s*\([^)]*[/_][^)]*\)")
+#: Times outside office hours, as callers name them.
+_OUT_OF_HOURS = frozenset({"night", "nights", "overnight", "tonight", "evening", "evenings",
+                           "weekend", "weekends", "midnight"})
 
 
 def _stems(text: str) -> set[str]:
     """Content words cut to four letters; "$" stands for prices (in a text or a question)."""
     words = re.findall(r"[a-z0-9]+", text.lower())
     stems = {w[:4] for w in words if w not in _STOP and len(w) > 1}
+    if _OUT_OF_HOURS.intersection(words):
+        stems.add("hour")  # "at night" is "outside office hours"
     if "$" in text or _PRICE_QUESTION.search(text):
         stems.add("$")
     return stems

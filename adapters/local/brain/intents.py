@@ -120,7 +120,7 @@ _CUES: dict[str, re.Pattern[str]] = {
 CUE_BONUS = 0.15
 #: Words that make a request about something other than a visit (jobs, records, bills).
 _NOT_A_VISIT = re.compile(
-    r"\b((?<!my )(?<!our )(?<!his )(?<!her )(?<!their )jobs?|hiring|hire|career|careers|"
+    r"\b((?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )jobs?|hiring|hire|career|careers|"
     r"position|positions|resume|internship|"
     r"x ?rays? (results?|showed|show)|results?|records?|chart|bill|bills|balance|invoice|"
     r"claim|claims|prescription)\b"
@@ -161,12 +161,20 @@ _OWN_BOOKING = re.compile(
     r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary)|"
     r"on (your|the) (schedule|books|calendar|list|diary))\b|"
     r"\bwhen am i (booked|scheduled|due|in|coming)\b|"
+    r"\bis my (\w+ )?(appointment|visit|cleaning|checkup|check up|exam|filling|booking) "
+    r"(still )?(on|happening|booked|scheduled|confirmed|going ahead)\b|"
     r"\bhave i (got|booked) (anything|something|any|an?)\b|"
     r"\b(did|has|have) (my \w+|someone|somebody|anyone|you) (already |ever )?"
     r"(book|booked|schedule|scheduled|put) me\b"
 )
 #: "How late can I come in on Friday?": the opening hours, however like a booking it sounds.
 _HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
+#: A person, or a way of reaching one: what an embedding "human" must have to be one
+#: ("can I get a note for my employer?" sounds like "can I speak to the dentist?").
+_REACH = re.compile(
+    r"\b(speak|talk|chat|word|connect|transfer|put me through|line|phone|call|person|people|"
+    r"human|someone|somebody|anyone|anybody|staff|team|receptionist|representative|manager|"
+    r"operator|agent|front desk|dr|doctor|real|live|directly)\b")
 #: Words of moving an appointment ("move tomorrow's appointment"): the cancel intent covers
 #: rescheduling, and without one of these or a cancel cue it is not that.
 _MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
@@ -247,6 +255,19 @@ def asked_part(text: str) -> str:
     take Humana?" -> "do you take Humana?" (unchanged when nothing is left)."""
     rest = _LEAD.sub("", text, count=1)
     return rest if len(rest.split()) >= 2 else text
+
+
+_DO_IT = re.compile(
+    r"^(?:(?:yes|yeah|yep|ok|okay|sure|right|just|please|then|go ahead and|you can|"
+    r"i'd like you to|i want you to)\W+)*(?P<verb>cancel|move|reschedule|change|book) "
+    r"(?:it|that|them|the appointment|the visit|my \w+)\b")
+
+
+def says_do(text: str, *verbs: str) -> bool:
+    """Whether `text` answers a confirmation by saying its action: "Just cancel it, please."
+    to "Shall I cancel it?" (`verbs`: the action's verbs)."""
+    found = _DO_IT.match(normalize(text))
+    return bool(found and found.group("verb") in verbs)
 
 
 def yes_then_soft_bye(text: str) -> bool:
@@ -388,6 +409,8 @@ class IntentClassifier:
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
         if label in (BOOK, CHECK, CANCEL) and errand(text):
             label = QUESTION  # "can you call me a taxi after my appointment?"
+        if label == HUMAN and not _REACH.search(words):
+            label = QUESTION  # "can I get a note for my employer?": nobody asked for
         if label == HUMAN and _CUES[QUESTION].search(words):
             label = QUESTION  # "do you take Humana?" sounds like "human"; asking for one is
             # caught by the keyword rules

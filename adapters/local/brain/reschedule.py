@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.local.brain.booking import BookingDialogue, _pick
 from adapters.local.brain.check_cancel import _matching_when, _slot, describe
-from adapters.local.brain.intents import NO, YES
+from adapters.local.brain.intents import NO, YES, says_do
 from adapters.local.brain.replies import (
     WITHHELD,
     Out,
@@ -44,10 +44,12 @@ REQUEST = re.compile(
     r"\breschedul|\b(move|change|push|switch|shift|bump)\b (back )?(my|our|the|his|her)\b"
     rf"[\w' ]*\b{_VISIT}\b|"
     r"\b(move|push|bring|bump|shift|put)\b (my|our|the|his|her|it|that)\b[\w' ]{0,30}?"
-    r"\b(forward|earlier|later|back|up)\b",
+    r"\b(forward|earlier|later|back|up)\b|"
+    # "I have a cleaning Monday at 9. Could we make it 11 instead?"
+    r"\b(make|change|switch|have) it (to |for |at )?[\w' ]{0,25}\binstead\b",
     re.IGNORECASE,
 )
-_NEW_PART = re.compile(r"\b(to|for|until|till|into|instead)\b", re.IGNORECASE)
+_NEW_PART = re.compile(r"\b(to|for|until|till|into|instead|make it|have it)\b", re.IGNORECASE)
 #: The caller keeps one half of the old slot: "to Friday, same time", "same day but at 3".
 _SAME_TIME = re.compile(r"\b(same time|same hour|keep the (same )?time|(the )?time stays)\b",
                         re.IGNORECASE)
@@ -58,8 +60,9 @@ _KEEP = re.compile(r"\b(never ?mind|forget it|keep|leave it|none|neither)\b")
 
 
 def _split(text: str, today: dt.date) -> tuple[When, When]:
-    """(the appointment named, the new time): "move my Thursday one to Friday at 10". The new
-    part starts at the last "to"/"for"/"instead" followed by a day or time, so "I need to
+    """(the appointment named, the new time): "move my Thursday one to Friday at 10", "I have
+    a cleaning Monday at 9, could we make it 11?". The new part starts at the last
+    "to"/"for"/"instead"/"make it" followed by a day or time, so "I need to
     move it from Thursday to next Wednesday" is not cut at "need to"."""
     for found in reversed(list(_NEW_PART.finditer(text))):
         new = parse_when(text[found.end():], today)
@@ -93,6 +96,8 @@ def start(state: CallState, ctx: TurnContext) -> list[Out]:
     old, new = _split(ctx.text, ctx.today)
     state.hint_date, state.hint_time = old.date, old.time
     state.booking = Booking(date=new.date, time=new.time)
+    # "could we make it 11 instead?": a new time alone is on the same day
+    state.keep_day = new.time is not None and new.date is None
     _keep_old_half(state, ctx.text)
     return use_tool(state, CHECK_TOOL, {}, "Let me look up your appointments.")
 
@@ -198,7 +203,7 @@ def on_answer(
 def on_confirm(
     state: CallState, ctx: TurnContext, dialogue: BookingDialogue, *, heard: bool
 ) -> list[Out] | None:
-    if ctx.is_(YES):
+    if ctx.is_(YES) or says_do(ctx.text, "move", "reschedule", "change"):
         if not heard:
             return ask(state, "Sorry, just to be sure.", *state.question)
         target, new = state.target, state.booking
