@@ -75,3 +75,20 @@ def test_an_emergency_supposed_is_a_question_about_what_to_do(dialogue) -> None:
         "If my tooth breaks over the weekend, what number do we call?")
     assert "press 2" in reply.text
     assert "connect you" not in reply.text
+
+
+def test_an_hour_said_as_a_clause_of_its_own() -> None:
+    from adapters.local.brain.when import parse_time
+    assert parse_time("Ten then. It's for Lee Park.", bare=True) is not None
+    assert parse_time("I have 2 kids, Tom and Ann.", bare=True) is None
+
+
+def test_a_move_names_which_visit_by_its_reason(dialogue, storage) -> None:
+    book(storage, CALLER, "2026-12-03", "10:00", "cleaning")
+    book(storage, CALLER, "2026-12-10", "15:00", "checkup")
+    reply = dialogue(call_id="CA-t5").say("Please move my checkup to Monday the 14th at 11.")
+    assert "Monday, December 14th at 11 AM" in reply.text and "Shall I go ahead" in reply.text
+
+
+def test_which_appointments_do_i_have_is_a_check(brain) -> None:
+    assert brain.classifier.classify("Which visits do I have booked?").intent == CHECK

@@ -161,6 +161,7 @@ _OWN_BOOKING = re.compile(
     r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary)|"
     r"on (your|the) (schedule|books|calendar|list|diary))\b|"
     r"\bwhen am i (booked|scheduled|due|in|coming)\b|"
+    r"\b(what|which|how many) (appointments?|visits?|bookings?) (do|did) i have\b|"
     r"\bis my (\w+ )?(appointment|visit|cleaning|checkup|check up|exam|filling|booking) "
     r"(still )?(on|happening|booked|scheduled|confirmed|going ahead)\b|"
     r"\bhave i (got|booked) (anything|something|any|an?)\b|"

@@ -28,7 +28,7 @@ from adapters.local.brain.replies import (
     offer_help,
     use_tool,
 )
-from adapters.local.brain.slots import choice_in, matching
+from adapters.local.brain.slots import choice_in, matching, reason_in
 from adapters.local.brain.spoken import count, say_date, say_slots, say_when
 from adapters.local.brain.state import Booking, CallState, Stage
 from adapters.local.brain.when import When, parse_when
@@ -95,6 +95,7 @@ def start(state: CallState, ctx: TurnContext) -> list[Out]:
     state.task = "reschedule"
     old, new = _split(ctx.text, ctx.today)
     state.hint_date, state.hint_time = old.date, old.time
+    state.hint_reason = reason_in(ctx.text)  # "move my filling to Friday": which one
     state.booking = Booking(date=new.date, time=new.time)
     # "could we make it 11 instead?": a new time alone is on the same day
     state.keep_day = new.time is not None and new.date is None
@@ -115,6 +116,8 @@ def after_check(
                    "Would you like to book one?")
     state.appointments = appts
     hinted = _matching_when(appts, state.hint_date, state.hint_time)
+    if not hinted and state.hint_reason:
+        hinted = [a for a in appts if a.get("reason") == state.hint_reason]
     if len(appts) == 1 or len(hinted) == 1:
         return _target(state, (hinted or appts)[0], ctx, dialogue)
     state.stage = Stage.CHOOSE_MOVE

@@ -333,6 +333,12 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
         )
         if lone:
             return _resolve(int(lone.group(1)), int(lone.group(2) or 0), words, None)
+        clauses = re.split(r"[.,!?;]\s*", text)
+        if len(clauses) > 1:  # "9 then. I'm Ben Ford.": the hour is a clause of its own
+            for clause in clauses:
+                found = parse_time(clause, bare=True) if clause.strip() else None
+                if found is not None:
+                    return found
     return None
 
 
