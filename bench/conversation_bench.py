@@ -4,6 +4,8 @@
     python -m bench.conversation_bench --split heldout --limit 5
     python -m bench.conversation_bench --retrieval     # knowledge top-1 / refusals, no audio
     python -m bench.conversation_bench --hearing       # whisper on business words, plain/primed
+    python -m bench.conversation_bench --text --split heldout --ids h10- --no-misses
+                                                       # one set's figures, its misses unseen
 
 Audio mode places each call of tests/conversations/calls.yaml through the real Twilio
 protocol against an in-process server running the offline stack: the caller's lines are
@@ -318,10 +320,12 @@ def hearing() -> None:
             print(f"    {line!r:42} -> {out!r}{mark}")
 
 
-def text(split: str | None) -> None:
+def text(split: str | None, ids: str = "", misses: bool = True) -> None:
     """The same calls at text level (no audio): the rules brain and the real tools on a fresh
     SQLite database per call, judged as tests/conversations/test_calls_text.py judges them;
-    this is where the held-out split's text figures are reported against the budgets."""
+    this is where the held-out split's text figures are reported against the budgets. `ids`
+    keeps the calls whose id starts with it; `misses=False` prints the figures only, so a
+    held-out set can be scored without its failures being read."""
     import tempfile
 
     sys.path.insert(0, str(ROOT / "tests" / "local_brain"))
@@ -338,7 +342,7 @@ def text(split: str | None) -> None:
                            check_slots=True)
         results: dict[str, list[CallResult]] = {}
         for call in load_calls():
-            if split and call.split != split:
+            if (split and call.split != split) or not call.id.startswith(ids):
                 continue
             storage = Storage(f"sqlite:///{Path(tmp) / (call.id + '.db')}")
             try:
@@ -349,8 +353,9 @@ def text(split: str | None) -> None:
           "turns >= 95 %):")
     for name, rs in results.items():
         print("  " + summary(rs, name))
-    for line in failures([r for rs in results.values() for r in rs]):
-        print("  " + line)
+    if misses:
+        for line in failures([r for rs in results.values() for r in rs]):
+            print("  " + line)
 
 
 if __name__ == "__main__":
@@ -363,9 +368,12 @@ if __name__ == "__main__":
     parser.add_argument("--hearing", action="store_true")
     parser.add_argument("--text", action="store_true",
                         help="judge the calls at text level (fast), held-out split included")
+    parser.add_argument("--ids", default="", help="--text: only calls whose id starts with this")
+    parser.add_argument("--no-misses", action="store_true",
+                        help="--text: print the figures, not the failed turns")
     args = parser.parse_args()
     if args.text:
-        text(args.split)
+        text(args.split, args.ids, not args.no_misses)
     elif args.retrieval:
         retrieval(args.split)
     elif args.hearing:

@@ -5,7 +5,8 @@ spelled-out names to the initials the entries use ("health savings account" -> H
 
 `LexicalIndex.from_rows(rows)` indexes the stored rows by document (title, tags and every
 chunk's text together); `coverage(question, doc_id)` is the IDF-weighted share of the
-question's content words that the document contains (0..1), and `unknown(question)` lists
+question's content words that the document contains (0..1), `named(question)` the documents
+the question names by a topic word only they have ("Aetna"), and `unknown(question)` lists
 the question's content words that no document contains at all ("hiring", "airport"): a
 question built around such a word is about something the knowledge base does not cover.
 Pure functions and a small in-memory table; touches nothing.
@@ -56,6 +57,8 @@ SYNONYMS = {
 _PHRASES = re.compile(r"\b(health savings account|flexible spending account)s?\b")
 _INITIALS = {"health savings account": "hsa", "flexible spending account": "fsa"}
 _SUFFIXES = ("ings", "ing", "ied", "ed", "ly", "s")
+#: A name: a capitalised word after a lower-case word or a list's comma ("with Cigna, Aetna").
+_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][A-Za-z]+")
 
 
 def stem(word: str) -> str:
@@ -90,6 +93,7 @@ class LexicalIndex:
     docs: dict[str, set[str]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     topics: dict[str, set[str]] = field(default_factory=dict)  # stems of title and tags
+    names: dict[str, set[str]] = field(default_factory=dict)  # stems of capitalised names
 
     @classmethod
     def from_texts(
@@ -97,15 +101,18 @@ class LexicalIndex:
     ) -> LexicalIndex:
         """`texts`: doc id -> the texts of that document (title, tags, chunks); `topics`:
         doc id -> its title and tags, the words the entry declares itself to be about."""
+        texts = {doc: list(parts) for doc, parts in texts.items()}
         docs = {doc: {s for t in parts for s in content_stems(t)} for doc, parts in texts.items()}
         named = {doc: set(content_stems(text)) for doc, text in (topics or {}).items()}
+        names = {doc: {s for t in parts for s in content_stems(" ".join(_NAME.findall(t)))}
+                 for doc, parts in texts.items()}
         n = max(1, len(docs))
         counts: dict[str, int] = {}
         for stems in docs.values():
             for s in stems:
                 counts[s] = counts.get(s, 0) + 1
         idf = {s: math.log(1 + n / c) for s, c in counts.items()}
-        return cls(docs, idf, named)
+        return cls(docs, idf, named, names)
 
     @property
     def vocabulary(self) -> set[str]:
@@ -125,6 +132,18 @@ class LexicalIndex:
         floor are you on?" names a tag of the address entry, though the accessibility entry
         also mentions its "second floor"."""
         return self._share(question, self.topics.get(doc_id, set()))
+
+    def named(self, question: str) -> set[str]:
+        """The documents `question` names by a name among their tags (written with a capital
+        inside a sentence or list) that no other document has: "we're covered by Aetna at
+        my job": the insurance entry, however little else of the question it shares."""
+        found = set()
+        for s in set(content_stems(question)):
+            having = [doc for doc, stems in self.docs.items() if s in stems]
+            if (len(having) == 1 and s in self.topics.get(having[0], set())
+                    and s in self.names.get(having[0], set())):
+                found.add(having[0])
+        return found
 
     def _share(self, question: str, have: set[str]) -> float:
         stems = set(content_stems(question))

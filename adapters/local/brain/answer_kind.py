@@ -25,7 +25,8 @@ a fact of the kind asked:
     "swap", "fix"), is an action no entry describes.
 
 `lacks_asked_fact(question, text, vocabulary)` is True when `text` cannot answer `question`
-by that test (`vocabulary`: the stems of the whole knowledge base). The rules were checked
+by that test (`vocabulary`: the stems of the whole knowledge base); `holds_asked_fact(question,
+sentence)` says whether one sentence gives the age, year or duration asked. The rules were checked
 on the `tune` split of tests/conversations/paraphrases.yaml. Pure functions; touch nothing.
 """
 
@@ -140,6 +141,17 @@ def asked_kinds(question: str) -> list[str]:
     if _BRAND_ASKED.search(question):
         kinds.append("brand")
     return kinds
+
+
+#: The kinds whose fact one sentence can be seen to hold, and the pattern of that fact.
+_SENTENCE_FACTS = {"age": _AGE_FACT, "year": _YEAR_FACT, "duration": _DURATION_FACT}
+
+
+def holds_asked_fact(question: str, sentence: str) -> bool:
+    """Whether `sentence` gives an age, a year or a duration that `question` asks for ("how
+    long does an implant take?": "the bone needs three to six months to heal")."""
+    return any(kind in _SENTENCE_FACTS and _SENTENCE_FACTS[kind].search(sentence)
+               for kind in asked_kinds(question))
 
 
 def _discount_ok(question: str, text: str) -> bool:

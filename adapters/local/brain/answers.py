@@ -16,7 +16,8 @@ against its answerable ones) and are reported on `heldout` by
 `python -m bench.conversation_bench --retrieval`.
 
 `spoken_answer(text, question)` keeps the first sentence of the entry (or, when another
-sentence shares words with the question and the first does not, that one), plus one more
+sentence shares more words with the question, that one; when an age, a year or a duration is
+asked, the sentence giving one that shares the most), plus one more
 sentence that fits, within `max_chars` (about 15 seconds of speech). A sentence that is too
 long on its own, like a list of opening hours or prices, keeps its lead-in and only the
 items that share words with the question. Unspeakable asides such as "(Eastern Time,
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from adapters.local.brain.answer_kind import lacks_asked_fact
+from adapters.local.brain.answer_kind import holds_asked_fact, lacks_asked_fact
 from adapters.local.brain.spoken import join, speakable
 from engine.sentences import split_sentences
 from knowledge.lexical import content_stems as lexical_stems
@@ -75,7 +76,9 @@ _OWN_RECORDS = re.compile(
 #: lists treatments, not a shop), and the opening hours of some other place ("what time does
 #: the bank open?").
 _NOT_COVERED = re.compile(
-    r"\b(jobs?|hiring|hire|careers?|job openings?|employment|internships?|resume|weather|"
+    # ("my job", "through her work": the caller's own employer, not a job asked about)
+    r"\b((?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )jobs?|hiring|hire|careers?|"
+    r"job openings?|employment|internships?|resume|weather|"
     r"forecast|sell|sells|selling|rent|renting|lease|salary|salaries|wages?|earns?|earnings|"
     r"how much (does|do|did) [a-z. ]{1,30} (make|earn|get paid)|"
     r"married|divorced|girlfriend|boyfriend|dating|"
@@ -107,19 +110,24 @@ _STOP = frozenset(
         "from", "is", "are", "was", "be", "do", "does", "did", "can", "could", "would", "will",
         "you", "your", "we", "our", "us", "i", "my", "me", "it", "its", "this", "that", "there",
         "what", "when", "where", "how", "which", "who", "why", "much", "many", "any", "have",
-        "has", "about", "tell", "please", "know", "like", "want", "need", "get"
+        "has", "about", "tell", "please", "know", "like", "want", "need", "get", "if"
     }
 )
 #: Words about a whole list rather than one item of it ("when do you *close* on Friday?").
 _GENERIC = frozenset({"$", "open", "clos", "hour", "time", "day", "days", "pric", "cost"})
 _MIN_LIST = 4  # items a sentence needs before it is cut down to the ones asked about
 _ASIDE = re.compile(r"\s*\([^)]*[/_][^)]*\)")
+#: Times outside office hours, as callers name them.
+_OUT_OF_HOURS = frozenset({"night", "nights", "overnight", "tonight", "evening", "evenings",
+                           "weekend", "weekends", "midnight"})
 
 
 def _stems(text: str) -> set[str]:
     """Content words cut to four letters; "$" stands for prices (in a text or a question)."""
     words = re.findall(r"[a-z0-9]+", text.lower())
     stems = {w[:4] for w in words if w not in _STOP and len(w) > 1}
+    if _OUT_OF_HOURS.intersection(words):
+        stems.add("hour")  # "at night" is "outside office hours"
     if "$" in text or _PRICE_QUESTION.search(text):
         stems.add("$")
     return stems
@@ -195,6 +203,10 @@ def _nearest_answer(retriever: Retriever, question: str) -> tuple[Hit | None, li
         question = WHERE_QUERY
     hits = retriever.search(question, max_distance=limit + RESCUE_MARGIN)
     lexical = retriever.lexical
+    if hits and hits[0].doc_id in lexical.named(question):
+        # "We're covered by Aetna at my job, are we fine?": the entry named by a word of its
+        # own topic that no other entry has, whatever else the question says
+        return hits[0], hits
     words = {s for s in lexical_stems(question)}
     unknown = set(lexical.unknown(question))
     if words and len(unknown) / len(words) >= UNKNOWN_SHARE:
@@ -288,8 +300,14 @@ def spoken_answer(
     asked = _stems(question)
     scores = [_overlap(asked, s) for s in parts]
     # The first sentence leads unless another shares more of the question ("how much is the
-    # garage?": the sentence with the garage's price, not the free lot's).
-    lead = 0 if scores[0] >= max(scores) else scores.index(max(scores))
+    # garage?": the sentence with the garage's price, not the free lot's); when the question
+    # asks for an age, a year or a duration, the sentences that give one come first ("how
+    # long does an implant take?": "the bone needs three to six months to heal").
+    holding = [i for i, s in enumerate(parts) if holds_asked_fact(question, s)]
+    if holding:
+        lead = max(holding, key=lambda i: (scores[i], -i))
+    else:
+        lead = 0 if scores[0] >= max(scores) else scores.index(max(scores))
     answer = {lead: _focus(parts[lead], asked, max_chars)}
     used = len(answer[lead])
     others = [i for i in range(len(parts)) if i != lead]

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -89,6 +90,10 @@ _REPEAT = re.compile(
 _YES_NO_STAGES = frozenset({Stage.OFFER_HELP, Stage.OFFER_BOOK, Stage.ANYTHING_ELSE})
 _TODAY = re.compile(r"\b(today|right now|now|asap|as soon as possible|right away|tonight)\b",
                     re.IGNORECASE)
+#: An emergency supposed, not had: "If I have a dental emergency at night, who do I call?"
+#: is a question about what to do, answered from the knowledge base.
+_SUPPOSE = re.compile(r"^(if|in case|what if|suppose|say)\b|\bif (i|we|my \w+) (ever |were to )?"
+                      r"(have|had|get|got|need|needed)\b.*\b(who|what|where|how)\b", re.I)
 _OPEN_QUESTION = re.compile(r"^(are|is) (you|the office|it|the clinic)\b.*\bopen\b", re.I)
 _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
@@ -297,7 +302,8 @@ class RulesBrain:
             return handoff.on_offer(state, ctx)
         if stage == Stage.OFFER_BOOK:
             if ctx.is_(YES, BOOK):
-                return self.booking.start(state, ctx)
+                said, state.said = state.said, ""
+                return self.booking.start(state, replace(ctx, text=f"{said} {ctx.text}".strip()))
             if ctx.is_(NO):
                 return anything_else(state, "All right.")
         if stage == Stage.ANYTHING_ELSE:
@@ -343,9 +349,14 @@ class RulesBrain:
             hours = hours_answer(ctx.text, ctx.now, self.calendar)
             if hours is not None:
                 mark("retrieval")
+                if not in_task and reason_in(ctx.text) not in (None, "emergency"):
+                    # "How early can I get in tomorrow for a cleaning? I'm Dev Patel.": the
+                    # hours, then the visit, keeping what was said for it
+                    state.stage, state.said = Stage.OFFER_BOOK, ctx.text
+                    return ask(state, *hours, "Would you like to book one?")
                 return self._answered(state, hours, in_task=in_task)
         if intent == QUESTION:
-            if reason_in(ctx.text) == "emergency" and not in_task:
+            if reason_in(ctx.text) == "emergency" and not in_task and not _SUPPOSE.search(ctx.text):
                 return await self._emergency(state, ctx, mark)
             return await self._knowledge(state, ctx, in_task=in_task, mark=mark)
         if intent == GREETING:

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from adapters.local.brain.intents import NO, YES
+from adapters.local.brain.intents import NO, YES, says_do
 from adapters.local.brain.replies import (
     WITHHELD,
     Out,
@@ -165,10 +165,10 @@ def on_choose(state: CallState, ctx: TurnContext) -> list[Out] | None:
 
 
 def on_confirm(state: CallState, ctx: TurnContext, *, heard: bool) -> list[Out] | None:
-    """The answer to "Shall I cancel it?"."""
+    """The answer to "Shall I cancel it?" ("just cancel it" is a yes)."""
     target = state.target
     assert target is not None
-    if ctx.is_(YES):
+    if ctx.is_(YES) or says_do(ctx.text, "cancel"):
         if not heard:
             return ask(state, "Sorry, just to be sure.", *state.question)
         return use_tool(

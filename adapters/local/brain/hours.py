@@ -21,8 +21,13 @@ from adapters.local.brain.when import WEEKDAYS, clean, parse_date
 from tools.calendar import BusinessCalendar
 
 _ABOUT_HOURS = re.compile(
-    r"\b(open|opens|opening|close|closes|closing|closed|hours|until|till|how late)\b"
-)
+    r"\b(open|opens|opening|close|closes|closing|closed|hours|until|till|how late)\b")
+#: The first or last appointment of a day, or how early one can come: the day's ends (not
+#: "my last appointment", "a first-time patient").
+_LAST = re.compile(
+    r"(?<!\bmy )(?<!\bour )\b(last|latest|final) (appointment|slot)s?\b|\blatest time\b")
+_FIRST = re.compile(r"(?<!\bmy )(?<!\bour )\b(first|earliest) (appointment|slot)s?\b|"
+                    r"\bearliest time\b|\bhow early\b")
 _NAMED_HOLIDAY = re.compile(
     r"\b(holiday|holidays|christmas|thanksgiving|new year|memorial|labor|independence|"
     r"july|easter|eve)\b"
@@ -85,6 +90,39 @@ def _on_day(cal: BusinessCalendar, day: dt.date, today: dt.date, *, until: bool)
     return f"{lead} we're open from {say_time(hours.opens)} to {say_time(hours.closes)}."
 
 
+def _last_start(cal: BusinessCalendar, weekday: int) -> dt.time | None:
+    hours = cal.hours[weekday]
+    if hours is None:
+        return None
+    closes = dt.datetime.combine(dt.date.min, hours.closes) - cal.slot_length
+    return closes.time()
+
+
+def _ends(cal: BusinessCalendar, day: dt.date | None, today: dt.date, *, last: bool) -> str:
+    """The first or (`last`) the last appointment of `day`, or of every open weekday."""
+    what = "the last appointment starts at" if last else "we open at"
+    if day is not None:
+        name = _day_name(day, today).rstrip(",")
+        hours = cal.hours[day.weekday()]
+        if day in cal.holidays or hours is None:
+            return _on_day(cal, day, today, until=False)
+        at = _last_start(cal, day.weekday()) if last else hours.opens
+        assert at is not None
+        return f"{name[0].upper()}{name[1:]}, {what} {say_time(at)}."
+    groups: list[tuple[list[str], str]] = []
+    for weekday in range(7):
+        at = _last_start(cal, weekday) if last else (
+            cal.hours[weekday].opens if cal.hours[weekday] else None)  # type: ignore[union-attr]
+        if at is None:
+            continue
+        if groups and groups[-1][1] == say_time(at):
+            groups[-1][0].append(WEEKDAYS[weekday].capitalize())
+        else:
+            groups.append(([WEEKDAYS[weekday].capitalize()], say_time(at)))
+    parts = [f"{t} {d[0] if len(d) == 1 else f'{d[0]} to {d[-1]}'}" for d, t in groups]
+    return f"{what[0].upper()}{what[1:]} {join(parts, 'and')}."
+
+
 def _next_open(cal: BusinessCalendar, after: dt.date) -> tuple[dt.date, dt.time] | None:
     for ahead in range(1, 15):
         day = after + dt.timedelta(days=ahead)
@@ -117,7 +155,8 @@ def hours_answer(text: str, now: dt.datetime, cal: BusinessCalendar | None) -> l
     """The answer to an opening-hours question, or None when `text` is not one (or names a
     holiday, which the knowledge base answers)."""
     words = clean(text)
-    if cal is None or not _ABOUT_HOURS.search(words):
+    ends = _LAST.search(words) or _FIRST.search(words)
+    if cal is None or not (_ABOUT_HOURS.search(words) or ends):
         return None
     today = now.date()
     day = parse_date(text, today)  # an explicit date first, then a holiday's name
@@ -128,6 +167,8 @@ def hours_answer(text: str, now: dt.datetime, cal: BusinessCalendar | None) -> l
             yes = "Yes" if _ASKS_CLOSED.search(words) else "No"
             return [f"{yes}, we're closed on {say_date(day)} for the holiday."]
     until = bool(re.search(r"\b(until|till|close|closes|closing|late)\b", words))
+    if ends:
+        return [_ends(cal, day, today, last=bool(_LAST.search(words)))]
     if _WEEKEND.search(words):
         sat, sun = _span(cal, 5), _span(cal, 6)
         return [f"On Saturdays we're open {sat}." if sat else "We're closed on Saturdays.",

@@ -97,11 +97,14 @@ _MOVE_MINE = re.compile(
 #: "I said the 9th but I meant the 10th": only what was meant.
 _MEANT = re.compile(r"\bi (?:said|told you|gave you|put) [^.?!]{1,40}? but (?:i )?meant\b",
                     re.IGNORECASE)
-#: Asking whether anyone is at the office, or whether it works that day: the hours.
+#: Asking whether anyone is at the office ("will there be anyone in this afternoon?"), or
+#: whether it works that day: the hours ("is there someone there who speaks Spanish?" is
+#: about a person, not the hours).
 _PRESENCE = re.compile(
-    r"\b(?:is|will) (?:there )?(?:somebody|someone|anybody|anyone)(?:'s)? (?:be )?"
-    r"(?:in the office|at the office|in|there|around|working)\b|"
-    r"\b(?:any chance )?(?:somebody|someone|anybody|anyone)(?:'s| is) (?:there|in|around)\b|"
+    r"\b(?:is|will) (?:there )?(?:be )?(?:somebody|someone|anybody|anyone)(?:'s)? (?:be )?"
+    r"(?:in the office|at the office|in|there|around|working)\b(?! who\b| that\b)|"
+    r"\b(?:any chance )?(?:somebody|someone|anybody|anyone)(?:'s| is) (?:there|in|around)\b"
+    r"(?! who\b| that\b)|"
     rf"\bare you(?: guys| folks| all)? (?:working|around|in|there)(?=\s+(?:on|this|next|today|"
     rf"tomorrow|tonight|at|{_DAYS})\b|\W*$)",
     re.IGNORECASE,

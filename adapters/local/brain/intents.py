@@ -51,6 +51,9 @@ _HUMAN = re.compile(
     r"|\bis (dr|doctor) [a-z]+ (around|in|there|free|available)\b.*\b(word|talk|speak)\b"
     r"|\b(talk|speak)\s+(to|with)\s+(whoever|anyone|anybody)\b"
     r"|\b(talk|speak)\s+(to|with)\s+(the|a|your)\s+(dentist|doctor|hygienist)\s+directly\b"
+    # putting the call through: "get the manager on the line", "put me through to billing"
+    r"|\b(get|put) (me )?(through|over) to\b|\bconnect me (to|with)\b"
+    r"|\b(get|put) (the|a|your|someone|somebody|anyone|anybody)\b[\w' ]{0,30} on the (line|phone)\b"
 )
 _ALL_DONE = re.compile(
     r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think),? )*"
@@ -76,19 +79,28 @@ _GREETING = re.compile(
 )
 _THANKS = re.compile(
     r"^((ok|okay|great|perfect|got it|alright|all right|cool|awesome|lovely|nice|good|"
-    r"wonderful|brilliant|super|right) )*(thanks|thank you)( so much| very much| a lot)?$")
+    r"wonderful|brilliant|super|right) )*"
+    r"(thanks|thank you|(i )?(really |truly )?appreciate (it|that)|much appreciated|"
+    r"(that's|that is) (much )?appreciated)"
+    r"( so much| very much| a lot| kindly| a bunch| a ton| a million)?$")
 _SHORT = 6
 
+#: Asking when the office can take someone: "when can you take me?", "could you see him
+#: Friday?", "can you squeeze us in?" (a request for a visit, however it is asked).
+_SEE_ME = (r"\b(when|can|could|how soon) (can |could |would |will )?(you|they|the dentist|"
+           r"a dentist|someone|somebody) (take|see|fit|squeeze|get) (me|us|him|her|them|"
+           r"my (son|daughter|kids?|child|children|husband|wife|partner|mom|dad|mother|father))\b")
 #: Words that strongly suggest an intent; each adds `CUE_BONUS` to that intent's similarity.
 #: MiniLM alone hears "check on my appointment" close to "make an appointment".
 _CUES: dict[str, re.Pattern[str]] = {
     BOOK: re.compile(
         r"\b(book|schedule|make an appointment|set up|openings?|availability|fit me in|"
         r"come in|get (me )?in|be seen|see (a|the) dentist|have anything|any (slots?|times?)|"
-        r"anything (open|available|free)|earliest)\b"
+        r"anything (open|available|free)|earliest)\b|" + _SEE_ME
     ),
     CHECK: re.compile(
         r"\b(check|confirm|look up)\b(?! ?up\b)|\b(when|what time|what day) is my\b|"
+        r"\bmy (next|upcoming|coming) (appointment|visit|cleaning|checkup|check up|exam|booking)\b|"
         r"\bdo i have an? (appointment|visit)|\bam i (booked|scheduled)"
     ),
     CANCEL: re.compile(
@@ -108,7 +120,8 @@ _CUES: dict[str, re.Pattern[str]] = {
 CUE_BONUS = 0.15
 #: Words that make a request about something other than a visit (jobs, records, bills).
 _NOT_A_VISIT = re.compile(
-    r"\b(job|jobs|hiring|hire|career|careers|position|positions|resume|internship|"
+    r"\b((?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )jobs?|hiring|hire|career|careers|"
+    r"position|positions|resume|internship|"
     r"x ?rays? (results?|showed|show)|results?|records?|chart|bill|bills|balance|invoice|"
     r"claim|claims|prescription)\b"
 )
@@ -132,7 +145,7 @@ _ASKS_ABOUT = re.compile(
 _STRONG_BOOK = re.compile(
     r"\b(book|schedule|appointment|set up|openings?|availability|fit (me|him|her|us|them) in|"
     r"you have anything|have you got anything|any (slots?|times?)|"
-    r"anything (open|available|free)|earliest|reserve)\b"
+    r"anything (open|available|free)|earliest|reserve)\b|" + _SEE_ME
 )
 #: A day or a clock time: a question that names one is about a visit ("can she come Friday?").
 _SAYS_WHEN = re.compile(
@@ -145,14 +158,24 @@ _SAYS_WHEN = re.compile(
 _OWN_BOOKING = re.compile(
     r"\b(do|did) i (have|got) (anything|something|any|an?|my)\b.*\b(booked|scheduled|"
     r"appointments?|visits?|coming up|on the books|in the (system|diary|calendar))\b|"
-    r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary))\b|"
+    r"\b(am i|i'm|i am) (already |still )?(booked|scheduled|down|in the (system|diary)|"
+    r"on (your|the) (schedule|books|calendar|list|diary))\b|"
     r"\bwhen am i (booked|scheduled|due|in|coming)\b|"
+    r"\b(what|which|how many) (appointments?|visits?|bookings?) (do|did) i have\b|"
+    r"\bis my (\w+ )?(appointment|visit|cleaning|checkup|check up|exam|filling|booking) "
+    r"(still )?(on|happening|booked|scheduled|confirmed|going ahead)\b|"
     r"\bhave i (got|booked) (anything|something|any|an?)\b|"
     r"\b(did|has|have) (my \w+|someone|somebody|anyone|you) (already |ever )?"
     r"(book|booked|schedule|scheduled|put) me\b"
 )
 #: "How late can I come in on Friday?": the opening hours, however like a booking it sounds.
 _HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
+#: A person, or a way of reaching one: what an embedding "human" must have to be one
+#: ("can I get a note for my employer?" sounds like "can I speak to the dentist?").
+_REACH = re.compile(
+    r"\b(speak|talk|chat|word|connect|transfer|put me through|line|phone|call|person|people|"
+    r"human|someone|somebody|anyone|anybody|staff|team|receptionist|representative|manager|"
+    r"operator|agent|front desk|dr|doctor|real|live|directly)\b")
 #: Words of moving an appointment ("move tomorrow's appointment"): the cancel intent covers
 #: rescheduling, and without one of these or a cancel cue it is not that.
 _MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
@@ -233,6 +256,19 @@ def asked_part(text: str) -> str:
     take Humana?" -> "do you take Humana?" (unchanged when nothing is left)."""
     rest = _LEAD.sub("", text, count=1)
     return rest if len(rest.split()) >= 2 else text
+
+
+_DO_IT = re.compile(
+    r"^(?:(?:yes|yeah|yep|ok|okay|sure|right|just|please|then|go ahead and|you can|"
+    r"i'd like you to|i want you to)\W+)*(?P<verb>cancel|move|reschedule|change|book) "
+    r"(?:it|that|them|the appointment|the visit|my \w+)\b")
+
+
+def says_do(text: str, *verbs: str) -> bool:
+    """Whether `text` answers a confirmation by saying its action: "Just cancel it, please."
+    to "Shall I cancel it?" (`verbs`: the action's verbs)."""
+    found = _DO_IT.match(normalize(text))
+    return bool(found and found.group("verb") in verbs)
 
 
 def yes_then_soft_bye(text: str) -> bool:
@@ -364,14 +400,18 @@ class IntentClassifier:
         if label == CANCEL and not (_CUES[CANCEL].search(words) or _MOVE.search(words)):
             label = QUESTION  # "Can I bring my two kids to the same appointment?"
         own = bool(_OWN_BOOKING.search(words))
-        if label == BOOK and own:
-            label = CHECK  # "do I have anything booked?": about the caller's own bookings
+        if own and (label == BOOK or (label in (CANCEL, QUESTION) and not (
+                _CUES[CANCEL].search(words) or _MOVE.search(words)))):
+            label = CHECK  # "do I have anything booked?", "am I on your schedule?": about the
+            # caller's own bookings, unless they cancel or move one
         if label == BOOK and _HOW_LATE.match(words):
             label = QUESTION
         if label == BOOK and asks_about(text) and not asks_to_book(text):
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
         if label in (BOOK, CHECK, CANCEL) and errand(text):
             label = QUESTION  # "can you call me a taxi after my appointment?"
+        if label == HUMAN and not _REACH.search(words):
+            label = QUESTION  # "can I get a note for my employer?": nobody asked for
         if label == HUMAN and _CUES[QUESTION].search(words):
             label = QUESTION  # "do you take Humana?" sounds like "human"; asking for one is
             # caught by the keyword rules

@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.local.brain.booking import BookingDialogue, _pick
 from adapters.local.brain.check_cancel import _matching_when, _slot, describe
-from adapters.local.brain.intents import NO, YES
+from adapters.local.brain.intents import NO, YES, says_do
 from adapters.local.brain.replies import (
     WITHHELD,
     Out,
@@ -28,14 +28,15 @@ from adapters.local.brain.replies import (
     offer_help,
     use_tool,
 )
-from adapters.local.brain.slots import choice_in, matching
+from adapters.local.brain.slots import choice_in, matching, reason_in
 from adapters.local.brain.spoken import count, say_date, say_slots, say_when
 from adapters.local.brain.state import Booking, CallState, Stage
 from adapters.local.brain.when import When, parse_when
 
 CHECK_TOOL, MOVE_TOOL = "check_appointment", "reschedule_appointment"
 RESCHEDULE = re.compile(r"\b(reschedul\w*|move|change|push|switch)\b", re.IGNORECASE)
-_VISIT = r"(appointment|visit|cleaning|check ?up|booking|filling|one)"
+_VISIT = (r"(appointment|visit|cleaning|check ?up|booking|filling|exam|examination|whitening|"
+          r"crown|consultation|root canal|extraction|one)")
 #: A request to move an appointment, whatever the intent classifier made of it: a verb of
 #: moving with the caller's visit as its object ("push my checkup back"), or any verb with
 #: the visit and a direction in time ("bring my cleaning forward", "move it up a day").
@@ -43,10 +44,12 @@ REQUEST = re.compile(
     r"\breschedul|\b(move|change|push|switch|shift|bump)\b (back )?(my|our|the|his|her)\b"
     rf"[\w' ]*\b{_VISIT}\b|"
     r"\b(move|push|bring|bump|shift|put)\b (my|our|the|his|her|it|that)\b[\w' ]{0,30}?"
-    r"\b(forward|earlier|later|back|up)\b",
+    r"\b(forward|earlier|later|back|up)\b|"
+    # "I have a cleaning Monday at 9. Could we make it 11 instead?"
+    r"\b(make|change|switch|have) it (to |for |at )?[\w' ]{0,25}\binstead\b",
     re.IGNORECASE,
 )
-_NEW_PART = re.compile(r"\b(to|for|until|till|into|instead)\b", re.IGNORECASE)
+_NEW_PART = re.compile(r"\b(to|for|until|till|into|instead|make it|have it)\b", re.IGNORECASE)
 #: The caller keeps one half of the old slot: "to Friday, same time", "same day but at 3".
 _SAME_TIME = re.compile(r"\b(same time|same hour|keep the (same )?time|(the )?time stays)\b",
                         re.IGNORECASE)
@@ -57,8 +60,9 @@ _KEEP = re.compile(r"\b(never ?mind|forget it|keep|leave it|none|neither)\b")
 
 
 def _split(text: str, today: dt.date) -> tuple[When, When]:
-    """(the appointment named, the new time): "move my Thursday one to Friday at 10". The new
-    part starts at the last "to"/"for"/"instead" followed by a day or time, so "I need to
+    """(the appointment named, the new time): "move my Thursday one to Friday at 10", "I have
+    a cleaning Monday at 9, could we make it 11?". The new part starts at the last
+    "to"/"for"/"instead"/"make it" followed by a day or time, so "I need to
     move it from Thursday to next Wednesday" is not cut at "need to"."""
     for found in reversed(list(_NEW_PART.finditer(text))):
         new = parse_when(text[found.end():], today)
@@ -91,7 +95,10 @@ def start(state: CallState, ctx: TurnContext) -> list[Out]:
     state.task = "reschedule"
     old, new = _split(ctx.text, ctx.today)
     state.hint_date, state.hint_time = old.date, old.time
+    state.hint_reason = reason_in(ctx.text)  # "move my filling to Friday": which one
     state.booking = Booking(date=new.date, time=new.time)
+    # "could we make it 11 instead?": a new time alone is on the same day
+    state.keep_day = new.time is not None and new.date is None
     _keep_old_half(state, ctx.text)
     return use_tool(state, CHECK_TOOL, {}, "Let me look up your appointments.")
 
@@ -109,6 +116,8 @@ def after_check(
                    "Would you like to book one?")
     state.appointments = appts
     hinted = _matching_when(appts, state.hint_date, state.hint_time)
+    if not hinted and state.hint_reason:
+        hinted = [a for a in appts if a.get("reason") == state.hint_reason]
     if len(appts) == 1 or len(hinted) == 1:
         return _target(state, (hinted or appts)[0], ctx, dialogue)
     state.stage = Stage.CHOOSE_MOVE
@@ -197,7 +206,7 @@ def on_answer(
 def on_confirm(
     state: CallState, ctx: TurnContext, dialogue: BookingDialogue, *, heard: bool
 ) -> list[Out] | None:
-    if ctx.is_(YES):
+    if ctx.is_(YES) or says_do(ctx.text, "move", "reschedule", "change"):
         if not heard:
             return ask(state, "Sorry, just to be sure.", *state.question)
         target, new = state.target, state.booking

@@ -33,6 +33,10 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
                   r"broke|broken|cracked|chipped|knocked out|lost (a |my )?(filling|crown)|"
                   r"(filling|crown|tooth|cap) (has |just )?(fell|fallen|came|come|popped) "
                   r"(out|off|loose)|(filling|crown) (is |came |feels )?loose|bleeding|abscess|"
+                  # signs of infection and bad pain: "pus near the tooth", "it's throbbing"
+                  r"\bpus\b|infected|infection|\bach(e|es|ing)\b|throbb|killing me|agony|"
+                  r"knock(ed|s)? (out )?(a|my|his|her|their|the|one|two)( \w+)? (tooth|teeth)|"
+                  r"excruciating|unbearable|"
                   r"(tooth|teeth)\b[^.?!]{0,20}\b(came|come|fell|fallen|popped|got knocked) "
                   r"(clean |right |straight )?out"),
     ("root canal", r"root canal"),
@@ -72,7 +76,8 @@ _NOT_NAME_WORDS = frozenset(
 _NAMES_TOO = frozenset({"will", "may", "june", "april", "august", "grace", "hope", "joy"})
 _NAME_INTRO = re.compile(
     r"\b(my name is|my name's|name is|the name is|name's|this is|it's|it is|i'm|i am|"
-    r"under|put it under|for)\s+(?:spelled\s+|spelt\s+)?(?=(.+))",
+    r"under|put it under|for|(?:under |in )?(?:the |a )?name of)\s+(?:spelled\s+|spelt\s+)?"
+    r"(?=(.+))",
     re.IGNORECASE,
 )
 _FILLERS = re.compile(
@@ -145,7 +150,8 @@ def name_in(text: str, *, asked: bool = False) -> str | None:
     caller was just asked, a bare "Ana Lopez" counts too."""
     for match in _NAME_INTRO.finditer(text):
         intro = match.group(1).lower()
-        strict = not intro.startswith(("my name", "name", "the name"))
+        # "name of" needs a capitalised name too ("the name of your hygienist" is none)
+        strict = intro.endswith(" of") or not intro.startswith(("my name", "name", "the name"))
         name = _name_words(match.group(2), whole=False, capitalized=strict and not asked)
         if name is not None:
             return name

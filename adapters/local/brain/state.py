@@ -93,6 +93,7 @@ class CallState:
     keep_day: bool = False  # a move "to 3 PM, same day": the new slot keeps the old day
     question: tuple[str, ...] = ()  # the sentences of the last question asked
     unanswered: str = ""  # the last question the knowledge base could not answer
+    said: str = ""  # a question about a visit answered before the offer to book it
     pending: ToolCall | None = None
     outcome: ToolOutcome | None = None
     before_tool: Stage = Stage.IDLE  # where to go back to if the tool never runs

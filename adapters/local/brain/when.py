@@ -196,6 +196,8 @@ _REJECTED_DAY = re.compile(
 
 
 _WEEKDAY_ALT = "|".join(WEEKDAYS)
+#: "Wednesday next week", "Wednesday of the following week", "the week after this one".
+_NEXT_WEEK = re.compile(r"\b(next|following) week\b|\bweek after (this|this one)\b")
 #: A weekday said with a day of the month: "Monday the 4th", "the 4th, a Monday".
 _NAMED_WEEKDAY = re.compile(
     rf"\b(?P<a>{_WEEKDAY_ALT}) (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b|"
@@ -236,7 +238,7 @@ def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> 
     weekday = re.search(r"\b(?:(this|next|coming) )?(" + "|".join(WEEKDAYS) + r")s?\b"
                         r"(?: (?:right |just |straight )?(after|before)\b)?", words)
     if weekday:
-        modifier = (weekday.group(1) or ("next" if "next week" in words else "")
+        modifier = (weekday.group(1) or ("next" if _NEXT_WEEK.search(words) else "")
                     or (weekday.group(3) if week_of is not None else "") or "")
         return _weekday(weekday.group(2), modifier, today, week_of)
     relative = re.search(
@@ -323,11 +325,20 @@ def parse_time(text: str, *, bare: bool = False) -> dt.time | None:
             r"(?:(?:um|uh|ah|oh|hmm|er|well|then|maybe|how about|what about|let's say|lets say|"
             r"say|at|around|about|like|ok|okay|yeah|fine|i guess|(?:early|late|mid) ?"
             r"(?:morning|afternoon|evening)|in the (?:morning|afternoon|evening)) )*"
-            r"(\d{1,2})(?: (\d{2}))?(?: please| then| works| maybe| if possible)?",
+            r"(\d{1,2})(?: (\d{2}))?(?: please| then| works| maybe| if possible)?"
+            # "eight is good", "ten would be perfect for me", "9 suits me"
+            r"(?: (?:is|would be|sounds|should be|will be|suits me|works for me)"
+            r"(?: (?:good|fine|great|perfect|best|ideal|ok|okay|better))?(?: for me)?)?",
             words,
         )
         if lone:
             return _resolve(int(lone.group(1)), int(lone.group(2) or 0), words, None)
+        clauses = re.split(r"[.,!?;]\s*", text)
+        if len(clauses) > 1:  # "9 then. I'm Ben Ford.": the hour is a clause of its own
+            for clause in clauses:
+                found = parse_time(clause, bare=True) if clause.strip() else None
+                if found is not None:
+                    return found
     return None
 
 
