@@ -45,6 +45,7 @@ from adapters.local.brain.intents import (
     asks_for_slot,
     asks_to_book,
     more_follows,
+    yes_then_bye,
     yes_then_soft_bye,
 )
 from adapters.local.brain.replies import (
@@ -63,7 +64,7 @@ from adapters.local.brain.replies import (
 from adapters.local.brain.slots import emergency_words, reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
 from adapters.local.embeddings import LocalMiniLMEmbedder
-from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
+from engine.ports import BrainOutput, Sentence, ToolCall, ToolOutcome, Turn
 from flows.model import Settings
 from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError
@@ -99,6 +100,15 @@ _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
     re.IGNORECASE,
 )
+
+
+def _and_goodbye(state: CallState, outputs: list[Out]) -> list[Out]:
+    """After the task the caller said goodbye to with their yes: its result, then the end
+    (not "anything else?"); a task that failed keeps its offer of help."""
+    state.leaving = False
+    if state.stage != Stage.ANYTHING_ELSE or not outputs or not isinstance(outputs[-1], Sentence):
+        return outputs
+    return [*outputs[:-1], *handoff.end_call()]
 
 
 def _no_mark(stage: str) -> None:
@@ -190,6 +200,8 @@ class RulesBrain:
         state = self._states.get(turn.call_id)
         if state.pending is not None and state.outcome is not None:
             outputs = self._after_tool(state, turn)
+            if state.leaving:  # the caller said goodbye with their yes
+                outputs = _and_goodbye(state, outputs)
         else:
             if self._states.rewind(turn.call_id, turn.joins):  # the caller went on: the
                 state = self._states.get(turn.call_id)  # reply to their first words is void
@@ -198,6 +210,7 @@ class RulesBrain:
                 # The tool never ran (the reply was interrupted before the flow got to it):
                 # back to the question that led to it, e.g. the confirmation.
                 state.stage = state.before_tool
+                state.leaving = False
             state.pending = state.outcome = None
             outputs = await self._reply(state, turn)
         for item in outputs:
@@ -263,8 +276,10 @@ class RulesBrain:
             return say(turn.heard[-1] if turn.heard else "How can I help you today?")
         intent = await asyncio.to_thread(self.classifier.classify, text)
         if (intent.source == "keyword" and intent.intent == GOODBYE
-                and state.stage in _CONFIRM_STAGES and yes_then_soft_bye(text)):
-            intent = IntentResult(YES, 1.0, "keyword")  # "Great, see you then." confirms
+                and state.stage in _CONFIRM_STAGES
+                and (yes_then_soft_bye(text) or yes_then_bye(text))):
+            intent = IntentResult(YES, 1.0, "keyword")  # "Great, see you then." confirms;
+            state.leaving = yes_then_bye(text)  # "Yes please, bye." too, then ends the call
         elif intent.source == "keyword" and intent.intent == GOODBYE:
             return handoff.end_call()
         ctx = self._context(turn, text, intent)

@@ -277,6 +277,12 @@ def yes_then_soft_bye(text: str) -> bool:
     return bool(_YES.match(words) and _SOFT_BYE.search(words) and not _BYE.search(words))
 
 
+def yes_then_bye(text: str) -> bool:
+    """"Yes please, bye.": a yes first, then goodbye (at a confirmation: do it, then end)."""
+    words = normalize(text)
+    return bool(_YES.match(words) and _BYE.search(words))
+
+
 def more_follows(text: str) -> bool:
     """A yes/no word followed by a question or a "but" ("Okay. But what does it cost?")."""
     words = normalize(text)

@@ -99,6 +99,7 @@ class CallState:
     before_tool: Stage = Stage.IDLE  # where to go back to if the tool never runs
     before_checked: tuple[str, ...] = ()  # sentences to say after the availability check
     tool_seq: int = 0
+    leaving: bool = False  # "Yes please, bye" at a confirmation: after the tool, end the call
 
     def reset_task(self) -> None:
         """Back to no task (after it finished or was abandoned); the call goes on."""
