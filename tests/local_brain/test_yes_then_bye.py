@@ -6,7 +6,10 @@ The clock is Tuesday 1 December 2026, 09:00 in New York.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from brain_testkit import CALLER, make_tools
 
 from tools.storage import Storage
 
@@ -43,3 +46,17 @@ def test_a_yes_and_goodbye_that_fails_to_book_keeps_the_offer_of_help(dialogue,
     done = call.say("Yes please, bye.")
     assert "end_call" not in [t.name for t in done.tools]
     assert [a.name for a in storage.list_appointments()] == ["Sam Reed"]
+
+
+def test_a_cancel_confirmed_with_a_goodbye_cancels_then_ends(dialogue, storage: Storage) -> None:
+    tools = make_tools(storage, "CA-seed", CALLER)
+    booked = asyncio.run(tools.run("book_appointment", {
+        "name": "Ana Lopez", "phone": CALLER, "date": "2026-12-03", "time": "17:30",
+        "reason": "cleaning"}, "CA-seed"))
+    assert booked.result["ok"], booked
+    call = dialogue(call_id="CA-cancel-bye")
+    assert call.say("I need to cancel my appointment").sentences[-1] == "Shall I cancel it?"
+    done = call.say("Yes, thanks, bye.")
+    assert [t.name for t in done.tools] == ["cancel_appointment", "end_call"]
+    assert any(s.startswith("Done. I've cancelled") for s in done.sentences)
+    assert [a.status for a in storage.list_appointments()] == ["cancelled"]
