@@ -226,6 +226,7 @@ class TwilioCalls:
         self.dial_timeout = dial_timeout
         self.dial_action_url = dial_action_url
         self.warm_line = warm_line
+        self._late_cancels: set[asyncio.Task[None]] = set()  # legs placed after the flow left
 
     async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
         """Replace the call's TwiML with `<Dial>number</Dial>` (`warm`: ring the human's own
@@ -265,13 +266,22 @@ class TwilioCalls:
         entry.join_url = f"{line.base_url}{JOIN_PATH}?{query}"
         log.info("call %s: ringing %s for a warm transfer (%ss)", self.call_id,
                  redact_number(number), warm.ring_seconds)
+        dial = asyncio.ensure_future(self.rest.create_call(
+            what="warm transfer", call_id=self.call_id, to=number, from_=line.from_number,
+            url=f"{line.base_url}{WHISPER_PATH}?{query}", method="POST",
+            machine_detection="Enable",  # a voicemail that picks up gets no caller
+            timeout=warm.ring_seconds, status_callback=f"{line.base_url}{STATUS_PATH}?"
+            f"{query}", status_callback_method="POST"))
         try:
-            leg = await self.rest.create_call(
-                what="warm transfer", call_id=self.call_id, to=number, from_=line.from_number,
-                url=f"{line.base_url}{WHISPER_PATH}?{query}", method="POST",
-                machine_detection="Enable",  # a voicemail that picks up gets no caller
-                timeout=warm.ring_seconds, status_callback=f"{line.base_url}{STATUS_PATH}?"
-                f"{query}", status_callback_method="POST")
+            leg = await asyncio.shield(dial)
+        except asyncio.CancelledError:
+            # The flow moved on while Twilio was placing the leg: the request may already
+            # have rung the human, so once it answers, stop that leg (as `stop_ringing`).
+            entry.outcome = "transfer.canceled"
+            self._late_cancels.add(task := asyncio.get_running_loop().create_task(
+                self._cancel_when_placed(dial)))
+            task.add_done_callback(self._late_cancels.discard)
+            raise
         except BaseException:
             line.desk.unpark(self.call_sid, line.stream)
             raise
@@ -298,6 +308,18 @@ class TwilioCalls:
             log.info("call %s: the flow moved on while the human was rung; stopping the "
                      "ringing", self.call_id)
             entry.task = asyncio.get_running_loop().create_task(entry.cancel_leg())
+
+    async def _cancel_when_placed(self, dial: asyncio.Future[Any]) -> None:
+        try:
+            leg = await dial
+        except Exception:  # not placed: nothing rings
+            return
+        log.info("call %s: the flow moved on while the human's leg was placed; stopping it",
+                 self.call_id)
+        try:
+            await self._cancel_leg(str(leg["sid"]))
+        except TelephonyError as exc:
+            log.warning("call %s: could not stop the human's leg: %s", self.call_id, exc)
 
     async def _turn_away(self, leg: str, message: str) -> None:
         """The human is in the conference but the caller could not be moved there: tell

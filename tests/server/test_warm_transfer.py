@@ -248,6 +248,35 @@ def test_a_flow_that_moves_on_while_it_rings_stops_the_humans_phone(tmp_path: Pa
     asyncio.run(scenario())
 
 
+def test_a_flow_that_moves_on_while_the_leg_is_being_placed_stops_it_once_placed(
+        tmp_path: Path):
+    """The time limit comes while Twilio is still answering the request that rings the
+    human: once the leg exists it is cancelled (it used to ring on, the request's task
+    cancelled under it, and nobody stopped it)."""
+    async def scenario() -> None:
+        with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, calls=(SID,)) as rest:
+            async with running_server(tmp_path, twilio_url=rest.base_url) as server:
+                caller = caller_for(server)
+                await caller.connect()
+                await until(lambda: len(server.services.streams) == 1)
+                (stream,) = server.services.streams
+                await until(lambda: stream.call.state == "listening")
+                rest.stall_call("")  # Calls.create (no call sid in its path) waits
+                await caller.press("0")
+                await until(rest.stalling.is_set, "the leg's request to be in flight")
+                stream.call.post("call.time_limit")
+                await until(lambda: "goodbye" in stream.call.trace.states(), "the goodbye")
+                rest.release_call("")
+                await until(lambda: bool(rest.placed), "the leg placed")
+                (leg,) = rest.placed
+                await until(lambda: any(q.call_sid == leg.call_sid
+                                        and q.form.get("Status") == "canceled"
+                                        for q in rest.requests), "the leg cancelled")
+                await caller.stop()
+                await until(lambda: not server.services.streams)
+    asyncio.run(scenario())
+
+
 def test_a_flows_own_hold_music_file_is_what_the_caller_hears(tmp_path: Path):
     music = tmp_path / "hold.wav"
     rate = 16000  # resampled to 8 kHz for the call
