@@ -248,7 +248,7 @@ class Call:
             return
         if handled and utterance:
             self.last_utterance = str(event.data.get("text") or "")
-        self.last_joins = self.continuation.joins if utterance else ""
+        self.last_joins = str(event.data.get("joins") or "") if utterance else ""
         note = "" if handled else "ignored"
         if not handled and event.name in self.flow.states[before].ignore:
             note, handled = "dropped: the state ignores it", True  # the flow's own decision

@@ -226,7 +226,6 @@ class TwilioCalls:
         self.dial_timeout = dial_timeout
         self.dial_action_url = dial_action_url
         self.warm_line = warm_line
-        self._late_cancels: set[asyncio.Task[None]] = set()  # legs placed after the flow left
 
     async def transfer(self, number: str, warm: WarmDial | None = None) -> None:
         """Replace the call's TwiML with `<Dial>number</Dial>` (`warm`: ring the human's own
@@ -278,9 +277,7 @@ class TwilioCalls:
             # The flow moved on while Twilio was placing the leg: the request may already
             # have rung the human, so once it answers, stop that leg (as `stop_ringing`).
             entry.outcome = "transfer.canceled"
-            self._late_cancels.add(task := asyncio.get_running_loop().create_task(
-                self._cancel_when_placed(dial)))
-            task.add_done_callback(self._late_cancels.discard)
+            entry.task = asyncio.get_running_loop().create_task(self._cancel_when_placed(dial))
             raise
         except BaseException:
             line.desk.unpark(self.call_sid, line.stream)

@@ -39,7 +39,6 @@ class Continuation:
 
     def __init__(self) -> None:
         self._last: _Answered | None = None
-        self.joins = ""  # the earlier words the utterance being handled continues, or ""
 
     def responded(self, text: str, confidence: float | None, heard: int,
                   truncated: bool = False) -> None:
@@ -52,11 +51,10 @@ class Continuation:
         self._last = None
 
     def join(self, data: dict[str, Any], policy: TurnPolicy, heard: int) -> dict[str, Any]:
-        """`caller.utterance` data, joined to the last turn when the caller continued it.
-        Sets `joins` for the handling of this event (`""` when it is a turn of its own)."""
-        self.joins = str(data.get("joins") or "")
+        """`caller.utterance` data, joined to the last turn when the caller continued it
+        (then with `joins`, the earlier words); `data` itself for a turn of its own."""
         last, gap = self._last, data.get("gap_ms")
-        if (self.joins or last is None or policy.continue_ms <= 0
+        if ("joins" in data or last is None or policy.continue_ms <= 0
                 or not isinstance(gap, int) or isinstance(gap, bool)
                 or gap > policy.continue_ms or heard != last.heard):
             return data
@@ -68,7 +66,6 @@ class Continuation:
         confidence = data.get("confidence")
         if last.confidence is not None and confidence is not None:
             joined["confidence"] = max(float(last.confidence), float(confidence))
-        self.joins = last.text
         return joined
 
 

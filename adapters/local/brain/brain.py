@@ -4,7 +4,7 @@ Each turn: classify the caller's words (`intents`), let the dialogue step the ca
 use them (`booking`, `check_cancel`, `handoff`), else act on the intent: start a task,
 answer from the knowledge base (`answers`), transfer, or end the call. Tools are never run
 here: a `ToolCall` is yielded, the flow runs it, `tool_result` stores the outcome and the
-next `respond` reads it back to the caller. State is kept per call id (`state`); call
+next `respond` reads it back to the caller (`outcomes`). State is kept per call id (`state`); call
 `forget(call_id)` when a call ends (transfers and `end_call` forget it themselves).
 Touches the retriever (knowledge search) and the embedder (intents), both in worker threads.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.local.brain import check_cancel, handoff, reschedule
+from adapters.local.brain import check_cancel, handoff, outcomes, reschedule
 from adapters.local.brain.answers import MAX_ANSWER_CHARS, find_answer, spoken_answer
-from adapters.local.brain.booking import AVAILABILITY_TOOL, BOOK_TOOL, BookingDialogue
+from adapters.local.brain.booking import BookingDialogue
 from adapters.local.brain.heard import canonical
 from adapters.local.brain.hours import hours_answer
 from adapters.local.brain.idioms import restate
@@ -59,12 +59,11 @@ from adapters.local.brain.replies import (
     heard_question,
     offer_help,
     say,
-    unpack,
 )
 from adapters.local.brain.slots import emergency_words, reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
 from adapters.local.embeddings import LocalMiniLMEmbedder
-from engine.ports import BrainOutput, Sentence, ToolCall, ToolOutcome, Turn
+from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
 from flows.model import Settings
 from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError
@@ -100,15 +99,6 @@ _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
     re.IGNORECASE,
 )
-
-
-def _and_goodbye(state: CallState, outputs: list[Out]) -> list[Out]:
-    """After the task the caller said goodbye to with their yes: its result, then the end
-    (not "anything else?"); a task that failed keeps its offer of help."""
-    state.leaving = False
-    if state.stage != Stage.ANYTHING_ELSE or not outputs or not isinstance(outputs[-1], Sentence):
-        return outputs
-    return [*outputs[:-1], *handoff.end_call()]
 
 
 def _no_mark(stage: str) -> None:
@@ -200,8 +190,6 @@ class RulesBrain:
         state = self._states.get(turn.call_id)
         if state.pending is not None and state.outcome is not None:
             outputs = self._after_tool(state, turn)
-            if state.leaving:  # the caller said goodbye with their yes
-                outputs = _and_goodbye(state, outputs)
         else:
             if self._states.rewind(turn.call_id, turn.joins):  # the caller went on: the
                 state = self._states.get(turn.call_id)  # reply to their first words is void
@@ -243,26 +231,8 @@ class RulesBrain:
         )
 
     def _after_tool(self, state: CallState, turn: Turn) -> list[Out]:
-        call, outcome = state.pending, state.outcome
-        assert call is not None and outcome is not None
-        state.pending = state.outcome = None
-        answer = unpack(outcome)
         ctx = self._context(turn, turn.text, IntentResult(QUESTION, 0.0, "tool"))
-        if call.name == BOOK_TOOL:
-            return self.booking.after_tool(state, answer, ctx)
-        if call.name == AVAILABILITY_TOOL:
-            return self.booking.after_check(state, answer, ctx)
-        if call.name == check_cancel.CHECK_TOOL and state.task == "reschedule":
-            return reschedule.after_check(state, answer, ctx, self.booking)
-        if call.name == reschedule.MOVE_TOOL:
-            return reschedule.after_move(state, answer, ctx)
-        if call.name == check_cancel.CHECK_TOOL:
-            return check_cancel.after_check(state, answer, ctx)
-        if call.name == check_cancel.CANCEL_TOOL:
-            return check_cancel.after_cancel(state, answer, ctx)
-        if call.name == handoff.MESSAGE_TOOL:
-            return handoff.after_message(state, answer)
-        return anything_else(state)
+        return outcomes.after_tool(state, ctx, self.booking)
 
     async def _reply(self, state: CallState, turn: Turn) -> list[Out]:
         # one written form of what was heard ("x-ray" -> "x ray"), idioms in plain words
