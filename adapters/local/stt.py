@@ -23,11 +23,17 @@ from typing import Any
 from adapters.local import models, workers
 from adapters.local.embeddings import tokenizer_words
 from adapters.local.transcribe import Transcript, transcribe
-from adapters.local.turn.speculation import Speculation, TurnDecider, warm_turn_model
+from adapters.local.turn.speculation import (
+    Speculation,
+    TurnDecider,
+    early_ms,
+    warm_turn_model,
+)
 from adapters.local.vad import (
     WINDOW,
     EndPointer,
     Paused,
+    Pausing,
     Resumed,
     SpeechStarted,
     UtteranceEnded,
@@ -58,6 +64,8 @@ class LocalWhisperSession:
         self._executor = executor
         self._vad = models.take_vad()
         self._endpointer = EndPointer(self._vad, params)
+        if params.pause_ms is not None:
+            self._endpointer.early_ms = early_ms(params.pause_ms)
         self._silence_s = params.end_silence_ms / 1000  # without pauses: the end silence
         self._last: asyncio.Task[None] | None = None  # the newest transcription, for ordering
         self._tasks: set[asyncio.Task[None]] = set()
@@ -72,6 +80,7 @@ class LocalWhisperSession:
                                  self._commit, prompt)
         self.speculation: Any = None  # the call's Speculator: guess(text, confidence), drop()
         self.turns.on_wait = self._guess
+        self.turns.on_guess = self._guess  # the words at a pause, before the decision
 
     def feed(self, ulaw: bytes) -> None:
         if self._closed or self._failed:
@@ -100,6 +109,8 @@ class LocalWhisperSession:
                     self._recognise(event, spec.text, spec.paused_at)
                 else:
                     self._recognise(event)
+            elif isinstance(event, Pausing):
+                self.turns.pausing(event)
             elif isinstance(event, Paused):
                 self.turns.paused(event)
                 self._hold_for(self.turns.current)
@@ -141,11 +152,13 @@ class LocalWhisperSession:
         policy = self.turn_policy()
         if self._endpointer.params.pause_ms is not None:
             self._endpointer.pause_ms = policy.pause_ms
+            self._endpointer.early_ms = early_ms(policy.pause_ms)
         self._endpointer.max_utterance_ms = policy.max_turn_ms
 
     def _guess(self, result: Transcript) -> None:
-        """The turn waits for more after these words: the reply may start on them (the
-        same correction as the utterance, so a commit with the same words matches)."""
+        """The caller paused after these words and the turn is not (yet) over: the reply
+        may start on them (the same correction as the utterance, so a commit with the same
+        words matches)."""
         if self.speculation is not None and not self._closed and not self._failed:
             text = result.text if self._fixer is None else self._fixer.fix(result.text)
             self.speculation.guess(text, result.confidence)
