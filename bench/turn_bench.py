@@ -11,7 +11,9 @@ interruptions and premature ends of turn.
   caller speaking piper audio in real time), whisper tiny.en, piper, silero, the rules brain
   held back 200 ms before its first sentence (standing in for an LLM's first token). From
   the end of the caller's speech (the server's VAD) to the first agent frame sent and to
-  the first mark back, p50/p95, at each concurrency in --calls.
+  the first mark back, p50/p95, at each concurrency in --calls; then, per turn, when
+  whisper was asked (early or at the pause), the transcript, the commit, how far ahead the
+  reply was started, the first sentence and the first frame (bench/turn_overlap.py).
 * eot — utterances with pauses inside (a phone number read in groups, "I'd like to book...
   a cleaning", a spelled name), fed in real time to the local STT session; premature =
   the turn ended inside the utterance (more than one `caller.utterance`).
@@ -435,13 +437,15 @@ async def main(calls: list[int], only: set[str]) -> None:
             print(line)
     if "latency" in only:
         from bench.thread_cpu import lines as thread_lines
+        from bench.turn_overlap import Overlap
         from bench.turn_stages import breakdown, time_workers
 
         for n in calls:
             jobs = time_workers()
             cpu: list[float] = []
             threads: list[dict[str, float]] = []
-            stages = await latency(n, jobs, cpu=cpu, threads=threads)
+            with Overlap() as overlap:
+                stages = await latency(n, jobs, cpu=cpu, threads=threads)
             turns = len(stages.get("first_frame", []))
             print(f"turn latency, {n} concurrent call(s), end of caller speech -> "
                   f"(load average {os.getloadavg()[0]:.1f} after; process CPU "
@@ -458,6 +462,8 @@ async def main(calls: list[int], only: set[str]) -> None:
             if cache is not None:  # process-wide: the counts include the runs before
                 print(f"  clause cache: {cache.hits} hits, {cache.misses} misses so far, "
                       f"{len(cache)} clauses, {cache.bytes // 1024} KiB held")
+            for line in overlap.lines():
+                print(line)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,11 @@ class TimedExecutor(Executor):
         timed = self._timed(fn, *args, **kwargs)
         return submit_by(deadline, timed) if submit_by else self.inner.submit(timed)
 
+    @property
+    def busy(self) -> bool:
+        """The wrapped pool's (a pool that cannot say counts as busy)."""
+        return bool(getattr(self.inner, "busy", True))
+
     def _timed(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[[], Any]:
         queued = time.perf_counter()
 

@@ -74,9 +74,13 @@ _SPECS = [
     EventSpec("caller.utterance", "the caller's turn ended; `ended_at` (perf_counter) is when "
               "their speech ended, if the STT knows; `truncated` when a caller who never "
               "stopped was cut at turn.max_turn_ms; `gap_ms` the caller's silence since their "
-              "previous utterance (audio time, if the STT knows); `joins` the earlier turn "
-              "these words continue (turn.continue_ms: `text` then holds both)", ("text",),
-              ("confidence", "ended_at", "truncated", "gap_ms", "joins")),
+              "previous utterance (audio time, if the STT knows); `rejoined` and "
+              "`rejoined_confidence` the STT's hearing of the previous utterance and this one "
+              "as one (soon after the previous, if the STT offers it); `joins` the earlier "
+              "turn these words continue (turn.continue_ms: `text` then holds both, `own` "
+              "this utterance's words when `text` is the rejoined hearing)", ("text",),
+              ("confidence", "ended_at", "truncated", "gap_ms", "joins", "rejoined",
+               "rejoined_confidence", "own")),
     EventSpec("caller.dtmf", "the caller pressed a key", ("digit",)),
     EventSpec("dtmf.collected", "collect_digits got its digits (the count, or the finishing "
               "key); `digits` has them without the finishing key", ("digits", "collection")),

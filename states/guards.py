@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flows.signatures import ArgKind, StepContext, guard
@@ -26,10 +27,14 @@ def long_enough(ctx: StepContext, _: Any) -> bool:
 @guard("understood")
 def understood(ctx: StepContext, _: Any) -> bool:
     """The utterance has words and its confidence reaches settings.stt.min_confidence."""
-    text = str(ctx.data.get("text") or "").strip()
-    confidence = ctx.data.get("confidence")
-    confident = confidence is None or float(confidence) >= ctx.flow.settings.min_confidence
-    return bool(text) and confident
+    return clear_words(ctx.data, ctx.flow.settings.min_confidence)
+
+
+def clear_words(data: Mapping[str, Any], min_confidence: float) -> bool:
+    """`caller.utterance` data with words heard at `min_confidence` or better (`understood`)."""
+    text = str(data.get("text") or "").strip()
+    confidence = data.get("confidence")
+    return bool(text) and (confidence is None or float(confidence) >= min_confidence)
 
 
 @guard("digit", ArgKind.DIGIT)

@@ -7,7 +7,11 @@ task, which emits `caller.utterance {text, confidence, gap_ms}` - in utterance o
 on the loop thread; the text has sure sound-alikes of the business's words corrected
 (`knowledge.soundalike`) once `prime` gave them. After a pause the audio is held (bounded)
 until the end-of-turn decision is known, so the turns depend on the audio, not on how fast
-the CPU answered. A failure emits `stt.error {error}` once and the session stops.
+the CPU answered. An utterance that starts within the turn policy's `continue_ms` of the
+previous one's end is also heard again together with it (both audios, one whisper job):
+`rejoined` and `rejoined_confidence` on the utterance, which the call uses if it joins
+the two into one turn (`engine/turns/continuation.py`).
+A failure emits `stt.error {error}` once and the session stops.
 Touches the event loop, the stt worker pool and the shared models; logs carry the call id.
 """
 
@@ -23,11 +27,17 @@ from typing import Any
 from adapters.local import models, workers
 from adapters.local.embeddings import tokenizer_words
 from adapters.local.transcribe import Transcript, transcribe
-from adapters.local.turn.speculation import Speculation, TurnDecider, warm_turn_model
+from adapters.local.turn.speculation import (
+    Speculation,
+    TurnDecider,
+    early_ms,
+    warm_turn_model,
+)
 from adapters.local.vad import (
     WINDOW,
     EndPointer,
     Paused,
+    Pausing,
     Resumed,
     SpeechStarted,
     UtteranceEnded,
@@ -44,6 +54,7 @@ log = logging.getLogger("dialflow.local.stt")
 
 CLOSE_TIMEOUT_S = 10.0  # at hang-up, how long to wait for the last transcriptions
 HOLD_LIMIT_BYTES = 8 * 8000  # audio held for a pending decision at most (8 s of 8 kHz mu-law)
+REJOIN_LIMIT_BYTES = 24 * 8000  # two utterances heard again as one: at most 24 s together
 
 
 class LocalWhisperSession:
@@ -58,8 +69,11 @@ class LocalWhisperSession:
         self._executor = executor
         self._vad = models.take_vad()
         self._endpointer = EndPointer(self._vad, params)
+        if params.pause_ms is not None:
+            self._endpointer.early_ms = early_ms(params.pause_ms)
         self._silence_s = params.end_silence_ms / 1000  # without pauses: the end silence
         self._last: asyncio.Task[None] | None = None  # the newest transcription, for ordering
+        self._previous_audio = b""  # the last utterance's audio (heard again with the next)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self._failed = False
@@ -72,6 +86,7 @@ class LocalWhisperSession:
                                  self._commit, prompt)
         self.speculation: Any = None  # the call's Speculator: guess(text, confidence), drop()
         self.turns.on_wait = self._guess
+        self.turns.on_guess = self._guess  # the words at a pause, before the decision
 
     def feed(self, ulaw: bytes) -> None:
         if self._closed or self._failed:
@@ -100,6 +115,8 @@ class LocalWhisperSession:
                     self._recognise(event, spec.text, spec.paused_at)
                 else:
                     self._recognise(event)
+            elif isinstance(event, Pausing):
+                self.turns.pausing(event)
             elif isinstance(event, Paused):
                 self.turns.paused(event)
                 self._hold_for(self.turns.current)
@@ -141,13 +158,15 @@ class LocalWhisperSession:
         policy = self.turn_policy()
         if self._endpointer.params.pause_ms is not None:
             self._endpointer.pause_ms = policy.pause_ms
+            self._endpointer.early_ms = early_ms(policy.pause_ms)
         self._endpointer.max_utterance_ms = policy.max_turn_ms
 
     def _guess(self, result: Transcript) -> None:
-        """The turn waits for more after these words: the reply may start on them (the
-        same correction as the utterance, so a commit with the same words matches)."""
+        """The caller paused after these words and the turn is not (yet) over: the reply
+        may start on them (the same correction as the utterance, so a commit with the same
+        words matches)."""
         if self.speculation is not None and not self._closed and not self._failed:
-            text = result.text if self._fixer is None else self._fixer.fix(result.text)
+            text = self._fixed(result.text)
             self.speculation.guess(text, result.confidence)
 
     def _commit(self, spec: Speculation) -> None:
@@ -195,10 +214,18 @@ class LocalWhisperSession:
         loop = asyncio.get_running_loop()
         if ended_at is None:  # the speech ended before the end-pointing silence found it
             ended_at = time.perf_counter() - self._silence_s
+        primed = () if self._prompt is None else (self._prompt,)
         if future is None:
-            primed = () if self._prompt is None else (self._prompt,)
             future = loop.run_in_executor(self._executor, transcribe, event.audio, *primed)
-        task = loop.create_task(self._deliver(future, self._last, event, ended_at))
+        previous, self._previous_audio = self._previous_audio, event.audio
+        rejoined = None  # soon after the last utterance: both heard as one too (a caller
+        # going on with their turn is heard better whole: "Yes, please." against "please.")
+        if (previous and event.gap_ms is not None
+                and event.gap_ms <= self.turn_policy().continue_ms
+                and len(previous) + len(event.audio) <= REJOIN_LIMIT_BYTES):
+            rejoined = loop.run_in_executor(self._executor, transcribe,
+                                            previous + event.audio, *primed)
+        task = loop.create_task(self._deliver(future, self._last, event, ended_at, rejoined))
         self._last = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -209,20 +236,24 @@ class LocalWhisperSession:
         previous: asyncio.Task[None] | None,
         event: UtteranceEnded,
         ended_at: float,
+        rejoined: asyncio.Future[Transcript] | None = None,
     ) -> None:
         try:
             if previous is not None:  # emit utterances in the order they were spoken
                 await asyncio.wait([previous])
             result = await future
+            whole = await rejoined if rejoined is not None else None
         except asyncio.CancelledError:
             future.cancel()
+            if rejoined is not None:
+                rejoined.cancel()
             raise
         except Exception as exc:
             self._fail(exc)
             return
         if self._failed:
             return
-        text = result.text if self._fixer is None else self._fixer.fix(result.text)
+        text = self._fixed(result.text)
         if text != result.text:
             log.debug("call %s: %r corrected toward the business's words", self.call_id,
                       result.text)
@@ -237,8 +268,13 @@ class LocalWhisperSession:
         extra: dict[str, Any] = {"truncated": True} if event.truncated else {}  # never stops
         if event.gap_ms is not None:  # silence since the caller's previous utterance
             extra["gap_ms"] = event.gap_ms
+        if whole is not None and whole.text:
+            extra.update(rejoined=self._fixed(whole.text), rejoined_confidence=whole.confidence)
         self._emit("caller.utterance", text=text, confidence=result.confidence,
                    ended_at=ended_at, **extra)
+
+    def _fixed(self, text: str) -> str:
+        return text if self._fixer is None else self._fixer.fix(text)
 
     def _fail(self, exc: BaseException) -> None:
         if self._failed:

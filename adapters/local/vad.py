@@ -10,6 +10,10 @@ ended utterance carries its mu-law audio, starting `pre_roll_ms` before the onse
 caller's silence since the previous utterance's last voiced window (`gap_ms`). With
 `pause_ms`, a shorter silence first reports `Paused` (the two-step end of turn decides and
 may `commit`); `end_silence_ms` (per turn: `end_silence_ms` attribute) is then the cap.
+With `early_ms` (attribute) below `pause_ms`, `Pausing` comes first, once per silence, after
+that much silence: a pause may be coming (a speculative transcription may start on its
+audio). The `Paused` of the same silence carries that very audio as `speech`, so what is
+transcribed at a pause does not depend on whether the early start happened.
 `VoiceOnset`/`VoiceGone` report the first voiced window and a voice too short to count.
 Pure computation: no I/O, no threads, no clock (time is counted in windows).
 """
@@ -79,21 +83,38 @@ class VoiceGone:
 @dataclass(frozen=True)
 class Paused:
     """The caller has been silent `pause_ms` in the middle of an utterance: time to decide
-    whether the turn ended. `audio` is the utterance so far; `pause` counts the pauses."""
+    whether the turn ended. `audio` is the utterance so far; `pause` counts the pauses;
+    `speech` the audio as it was at the `Pausing` of this silence (`audio` without one)."""
 
     audio: bytes
     duration_ms: int
+    pause: int
+    speech: bytes | None = None
+
+    @property
+    def words(self) -> bytes:
+        """The audio to transcribe: the same bytes whether or not an early start ran."""
+        return self.audio if self.speech is None else self.speech
+
+
+@dataclass(frozen=True)
+class Pausing:
+    """Silent `early_ms`, not yet `pause_ms`: `pause` is the number the `Paused` would get
+    if the silence lasts; `audio` the utterance so far (its `speech`)."""
+
+    audio: bytes
     pause: int
 
 
 @dataclass(frozen=True)
 class Resumed:
-    """The caller spoke again after a `Paused`: the same utterance goes on."""
+    """The caller spoke again after a `Paused` (or a `Pausing`): the same utterance goes on."""
 
     pause: int
 
 
-VadEvent = SpeechStarted | UtteranceEnded | VoiceOnset | VoiceGone | Paused | Resumed
+VadEvent = (SpeechStarted | UtteranceEnded | VoiceOnset | VoiceGone | Paused | Pausing
+            | Resumed)
 
 
 class Detector(Protocol):
@@ -129,6 +150,8 @@ class EndPointer:
         self._window_no = 0  # windows seen so far (the clock, in windows)
         self._onset_no = 0  # the window the current speech began in
         self._last_voiced_no: int | None = None  # the previous utterance's last voiced window
+        self.early_ms: int | None = None  # silence that reports `Pausing` (before the pause)
+        self._early: bytes | None = None  # the audio reported by this silence's `Pausing`
 
     @property
     def speaking(self) -> bool:
@@ -201,7 +224,8 @@ class EndPointer:
             self._silence_ms = 0
             if self._speech_ms >= self.max_utterance_ms:
                 return self._end(truncated=True)
-            if self._paused:
+            early, self._early = self._early, None
+            if self._paused or early is not None:
                 self._paused = False
                 return Resumed(self._pauses)
             return self._report()
@@ -211,7 +235,12 @@ class EndPointer:
         if self.pause_ms is not None and not self._paused and self._silence_ms >= self.pause_ms:
             self._paused = True
             self._pauses += 1
-            return Paused(b"".join([*self._onset_pre, *self._run]), self._speech_ms, self._pauses)
+            return Paused(b"".join([*self._onset_pre, *self._run]), self._speech_ms, self._pauses,
+                          self._early)
+        if (self.pause_ms is not None and self.early_ms is not None and not self._paused
+                and self._early is None and self.early_ms <= self._silence_ms < self.pause_ms):
+            self._early = b"".join([*self._onset_pre, *self._run])
+            return Pausing(self._early, self._pauses + 1)
         return None
 
     def _confirm(self) -> VadEvent | None:
@@ -239,6 +268,7 @@ class EndPointer:
 
     def _reset(self) -> None:
         self._paused = False
+        self._early = None
         self.end_silence_ms = self.params.end_silence_ms
         self._state = _State.IDLE
         self._pre.clear()

@@ -11,10 +11,16 @@ better of their confidences and `joins` (the earlier words); the machine handles
 utterance, and a `respond` answers the whole turn with `Turn.joins` set, so the brain
 answers from where it stood before the earlier words (the reply to them is void).
 
-It only ever joins onto the last turn answered with `respond`, never across a tool run, a
-sentence heard, a truncated turn (a caller who never stops is cut on purpose) or past
-`MAX_JOINED` characters. An event that already has `joins` (a replay of the event log) is
-left as it is. Pure bookkeeping on the call's loop; imports the flows/ turn policy only.
+When the STT heard the earlier utterance and this one again as one (`rejoined`, from the
+audio of both: a lone "Yes," or "please." is heard far worse than "Yes, please."), that
+hearing is the joined turn's `text` and confidence, and `own` keeps this utterance's words.
+
+It only ever joins onto the last turn answered with `respond`, or onto words the flow did
+not understand and answered with a reprompt not yet heard ("Yes?" at a low confidence,
+then "please."), never across a tool run, a sentence heard, a truncated turn (a caller who
+never stops is cut on purpose) or past `MAX_JOINED` characters. An event that already has
+`joins` (a replay of the event log) is left as it is. Pure bookkeeping on the call's loop;
+imports the flows/ turn policy only.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class _Answered:
     text: str  # the words the reply answers (maybe already joined)
     confidence: float | None
     heard: int  # sentences the caller had heard when the reply was asked for
+    joined: bool  # the text is itself a joined turn (then no `rejoined` hearing fits it)
 
 
 class Continuation:
@@ -41,9 +48,10 @@ class Continuation:
         self._last: _Answered | None = None
 
     def responded(self, text: str, confidence: float | None, heard: int,
-                  truncated: bool = False) -> None:
-        """A reply to `text` was asked for, with `heard` sentences heard so far."""
-        self._last = None if truncated else _Answered(text, confidence, heard)
+                  truncated: bool = False, joined: bool = False) -> None:
+        """A reply to `text` (or a reprompt for it) was asked for, with `heard` sentences
+        heard so far; `joined` when `text` is itself a joined turn."""
+        self._last = None if truncated else _Answered(text, confidence, heard, joined)
 
     def forget(self) -> None:
         """A tool ran, or a reply to something other than the caller's words was asked for:
@@ -62,6 +70,12 @@ class Continuation:
         text = f"{last.text} {words}".strip()
         if not words or len(text) > MAX_JOINED:
             return data
+        rejoined = str(data.get("rejoined") or "").strip()
+        if rejoined and not last.joined and len(rejoined) <= MAX_JOINED:
+            joined = {**data, "text": rejoined, "joins": last.text, "own": words}
+            if data.get("rejoined_confidence") is not None:
+                joined["confidence"] = float(data["rejoined_confidence"])
+            return joined
         joined = {**data, "text": text, "joins": last.text}
         confidence = data.get("confidence")
         if last.confidence is not None and confidence is not None:
@@ -71,7 +85,15 @@ class Continuation:
 
 def own_words(data: dict[str, Any]) -> str:
     """What the caller said in this utterance (without the turn it continues)."""
+    if "own" in data:
+        return str(data["own"] or "")
     text, joins = str(data.get("text") or ""), str(data.get("joins") or "")
     if joins and text.startswith(joins):
         return text[len(joins):].strip()
     return text
+
+
+def handled_by_speech(effects: list[Any]) -> bool:
+    """The effects answer with speech only: a `say`, no reply and no tool."""
+    kinds = {getattr(effect, "kind", "") for effect in effects}
+    return "say" in kinds and not kinds & {"respond", "run_tool"}

@@ -153,3 +153,25 @@ def test_a_transcription_failure_emits_stt_error_once(
     assert emit.named("stt.error") == [{"error": "RuntimeError: model file unreadable"}]
     assert emit.named("caller.utterance") == []
     assert emit.names()[-1] == "stt.error"
+
+
+def test_an_utterance_soon_after_the_last_is_also_heard_together_with_it(
+    spoken: dict[str, bytes],
+) -> None:
+    async def main() -> Recorder:
+        emit = Recorder()
+        session = LocalWhisperStt(VadParams(end_silence_ms=300)).open("call-rejoin", emit)
+        await feed(session, framed(silence(300), spoken[BOOKING], silence(400), spoken[CONFIRM],
+                                   silence(2500), spoken[CONFIRM], silence(800)))
+        await session.close()
+        return emit
+
+    first, soon, late = asyncio.run(main()).named("caller.utterance")
+    assert "rejoined" not in first  # nothing before it
+    # within turn.continue_ms (1000) of the first: both audios in one whisper job
+    assert soon["gap_ms"] <= 1000 and "works" in words(soon["text"])
+    assert "cleaning" not in words(soon["text"])
+    both = words(soon["rejoined"])
+    assert "cleaning" in both and "works" in both, soon
+    assert 0.0 < soon["rejoined_confidence"] <= 1.0
+    assert late["gap_ms"] > 1000 and "rejoined" not in late and "rejoined_confidence" not in late

@@ -91,3 +91,26 @@ def test_continue_ms_is_checked_with_its_line(tmp_path: Path, value: str, ok: bo
         load_flow(str(path))
     (error,) = [e for e in caught.value.errors if "continue_ms" in e.message]
     assert error.line == 6 and "0 (off) to 5000" in error.fix
+
+
+def test_the_stts_hearing_of_both_utterances_as_one_is_the_joined_turn() -> None:
+    rule = _answered("Yes?", 0.46)
+    data = {**_words("please.", confidence=0.47), "rejoined": "Yes, please.",
+            "rejoined_confidence": 0.82}
+    joined = rule.join(data, POLICY, heard=3)
+    assert joined["text"] == "Yes, please." and joined["confidence"] == 0.82
+    assert joined["joins"] == "Yes?" and own_words(joined) == "please."
+
+
+def test_a_rejoined_hearing_is_not_used_for_a_turn_that_was_already_joined() -> None:
+    rule = Continuation()  # the STT's hearing covers two utterances, the turn three
+    rule.responded("I'd like Tuesday then", 0.7, 3, joined=True)
+    data = {**_words("at 3."), "rejoined": "then, at 3.", "rejoined_confidence": 0.9}
+    joined = rule.join(data, POLICY, heard=3)
+    assert joined["text"] == "I'd like Tuesday then at 3." and own_words(joined) == "at 3."
+    assert joined["confidence"] == 0.7
+
+
+def test_a_rejoined_hearing_is_ignored_when_the_words_start_a_new_turn() -> None:
+    data = {**_words(gap=1400), "rejoined": "Yes, please.", "rejoined_confidence": 0.82}
+    assert _answered().join(data, POLICY, heard=3) is data

@@ -92,15 +92,19 @@ def test_the_cap_commits_the_guessed_words(speech: bytes, whisper: Whisper) -> N
     assert whisper.calls == 1
 
 
-def test_a_finished_turn_is_not_guessed(speech: bytes, whisper: Whisper) -> None:  # noqa: F811
+def test_a_finished_turn_is_guessed_before_its_decision_and_committed_with_those_words(
+        speech: bytes, whisper: Whisper) -> None:  # noqa: F811
     whisper.texts = ["I would like to book a cleaning."]
 
-    async def main() -> Guesses:
-        session, _, guesses = _session()
+    async def main() -> tuple[Guesses, list[str]]:
+        session, emitted, guesses = _session()
         await _feed(session, silence(300) + speech + silence(260))
         await _settle(session)
         await _settle(session)
         await session.close()
-        return guesses
+        return guesses, [u["text"] for u in emitted.utterances()]
 
-    assert asyncio.run(main()) == []  # it commits at once: nothing to start ahead
+    guesses, texts = asyncio.run(main())
+    # the early transcript starts the reply; the commit carries the same words (it is used)
+    assert guesses == [("guess", "I would like to book a cleaning.")]
+    assert texts == ["I would like to book a cleaning."] and whisper.calls == 1
