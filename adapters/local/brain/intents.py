@@ -39,8 +39,12 @@ _BYE = re.compile(r"\b(bye|goodbye|bye-bye|byebye)\b")
 #: Other ways of closing a call (at a confirmation, "Yes, see you then" is a yes first: see
 #: `yes_then_soft_bye`).
 _SOFT_BYE = re.compile(
-    r"\b(take care|cheers|see (you|ya)|talk (to you )?later|thanks anyway|thank you anyway|"
-    r"have a (good|nice|great|lovely) (one|day|night|evening|afternoon|weekend))\b"
+    r"\b(take care|cheers|see (you|ya)|(talk|speak|catch) (to )?(you |ya )?later|thanks anyway|"
+    r"thank you anyway|have a (good|nice|great|lovely) (one|day|night|evening|afternoon|weekend))"
+    r"\b|"
+    # "Cool beans. Later.": a bare "later" after an acknowledgement closes the call
+    r"^((cool|cool beans|ok|okay|alright|all right|great|thanks|thank you|perfect|nice|awesome|"
+    r"right|sweet) )+(later|laters)$"
 )
 _HUMAN = re.compile(
     r"\b(operator|human|real person|live person|receptionist|representative|front desk)\b"
@@ -56,9 +60,13 @@ _HUMAN = re.compile(
     r"|\b(get|put) (the|a|your|someone|somebody|anyone|anybody)\b[\w' ]{0,30} on the (line|phone)\b"
 )
 _ALL_DONE = re.compile(
-    r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think),? )*"
+    r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think|oh|good|oh good|"
+    r"perfect|cool|alright|all right|excellent|lovely|wonderful|brilliant),? )*"
     r"(that's all|that is all|that's it|that is it|that's everything|nothing else|"
-    r"i'm all set|i am all set|all set|i'm good|i'm done|that'll be all|that will be all)"
+    r"i'm all set|i am all set|all set|i'm good|i'm done|that'll be all|that will be all|"
+    # what the caller came for is answered: "that settles it", "that's what I needed"
+    r"that settles it|that's settled|that answers (it|that|my question)|"
+    r"that's (all |just |exactly )?what i (needed|wanted)( to know)?)"
     r"( for (now|today|me))?( thanks| thank you| then)*$"
 )
 _YES = re.compile(
@@ -74,6 +82,20 @@ _STILL_NO = re.compile(
     r"don't bother|(i've |i have |i )?changed my mind|not (now|today|anymore)|leave it|"
     r"scratch that|i'll (call|think|pass)|i don't want (it|that|to))\b"
 )
+#: What may follow a "no" and puts the rest off ("No, I'll sort out a new date another
+#: time."): no more for now, however long the sentence.
+_PUT_OFF = re.compile(
+    r"\b(another|some other|a different) (time|day)\b|"
+    r"\bi'll (sort|figure|work|deal with|call|book|do|get|look|see|think|check)\b")
+#: Taking back what was just asked for ("Wait, actually, don't.", "I'll just come."): a no
+#: to the pending confirmation.
+_TAKE_BACK = re.compile(
+    r"\b(actually|wait|no|oh|hmm|on second thought),? (don't|do not)( do (it|that)| cancel"
+    r"( it| that)?)?$|"
+    r"\b(actually|wait|no|oh|hmm|on second thought),? (don't|do not)(?! (know|have|think|see|"
+    r"need|want|remember|worry|understand|get|mind))\b|"
+    r"\bi'll (just )?(come|come in|be there|show up|make it|keep (it|that|the appointment))\b|"
+    r"\b(let's|i'd rather|i want to|i'll) keep (it|that|the appointment|my appointment)\b")
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?( is anyone there| anyone)?$"
 )
@@ -108,7 +130,8 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)|"
         r"\b(not|never) (going to|gonna|be able to) (make|come)|\b(won't|can't|cannot) make\b|"
         r"\bunable to (come|make)|\btake me off\b|\bdrop my\b|"
-        r"\b(push|move|bring|bump) (it|my \w+|the \w+) (back|up|earlier|later|forward)\b"
+        r"\b(push|move|bring|bump|slide|shift) (it|my \w+|the \w+|\w+'s \w+)\b[\w' ]{0,20}?"
+        r"\b(back|up|earlier|later|forward)\b"
     ),
     QUESTION: re.compile(
         r"\b(how much|cost|costs|price|prices|fee|fees|charge|policy|penalty|insurance|"
@@ -168,6 +191,10 @@ _OWN_BOOKING = re.compile(
     r"\b(did|has|have) (my \w+|someone|somebody|anyone|you) (already |ever )?"
     r"(book|booked|schedule|scheduled|put) me\b"
 )
+#: Fear of the dentist: a caller who says it asks how the office helps, not for a visit.
+_FEELING = re.compile(
+    r"\b(terrified|scared|afraid|nervous|anxious|anxiety|panic|panicky|phobia|phobic|"
+    r"frightened|petrified|freak out|freaks me out)\b")
 #: "How late can I come in on Friday?": the opening hours, however like a booking it sounds.
 _HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
 #: A person, or a way of reaching one: what an embedding "human" must have to be one
@@ -178,7 +205,7 @@ _REACH = re.compile(
     r"operator|agent|front desk|dr|doctor|real|live|directly)\b")
 #: Words of moving an appointment ("move tomorrow's appointment"): the cancel intent covers
 #: rescheduling, and without one of these or a cancel cue it is not that.
-_MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
+_MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump|slide)\b")
 _SENTENCES = re.compile(r"[.?!;]+\s*|,\s+")
 #: An errand asked of the office ("call me a taxi after my appointment", "order me a pizza"):
 #: a verb of fetching with a thing as its object. It is a booking, check or cancel only when
@@ -242,6 +269,11 @@ def keyword_intent(text: str) -> str | None:
         return YES
     if count <= _SHORT and _NO.match(words):
         return NO
+    if _NO.match(words) and _PUT_OFF.search(_NO.sub("", words, count=1)) and not (
+            _SAYS_WHEN.search(words)):
+        return NO  # "No, I'll sort out a new date another time. Thanks."
+    if _TAKE_BACK.search(words) and not _SAYS_WHEN.search(words):
+        return NO  # "Hmm, wait. Actually, don't. I'll just come."
     return None
 
 
@@ -414,6 +446,9 @@ class IntentClassifier:
             label = QUESTION
         if label == BOOK and asks_about(text) and not asks_to_book(text):
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
+        if label == BOOK and _FEELING.search(words) and not asks_to_book(text):
+            label = QUESTION  # "I'm terrified of the dentist. Can you knock me out?": how
+            # they help nervous patients, not a visit (unless a day or a booking is named)
         if label in (BOOK, CHECK, CANCEL) and errand(text):
             label = QUESTION  # "can you call me a taxi after my appointment?"
         if label == HUMAN and not _REACH.search(words):
