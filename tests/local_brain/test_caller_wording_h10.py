@@ -17,7 +17,8 @@ import pytest
 from brain_testkit import CALLER, NOW
 from test_check_cancel import book
 
-from adapters.local.brain.intents import GOODBYE, NO, QUESTION, IntentClassifier, keyword_intent
+from adapters.local.brain.intents import IntentClassifier
+from adapters.local.brain.keywords import GOODBYE, NO, QUESTION, keyword_intent
 from adapters.local.brain.when import parse_date, parse_time
 
 TODAY = NOW.date()

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 
 from adapters.local.brain.heard_names import repair
-from adapters.local.brain.intents import YES
+from adapters.local.brain.keywords import YES
 from adapters.local.brain.name_repair import join_spelled, revise
 from adapters.local.brain.replies import (
     SORRY_FAILED,

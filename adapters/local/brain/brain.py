@@ -28,10 +28,16 @@ from adapters.local.brain.heard import canonical
 from adapters.local.brain.hours import hours_answer
 from adapters.local.brain.idioms import restate
 from adapters.local.brain.intents import (
+    DEFAULT_THRESHOLD,
+    IntentClassifier,
+    IntentResult,
+    asks_for_slot,
+    asks_to_book,
+)
+from adapters.local.brain.keywords import (
     BOOK,
     CANCEL,
     CHECK,
-    DEFAULT_THRESHOLD,
     GOODBYE,
     GREETING,
     HUMAN,
@@ -39,11 +45,7 @@ from adapters.local.brain.intents import (
     QUESTION,
     THANKS,
     YES,
-    IntentClassifier,
-    IntentResult,
     asked_part,
-    asks_for_slot,
-    asks_to_book,
     more_follows,
     yes_then_bye,
     yes_then_soft_bye,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from adapters.local.brain.intents import HUMAN, NO, YES
+from adapters.local.brain.keywords import HUMAN, NO, YES
 from adapters.local.brain.replies import (
     Out,
     ToolAnswer,

@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.local.brain.booking import BookingDialogue, _pick
 from adapters.local.brain.check_cancel import _matching_when, _slot, describe
-from adapters.local.brain.intents import NO, YES, says_do
+from adapters.local.brain.keywords import NO, YES, says_do
 from adapters.local.brain.replies import (
     WITHHELD,
     Out,
