@@ -179,7 +179,9 @@ class LexicalIndex:
         return found
 
     def _share(self, question: str, have: set[str]) -> float:
-        stems = set(content_stems(question))
+        # summed in a fixed order: a set's order changes with each process's string hashing,
+        # and a share of exactly 0.5 came out as 0.4999... in some runs (a flaky refusal)
+        stems = sorted(set(content_stems(question)))
         rarest = max(self.idf.values(), default=1.0)
         total = sum(self.idf.get(s, rarest) for s in stems)
         if not total:

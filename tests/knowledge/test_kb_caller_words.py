@@ -58,3 +58,21 @@ def test_the_callers_own_account_is_refused(question) -> None:
     from adapters.local.brain.answers import about_own_records
 
     assert about_own_records(question)
+
+
+def test_coverage_is_the_same_in_every_process() -> None:
+    """A share summed over a set depended on the process's string hashing: 0.5 in some runs,
+    0.4999... in others, which flipped a refusal (the tune split's figure moved by one)."""
+    import subprocess
+
+    script = (
+        "import json, sys; sys.path.insert(0, '.'); "
+        "from knowledge.lexical import LexicalIndex; "
+        "d = json.load(open('data/knowledge.json')); "
+        "i = LexicalIndex.from_texts({e['id']: [e['title'], ' '.join(e['tags']), e['text']] "
+        "for e in d}); "
+        "print(repr(i.coverage(\"what's involved in a six monthly visit\", 'cleanings')))")
+    seen = {subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, text=True,
+                           capture_output=True, env={"PYTHONHASHSEED": str(seed)}).stdout
+            for seed in range(8)}
+    assert len(seen) == 1, seen
