@@ -3,6 +3,7 @@
     python -m bench.conversation_bench                 # every call of tests/conversations, audio
     python -m bench.conversation_bench --split heldout --limit 5
     python -m bench.conversation_bench --retrieval     # knowledge top-1 / refusals, no audio
+    python -m bench.conversation_bench --retrieval --split heldout --no-misses
     python -m bench.conversation_bench --hearing       # whisper on business words, plain/primed
     python -m bench.conversation_bench --text --split heldout --ids h10- --no-misses
                                                        # one set's figures, its misses unseen
@@ -212,8 +213,9 @@ async def audio(split: str | None, limit: int | None, start: int = 0) -> None:
             print(f"  heard in {call_id}: {texts}")
 
 
-def retrieval(only: str | None = None) -> None:
-    """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split (or one)."""
+def retrieval(only: str | None = None, misses: bool = True) -> None:
+    """Top-1 and refusals on tests/conversations/paraphrases.yaml, per split (or one);
+    `misses=False` prints the figures only (a held-out split scored unseen)."""
     from adapters.local.brain.answers import find_answer
     from adapters.local.embeddings import LocalMiniLMEmbedder
     from knowledge.config import KnowledgeConfig
@@ -231,7 +233,7 @@ def retrieval(only: str | None = None) -> None:
         if only not in (None, split):
             continue
         right = refused = answerable = unanswerable = 0
-        misses, took = [], []
+        wrong, took = [], []
         for question, expected in items:
             start = time.perf_counter()
             hit = find_answer(retriever, question)
@@ -245,12 +247,12 @@ def retrieval(only: str | None = None) -> None:
                 answerable += 1
                 right += got in accepted
             if got not in accepted:
-                misses.append(f"{question!r}: wanted {expected}, got {got}")
+                wrong.append(f"{question!r}: wanted {expected}, got {got}")
         print(f"  {split}: top-1 {right}/{answerable} ({100 * right / answerable:.1f} %), "
               f"unanswerable refused {refused}/{unanswerable} "
               f"({100 * refused / unanswerable:.1f} %), {statistics.median(took) * 1000:.1f} ms "
               "per question (median)")
-        for text in misses:
+        for text in wrong if misses else []:
             print("      miss " + text)
 
 
@@ -370,12 +372,12 @@ if __name__ == "__main__":
                         help="judge the calls at text level (fast), held-out split included")
     parser.add_argument("--ids", default="", help="--text: only calls whose id starts with this")
     parser.add_argument("--no-misses", action="store_true",
-                        help="--text: print the figures, not the failed turns")
+                        help="--text, --retrieval: print the figures, not the misses")
     args = parser.parse_args()
     if args.text:
         text(args.split, args.ids, not args.no_misses)
     elif args.retrieval:
-        retrieval(args.split)
+        retrieval(args.split, not args.no_misses)
     elif args.hearing:
         hearing()
     else:

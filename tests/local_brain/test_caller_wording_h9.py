@@ -16,7 +16,7 @@ import pytest
 from adapters.local.brain import reschedule
 from adapters.local.brain.answers import find_answer
 from adapters.local.brain.idioms import restate
-from adapters.local.brain.intents import BOOK, CHECK, HUMAN, THANKS, keyword_intent
+from adapters.local.brain.keywords import BOOK, CHECK, HUMAN, THANKS, keyword_intent
 from adapters.local.brain.slots import name_in, reason_in
 from adapters.local.brain.when import parse_date
 from knowledge.lexical import LexicalIndex

@@ -17,7 +17,7 @@ from brain_testkit import BUSINESS, CALLER, NOW
 from test_check_cancel import book
 
 from adapters.local.brain.hours import hours_answer
-from adapters.local.brain.intents import CHECK, HUMAN
+from adapters.local.brain.keywords import CHECK, HUMAN
 from tools.calendar import BusinessCalendar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

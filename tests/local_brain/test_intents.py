@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.local.brain.examples import INTENT_EXAMPLES
-from adapters.local.brain.intents import IntentClassifier, keyword_intent
+from adapters.local.brain.intents import IntentClassifier
+from adapters.local.brain.keywords import keyword_intent
 
 CASES = [
     ("Hi, I was hoping to get in for a cleaning sometime", "book"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.local.brain.intents import NO, keyword_intent, more_follows
+from adapters.local.brain.keywords import NO, keyword_intent, more_follows
 from adapters.local.brain.slots import reason_in
 
 

@@ -14,7 +14,8 @@ import pytest
 from brain_testkit import CALLER
 from test_check_cancel import book
 
-from adapters.local.brain.intents import CHECK, QUESTION, IntentClassifier, errand
+from adapters.local.brain.intents import IntentClassifier, errand
+from adapters.local.brain.keywords import CHECK, QUESTION
 from adapters.local.brain.reschedule import REQUEST, _split
 
 TODAY = dt.date(2026, 12, 1)

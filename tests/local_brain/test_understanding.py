@@ -11,7 +11,7 @@ import pytest
 from brain_testkit import Dialogue, make_brain
 from test_check_cancel import OTHER, book
 
-from adapters.local.brain.intents import keyword_intent
+from adapters.local.brain.keywords import keyword_intent
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 
 from adapters.local.brain.heard_names import repair
-from adapters.local.brain.intents import YES
+from adapters.local.brain.keywords import YES
 from adapters.local.brain.name_repair import join_spelled, revise
 from adapters.local.brain.replies import (
     SORRY_FAILED,
@@ -52,6 +52,10 @@ def _weekday(day: dt.date) -> str:
     return f"{day:%A}"
 
 
+#: A visit named by what was just asked about: "could I get one done?", "book that for me".
+_THAT_ONE = re.compile(r"\b(get|have|book|schedule|do|want) (one|it|that|them)\b|"
+                       r"\bone (done|booked|scheduled)\b", re.IGNORECASE)
+
 class BookingDialogue:
     """The booking steps; `calendar` (optional) pre-checks opening hours."""
 
@@ -72,6 +76,8 @@ class BookingDialogue:
         state.task = "book"
         state.booking = Booking(phone=ctx.caller)
         self._fill(state.booking, ctx, asked=None)
+        if state.booking.reason is None and _THAT_ONE.search(ctx.text):
+            state.booking.reason = state.asked_about  # "could I get one done Thursday?"
         return self._next(state, ctx)
 
     def on_answer(self, state: CallState, ctx: TurnContext) -> list[Out] | None:

@@ -28,10 +28,16 @@ from adapters.local.brain.heard import canonical
 from adapters.local.brain.hours import hours_answer
 from adapters.local.brain.idioms import restate
 from adapters.local.brain.intents import (
+    DEFAULT_THRESHOLD,
+    IntentClassifier,
+    IntentResult,
+    asks_for_slot,
+    asks_to_book,
+)
+from adapters.local.brain.keywords import (
     BOOK,
     CANCEL,
     CHECK,
-    DEFAULT_THRESHOLD,
     GOODBYE,
     GREETING,
     HUMAN,
@@ -39,11 +45,7 @@ from adapters.local.brain.intents import (
     QUESTION,
     THANKS,
     YES,
-    IntentClassifier,
-    IntentResult,
     asked_part,
-    asks_for_slot,
-    asks_to_book,
     more_follows,
     yes_then_bye,
     yes_then_soft_bye,
@@ -62,6 +64,7 @@ from adapters.local.brain.replies import (
 )
 from adapters.local.brain.slots import emergency_words, reason_in
 from adapters.local.brain.state import CallState, CallStates, Stage
+from adapters.local.brain.when import parse_date
 from adapters.local.embeddings import LocalMiniLMEmbedder
 from engine.ports import BrainOutput, ToolCall, ToolOutcome, Turn
 from flows.model import Settings
@@ -94,6 +97,9 @@ _TODAY = re.compile(r"\b(today|right now|now|asap|as soon as possible|right away
 #: is a question about what to do, answered from the knowledge base.
 _SUPPOSE = re.compile(r"^(if|in case|what if|suppose|say)\b|\bif (i|we|my \w+) (ever |were to )?"
                       r"(have|had|get|got|need|needed)\b.*\b(who|what|where|how)\b", re.I)
+#: A question that leaves out what it asks about, for the same again on another day.
+_FOLLOW_UP = re.compile(
+    r"^\W*((and|ok|okay|so|hmm|right|alright),? )*((what|how) about|and (on|for))\b", re.I)
 _OPEN_QUESTION = re.compile(r"^(are|is) (you|the office|it|the clinic)\b.*\bopen\b", re.I)
 _ASKS = re.compile(
     r"\?\s*$|^(what|when|where|who|why|how|which|do|does|did|is|are|can|could|will|would)\b",
@@ -238,6 +244,7 @@ class RulesBrain:
         # one written form of what was heard ("x-ray" -> "x ray"), idioms in plain words
         # ("put me down for" -> "book me for")
         text = restate(canonical(turn.text))
+        state.last_topic, state.topic = state.topic, ""
         if not text:
             return say(f"{NOT_CAUGHT} Could you say that again?")
         if _REPEAT.match(text):
@@ -324,6 +331,14 @@ class RulesBrain:
             # today?": the emergency guidance first (911 when it says so), then a person,
             # not "what day would you like?".
             return await self._emergency(state, ctx, mark)
+        if state.last_topic == "hours" and _FOLLOW_UP.match(ctx.text):
+            # "What about the following Monday, the fourth?" after an hours answer: the hours
+            # of that day
+            hours = hours_answer(f"are you open {ctx.text}", ctx.now, self.calendar)
+            if hours is not None and parse_date(ctx.text, ctx.today) is not None:
+                mark("retrieval")
+                state.topic = "hours"
+                return self._answered(state, hours, in_task=in_task)
         if intent == QUESTION and not in_task and asks_for_slot(ctx.text):
             intent = BOOK  # "Is Friday the 11th at 9 open for a checkup?": a slot, not hours
         if intent == BOOK:
@@ -334,6 +349,7 @@ class RulesBrain:
             hours = hours_answer(ctx.text, ctx.now, self.calendar)
             if hours is not None:
                 mark("retrieval")
+                state.topic = "hours"
                 if not in_task and reason_in(ctx.text) not in (None, "emergency"):
                     # "How early can I get in tomorrow for a cleaning? I'm Dev Patel.": the
                     # hours, then the visit, keeping what was said for it
@@ -375,6 +391,8 @@ class RulesBrain:
             mark("retrieval")
         if hit is not None:
             answer = spoken_answer(hit.text, ctx.text, max_chars=self.max_answer_chars)
+            # "what do you charge to fix a cavity?" ... "could I get one done Thursday?"
+            state.asked_about = reason_in(ctx.text) if reason_in(ctx.text) != "emergency" else None
             return self._answered(state, answer, in_task=in_task)
         if in_task:
             if _ASKS.search(ctx.text):

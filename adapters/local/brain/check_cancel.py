@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from adapters.local.brain.intents import NO, YES, says_do
+from adapters.local.brain.keywords import NO, YES, says_do
 from adapters.local.brain.replies import (
     WITHHELD,
     Out,

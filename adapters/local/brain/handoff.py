@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from adapters.local.brain.intents import HUMAN, NO, YES
+from adapters.local.brain.keywords import HUMAN, NO, YES
 from adapters.local.brain.replies import (
     Out,
     ToolAnswer,
@@ -25,7 +25,8 @@ from engine.ports import Sentence, ToolCall
 
 TRANSFER, END_CALL, MESSAGE_TOOL = "transfer_to_human", "end_call", "escalate_to_human"
 _MESSAGE = re.compile(r"\b(message|call (me )?back|callback)\b")
-_CONNECT = re.compile(r"\b(connect|someone|somebody|person|team|transfer|human|staff)\b")
+_CONNECT = re.compile(r"\b(connect|someone|somebody|person|team|transfer|human|staff|talk|speak|"
+                      r"put me through)\b")
 
 
 #: A new question in answer to the offer: it starts a sentence with a question word.

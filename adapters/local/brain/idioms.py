@@ -3,7 +3,8 @@
 People ask for the same things in many verbs, and a rule written for one misses the rest.
 `restate` rewrites a few families of them, in place, leaving everything else as heard:
   - closing and opening verbs for the office's hours: "what time do you finish up today?",
-    "when do you guys wrap up?" -> "... do you close ..."; "how early do you start seeing
+    "when do you guys wrap up?", "when do you lock up that day?" -> "... do you close ...";
+    "how early do you start seeing
     patients?" -> "... do you open ...";
   - price verbs: "what does Invisalign run?", "what would an implant set me back?",
     "what's a crown going to run me?", "how much would a filling set me back?" -> "how much
@@ -16,7 +17,9 @@ People ask for the same things in many verbs, and a rule written for one misses 
     won't need my appointment anymore" -> "cancel ..."; moving ones: "could my cleaning be
     later?", "a different day for my filling" -> "move my ...";
   - presence for the hours: "is somebody in the office now?", "are you working Saturday?",
+    "will you folks be working on the 1st?", "a night you're there into the evening",
     "what's the latest I could come by?" -> "are you open", "how late are you open";
+  - "knock me out", "put her under" for treatment -> "sedate me", "sedate her";
   - a plan "you work with" is one "you accept"; "your lot" is the parking lot; "set something
     up", "got room for" -> "book an appointment"; "I said the 9th but I meant the 10th" ->
     "I meant the 10th".
@@ -33,7 +36,7 @@ _USUALLY = r"(?: usually| normally| generally| typically)?"
 #: is not about the hours).
 _DAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun|week)(?:day|end)s?"
 _THEN = (rf"(?=\W*$|\W+(?:on|at|in|by|tomorrow|today|tonight|this|next|every|each|during|over|"
-         rf"most|weekdays?|weekends?|{_DAYS})\b)")
+         rf"most|weekdays?|weekends?|that (?:day|evening|night|afternoon)|{_DAYS})\b)")
 _CLOSE = re.compile(
     rf"\b{_WHO}{_USUALLY} (?:finish|wrap|shut|lock|knock off|close|pack)(?: up| down| off)?"
     rf"(?: for the (?:day|night))?{_THEN}",
@@ -105,8 +108,11 @@ _PRESENCE = re.compile(
     r"(?:in the office|at the office|in|there|around|working)\b(?! who\b| that\b)|"
     r"\b(?:any chance )?(?:somebody|someone|anybody|anyone)(?:'s| is) (?:there|in|around)\b"
     r"(?! who\b| that\b)|"
-    rf"\bare you(?: guys| folks| all)? (?:working|around|in|there)(?=\s+(?:on|this|next|today|"
-    rf"tomorrow|tonight|at|{_DAYS})\b|\W*$)",
+    rf"\b(?:are|will) you(?: guys| folks| all)?(?: be)? (?:working|around|in|there)(?=\s+(?:on|"
+    rf"this|next|today|tomorrow|tonight|at|{_DAYS})\b|\W*$)|"
+    # "is there a weeknight you're there into the evening?"
+    rf"\byou(?:'re| are)(?: guys| folks| all)? (?:there|in|around|working)(?=\s+(?:into|in the|"
+    rf"late|until|till|on|this|next|today|tomorrow|tonight|{_DAYS})\b)",
     re.IGNORECASE,
 )
 _LATEST = re.compile(
@@ -136,6 +142,10 @@ _NO_LONGER_NEED = re.compile(
     re.IGNORECASE,
 )
 
+#: Being put to sleep for treatment: "can you knock me out?", "put her under" -> "sedate".
+_SEDATE = re.compile(r"\b(?:knock|put) (?P<who>me|us|him|her|them) (?:out|under|to sleep)\b",
+                     re.IGNORECASE)
+
 
 def _booked(match: re.Match[str]) -> str:
     who = match.group("who") or match.group("who2")
@@ -154,7 +164,8 @@ def restate(text: str) -> str:
     text = _PRICE.sub(_priced, text)
     text = _PRICE_GOING.sub(_priced, text)
     text = _PRICE_HOW_MUCH.sub(_priced, text)
-    text = _PRESENCE.sub("are you open", text)
+    text = _PRESENCE.sub(lambda m: "you're open" if m.group(0).lower().startswith("you")
+                         else "are you open", text)
     text = _LATEST.sub(lambda m: "how late are you open" if m.group("end") == "latest"
                        else "how early are you open", text)
     text = _COVER.sub("do you accept that insurance for", text)
@@ -171,4 +182,5 @@ def restate(text: str) -> str:
     text = _MOVE_MINE.sub(lambda m: (f"{m.group('need')} to move my" if m.group("need")
                                      else f"could you move my {m.group('what')} to "), text)
     text = _MEANT.sub("I meant", text)
+    text = _SEDATE.sub(lambda m: f"sedate {m.group('who')}", text)
     return " ".join(text.split())

@@ -1,7 +1,7 @@
 """What the caller wants: cheap keyword rules first, then the nearest example by embedding.
 
 `IntentClassifier.classify(text)` returns an `IntentResult` (intent, score, source). Keyword
-rules catch the obvious short answers ("yes", "no thanks", "bye", "operator", "hello");
+rules (`keywords.keyword_intent`) catch the obvious short answers ("yes", "bye", "operator");
 everything else is embedded (the packaged MiniLM by default) and compared, by cosine
 similarity, to the example phrases of `examples.INTENT_EXAMPLES`. Cue words ("cancel",
 "how much") add a small bonus to their intent, a question ("how much is whitening?") is not
@@ -20,70 +20,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from adapters.local.brain.examples import INTENT_EXAMPLES
+from adapters.local.brain.keywords import (
+    BOOK,
+    CANCEL,
+    CHECK,
+    HUMAN,
+    QUESTION,
+    QUESTION_SHAPED,
+    SAYS_WHEN,
+    keyword_intent,
+    normalize,
+)
 from adapters.local.brain.slots import reason_in
 from adapters.local.brain.when import parse_time
 from adapters.local.embeddings import LocalMiniLMEmbedder
 from knowledge.embeddings import Embedder
 
-BOOK, CHECK, CANCEL, HUMAN = "book", "check", "cancel", "human"
-GOODBYE, YES, NO, QUESTION = "goodbye", "yes", "no", "question"
-#: Only from the keyword rules: a bare "thank you", a bare "hello".
-THANKS, GREETING = "thanks", "greeting"
-
 #: Cosine similarity to the nearest example under which the intent is "question".
 #: Measured on tests/local_brain/test_intents.py's held-out phrasings (see that file).
 DEFAULT_THRESHOLD = 0.45
-
-_WORDS = re.compile(r"[a-z0-9']+")
-_BYE = re.compile(r"\b(bye|goodbye|bye-bye|byebye)\b")
-#: Other ways of closing a call (at a confirmation, "Yes, see you then" is a yes first: see
-#: `yes_then_soft_bye`).
-_SOFT_BYE = re.compile(
-    r"\b(take care|cheers|see (you|ya)|talk (to you )?later|thanks anyway|thank you anyway|"
-    r"have a (good|nice|great|lovely) (one|day|night|evening|afternoon|weekend))\b"
-)
-_HUMAN = re.compile(
-    r"\b(operator|human|real person|live person|receptionist|representative|front desk)\b"
-    r"|\b(talk|speak|chat)\s+(to|with)\s+(a |an |the |your )?"
-    r"(person|someone|somebody|human|staff|agent|receptionist|manager|people|team)\b"
-    # a named dentist ("speak with Dr. Chen directly", "is Dr. Nair around?")
-    r"|\b(talk|speak|chat|word)\s+(to|with)\s+(dr|doctor)\s+[a-z]+\b"
-    r"|\bis (dr|doctor) [a-z]+ (around|in|there|free|available)\b.*\b(word|talk|speak)\b"
-    r"|\b(talk|speak)\s+(to|with)\s+(whoever|anyone|anybody)\b"
-    r"|\b(talk|speak)\s+(to|with)\s+(the|a|your)\s+(dentist|doctor|hygienist)\s+directly\b"
-    # putting the call through: "get the manager on the line", "put me through to billing"
-    r"|\b(get|put) (me )?(through|over) to\b|\bconnect me (to|with)\b"
-    r"|\b(get|put) (the|a|your|someone|somebody|anyone|anybody)\b[\w' ]{0,30} on the (line|phone)\b"
-)
-_ALL_DONE = re.compile(
-    r"^((no|nope|ok|okay|great|thanks|thank you|then|so|well|um|uh|i think),? )*"
-    r"(that's all|that is all|that's it|that is it|that's everything|nothing else|"
-    r"i'm all set|i am all set|all set|i'm good|i'm done|that'll be all|that will be all)"
-    r"( for (now|today|me))?( thanks| thank you| then)*$"
-)
-_YES = re.compile(
-    r"^(yes|yeah|yep|yup|ya|yes please|sure|correct|right|ok|okay|alright|all right|"
-    r"uh huh|mm hm+|mhm|mm hmm|"
-    r"please do|go ahead|absolutely|definitely|of course|that's right|that's correct|"
-    r"sounds good|perfect|that works|exactly|great|fine|that's fine|do it|book it)\b"
-)
-_NO = re.compile(r"^(no|nope|nah|not really|not quite|no thanks|no thank you|negative|wrong)\b")
-#: What may follow a "no" and only says no again ("no, actually, forget it").
-_STILL_NO = re.compile(
-    r"^((actually|thanks|thank you|sorry|wait|then),? )*(forget (about )?it|never ?mind|"
-    r"don't bother|(i've |i have |i )?changed my mind|not (now|today|anymore)|leave it|"
-    r"scratch that|i'll (call|think|pass)|i don't want (it|that|to))\b"
-)
-_GREETING = re.compile(
-    r"^(hi|hello|hey|hiya|good (morning|afternoon|evening))( there)?( is anyone there| anyone)?$"
-)
-_THANKS = re.compile(
-    r"^((ok|okay|great|perfect|got it|alright|all right|cool|awesome|lovely|nice|good|"
-    r"wonderful|brilliant|super|right) )*"
-    r"(thanks|thank you|(i )?(really |truly )?appreciate (it|that)|much appreciated|"
-    r"(that's|that is) (much )?appreciated)"
-    r"( so much| very much| a lot| kindly| a bunch| a ton| a million)?$")
-_SHORT = 6
 
 #: Asking when the office can take someone: "when can you take me?", "could you see him
 #: Friday?", "can you squeeze us in?" (a request for a visit, however it is asked).
@@ -108,7 +63,8 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"\breschedul|\b(move|change) my (appointment|visit|cleaning|checkup)|"
         r"\b(not|never) (going to|gonna|be able to) (make|come)|\b(won't|can't|cannot) make\b|"
         r"\bunable to (come|make)|\btake me off\b|\bdrop my\b|"
-        r"\b(push|move|bring|bump) (it|my \w+|the \w+) (back|up|earlier|later|forward)\b"
+        r"\b(push|move|bring|bump|slide|shift) (it|my \w+|the \w+|\w+'s \w+)\b[\w' ]{0,20}?"
+        r"\b(back|up|earlier|later|forward)\b"
     ),
     QUESTION: re.compile(
         r"\b(how much|cost|costs|price|prices|fee|fees|charge|policy|penalty|insurance|"
@@ -129,10 +85,6 @@ _APPOINTMENT_WORDS = re.compile(
     r"\b(appointment|appointments|visit|booking|booked|scheduled|cleaning|checkup|check up|"
     r"filling|consultation|when is my|coming up|time is my|day is my)\b"
 )
-#: A question ("how much is whitening?") is not a request to book or cancel unless it says so.
-_QUESTION_SHAPED = re.compile(
-    r"^(how|what|what's|when|where|who|why|which|is there|are there|are you|is it|do you|does)\b"
-)
 #: A question about someone or something rather than a request ("Is she old enough to see a
 #: dentist?", "does my son need ..."); "can I come in ...?" is a request, not one of these.
 _ASKS_ABOUT = re.compile(
@@ -146,12 +98,6 @@ _STRONG_BOOK = re.compile(
     r"\b(book|schedule|appointment|set up|openings?|availability|fit (me|him|her|us|them) in|"
     r"you have anything|have you got anything|any (slots?|times?)|"
     r"anything (open|available|free)|earliest|reserve)\b|" + _SEE_ME
-)
-#: A day or a clock time: a question that names one is about a visit ("can she come Friday?").
-_SAYS_WHEN = re.compile(
-    r"\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"next week|this week|morning|afternoon|evening|(at|around) \d{1,2}|\d{1,2} ?(am|pm)|"
-    r"\d{1,2}(st|nd|rd|th))\b"
 )
 #: The caller asking about their own bookings ("do I have anything booked?", "when am I
 #: booked in?"): checking, however much it sounds like booking.
@@ -168,6 +114,10 @@ _OWN_BOOKING = re.compile(
     r"\b(did|has|have) (my \w+|someone|somebody|anyone|you) (already |ever )?"
     r"(book|booked|schedule|scheduled|put) me\b"
 )
+#: Fear of the dentist: a caller who says it asks how the office helps, not for a visit.
+_FEELING = re.compile(
+    r"\b(terrified|scared|afraid|nervous|anxious|anxiety|panic|panicky|phobia|phobic|"
+    r"frightened|petrified|freak out|freaks me out)\b")
 #: "How late can I come in on Friday?": the opening hours, however like a booking it sounds.
 _HOW_LATE = re.compile(r"^(how (late|early)|until what time|till what time)\b")
 #: A person, or a way of reaching one: what an embedding "human" must have to be one
@@ -178,7 +128,7 @@ _REACH = re.compile(
     r"operator|agent|front desk|dr|doctor|real|live|directly)\b")
 #: Words of moving an appointment ("move tomorrow's appointment"): the cancel intent covers
 #: rescheduling, and without one of these or a cancel cue it is not that.
-_MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump)\b")
+_MOVE = re.compile(r"\b(move|moving|change|changing|push|switch|shift|bump|slide)\b")
 _SENTENCES = re.compile(r"[.?!;]+\s*|,\s+")
 #: An errand asked of the office ("call me a taxi after my appointment", "order me a pizza"):
 #: a verb of fetching with a thing as its object. It is a booking, check or cancel only when
@@ -214,96 +164,11 @@ class IntentResult:
     example: str = ""
 
 
-def normalize(text: str) -> str:
-    """Lowercase words joined by single spaces, typographic apostrophes made plain."""
-    text = text.replace("\u2019", "'").lower()
-    return " ".join(_WORDS.findall(text))
-
-
-def keyword_intent(text: str) -> str | None:
-    """The intent of an obvious utterance ("yes", "no thanks", "bye", "operator"), else None."""
-    words = normalize(text)
-    if not words:
-        return None
-    count = len(words.split())
-    if _BYE.search(words) or _ALL_DONE.match(words):
-        return GOODBYE
-    if _SOFT_BYE.search(words):
-        return GOODBYE
-    if _HUMAN.search(words):
-        return HUMAN
-    if _THANKS.match(words):
-        return THANKS
-    if _GREETING.match(words):
-        return GREETING
-    if more_follows(text):
-        return None  # "Okay. But can you ...?": the whole utterance decides, not its first word
-    if count <= _SHORT and _YES.match(words):
-        return YES
-    if count <= _SHORT and _NO.match(words):
-        return NO
-    return None
-
-
-_LEAD = re.compile(
-    r"^\W*(?:(?:ok|okay|alright|all right|right|sure|yes|yeah|no|nope|fair enough|got it|"
-    r"thanks|thank you|great|fine|hmm|um|uh)\W+)+(?:(?:but|and|so|also|well|actually|first|"
-    r"before that|one more thing)\W+)*", re.IGNORECASE)
-
-
-def asked_part(text: str) -> str:
-    """The question of a turn without the acknowledgement before it: "Okay, but first, do you
-    take Humana?" -> "do you take Humana?" (unchanged when nothing is left)."""
-    rest = _LEAD.sub("", text, count=1)
-    return rest if len(rest.split()) >= 2 else text
-
-
-_DO_IT = re.compile(
-    r"^(?:(?:yes|yeah|yep|ok|okay|sure|right|just|please|then|go ahead and|you can|"
-    r"i'd like you to|i want you to)\W+)*(?P<verb>cancel|move|reschedule|change|book) "
-    r"(?:it|that|them|the appointment|the visit|my \w+)\b")
-
-
-def says_do(text: str, *verbs: str) -> bool:
-    """Whether `text` answers a confirmation by saying its action: "Just cancel it, please."
-    to "Shall I cancel it?" (`verbs`: the action's verbs)."""
-    found = _DO_IT.match(normalize(text))
-    return bool(found and found.group("verb") in verbs)
-
-
-def yes_then_soft_bye(text: str) -> bool:
-    """"Perfect, see you then.": a yes, closed politely (no "bye"), so a confirmation's yes."""
-    words = normalize(text)
-    return bool(_YES.match(words) and _SOFT_BYE.search(words) and not _BYE.search(words))
-
-
-def yes_then_bye(text: str) -> bool:
-    """"Yes please, bye.": a yes first, then goodbye (at a confirmation: do it, then end)."""
-    words = normalize(text)
-    return bool(_YES.match(words) and _BYE.search(words))
-
-
-def more_follows(text: str) -> bool:
-    """A yes/no word followed by a question or a "but" ("Okay. But what does it cost?")."""
-    words = normalize(text)
-    if not (_YES.match(words) or _NO.match(words)):
-        return False
-    rest = _YES.sub("", words, count=1) if _YES.match(words) else _NO.sub("", words, count=1)
-    rest = rest.strip()
-    if _NO.match(words) and _STILL_NO.match(rest):
-        return False  # "No, actually, forget it.": the rest says no again
-    return bool(rest) and bool(
-        re.match(r"(but|although|though|except|wait|actually|first|before)\b", rest)
-        or _QUESTION_SHAPED.match(rest)
-        or (text.rstrip().endswith("?") and len(rest.split()) > 2)
-    )
-
-
 def asks_to_book(text: str) -> bool:
     """Whether `text` says book/appointment/an opening, or names a day or a time: "my jaw is
     swollen" alone does not, "can I come in today?" does."""
     words = normalize(text)
-    return bool(_STRONG_BOOK.search(words) or _SAYS_WHEN.search(words))
+    return bool(_STRONG_BOOK.search(words) or SAYS_WHEN.search(words))
 
 
 #: "Is 6 in the evening on Tuesday doable?", "is Friday at 9 open for a checkup?": whether a
@@ -321,7 +186,7 @@ def asks_for_slot(text: str) -> bool:
         return True
     # "I'm Sam Ode. Cleaning on Wednesday the 16th at 3 please.": a visit, a day and a time,
     # and nothing asked about them
-    return bool(reason_in(text) and _SAYS_WHEN.search(words)
+    return bool(reason_in(text) and SAYS_WHEN.search(words)
                 and not _CUES[QUESTION].search(words))
 
 
@@ -331,7 +196,7 @@ def asks_about(text: str) -> bool:
     "She has a loose tooth, should she come in?"."""
     for sentence in _SENTENCES.split(text):
         words = normalize(sentence)
-        if words and (_QUESTION_SHAPED.match(words) or _ASKS_ABOUT.match(words)):
+        if words and (QUESTION_SHAPED.match(words) or _ASKS_ABOUT.match(words)):
             return True
     return False
 
@@ -400,7 +265,7 @@ class IntentClassifier:
             reverse=True,
         )
         score, label, index = ranked[0]
-        asks = _QUESTION_SHAPED.match(words)
+        asks = QUESTION_SHAPED.match(words)
         if label in (BOOK, CANCEL, CHECK) and asks and not _CUES[label].search(words):
             label = QUESTION  # "is there a charge if I miss an appointment?"
         if label == CANCEL and not (_CUES[CANCEL].search(words) or _MOVE.search(words)):
@@ -414,6 +279,9 @@ class IntentClassifier:
             label = QUESTION
         if label == BOOK and asks_about(text) and not asks_to_book(text):
             label = QUESTION  # "My daughter just turned two. Is she old enough to see one?"
+        if label == BOOK and _FEELING.search(words) and not asks_to_book(text):
+            label = QUESTION  # "I'm terrified of the dentist. Can you knock me out?": how
+            # they help nervous patients, not a visit (unless a day or a booking is named)
         if label in (BOOK, CHECK, CANCEL) and errand(text):
             label = QUESTION  # "can you call me a taxi after my appointment?"
         if label == HUMAN and not _REACH.search(words):

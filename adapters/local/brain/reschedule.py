@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.local.brain.booking import BookingDialogue, _pick
 from adapters.local.brain.check_cancel import _matching_when, _slot, describe
-from adapters.local.brain.intents import NO, YES, says_do
+from adapters.local.brain.keywords import NO, YES, says_do
 from adapters.local.brain.replies import (
     WITHHELD,
     Out,
@@ -34,17 +34,17 @@ from adapters.local.brain.state import Booking, CallState, Stage
 from adapters.local.brain.when import When, parse_when
 
 CHECK_TOOL, MOVE_TOOL = "check_appointment", "reschedule_appointment"
-RESCHEDULE = re.compile(r"\b(reschedul\w*|move|change|push|switch)\b", re.IGNORECASE)
+RESCHEDULE = re.compile(r"\b(reschedul\w*|move|change|push|switch|slide)\b", re.IGNORECASE)
 _VISIT = (r"(appointment|visit|cleaning|check ?up|booking|filling|exam|examination|whitening|"
           r"crown|consultation|root canal|extraction|one)")
 #: A request to move an appointment, whatever the intent classifier made of it: a verb of
 #: moving with the caller's visit as its object ("push my checkup back"), or any verb with
 #: the visit and a direction in time ("bring my cleaning forward", "move it up a day").
 REQUEST = re.compile(
-    r"\breschedul|\b(move|change|push|switch|shift|bump)\b (back )?(my|our|the|his|her)\b"
-    rf"[\w' ]*\b{_VISIT}\b|"
-    r"\b(move|push|bring|bump|shift|put)\b (my|our|the|his|her|it|that)\b[\w' ]{0,30}?"
-    r"\b(forward|earlier|later|back|up)\b|"
+    r"\breschedul|\b(move|change|push|switch|shift|bump|slide)\b (back )?(my|our|the|his|her|"
+    rf"\w+'s)\b[\w' ]*\b{_VISIT}\b|"
+    r"\b(move|push|bring|bump|shift|put|slide)\b (my|our|the|his|her|it|that|\w+'s)\b"
+    r"[\w' ]{0,30}?\b(forward|earlier|later|back|up)\b|"
     # "I have a cleaning Monday at 9. Could we make it 11 instead?"
     r"\b(make|change|switch|have) it (to |for |at )?[\w' ]{0,25}\binstead\b",
     re.IGNORECASE,

@@ -100,6 +100,9 @@ class CallState:
     before_checked: tuple[str, ...] = ()  # sentences to say after the availability check
     tool_seq: int = 0
     leaving: bool = False  # "Yes please, bye" at a confirmation: after the tool, end the call
+    topic: str = ""  # what the last answer was about ("hours"), for "what about Monday?"
+    last_topic: str = ""  # `topic` as the previous turn left it
+    asked_about: str | None = None  # the visit reason of the last question answered
 
     def reset_task(self) -> None:
         """Back to no task (after it finished or was abandoned); the call goes on."""

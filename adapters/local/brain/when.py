@@ -79,6 +79,9 @@ _CLOCK_PATTERNS = tuple(
         r"\b(?P<h>\d{1,2})(?: (?P<m>\d{2}))? (?:instead|works better|would be better|"
         r"is better|would work better)\b",
         r"\b(?P<h>\d{1,2}) (?:in the (?:morning|afternoon|evening)|tonight|at night)\b",
+        # "Thursday the 10th, maybe 4?", "ideally 10" (not "maybe 2 fillings")
+        r"\b(?:maybe|perhaps|ideally|preferably|possibly) (?P<h>\d{1,2})(?::(?P<m>\d{2}))?"
+        r"(?=\s*$| (?:or so|ish|then|instead|please|if|or|on|in the|tomorrow|today|this|next)\b)",
         # "later in the day, like 5?" (not "I'd like 2 fillings")
         r"\blike (?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?=\s*$| (?:or so|ish|then|instead|please)\b)",
     )
@@ -205,11 +208,41 @@ _NAMED_WEEKDAY = re.compile(
 )
 
 
+#: A day counted from another: "a day later", "two days earlier", "the following day".
+_SHIFT = re.compile(
+    r"\b(?P<n>a|one|two|three|four|five|six|\d) (?:more )?days? (?P<dir>later|after|earlier|"
+    r"before|sooner|on)\b(?! (?:tomorrow|that|this|the|christmas|thanksgiving))|"
+    r"\bthe (?P<dir2>next|following|previous) day\b")
+
+
+def _shifted(words: str, today: dt.date, week_of: dt.date | None) -> dt.date | None:
+    """"Thursday, one day later" -> Friday; "a day later" alone counts from `week_of` (the
+    day already chosen); None when `words` counts no day from another."""
+    shift = _SHIFT.search(words)
+    if shift is None:
+        return None
+    rest = f"{words[: shift.start()]} {words[shift.end():]}"
+    base = parse_date(rest, today, week_of=week_of) or week_of
+    if base is None:
+        return None
+    n = shift.group("n")
+    days = (_NUMBERS.get(n) or int(n)) if n else 1
+    back = (shift.group("dir") or shift.group("dir2")) in ("earlier", "before", "sooner",
+                                                           "previous")
+    day = base + dt.timedelta(days=-days if back else days)
+    return day if day >= today else None
+
+
 def parse_date(text: str, today: dt.date, *, week_of: dt.date | None = None) -> dt.date | None:
     """The day `text` names, on or after `today`; None when it names none. `week_of` is the
     day already chosen (or refused), when the caller is changing it: a bare weekday is then
-    the one nearest it (if still to come), "the Monday after" the first one after it."""
+    the one nearest it (if still to come), "the Monday after" the first one after it; "a
+    day later" is the day after it (or after the day `text` names: "Thursday's, a day
+    later")."""
     words = _REJECTED_DAY.sub(" ", _ordinal_digits(clean(text)))
+    shifted = _shifted(words, today, week_of)
+    if shifted is not None:
+        return shifted
     month_day = re.search(rf"\b{_MONTH_RE} (the )?(\d{{1,2}})(st|nd|rd|th)?\b", words)
     day_month = re.search(rf"\b(the )?(\d{{1,2}})(st|nd|rd|th)? (of )?{_MONTH_RE}\b", words)
     if month_day:
