@@ -1,6 +1,7 @@
 """Concurrent calls against one server process with fake providers.
 
     python -m bench.server_bench --calls 200 --turns 6 [--workers 1 2] [--console-viewers 0 10]
+        [--held-seconds 5] [--turns 0: the calls only stream, the per-frame cost alone]
 
 Starts `bench/fake_server.py` in its own process (with `--workers N`: a supervisor and N
 worker processes on one port, as `dialflow serve --workers N`), connects simulated Twilio
@@ -109,6 +110,8 @@ async def one_call(url: str, index: int, turns: int, held: asyncio.Event,
         callers.append(caller)
         await quiet(caller)
         done = 0
+        if not turns:  # --turns 0: the call only streams (the per-frame cost alone)
+            ready.append(index)
         for _ in range(turns):
             await asyncio.sleep(pauses.uniform(0.0, 3.0))
             await caller.say(tone(0.6) + silence(0.1))
@@ -123,8 +126,8 @@ async def one_call(url: str, index: int, turns: int, held: asyncio.Event,
 CONSOLE_TOKEN = "bench-console-token-0123456789"
 
 
-async def drive(url: str, calls: int, turns: int, pid: int, viewers: int = 0
-                ) -> dict[str, float]:
+async def drive(url: str, calls: int, turns: int, pid: int, viewers: int = 0,
+                held_seconds: float = HELD_SECONDS) -> dict[str, float]:
     held = asyncio.Event()
     ready: list[int] = []
     callers: list[SimulatedCaller] = []
@@ -143,7 +146,7 @@ async def drive(url: str, calls: int, turns: int, pid: int, viewers: int = 0
         await asyncio.sleep(0.2)
     frames_start = sum(c.frames_sent for c in callers)
     cpu_start, wall_start = cpu_seconds(pid), time.perf_counter()
-    await asyncio.sleep(HELD_SECONDS)
+    await asyncio.sleep(held_seconds)
     cpu_used, wall = cpu_seconds(pid) - cpu_start, time.perf_counter() - wall_start
     # Call-seconds as the callers actually streamed them (50 media frames each), so a run
     # whose callers fell behind real time is not credited with seconds it did not carry.
@@ -206,7 +209,7 @@ def run(args: argparse.Namespace, workers: int, viewers: int = 0) -> dict[str, f
     try:
         wait_ready(port, workers, server)
         figures = asyncio.run(drive(f"ws://127.0.0.1:{port}/ws/media", args.calls, args.turns,
-                                    server.pid, viewers))
+                                    server.pid, viewers, args.held_seconds))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -274,6 +277,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=6)  # 1,200 turns at 200 calls
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="server processes; several values run the bench once for each")
+    parser.add_argument("--held-seconds", type=float, default=HELD_SECONDS,
+                        help="the measurement window, every call held (longer: less noise)")
     parser.add_argument("--stt-latency", type=float, default=0.0)
     parser.add_argument("--llm-latency", type=float, default=0.0)
     parser.add_argument("--tts-latency", type=float, default=0.0)

@@ -82,7 +82,10 @@ def media_fields(text: object, max_chars: int = MAX_MESSAGE_CHARS) -> MediaField
     elif (timestamp := _number(timestamp)) is None:
         return None
     sequence = data.get("sequenceNumber")
-    if sequence is not None and (sequence := _number(sequence)) is None:
+    if (type(sequence) is str and sequence.isdigit() and sequence.isascii()
+            and len(sequence) <= MAX_NUMBER_DIGITS):
+        sequence = int(sequence)
+    elif sequence is not None and (sequence := _number(sequence)) is None:
         return None
     try:  # what base64.b64decode(validate=True) does, without its copy to bytes
         audio = _a2b(payload, strict_mode=True)

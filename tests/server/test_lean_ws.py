@@ -204,6 +204,36 @@ def test_an_inline_handler_takes_texts_in_their_place_and_only_with_nothing_queu
     assert got == (expected, out, closed)
 
 
+# One frame per read, as a quiet server reads a media stream: the lean protocol's one-frame
+# short path (`_one_text`) sees these whole, so here it must refuse exactly what the frame
+# loop and websockets refuse (16-bit lengths around the limit, bad UTF-8, no mask, ...).
+near_limit = st.integers(120, MAX_SIZE + 3).map(lambda n: frame(0x1, b"y" * n))
+one_per_read = st.lists(st.one_of(plain_texts, near_limit, frames), max_size=12)
+
+
+@SETTINGS
+@given(one_per_read)
+def test_one_frame_per_read_the_lean_protocol_does_what_uvicorns_does(chunks: Any) -> None:
+    expected = asyncio.run(run(WebSocketsSansIOProtocol, chunks))
+    assert asyncio.run(run(LeanWebSocketProtocol, chunks)) == expected
+
+
+@SETTINGS
+@given(one_per_read)
+def test_one_frame_per_read_the_inline_handler_gets_what_the_app_would(chunks: Any) -> None:
+    expected, out, closed = asyncio.run(run(WebSocketsSansIOProtocol, chunks))
+    seen: list[Any] = []
+
+    def take(text: str) -> bool:
+        if len(text) % 3 == 1:  # some are left to the queue
+            return False
+        seen.append(("received", text, "websocket.receive", None, None))
+        return True
+
+    assert asyncio.run(run(LeanWebSocketProtocol, chunks, inline=take, seen=seen)) == (
+        expected, out, closed)
+
+
 def test_plain_frames_are_taken_inline_across_any_cut() -> None:
     stream = b"".join(frame(0x1, f"frame {i}".encode()) for i in range(20))
     inline: list[str] = []

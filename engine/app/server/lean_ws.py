@@ -11,7 +11,9 @@ a `Frame` and its serializer. Here, once the handshake is done:
   handler (`LEAN_CHANNEL` in the scope's extensions, see adapters/twilio/bridge/socket.py)
   and nothing is queued for its task, the handler takes the text on the spot (the media
   stream's fast path: no task wake-up, no queue); otherwise the message goes to uvicorn's
-  queue exactly as uvicorn puts it there (same dict, same pause of reading).
+  queue exactly as uvicorn puts it there (same dict, same pause of reading). A read that
+  is exactly one such text frame (the usual case: a media stream's frame per read) is
+  checked and decoded without the frame loop or a list; any other read goes through it.
 - **Everything else** is handed to websockets and uvicorn unchanged, byte for byte, so every
   check, error and close code is theirs: a ping or pong (exactly that frame; the short path
   goes on after it), and from the first frame of any other kind on for good — close,
@@ -62,6 +64,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self._lean_ok: bool | None = None  # None until the handshake request came
         self._rest = b""  # the start of a frame not yet complete (short path only)
         self._inline: Handler | None = None
+        self._max = self._limit()  # fixed with the connection (uvicorn's ws_max_size)
 
     # -- the channel the app sees (scope["extensions"][LEAN_CHANNEL]) ------------------------
     def set_inline(self, handler: Handler | None) -> None:
@@ -92,7 +95,12 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     # -- inbound -----------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
         if self._lean_ok and self._lean():
-            self._take(self._rest + data if self._rest else data)
+            if self._rest:
+                self._take(self._rest + data)
+            elif (text := self._one_text(data)) is not None:
+                self._deliver_text(text)
+            else:
+                self._take(data)
             return
         if self._rest:  # the short path ended inside a frame: websockets reads it whole
             data, self._rest = self._rest + data, b""
@@ -122,13 +130,36 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             limit = fragment if limit is None else min(limit, fragment)
         return limit
 
+    def _one_text(self, data: bytes) -> str | None:
+        """The text of `data` when it is exactly one complete, final, masked text frame
+        with a 7- or 16-bit length within the limit and valid UTF-8 (what a quiet server
+        reads of a media stream: one frame per read); None, having done nothing, for any
+        other chunk, which `_take` then reads from scratch with every check."""
+        end = len(data)
+        if end < 6 or data[0] != _FIN_TEXT:
+            return None
+        length = data[1] ^ 0x80  # the mask bit must be set: without it, 128 or more
+        if length < 126:
+            at = 2
+        elif length == 126 and end >= 8:
+            length, at = data[2] << 8 | data[3], 4
+        else:
+            return None
+        limit = self._max
+        if end != at + 4 + length or (limit is not None and length > limit):
+            return None
+        try:
+            return apply_mask(data[at + 4:], data[at:at + 4]).decode()
+        except UnicodeDecodeError:
+            return None
+
     def _take(self, data: bytes) -> None:
         """Read the frames of `data` (a chunk as the transport gave it, after the start of a
         frame kept from the last one). Only a chunk of plain frames is delivered here;
         any other chunk goes to websockets whole, as uvicorn would give it (so what an error
         does to the rest of its chunk is uvicorn's doing too), and after one with a frame
         of any kind but ping or pong, every later byte does."""
-        pos, end, limit = 0, len(data), self._limit()
+        pos, end, limit = 0, len(data), self._max
         messages: list[str | bytes] = []
         control = False
         while end - pos >= 2:
@@ -176,23 +207,31 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def _deliver(self, messages: list[str | bytes]) -> None:
         """The chunk's messages, in order: a text to the inline handler when nothing waits
         in the queue and it takes it, anything else as uvicorn delivers it."""
-        handler, queue = self._inline, self.queue
         for message in messages:
-            if self.close_sent:  # as uvicorn: the app is past its close, reads go on
-                continue
             if type(message) is str:
-                if handler is not None and queue.empty():
-                    try:
-                        if handler(message):
-                            continue
-                    except Exception:  # the app's task gets it and handles it its own way
-                        log.exception("the inline handler failed; the message goes the ASGI way")
-                queue.put_nowait({"type": "websocket.receive", "text": message})
-            else:
-                queue.put_nowait({"type": "websocket.receive", "bytes": message})
-            if not self.read_paused:  # uvicorn's pause of reading until the app caught up
-                self.read_paused = True
-                self.transport.pause_reading()
+                self._deliver_text(message)
+            elif not self.close_sent:  # as uvicorn: the app is past its close, reads go on
+                self._queue({"type": "websocket.receive", "bytes": message})
+
+    def _deliver_text(self, text: str) -> None:
+        """One text: to the inline handler when nothing waits in the queue and it takes
+        it, otherwise as uvicorn delivers it (dropped once the app sent its close)."""
+        if self.close_sent:
+            return
+        handler = self._inline
+        if handler is not None and self.queue.empty():
+            try:
+                if handler(text):
+                    return
+            except Exception:  # the app's task gets it and handles it its own way
+                log.exception("the inline handler failed; the message goes the ASGI way")
+        self._queue({"type": "websocket.receive", "text": text})
+
+    def _queue(self, message: dict[str, Any]) -> None:
+        self.queue.put_nowait(message)
+        if not self.read_paused:  # uvicorn's pause of reading until the app caught up
+            self.read_paused = True
+            self.transport.pause_reading()
 
     def _hand_over(self, data: bytes) -> None:
         self._lean_ok, self._rest = False, b""
