@@ -31,7 +31,7 @@ from engine.runner import EffectRunner
 from engine.tasks import CallTasks
 from engine.trace import Trace, TraceEntry
 from engine.transcripts import CallTranscript
-from engine.turns.continuation import Continuation, handled_by_speech, own_words
+from engine.turns.continuation import Continuation, own_words
 from engine.turns.current import current_policy
 from engine.watchdog import Watchdog
 from flows.events import CALL_STARTED, EVENTS, PLAYBACK_DONE, TIME_LIMIT, Event, check_event
@@ -287,31 +287,26 @@ class Call:
                            self._log, note, handled)
         self._log = []
         self.trace.add(entry)
+        self._note_for_continuation(event, effects)
         for effect in effects:
-            self._note_for_continuation(event, effect)
             self.runner.execute(effect)
-        self._note_reprompt(event, effects)
         if self.flow.states[self.state].final:
             self.ended = True
 
-    def _note_for_continuation(self, event: Event, effect: Effect) -> None:
-        if effect.kind == "respond" and event.name == "caller.utterance":
+    def _note_for_continuation(self, event: Event, effects: list[Effect]) -> None:
+        """What the caller's next words may continue (engine/turns/continuation.py): the
+        turn a reply answers, or words the flow did not understand and answered only with
+        speech (a reprompt); a tool, or a reply to anything but the caller's words, ends it."""
+        kinds = {effect.kind for effect in effects}
+        if event.name == "caller.utterance" and "run_tool" not in kinds and (
+                "respond" in kinds or ("say" in kinds and not clear_words(
+                    event.data, self.flow.settings.min_confidence))):
             self.continuation.responded(self.last_utterance, event.data.get("confidence"),
                                         len(self.playback.heard),
                                         bool(event.data.get("truncated")),
                                         bool(self.last_joins))
-        elif effect.kind in ("respond", "run_tool"):  # a reply to a tool's result, or a tool
+        elif kinds & {"respond", "run_tool"}:  # a reply to a tool's result, or a tool
             self.continuation.forget()
-
-    def _note_reprompt(self, event: Event, effects: list[Effect]) -> None:
-        """Words the flow did not understand, answered with speech and nothing else (a
-        reprompt): the caller's next words, before they hear it, finish the same turn."""
-        if (event.name != "caller.utterance" or not handled_by_speech(effects)
-                or clear_words(event.data, self.flow.settings.min_confidence)):
-            return
-        self.continuation.responded(str(event.data.get("text") or ""),
-                                    event.data.get("confidence"), len(self.playback.heard),
-                                    bool(event.data.get("truncated")), bool(self.last_joins))
 
     def _record(self, event: Event, state: str, note: str) -> None:
         self.trace.add(TraceEntry(self.now, event.name, dict(event.data), state, state, [], note))

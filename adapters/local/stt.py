@@ -220,8 +220,8 @@ class LocalWhisperSession:
         previous, self._previous_audio = self._previous_audio, event.audio
         rejoined = None  # soon after the last utterance: both heard as one too (a caller
         # going on with their turn is heard better whole: "Yes, please." against "please.")
-        if (previous and event.gap_ms is not None
-                and event.gap_ms <= self.turn_policy().continue_ms
+        within = self.turn_policy().continue_ms  # 0: the call never continues a turn
+        if (previous and event.gap_ms is not None and within > 0 and event.gap_ms <= within
                 and len(previous) + len(event.audio) <= REJOIN_LIMIT_BYTES):
             rejoined = loop.run_in_executor(self._executor, transcribe,
                                             previous + event.audio, *primed)

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from engine.turns.current import current_policy
+from states.guards import clear_words
 
 log = logging.getLogger("dialflow.turns")
 BACKCHANNELS = frozenset((
@@ -100,10 +101,8 @@ class BargeInGate:
         if event == "caller.speech_started":
             return self._speech(data)
         if event == "caller.utterance" and (self.paused or self._over_agent()):
-            confidence = data.get("confidence")
-            floor = self.call.flow.settings.min_confidence
-            unsure = confidence is not None and float(confidence) < floor
-            return self._utterance("" if unsure else str(data.get("text") or ""))
+            clear = clear_words(data, self.call.flow.settings.min_confidence)
+            return self._utterance(str(data.get("text") or "") if clear else "")
         return True
 
     def _over_agent(self) -> bool:

@@ -92,8 +92,3 @@ def own_words(data: dict[str, Any]) -> str:
         return text[len(joins):].strip()
     return text
 
-
-def handled_by_speech(effects: list[Any]) -> bool:
-    """The effects answer with speech only: a `say`, no reply and no tool."""
-    kinds = {getattr(effect, "kind", "") for effect in effects}
-    return "say" in kinds and not kinds & {"respond", "run_tool"}
